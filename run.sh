@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# SafeCity Twin: one entry point that sets everything up, then does the job.
+#
+#   ./run.sh app     set up, then start the planner app on the built-in real city (Kotka)
+#   ./run.sh test    set up (including the headless browser), then run the whole test suite
+#   ./run.sh setup   set up only
+#   ./run.sh sim ... set up, then run the command line (python -m sim ...)
+#
+# Set-up is idempotent: a virtual environment in .venv, the pinned ranges of requirements*.txt,
+# and for tests Debian's Chromium (the browser tests never download a browser).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+PY=${PYTHON:-}
+
+find_python() {
+  for cand in $PY python3.13 python3.12 python3.11 python3; do
+    if command -v "$cand" >/dev/null 2>&1 &&
+      "$cand" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      echo "$cand"
+      return 0
+    fi
+  done
+  echo "SafeCity Twin needs Python 3.11 or newer (apt-get install python3)." >&2
+  return 1
+}
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else return 1; fi
+}
+
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  as_root apt-get update -qq >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+setup_venv() {
+  local req=$1 py stamp
+  py=$(find_python)
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "[setup] creating $VENV with $py" >&2
+    if ! "$py" -m venv "$VENV" 2>/dev/null; then
+      # Debian splits venv out of the interpreter package.
+      rm -rf "$VENV"
+      apt_install python3-venv || { echo "[setup] cannot create a virtualenv: install python3-venv" >&2; exit 1; }
+      "$py" -m venv "$VENV"
+    fi
+  fi
+  stamp="$VENV/.stamp-$(basename "$req")"
+  local want
+  want=$(cat requirements.txt "$req" | sha256sum | cut -c1-16)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "[setup] installing Python packages from $req" >&2
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
+    echo "$want" >"$stamp"
+  fi
+}
+
+setup_browser() {
+  if [ -x /usr/bin/chromium ]; then return 0; fi
+  echo "[setup] installing Debian's chromium for the browser tests" >&2
+  apt_install chromium || echo "[setup] could not install chromium: browser tests will be skipped with a reason" >&2
+}
+
+cmd=${1:-app}
+shift || true
+case "$cmd" in
+  setup)
+    setup_venv requirements-dev.txt
+    setup_browser
+    ;;
+  app)
+    setup_venv requirements.txt
+    exec "$VENV/bin/python" -m streamlit run app.py \
+      --server.address "${SAFECITY_ADDRESS:-127.0.0.1}" --server.port "${SAFECITY_PORT:-8501}" \
+      --server.headless true --server.fileWatcherType none --browser.gatherUsageStats false "$@"
+    ;;
+  test)
+    setup_venv requirements-dev.txt
+    setup_browser
+    "$VENV/bin/python" -m ruff check sim ui app.py tests benchmarks
+    "$VENV/bin/lint-imports"
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  sim)
+    setup_venv requirements.txt
+    exec "$VENV/bin/python" -m sim "$@"
+    ;;
+  *)
+    echo "usage: ./run.sh [app|test|setup|sim ARGS...]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,1 @@
+"""Errors, units, random streams and small records (stdlib and numpy only)."""

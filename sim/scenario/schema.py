@@ -1,0 +1,359 @@
+"""The scenario schema: one strict pydantic model for everything a scenario file may say.
+
+Unknown keys and impossible values are errors. Durations accept seconds or strings such as
+``"15min"``. Hazards and attacks are lists of typed configs selected by ``type:``; adding a
+new kind means adding a Config class to ``hazards.py`` / ``cyber.py`` and registering it there,
+without touching the loader.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from sim.scenario.hazards import HazardConfig
+from sim.scenario.types import (
+    MAX_POPULATION,
+    Duration,
+    Fraction,
+    InputFile,
+    Lat,
+    Lon,
+    Strict,
+    Zone,
+)
+
+# ----------------------------------------------------------------------------- city
+
+
+class SyntheticCityConfig(Strict):
+    """A generated city: a street grid with districts, water and shelters, seeded."""
+
+    area_km2: float = Field(4.0, gt=0, le=2500, description="land area, km²")
+    population: int = Field(20_000, ge=1, le=MAX_POPULATION, description="residents")
+    block_m: float = Field(120.0, ge=30, le=1000, description="street spacing, m")
+    districts: int | None = Field(None, ge=1, le=400, description="number of districts (default by area)")
+    water: Literal["river", "coast", "none"] = "river"
+    bridges: int = Field(3, ge=0, le=200, description="road crossings over the river")
+    shelters: int | None = Field(None, ge=1, le=5000, description="number of shelters (default by population)")
+    shelter_capacity_ratio: float = Field(
+        1.2, gt=0, le=10, description="total shelter places per resident"
+    )
+    footpath_share: float = Field(0.15, ge=0, le=1, description="share of streets that are footpaths only")
+    origin: tuple[Lon, Lat] = (26.95, 60.47)
+
+
+class CityConfig(Strict):
+    """Where the city comes from: exactly one of builtin, osm, roads (layers) or synthetic."""
+
+    builtin: Literal["kotka", "helsinki"] | None = None
+    osm: InputFile = None
+    roads: InputFile = None
+    shelters: InputFile = None
+    population: InputFile = None
+    buildings: InputFile = None
+    sensors: InputFile = None
+    network: InputFile = None
+    synthetic: SyntheticCityConfig | None = None
+    data_shelters: bool = Field(
+        True, description="use shelters found in the city data (schools, public buildings)"
+    )
+    district_size_m: float = Field(
+        1000.0, ge=100, le=20_000, description="side of the square districts of real cities, m"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CityConfig:
+        sources = [n for n in ("builtin", "osm", "roads", "synthetic") if getattr(self, n) is not None]
+        if len(sources) != 1:
+            msg = (
+                "give exactly one city source (builtin, osm, roads or synthetic), "
+                f"got {', '.join(sources) if sources else 'none'}"
+            )
+            raise ValueError(msg)
+        layer_only = [n for n in ("shelters", "population", "buildings", "sensors", "network")
+                      if getattr(self, n) is not None]
+        if layer_only and self.roads is None:
+            msg = f"{', '.join(layer_only)} layers go with roads (the layer form of city)"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def source(self) -> str:
+        """The name of the one source given."""
+        for n in ("builtin", "osm", "roads", "synthetic"):
+            if getattr(self, n) is not None:
+                return n
+        return "builtin"  # unreachable after validation
+
+
+# ----------------------------------------------------------------------------- population
+
+
+class SpeedDistribution(Strict):
+    """A normal distribution of free walking speed, truncated to 0.3 .. 2.5 m/s."""
+
+    mean: float = Field(gt=0.3, le=2.5, description="m/s")
+    sd: float = Field(0.0, ge=0, le=1.5, description="m/s")
+
+
+class ModeShare(Strict):
+    """Share of citizens who walk and who drive; the two sum to 1."""
+
+    walk: Fraction = 1.0
+    car: Fraction = 0.0
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> ModeShare:
+        if not math.isclose(self.walk + self.car, 1.0, abs_tol=1e-6):
+            msg = f"walk + car must sum to 1, got {self.walk + self.car:g}"
+            raise ValueError(msg)
+        return self
+
+
+class AgeShares(Strict):
+    """Age groups of the walking-speed model (RiMEA / Weidmann ranges)."""
+
+    under30: Fraction = 0.33
+    age30to50: Fraction = 0.25
+    over50: Fraction = 0.42
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> AgeShares:
+        total = self.under30 + self.age30to50 + self.over50
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            msg = f"age shares must sum to 1, got {total:g}"
+            raise ValueError(msg)
+        return self
+
+
+class PopulationConfig(Strict):
+    """Who lives in the city and how they move."""
+
+    count: int | None = Field(None, ge=1, le=MAX_POPULATION, description="scale the city's population to this total")
+    walk_speed_mps: SpeedDistribution | None = None
+    mode_share: ModeShare = ModeShare()
+    age_shares: AgeShares = AgeShares()
+    limited_mobility_share: Fraction = Field(0.05, description="share with limited mobility (slower)")
+    household_size_mean: float = Field(2.0, ge=1, le=10, description="persons per household")
+    floor_area_per_person_m2: float = Field(40.0, gt=1, le=1000, description="residential floor area per resident, m²")
+    phone_share: Fraction = Field(0.95, description="share with a mobile phone")
+    smartphone_share: Fraction = Field(0.85, description="share of phone owners with a smartphone")
+    car_household_share: Fraction = Field(0.6, description="share of households with a car")
+    digital_id_share: Fraction = Field(0.9, description="share with a digital ID")
+    compliance: Fraction = Field(1.0, description="probability that a warned citizen obeys the order")
+
+
+# ----------------------------------------------------------------------------- shelters
+
+
+class ShelterConfig(Strict):
+    """A shelter added by the scenario, or an override of a city shelter with the same id."""
+
+    id: str = Field(min_length=1, max_length=100)
+    location: tuple[Lon, Lat] | None = None
+    capacity: int | None = Field(None, ge=0, le=MAX_POPULATION)
+    open: bool = True
+    name: str | None = None
+
+
+# ----------------------------------------------------------------------------- alerting
+
+
+class FixedDelay(Strict):
+    """Everyone waits exactly ``value`` seconds."""
+
+    distribution: Literal["fixed"]
+    value: Duration = 0.0
+
+
+class LognormalDelay(Strict):
+    """Lognormal delay with median ``median`` seconds and log-standard deviation ``sigma``."""
+
+    distribution: Literal["lognormal"]
+    median: Duration = Field(gt=0)
+    sigma: float = Field(gt=0, le=5)
+
+
+class RayleighDelay(Strict):
+    """Rayleigh delay with scale ``scale`` seconds (the classic evacuation mobilisation curve)."""
+
+    distribution: Literal["rayleigh"]
+    scale: Duration = Field(gt=0)
+
+
+class WeibullDelay(Strict):
+    """Weibull delay with scale ``scale`` seconds and shape ``shape``."""
+
+    distribution: Literal["weibull"]
+    scale: Duration = Field(gt=0)
+    shape: float = Field(gt=0, le=20)
+
+
+class ExponentialDelay(Strict):
+    """Exponential delay with mean ``mean`` seconds."""
+
+    distribution: Literal["exponential"]
+    mean: Duration = Field(gt=0)
+
+
+class UniformDelay(Strict):
+    """Uniform delay between ``low`` and ``high`` seconds."""
+
+    distribution: Literal["uniform"]
+    low: Duration = 0.0
+    high: Duration
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformDelay:
+        if self.high < self.low:
+            msg = f"high must be >= low, got low={self.low:g}, high={self.high:g}"
+            raise ValueError(msg)
+        return self
+
+
+DelayDistribution = Annotated[
+    FixedDelay | LognormalDelay | RayleighDelay | WeibullDelay | ExponentialDelay | UniformDelay,
+    Field(discriminator="distribution"),
+]
+
+ChannelType = Literal["ideal", "siren", "cell_broadcast", "app_push", "sms", "radio", "tv", "door_to_door"]
+
+DEFAULT_CHANNEL_DELAY_S: dict[str, float] = {
+    "ideal": 0.0,
+    "siren": 60.0,
+    "cell_broadcast": 30.0,
+    "app_push": 60.0,
+    "sms": 120.0,
+    "radio": 300.0,
+    "tv": 300.0,
+    "door_to_door": 1800.0,
+}
+"""Time from an order to its delivery by each channel when the scenario does not say."""
+
+
+class ChannelConfig(Strict):
+    """A warning channel: each citizen is reached independently with probability ``coverage``."""
+
+    type: ChannelType
+    coverage: Fraction
+    delay: Duration | None = Field(None, description="order-to-delivery time, s (default by type)")
+
+    @property
+    def delay_s(self) -> float:
+        """The delivery delay in seconds, with the type's default filled in."""
+        return DEFAULT_CHANNEL_DELAY_S[self.type] if self.delay is None else self.delay
+
+
+class OrderConfig(Strict):
+    """An evacuation order: who (zone), when (at) and by which channels (default: all)."""
+
+    at: Duration
+    zone: Zone = "all"
+    channels: list[ChannelType] | None = Field(None, description="channel types used (default: every channel)")
+    id: str | None = None
+
+
+class WordOfMouthConfig(Strict):
+    """Bass diffusion of the warning among citizens of ordered zones: rates per hour."""
+
+    p_per_h: float = Field(0.0, ge=0, le=100, description="spontaneous (innovation) rate, 1/h")
+    q_per_h: float = Field(1.0, ge=0, le=100, description="imitation rate, 1/h")
+
+
+class AlertingConfig(Strict):
+    """Evacuation orders, the channels that carry them and how people react."""
+
+    orders: list[OrderConfig] = Field(default_factory=list)
+    channels: list[ChannelConfig] = Field(default_factory=lambda: [ChannelConfig(type="ideal", coverage=1.0)])
+    departure_delay: DelayDistribution = Field(
+        default_factory=lambda: LognormalDelay(distribution="lognormal", median=300.0, sigma=0.8)
+    )
+    word_of_mouth: WordOfMouthConfig | None = None
+
+
+# ----------------------------------------------------------------------------- movement, output
+
+
+class MovementConfig(Strict):
+    """Parameters of the movement model (see docs/movement.md)."""
+
+    specific_flow_pmps: float = Field(
+        1.3, gt=0, le=5, description="pedestrian capacity per metre of effective width, persons/(m·s)"
+    )
+    boundary_m: float = Field(0.3, ge=0, le=2, description="unusable strip at each edge of a way, m")
+    lane_capacity_vph: float = Field(1800.0, gt=0, le=4000, description="vehicles per hour per lane")
+    car_occupancy: float = Field(1.5, ge=1, le=8, description="persons per car")
+    reference_walk_speed_mps: float = Field(1.34, gt=0, le=3, description="speed used to rank walking routes")
+    max_passes_per_step: int = Field(64, ge=1, le=10_000)
+
+
+class TracksConfig(Strict):
+    """Sampled positions for map playback."""
+
+    every: Duration = Field(60.0, gt=0)
+    max_citizens: int = Field(2000, ge=0, le=200_000)
+
+
+class OutputConfig(Strict):
+    """What a run records."""
+
+    record_every: Duration = Field(60.0, gt=0, description="timeseries interval, s")
+    tracks: TracksConfig = TracksConfig()
+
+
+class NetworkConfig(Strict):
+    """The safety and smart subnetworks (filled in by the networks issue)."""
+
+
+class DefensesConfig(Strict):
+    """Security measures (filled in by the cyber issue)."""
+
+
+def _no_attacks_yet(value: Any) -> Any:
+    if value:
+        msg = "no attack types are available in this version"
+        raise ValueError(msg)
+    return []
+
+
+
+
+class Scenario(Strict):
+    """A whole scenario; the loader fills every default, so ``model_dump`` is the resolved file."""
+
+    name: str = Field("scenario", min_length=1, max_length=200)
+    description: str = ""
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    duration: Duration = Field(3 * 3600.0, gt=0, le=14 * 86400)
+    step: Duration = Field(10.0, gt=0, le=60)
+    city: CityConfig = Field(default_factory=lambda: CityConfig(builtin="kotka"))
+    population: PopulationConfig = PopulationConfig()
+    shelters: list[ShelterConfig] = Field(default_factory=list)
+    alerting: AlertingConfig = AlertingConfig()
+    network: NetworkConfig = NetworkConfig()
+    hazards: list[HazardConfig] = Field(default_factory=list)
+    cyber: Annotated[list[Any], BeforeValidator(_no_attacks_yet)] = Field(default_factory=list)
+    defenses: DefensesConfig = DefensesConfig()
+    movement: MovementConfig = MovementConfig()
+    output: OutputConfig = OutputConfig()
+
+    @field_validator("shelters")
+    @classmethod
+    def _unique_ids(cls, shelters: list[ShelterConfig]) -> list[ShelterConfig]:
+        seen: set[str] = set()
+        for i, s in enumerate(shelters):
+            if s.id in seen:
+                msg = f"shelter id {s.id!r} appears twice (item {i})"
+                raise ValueError(msg)
+            seen.add(s.id)
+        return shelters
+
+    @model_validator(mode="after")
+    def _times_within_run(self) -> Scenario:
+        if self.step > self.duration:
+            msg = f"step ({self.step:g} s) must not exceed duration ({self.duration:g} s)"
+            raise ValueError(msg)
+        return self

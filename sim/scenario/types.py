@@ -1,0 +1,130 @@
+"""Types shared by every scenario section: durations, coordinates, areas and zones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    model_validator,
+)
+
+from sim.core.units import parse_duration
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""Seconds; accepts a number of seconds or a string such as ``"90s"``, ``"15min"``, ``"6h"``."""
+
+Lon = Annotated[float, Field(ge=-180.0, le=180.0)]
+Lat = Annotated[float, Field(ge=-90.0, le=90.0)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+MAX_POPULATION = 2_000_000
+
+
+class Strict(BaseModel):
+    """Base of every scenario section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def _resolve_path(value: Any, info: ValidationInfo) -> Any:
+    """Resolve a relative path against the scenario file's folder and require the file."""
+    if value is None:
+        return None
+    if not isinstance(value, str | Path) or str(value).strip() == "":
+        msg = f"expected a file path, got {value!r}"
+        raise ValueError(msg)
+    base = (info.context or {}).get("base_dir")
+    path = Path(value).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    if not path.is_file():
+        msg = f"file not found: {path}"
+        raise ValueError(msg)
+    return path.resolve()
+
+
+InputFile = Annotated[Path | None, BeforeValidator(_resolve_path)]
+
+
+# ----------------------------------------------------------------------------- places
+
+
+class BBoxArea(Strict):
+    """A longitude/latitude box ``[min_lon, min_lat, max_lon, max_lat]``."""
+
+    bbox: tuple[Lon, Lat, Lon, Lat]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BBoxArea:
+        x0, y0, x1, y1 = self.bbox
+        if not (x0 < x1 and y0 < y1):
+            msg = "bbox must be [min_lon, min_lat, max_lon, max_lat] with min < max"
+            raise ValueError(msg)
+        return self
+
+
+class PolygonArea(Strict):
+    """A polygon given as a list of ``[lon, lat]`` corners (closed automatically)."""
+
+    polygon: list[tuple[Lon, Lat]] = Field(min_length=3)
+
+
+class CircleArea(Strict):
+    """A circle around ``center: [lon, lat]`` with ``radius_m`` metres."""
+
+    center: tuple[Lon, Lat]
+    radius_m: float = Field(gt=0, le=100_000)
+
+
+def _area_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key in ("bbox", "polygon", "center"):
+            if key in value:
+                return f"~{key}"
+        return None
+    if isinstance(value, BBoxArea):
+        return "~bbox"
+    if isinstance(value, PolygonArea):
+        return "~polygon"
+    if isinstance(value, CircleArea):
+        return "~center"
+    return None
+
+
+def _zone_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "~name"
+    if isinstance(value, list):
+        return "~names"
+    return _area_kind(value)
+
+
+_AREA_HELP = "an area: {bbox: [min_lon, min_lat, max_lon, max_lat]}, {polygon: [[lon, lat], ...]} or {center: [lon, lat], radius_m: R}"
+
+Area = Annotated[
+    Annotated[BBoxArea, Tag("~bbox")] | Annotated[PolygonArea, Tag("~polygon")] | Annotated[CircleArea, Tag("~center")],
+    Discriminator(_area_kind, custom_error_type="area", custom_error_message=f"must be {_AREA_HELP}"),
+]
+"""An area of the city given in longitude/latitude."""
+
+Zone = Annotated[
+    Annotated[str, Tag("~name")]
+    | Annotated[list[str], Tag("~names")]
+    | Annotated[BBoxArea, Tag("~bbox")]
+    | Annotated[PolygonArea, Tag("~polygon")]
+    | Annotated[CircleArea, Tag("~center")],
+    Discriminator(
+        _zone_kind,
+        custom_error_type="zone",
+        custom_error_message=f"must be 'all', a district name, a list of district names, or {_AREA_HELP}",
+    ),
+]
+"""Who an order or a policy covers: ``all``, a district name, a list of district names, or an area."""
