@@ -19,7 +19,7 @@ class _HazardBase(Strict):
     id: str | None = None
 
     @model_validator(mode="after")
-    def _until_after_at(self):  # noqa: ANN202 - shared by subclasses
+    def _until_after_at(self):
         if self.until is not None and self.until <= self.at:
             msg = f"until ({self.until:g} s) must be after at ({self.at:g} s)"
             raise ValueError(msg)

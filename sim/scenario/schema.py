@@ -43,6 +43,7 @@ class SyntheticCityConfig(Strict):
     )
     footpath_share: float = Field(0.15, ge=0, le=1, description="share of streets that are footpaths only")
     origin: tuple[Lon, Lat] = (26.95, 60.47)
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="layout seed (independent of the run's seed)")
 
 
 class CityConfig(Strict):

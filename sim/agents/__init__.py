@@ -1,0 +1,1 @@
+"""Citizens (vectorised arrays) and shelters (Mesa agents)."""

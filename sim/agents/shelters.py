@@ -1,0 +1,56 @@
+"""Shelters as Mesa agents: few enough (hundreds to thousands) to be objects with a status."""
+
+from __future__ import annotations
+
+import mesa
+
+OPEN, FULL, CLOSED = "open", "full", "closed"
+
+
+class ShelterAgent(mesa.Agent):
+    """A shelter with a capacity that is never exceeded.
+
+    Attributes:
+        shelter_id: the shelter's id from the city data or the scenario.
+        name: its display name.
+        node: the road node it is attached to.
+        capacity: places.
+        occupancy: people inside.
+        is_open: False while closed (by a hazard, an operator, or the scenario).
+        turned_away: people who came to it while it was full or closed.
+        peak_occupancy: the highest occupancy so far.
+    """
+
+    def __init__(self, model: mesa.Model, *, shelter_id: str, name: str, node: int, capacity: int,
+                 lon: float, lat: float, is_open: bool = True):
+        super().__init__(model)
+        self.shelter_id = shelter_id
+        self.name = name
+        self.node = int(node)
+        self.capacity = int(capacity)
+        self.lon = float(lon)
+        self.lat = float(lat)
+        self.is_open = bool(is_open)
+        self.occupancy = 0
+        self.turned_away = 0
+        self.peak_occupancy = 0
+
+    @property
+    def room(self) -> int:
+        """Places left for newcomers (0 when closed)."""
+        return max(self.capacity - self.occupancy, 0) if self.is_open else 0
+
+    @property
+    def status(self) -> str:
+        """``open``, ``full`` or ``closed``."""
+        if not self.is_open:
+            return CLOSED
+        return FULL if self.occupancy >= self.capacity else OPEN
+
+    def admit(self, count: int) -> None:
+        """Let ``count`` people in; the caller never asks for more than ``room``."""
+        if count > self.room:
+            msg = f"shelter {self.shelter_id}: admitting {count} exceeds room {self.room}"
+            raise RuntimeError(msg)
+        self.occupancy += count
+        self.peak_occupancy = max(self.peak_occupancy, self.occupancy)

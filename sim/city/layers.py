@@ -1,0 +1,163 @@
+"""The layer form of ``city``: roads, shelters, population (and buildings) from GeoJSON or GeoPackage.
+
+Every layer is checked before use: a readable file, the right geometry types, valid
+geometry, a CRS (GeoJSON is WGS84 by RFC 7946), and the properties SPEC section 3 names.
+Problems are reported as ``city.<layer>: ...`` or ``city.<layer>.<feature>.<property>: ...``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from sim.city.build import _metric_crs, assemble_city, file_sha256
+from sim.city.model import City
+from sim.core.errors import InputError
+from sim.scenario.schema import CityConfig
+
+ALLOWED_SUFFIXES = (".geojson", ".json", ".gpkg")
+
+
+def read_layer(path: Path, *, field: str, geom_types: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """Read one vector layer in WGS84, checking its type, CRS and geometry."""
+    if not str(path).lower().endswith(ALLOWED_SUFFIXES):
+        raise InputError.single(field, f"expected a GeoJSON or GeoPackage file, got {path.name}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError.single(field, f"cannot read {path.name}: {first}") from None
+    if len(gdf) == 0:
+        raise InputError.single(field, f"{path.name} has no features")
+    if gdf.crs is None:
+        if path.suffix.lower() == ".gpkg":
+            raise InputError.single(field, f"{path.name} has no coordinate reference system")
+        gdf = gdf.set_crs("EPSG:4326")
+    gdf = gdf.to_crs("EPSG:4326")
+    problems: list[tuple[str, str]] = []
+    for i, geom in enumerate(gdf.geometry):
+        if geom is None or geom.is_empty:
+            problems.append((f"{field}.{i}", "feature has no geometry"))
+        elif geom.geom_type not in geom_types:
+            problems.append((f"{field}.{i}", f"expected {' or '.join(geom_types)}, got {geom.geom_type}"))
+        elif not geom.is_valid:
+            problems.append((f"{field}.{i}", "invalid geometry (self-intersecting or malformed)"))
+        if len(problems) >= 20:
+            break
+    if problems:
+        raise InputError(problems)
+    bounds = gdf.total_bounds
+    if not (-180 <= bounds[0] <= 180 and -90 <= bounds[1] <= 90 and -180 <= bounds[2] <= 180 and -90 <= bounds[3] <= 90):
+        raise InputError.single(field, "coordinates are not longitude/latitude (RFC 7946 wants WGS84)")
+    return gdf
+
+
+def _numeric(gdf: gpd.GeoDataFrame, column: str, *, field: str, minimum: float | None = None,
+             integer: bool = False, required: bool = False) -> pd.Series:
+    if column not in gdf:
+        if required:
+            raise InputError.single(f"{field}.0.{column}", "required, but missing")
+        return pd.Series(np.nan, index=gdf.index)
+    values = pd.to_numeric(gdf[column], errors="coerce")
+    problems = []
+    for i, (raw, val) in enumerate(zip(gdf[column], values, strict=True)):
+        if pd.isna(val):
+            if required or (raw is not None and not (isinstance(raw, float) and np.isnan(raw))):
+                problems.append((f"{field}.{i}.{column}", f"must be a number, got {raw!r}"))
+        elif minimum is not None and val < minimum:
+            problems.append((f"{field}.{i}.{column}", f"must be >= {minimum:g}, got {val:g}"))
+        elif integer and float(val) != int(val):
+            problems.append((f"{field}.{i}.{column}", f"must be a whole number, got {val:g}"))
+    if problems:
+        raise InputError(problems[:20])
+    return values
+
+
+def city_from_layers(config: CityConfig) -> City:
+    """Build a City from the layer form of ``city``."""
+    roads = read_layer(config.roads, field="city.roads", geom_types=("LineString", "MultiLineString"))
+    roads = roads.explode(index_parts=False).reset_index(drop=True)
+    _numeric(roads, "lanes", field="city.roads", minimum=1)
+    _numeric(roads, "width_m", field="city.roads", minimum=0.1)
+    _numeric(roads, "speed_kph", field="city.roads", minimum=1)
+    _numeric(roads, "capacity_pph", field="city.roads", minimum=0)
+    crs = _metric_crs(roads)
+    roads_m = roads.to_crs(crs)
+    if "id" in roads_m:
+        roads_m["road_id"] = roads_m["id"].astype(str)
+    if "highway" not in roads_m:
+        roads_m["highway"] = "residential"
+    roads_m = roads_m.drop(columns=[c for c in ("u", "v") if c in roads_m])
+
+    shelters = None
+    if config.shelters is not None:
+        sg = read_layer(config.shelters, field="city.shelters", geom_types=("Point",))
+        if "id" not in sg:
+            raise InputError.single("city.shelters.0.id", "required, but missing")
+        ids = sg["id"].astype(str)
+        dup = ids[ids.duplicated()]
+        if len(dup):
+            raise InputError.single(f"city.shelters.{dup.index[0]}.id", f"shelter id {dup.iloc[0]!r} is not unique")
+        cap = _numeric(sg, "capacity", field="city.shelters", minimum=0, integer=True, required=True)
+        sm = sg.to_crs(crs)
+        shelters = pd.DataFrame({
+            "id": ids, "name": sg["name"].astype(str) if "name" in sg else ids,
+            "x": sm.geometry.x, "y": sm.geometry.y, "capacity": cap.astype(np.int64), "source": "shelters layer",
+        })
+
+    people = None
+    if config.population is not None:
+        pg = read_layer(config.population, field="city.population",
+                        geom_types=("Point", "Polygon", "MultiPolygon"))
+        pm = pg.to_crs(crs)
+        is_point = pm.geom_type == "Point"
+        rows = []
+        if is_point.any():
+            count = _numeric(pg[is_point], "count", field="city.population", minimum=0, required=True)
+            pts = pm[is_point]
+            rows.append(pd.DataFrame({"x": pts.geometry.x, "y": pts.geometry.y, "count": count.to_numpy()}))
+        if (~is_point).any():
+            popn = _numeric(pg[~is_point], "population", field="city.population", minimum=0, required=True)
+            rows.append(_spread_in_polygons(pm[~is_point], popn.to_numpy(), roads_m))
+        people = pd.concat(rows, ignore_index=True)
+
+    buildings = None
+    if config.buildings is not None:
+        bg = read_layer(config.buildings, field="city.buildings", geom_types=("Polygon", "MultiPolygon"))
+        if "building" not in bg:
+            bg["building"] = "yes"
+        if "levels" not in bg:
+            bg["levels"] = bg["building:levels"] if "building:levels" in bg else np.nan
+        buildings = bg.to_crs(crs)
+
+    sources = {name: f"{getattr(config, name)} sha256={file_sha256(getattr(config, name))}"
+               for name in ("roads", "shelters", "population", "buildings") if getattr(config, name) is not None}
+    city = assemble_city(
+        Path(config.roads).stem, roads_m, crs=crs, buildings=buildings, people=people, shelters=shelters,
+        data_shelters=config.data_shelters, district_size_m=config.district_size_m, sources=sources,
+    )
+    if len(city.shelters) == 0:
+        raise InputError.single("city.shelters", "the city has no shelter: give a shelters layer or scenario shelters")
+    return city
+
+
+def _spread_in_polygons(polys: gpd.GeoDataFrame, population: np.ndarray, roads_m: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Spread each polygon's population over the road vertices inside it (its centroid if none)."""
+    pts = np.vstack([np.asarray(g.coords)[:, :2] for g in roads_m.geometry])
+    cloud = gpd.GeoDataFrame(geometry=gpd.points_from_xy(pts[:, 0], pts[:, 1]), crs=roads_m.crs)
+    rows = []
+    for geom, total in zip(polys.geometry, population, strict=True):
+        inside = cloud[cloud.within(geom)]
+        if len(inside):
+            share = total / len(inside)
+            rows.append(pd.DataFrame({"x": inside.geometry.x, "y": inside.geometry.y, "count": share}))
+        else:
+            c = geom.representative_point()
+            rows.append(pd.DataFrame({"x": [c.x], "y": [c.y], "count": [total]}))
+    return pd.concat(rows, ignore_index=True)

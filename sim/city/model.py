@@ -1,0 +1,85 @@
+"""The City record: geography in one metric CRS, ready for the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class City:
+    """A city projected once to a metric CRS.
+
+    Attributes:
+        name: short name (``kotka``, ``synthetic``, a file stem).
+        crs: the metric CRS every geometry is in (a UTM zone, EPSG code string).
+        nodes: one row per road node: ``x``, ``y`` (metres), ``lon``, ``lat``, ``district``.
+        roads: one row per road segment (undirected) with ``road_id``, ``u``, ``v`` (node rows),
+            ``length_m``, ``width_m``, ``highway``, ``name``, ``oneway``, ``lanes``, ``speed_kph``,
+            ``walkable``, ``drivable``, ``bridge``, ``capacity_pph`` (user override or NaN), and a
+            metric LineString ``geometry``.
+        homes: where people live: ``node`` and ``weight`` (expected residents), one row per
+            building or population feature.
+        shelters: ``id``, ``name``, ``node``, ``capacity``, ``x``, ``y``, ``lon``, ``lat``, ``source``.
+        districts: ``name`` and square or generated polygons (metric).
+        buildings: footprints (metric) with ``kind``, ``levels``, ``floor_area_m2``.
+        water: water polygons or lines (metric), possibly empty.
+        population_total: residents before any ``population.count`` scaling.
+    """
+
+    name: str
+    crs: str
+    nodes: pd.DataFrame
+    roads: gpd.GeoDataFrame
+    homes: pd.DataFrame
+    shelters: pd.DataFrame
+    districts: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    water: gpd.GeoDataFrame
+    population_total: float
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of road nodes."""
+        return len(self.nodes)
+
+    @property
+    def n_roads(self) -> int:
+        """Number of road segments."""
+        return len(self.roads)
+
+    def lonlat_of_xy(self, xy: np.ndarray) -> np.ndarray:
+        """Convert metric coordinates (n, 2) to longitude/latitude (n, 2)."""
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+        lon, lat = tr.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([lon, lat])
+
+    def xy_of_lonlat(self, lonlat: np.ndarray) -> np.ndarray:
+        """Convert longitude/latitude (n, 2) to metric coordinates (n, 2)."""
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+        x, y = tr.transform(lonlat[:, 0], lonlat[:, 1])
+        return np.column_stack([x, y])
+
+    def nearest_nodes(self, xy: np.ndarray, *, walkable_only: bool = True) -> np.ndarray:
+        """Row index of the nearest road node to each metric point."""
+        from scipy.spatial import cKDTree
+
+        if walkable_only:
+            ok = np.zeros(self.n_nodes, dtype=bool)
+            w = self.roads["walkable"].to_numpy()
+            ok[self.roads["u"].to_numpy()[w]] = True
+            ok[self.roads["v"].to_numpy()[w]] = True
+            candidates = np.nonzero(ok)[0]
+        else:
+            candidates = np.arange(self.n_nodes)
+        tree = cKDTree(self.nodes[["x", "y"]].to_numpy()[candidates])
+        _, idx = tree.query(np.asarray(xy, dtype=float).reshape(-1, 2))
+        return candidates[idx]

@@ -1,0 +1,1 @@
+"""Cyberattacks and defenses."""

@@ -1,0 +1,1 @@
+"""The model: builds everything from a Scenario and owns the one clock; writes no files."""

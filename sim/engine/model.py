@@ -1,0 +1,635 @@
+"""The evacuation model: a Mesa model whose one clock is a SimPy environment.
+
+Build it from a Scenario, then either ``run()`` it to the end or drive it from outside:
+``advance_to(t)``, ``step()``, operator actions (``close_roads``, ``open_shelter``,
+``issue_order`` ...) and ``inject_hazard``. It writes no files: ``tables()`` hands the
+recorded tables to whoever asked (``sim.io`` writes them, ``sim.metrics`` reads them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+import simpy
+
+from sim.agents.citizens import (
+    AT_HOME,
+    CAR,
+    CASUALTY,
+    EVACUATING,
+    NEVER,
+    SHELTERED,
+    STATE_NAMES,
+    STRANDED,
+    WALK,
+    Population,
+    create_population,
+)
+from sim.agents.shelters import ShelterAgent
+from sim.city.build import build_city
+from sim.city.model import City
+from sim.city.select import select_roads, zone_node_mask
+from sim.core.errors import InputError
+from sim.core.rng import RandomStreams
+from sim.engine.behaviour import departure_delays
+from sim.engine.movement import admit_fifo, spread_over_arcs
+from sim.engine.routing import ArcNetwork, Field, build_arcs, compute_field
+from sim.hazards import make_hazard
+from sim.scenario.schema import DEFAULT_CHANNEL_DELAY_S, OrderConfig, Scenario
+
+ProgressCallback = Callable[[float, float], None]
+
+
+class EvacuationModel(mesa.Model):
+    """A city's citizens moving to its shelters under orders, closures and hazards."""
+
+    def __init__(self, scenario: Scenario, *, city: City | None = None):
+        self.streams = RandomStreams(scenario.seed)
+        super().__init__(seed=self.streams.seed_for("mesa"))
+        self.scenario = scenario
+        self.city = city if city is not None else build_city(scenario.city)
+        self.env = simpy.Environment()
+        self.duration = float(scenario.duration)
+        self.step_s = float(scenario.step)
+        self._events: list[tuple[float, str, str, str]] = []
+        self._records: list[dict[str, Any]] = []
+        self._tracks: list[pd.DataFrame] = []
+        self._next_record = 0.0
+        self._next_track = 0.0
+        self._finished = False
+
+        self._build_shelters()
+        self.net: ArcNetwork = build_arcs(self.city, scenario.movement)
+        self.road_open = np.ones(self.city.n_roads, dtype=bool)
+        self.next_free = np.full(2 * self.net.n_arcs, -np.inf)
+        self._build_population()
+        self._fields_dirty = True
+        self.fields: list[Field] = []
+        self._refresh_fields()
+        self._check_reachable()
+
+        self.hazards = [make_hazard(h, index=i) for i, h in enumerate(scenario.hazards)]
+        for hz in self.hazards:
+            hz.prepare(self)
+        self._order_masks = [self._order_mask(o, f"alerting.orders.{i}") for i, o in enumerate(scenario.alerting.orders)]
+        self._channel_u = {
+            i: self.streams.get(f"alerting/channel/{i}").random(self.pop.n)
+            for i in range(len(scenario.alerting.channels))
+        }
+        self._setup_tracks()
+
+        for i, order in enumerate(scenario.alerting.orders):
+            self.env.process(self._order_process(order, self._order_masks[i], label=order.id or f"order-{i}"))
+        for hz in self.hazards:
+            hz.start(self)
+        if scenario.alerting.word_of_mouth is not None:
+            self._wom_rng = self.streams.get("alerting/word_of_mouth")
+        self.env.process(self._tick_process())  # created last: it runs after same-time events
+
+    # ------------------------------------------------------------------ building
+
+    def _build_shelters(self) -> None:
+        city = self.city
+        table = city.shelters.copy()
+        extra = []
+        for i, s in enumerate(self.scenario.shelters):
+            hit = table.index[table["id"] == s.id]
+            if len(hit):
+                row = hit[0]
+                if s.capacity is not None:
+                    table.loc[row, "capacity"] = s.capacity
+                if s.location is not None:
+                    xy = city.xy_of_lonlat(np.array([s.location], dtype=float))
+                    table.loc[row, ["x", "y"]] = xy[0]
+                    table.loc[row, ["lon", "lat"]] = s.location
+                    table.loc[row, "node"] = city.nearest_nodes(xy)[0]
+                if s.name:
+                    table.loc[row, "name"] = s.name
+                table.loc[row, "open"] = s.open
+            else:
+                problems = []
+                if s.location is None:
+                    problems.append((f"shelters.{i}.location", f"required for a new shelter ({s.id!r} is not in the city data)"))
+                if s.capacity is None:
+                    problems.append((f"shelters.{i}.capacity", f"required for a new shelter ({s.id!r} is not in the city data)"))
+                if problems:
+                    raise InputError(problems)
+                xy = city.xy_of_lonlat(np.array([s.location], dtype=float))
+                extra.append({"id": s.id, "name": s.name or s.id, "x": xy[0, 0], "y": xy[0, 1],
+                              "capacity": s.capacity, "source": "scenario", "node": int(city.nearest_nodes(xy)[0]),
+                              "lon": s.location[0], "lat": s.location[1], "open": s.open})
+        if "open" not in table:
+            table["open"] = True
+        table["open"] = table["open"].fillna(True).astype(bool)
+        if extra:
+            table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
+        if len(table) == 0:
+            raise InputError.single("shelters", "the city has no shelter: add shelters to the scenario")
+        self.shelter_table = table.reset_index(drop=True)
+        self.shelters: list[ShelterAgent] = [
+            ShelterAgent(self, shelter_id=str(r.id), name=str(r.name), node=int(r.node), capacity=int(r.capacity),
+                         lon=float(r.lon), lat=float(r.lat), is_open=bool(r.open))
+            for r in self.shelter_table.itertuples()
+        ]
+        self._shelter_index = {s.shelter_id: i for i, s in enumerate(self.shelters)}
+        self.shelter_node = np.array([s.node for s in self.shelters], dtype=np.int64)
+
+    def _build_population(self) -> None:
+        cfg = self.scenario.population
+        total = cfg.count if cfg.count is not None else max(1, round(self.city.population_total))
+        self.pop: Population = create_population(
+            self.city.homes, total, cfg, rng=self.streams.get("population"),
+            behaviour_rng=self.streams.get("behaviour"),
+        )
+
+    def _check_reachable(self) -> None:
+        open_nodes = np.unique([s.node for s in self.shelters if s.is_open])
+        if len(open_nodes) == 0:
+            raise InputError.single("shelters", "no shelter is open at the start")
+        reach = compute_field(self.net, WALK, self.road_open[self.net.road], open_nodes)
+        homes = np.unique(self.pop.home_node)
+        if not np.isfinite(reach.dist[homes]).any():
+            raise InputError.single("shelters", "no shelter can be reached from any home over the road network")
+
+    def _order_mask(self, order: OrderConfig, field: str) -> np.ndarray:
+        nodes = zone_node_mask(self.city, order.zone, field=f"{field}.zone")
+        if order.channels:
+            known = {c.type for c in self.scenario.alerting.channels}
+            for j, ch in enumerate(order.channels):
+                if ch not in known:
+                    raise InputError.single(f"{field}.channels.{j}", f"channel {ch!r} is not in alerting.channels")
+        return nodes[self.pop.home_node]
+
+    def _setup_tracks(self) -> None:
+        n = self.pop.n
+        k = min(self.scenario.output.tracks.max_citizens, n)
+        rng = self.streams.get("tracks")
+        self.track_idx = np.sort(rng.choice(n, size=k, replace=False)) if k else np.zeros(0, dtype=np.int64)
+        self.track_ids = pseudonyms(self.track_idx, key=self.streams.fresh("privacy").bytes(16))
+
+    # ------------------------------------------------------------------ World interface (for hazards)
+
+    def rng(self, name: str) -> np.random.Generator:
+        """A named random stream."""
+        return self.streams.get(name)
+
+    def log_event(self, kind: str, subject: str, detail: str = "") -> None:
+        """Record an event at the current simulated time."""
+        self._events.append((float(self.env.now), kind, subject, detail))
+
+    def shelter_ids(self) -> list[str]:
+        """Ids of every shelter."""
+        return [s.shelter_id for s in self.shelters]
+
+    def close_roads(self, roads: np.ndarray, *, cause: str) -> None:
+        """Close road segments; people on them walk on to the end, nobody enters."""
+        roads = np.asarray(roads, dtype=np.int64)
+        newly = roads[self.road_open[roads]]
+        if len(newly) == 0:
+            return
+        self.road_open[newly] = False
+        self._fields_dirty = True
+        for r in newly[:200]:
+            self.log_event("road_closed", self.city.roads["road_id"].iat[r], f"cause={cause}")
+        if len(newly) > 200:
+            self.log_event("road_closed", f"{len(newly) - 200} more roads", f"cause={cause}")
+
+    def reopen_roads(self, roads: np.ndarray, *, cause: str) -> None:
+        """Reopen road segments."""
+        roads = np.asarray(roads, dtype=np.int64)
+        again = roads[~self.road_open[roads]]
+        if len(again) == 0:
+            return
+        self.road_open[again] = True
+        self._fields_dirty = True
+        for r in again[:200]:
+            self.log_event("road_reopened", self.city.roads["road_id"].iat[r], f"cause={cause}")
+
+    def close_shelters(self, shelter_ids: list[str], *, cause: str) -> None:
+        """Close shelters: occupants stay, newcomers are sent on."""
+        for sid in shelter_ids:
+            s = self.shelters[self._shelter_index[sid]]
+            if s.is_open:
+                s.is_open = False
+                self._fields_dirty = True
+                self.log_event("shelter_closed", sid, f"cause={cause}")
+
+    def reopen_shelters(self, shelter_ids: list[str], *, cause: str) -> None:
+        """Reopen shelters."""
+        for sid in shelter_ids:
+            s = self.shelters[self._shelter_index[sid]]
+            if not s.is_open:
+                s.is_open = True
+                self._fields_dirty = True
+                self.log_event("shelter_opened", sid, f"cause={cause}")
+
+    # ------------------------------------------------------------------ operator actions (external driving)
+
+    def close_road(self, *, ids: Iterable[str | int] = (), names: Iterable[str] = (), area: Any = None,
+                   cause: str = "operator") -> int:
+        """Close roads chosen by id, name or area now; returns how many were closed."""
+        roads = select_roads(self.city, ids=list(ids), names=list(names), area=area, field="action")
+        self.close_roads(roads, cause=cause)
+        return len(roads)
+
+    def open_shelter(self, shelter_id: str, *, capacity: int | None = None,
+                     location: tuple[float, float] | None = None, cause: str = "operator") -> None:
+        """Open a shelter now (a closed one, or a new one at ``location`` with ``capacity``)."""
+        if shelter_id in self._shelter_index:
+            s = self.shelters[self._shelter_index[shelter_id]]
+            if capacity is not None:
+                if capacity < s.occupancy:
+                    raise InputError.single("action.capacity", f"must be >= occupancy {s.occupancy}, got {capacity}")
+                s.capacity = int(capacity)
+            self.reopen_shelters([shelter_id], cause=cause)
+            self._fields_dirty = True
+            return
+        if location is None or capacity is None or capacity < 0:
+            raise InputError.single("action", "a new shelter needs a location [lon, lat] and a capacity >= 0")
+        xy = self.city.xy_of_lonlat(np.array([location], dtype=float))
+        node = int(self.city.nearest_nodes(xy)[0])
+        self.shelters.append(ShelterAgent(self, shelter_id=shelter_id, name=shelter_id, node=node,
+                                          capacity=int(capacity), lon=location[0], lat=location[1]))
+        self._shelter_index[shelter_id] = len(self.shelters) - 1
+        self.shelter_node = np.append(self.shelter_node, node)
+        self._fields_dirty = True
+        self.log_event("shelter_opened", shelter_id, f"cause={cause}; new; capacity={capacity}")
+
+    def close_shelter(self, shelter_id: str, *, cause: str = "operator") -> None:
+        """Close a shelter now."""
+        if shelter_id not in self._shelter_index:
+            raise InputError.single("action.shelter", f"no shelter has id {shelter_id!r}")
+        self.close_shelters([shelter_id], cause=cause)
+
+    def issue_order(self, zone: Any = "all", *, channels: list[str] | None = None, label: str = "operator") -> int:
+        """Issue an evacuation order now; returns the number of citizens newly ordered."""
+        order = OrderConfig(at=self.env.now, zone=zone, channels=channels)
+        mask = self._order_mask(order, "action")
+        return self._issue(order, mask, label=label)
+
+    def inject_hazard(self, config: Any) -> None:
+        """Start a hazard (a validated hazard config) on the running simulation."""
+        hz = make_hazard(config, index=len(self.hazards))
+        hz.prepare(self)
+        self.hazards.append(hz)
+        if config.at < self.env.now:
+            config = config.model_copy(update={"at": self.env.now})
+            hz.config = config
+        hz.start(self)
+
+    # ------------------------------------------------------------------ clock
+
+    @property
+    def now(self) -> float:
+        """Simulated seconds since the start."""
+        return float(self.env.now)
+
+    def advance_to(self, t_s: float, *, progress: ProgressCallback | None = None) -> None:
+        """Run the simulation up to ``t_s`` (at most the scenario's duration)."""
+        target = min(float(t_s), self.duration)
+        if target <= self.env.now:
+            return
+        if progress is None:
+            self.env.run(until=target)
+            return
+        chunk = max(self.step_s, self.duration / 200.0)
+        while self.env.now < target:
+            self.env.run(until=min(target, self.env.now + chunk))
+            progress(float(self.env.now), self.duration)
+
+    def step(self) -> None:
+        """Mesa's step: advance by one movement step."""
+        self.advance_to(self.env.now + self.step_s)
+
+    def run(self, *, progress: ProgressCallback | None = None) -> None:
+        """Run to the end of the scenario and record the final state."""
+        self.advance_to(self.duration, progress=progress)
+        self.finish()
+
+    def finish(self) -> None:
+        """Record the final row (once)."""
+        if not self._finished:
+            self._record(self.env.now, force=True)
+            self._finished = True
+
+    def _tick_process(self):
+        yield self.env.timeout(0)
+        while self.env.now < self.duration:
+            t0 = float(self.env.now)
+            t1 = min(t0 + self.step_s, self.duration)
+            self._record(t0)
+            self._advance(t0, t1)
+            yield self.env.timeout(t1 - t0)
+
+    # ------------------------------------------------------------------ orders and departures
+
+    def _order_process(self, order: OrderConfig, mask: np.ndarray, *, label: str):
+        yield self.env.timeout(order.at)
+        self._issue(order, mask, label=label)
+
+    def _issue(self, order: OrderConfig, mask: np.ndarray, *, label: str) -> int:
+        p = self.pop
+        t = float(self.env.now)
+        fresh = mask & ~np.isfinite(p.ordered_t) & (p.state != CASUALTY)
+        p.ordered_t[fresh] = t
+        targets = mask & (p.state == AT_HOME)
+        receipt = np.full(p.n, NEVER)
+        for i, ch in enumerate(self.scenario.alerting.channels):
+            if order.channels is not None and ch.type not in order.channels:
+                continue
+            reached = targets & (self._channel_u[i] < ch.coverage)
+            delay = DEFAULT_CHANNEL_DELAY_S[ch.type] if ch.delay is None else ch.delay
+            receipt[reached] = np.minimum(receipt[reached], t + delay)
+        self._warn(np.nonzero(receipt < p.warned_t)[0], receipt)
+        self.log_event("order_issued", label, f"zone={_zone_text(order.zone)}; ordered={int(fresh.sum())}")
+        return int(fresh.sum())
+
+    def _warn(self, idx: np.ndarray, receipt: np.ndarray) -> None:
+        """Citizens ``idx`` receive the order at ``receipt[idx]``; those who comply set a departure."""
+        if len(idx) == 0:
+            return
+        p = self.pop
+        p.warned_t[idx] = np.minimum(p.warned_t[idx], receipt[idx])
+        comply = p.u_comply[idx] < self.scenario.population.compliance
+        go = idx[comply & (p.state[idx] == AT_HOME)]
+        delay = departure_delays(self.scenario.alerting.departure_delay, p.u_delay[go])
+        p.depart_t[go] = np.minimum(p.depart_t[go], p.warned_t[go] + delay)
+
+    def _word_of_mouth(self, t0: float, t1: float) -> None:
+        cfg = self.scenario.alerting.word_of_mouth
+        p = self.pop
+        ordered = np.isfinite(p.ordered_t)
+        n_ordered = int(ordered.sum())
+        if n_ordered == 0:
+            return
+        told = ordered & (p.warned_t <= t0)
+        frac = told.sum() / n_ordered
+        hazard_per_s = (cfg.p_per_h + cfg.q_per_h * frac) / 3600.0
+        cand = np.nonzero(ordered & ~np.isfinite(p.warned_t) & (p.state == AT_HOME))[0]
+        if len(cand) == 0 or hazard_per_s <= 0:
+            return
+        prob = 1.0 - math.exp(-hazard_per_s * (t1 - t0))
+        hit = cand[self._wom_rng.random(len(cand)) < prob]
+        if len(hit):
+            receipt = np.full(p.n, NEVER)
+            receipt[hit] = t0 + self._wom_rng.random(len(hit)) * (t1 - t0)
+            self._warn(hit, receipt)
+
+    def _depart(self, idx: np.ndarray) -> None:
+        p = self.pop
+        p.state[idx] = EVACUATING
+        p.node[idx] = p.home_node[idx]
+        p.arc[idx] = -1
+        p.t_ready[idx] = p.depart_t[idx]
+        # Drivers without a drivable route to any shelter walk instead.
+        drivers = idx[p.mode[idx] == CAR]
+        if len(drivers):
+            no_car_route = ~np.isfinite(self.fields[CAR].dist[p.node[drivers]])
+            p.mode[drivers[no_car_route]] = WALK
+
+    # ------------------------------------------------------------------ fields
+
+    def _refresh_fields(self) -> None:
+        if not self._fields_dirty:
+            return
+        open_arcs = self.road_open[self.net.road]
+        targets = np.unique([s.node for s in self.shelters if s.room > 0])
+        self.fields = [compute_field(self.net, WALK, open_arcs, targets),
+                       compute_field(self.net, CAR, open_arcs, targets)]
+        self.arc_ok = [self.net.usable[m] & open_arcs for m in (WALK, CAR)]
+        self.node_room = np.zeros(self.city.n_nodes, dtype=np.int64)
+        for s in self.shelters:
+            self.node_room[s.node] += s.room
+        self.node_has_shelter = np.zeros(self.city.n_nodes, dtype=bool)
+        self.node_has_shelter[self.shelter_node] = True
+        self._fields_dirty = False
+        # Whoever was stuck gets another try with the new routes.
+        stuck = np.nonzero(self.pop.state == STRANDED)[0]
+        if len(stuck):
+            self.pop.state[stuck] = EVACUATING
+            self.pop.t_ready[stuck] = np.maximum(self.pop.t_ready[stuck], float(self.env.now))
+
+    # ------------------------------------------------------------------ movement
+
+    def _advance(self, t0: float, t1: float) -> None:
+        p = self.pop
+        self._refresh_fields()
+        if self.scenario.alerting.word_of_mouth is not None:
+            self._word_of_mouth(t0, t1)
+        dep = np.nonzero((p.state == AT_HOME) & (p.depart_t < t1))[0]
+        if len(dep):
+            self._depart(dep)
+        active = np.nonzero(p.state == EVACUATING)[0]
+        turned: dict[int, int] = {}
+        for _ in range(self.scenario.movement.max_passes_per_step):
+            if len(active) == 0:
+                break
+            on_arc = active[p.arc[active] >= 0]
+            exiting = on_arc[p.t_ready[on_arc] < t1]
+            if len(exiting):
+                p.node[exiting] = self.net.head[p.arc[exiting]]
+                p.arc[exiting] = -1
+            waiting = active[(p.arc[active] < 0) & (p.t_ready[active] < t1)]
+            waiting = self._admit_to_shelters(waiting, t0, turned)
+            self._refresh_fields()
+            moved = 0
+            for mode in (WALK, CAR):
+                sel = waiting[p.mode[waiting] == mode]
+                if len(sel):
+                    moved += self._enter_arcs(sel, mode, t0, t1)
+            active = active[p.state[active] == EVACUATING]
+            if len(exiting) == 0 and moved == 0:
+                break
+        for row, count in sorted(turned.items()):
+            self.log_event("shelter_turned_away", self.shelters[row].shelter_id, f"count={count}")
+
+    def _admit_to_shelters(self, waiting: np.ndarray, t0: float, turned: dict[int, int]) -> np.ndarray:
+        """Admit waiting people at nodes with room; return those still waiting."""
+        p = self.pop
+        if len(waiting) == 0:
+            return waiting
+        at_shelter = self.node_has_shelter[p.node[waiting]]
+        if not at_shelter.any():
+            return waiting
+        cand = waiting[at_shelter]
+        room = self.node_room[p.node[cand]]
+        # Turned away: came for this shelter, found it full or closed.
+        refused = cand[(room == 0) & (p.target[cand] == p.node[cand])]
+        if len(refused):
+            for node, count in zip(*np.unique(p.node[refused], return_counts=True), strict=True):
+                row = int(np.nonzero(self.shelter_node == node)[0][0])
+                self.shelters[row].turned_away += int(count)
+                turned[row] = turned.get(row, 0) + int(count)
+            p.target[refused] = -1
+        cand = cand[room > 0]
+        if len(cand) == 0:
+            return waiting
+        o = np.lexsort((cand, p.t_ready[cand], p.node[cand]))
+        cand = cand[o]
+        nodes = p.node[cand]
+        starts = np.r_[0, np.nonzero(np.diff(nodes))[0] + 1]
+        admitted_all = []
+        for k, s0 in enumerate(starts):
+            s1 = starts[k + 1] if k + 1 < len(starts) else len(cand)
+            node = int(nodes[s0])
+            group = cand[s0:s1]
+            for row in np.nonzero(self.shelter_node == node)[0]:
+                sh = self.shelters[row]
+                take = min(sh.room, len(group))
+                if take <= 0:
+                    continue
+                who = group[:take]
+                group = group[take:]
+                sh.admit(take)
+                p.state[who] = SHELTERED
+                p.shelter[who] = row
+                p.arrival_t[who] = np.maximum(p.t_ready[who], t0)
+                admitted_all.append(who)
+                if sh.room == 0:
+                    self._events.append((float(p.arrival_t[who].max()), "shelter_full", sh.shelter_id,
+                                         f"capacity={sh.capacity}"))
+                    self._fields_dirty = True
+                if len(group) == 0:
+                    break
+        if not admitted_all:
+            return waiting
+        done = np.concatenate(admitted_all)
+        for node in np.unique(p.node[done]):
+            self.node_room[node] = sum(self.shelters[r].room for r in np.nonzero(self.shelter_node == node)[0])
+        return waiting[p.state[waiting] == EVACUATING]
+
+    def _enter_arcs(self, who: np.ndarray, mode: int, t0: float, t1: float) -> int:
+        """Choose arcs and admit people into them; return how many entered."""
+        p = self.pop
+        net = self.net
+        field = self.fields[mode]
+        a_eff = np.maximum(p.t_ready[who], t0)
+        q_offset = mode * net.n_arcs
+        headway = net.headway_s[q_offset: q_offset + net.n_arcs]
+        nf_view = self.next_free[q_offset: q_offset + net.n_arcs]
+        arcs = spread_over_arcs(
+            p.node[who], a_eff, who, net.out_ptr, net.out_arcs, self.arc_ok[mode], net.head,
+            net.ref_time_s[mode], field.dist, nf_view, headway, t0,
+        )
+        stuck = who[arcs < 0]
+        if len(stuck):
+            p.state[stuck] = STRANDED
+        go = arcs >= 0
+        who, arcs, a_eff = who[go], arcs[go], a_eff[go]
+        if len(who) == 0:
+            return 0
+        entry, admitted = admit_fifo(arcs, a_eff, who, nf_view, headway, t1)
+        who, arcs, entry = who[admitted], arcs[admitted], entry[admitted]
+        if len(who) == 0:
+            return 0
+        travel = net.car_time_s[arcs] if mode == CAR else net.length_m[arcs] / p.walk_speed_mps[who]
+        p.arc[who] = arcs
+        p.t_entry[who] = entry
+        p.t_ready[who] = entry + travel
+        p.target[who] = field.source[net.head[arcs]]
+        return len(who)
+
+    # ------------------------------------------------------------------ recording
+
+    def _record(self, t: float, *, force: bool = False) -> None:
+        if t + 1e-9 >= self._next_record or force:
+            if not self._records or self._records[-1]["t_s"] != t:
+                self._records.append(self._snapshot_row(t))
+            self._next_record = (math.floor(t / self.scenario.output.record_every + 1e-9) + 1) * (
+                self.scenario.output.record_every)
+        if (t + 1e-9 >= self._next_track or force) and len(self.track_idx):
+            if not self._tracks or self._tracks[-1]["t_s"].iat[0] != t:
+                self._tracks.append(self._track_rows(t))
+            self._next_track = (math.floor(t / self.scenario.output.tracks.every + 1e-9) + 1) * (
+                self.scenario.output.tracks.every)
+
+    def _snapshot_row(self, t: float) -> dict[str, Any]:
+        p = self.pop
+        row: dict[str, Any] = {"t_s": float(t)}
+        row.update(p.state_counts())
+        row["ordered"] = int(np.isfinite(p.ordered_t).sum())
+        row["warned"] = int((p.warned_t <= t).sum())
+        row["departed"] = int((p.depart_t <= t).sum())
+        row["roads_closed"] = int((~self.road_open).sum())
+        row["shelters_open"] = int(sum(s.is_open for s in self.shelters))
+        for s in self.shelters:
+            row[f"shelter:{s.shelter_id}"] = s.occupancy
+        return row
+
+    def positions(self, idx: np.ndarray, t: float) -> np.ndarray:
+        """Metric positions of citizens ``idx`` at time ``t`` (interpolated along their arc)."""
+        p = self.pop
+        xy_nodes = self.city.nodes[["x", "y"]].to_numpy()
+        xy = xy_nodes[p.node[idx]].copy()
+        on = p.arc[idx] >= 0
+        if on.any():
+            a = p.arc[idx][on]
+            span = np.maximum(p.t_ready[idx][on] - p.t_entry[idx][on], 1e-9)
+            frac = np.clip((t - p.t_entry[idx][on]) / span, 0.0, 1.0)[:, None]
+            xy[on] = xy_nodes[self.net.tail[a]] + frac * (xy_nodes[self.net.head[a]] - xy_nodes[self.net.tail[a]])
+        sheltered = p.state[idx] == SHELTERED
+        if sheltered.any():
+            rows = p.shelter[idx][sheltered]
+            sxy = self.shelter_table[["x", "y"]].to_numpy()
+            xy[sheltered] = sxy[np.minimum(rows, len(sxy) - 1)]
+        return xy
+
+    def _track_rows(self, t: float) -> pd.DataFrame:
+        idx = self.track_idx
+        ll = self.city.lonlat_of_xy(self.positions(idx, t))
+        names = np.array(STATE_NAMES)
+        return pd.DataFrame({"t_s": np.full(len(idx), float(t)), "citizen": self.track_ids,
+                             "lon": ll[:, 0], "lat": ll[:, 1], "state": names[self.pop.state[idx]]})
+
+    # ------------------------------------------------------------------ results
+
+    def timeseries(self) -> pd.DataFrame:
+        """One row per recorded time."""
+        return pd.DataFrame(self._records).fillna(0)
+
+    def events(self) -> pd.DataFrame:
+        """One row per event, in time order (stable)."""
+        ev = pd.DataFrame(self._events, columns=["t_s", "kind", "subject", "detail"])
+        return ev.sort_values("t_s", kind="stable").reset_index(drop=True)
+
+    def tracks(self) -> pd.DataFrame:
+        """Sampled pseudonymous positions."""
+        if not self._tracks:
+            return pd.DataFrame({"t_s": [], "citizen": [], "lon": [], "lat": [], "state": []})
+        return pd.concat(self._tracks, ignore_index=True)
+
+    def shelter_stats(self) -> pd.DataFrame:
+        """Per shelter: capacity, peak and final occupancy, turned away, status, position."""
+        return pd.DataFrame([
+            {"id": s.shelter_id, "name": s.name, "capacity": s.capacity, "peak_occupancy": s.peak_occupancy,
+             "final_occupancy": s.occupancy, "turned_away": s.turned_away, "status": s.status,
+             "lon": s.lon, "lat": s.lat}
+            for s in self.shelters
+        ])
+
+    def outcomes(self) -> pd.DataFrame:
+        """Per citizen (row order, no identifiers): the times that KPIs are computed from."""
+        p = self.pop
+        return pd.DataFrame({"ordered_t": p.ordered_t, "warned_t": p.warned_t, "depart_t": p.depart_t,
+                             "arrival_t": p.arrival_t, "state": p.state})
+
+
+def pseudonyms(idx: np.ndarray, *, key: bytes) -> np.ndarray:
+    """Keyed-hash pseudonyms for citizen rows: stable within a run, not reversible without the key."""
+    return np.array([
+        "P" + hashlib.blake2b(int(i).to_bytes(8, "little"), key=key, digest_size=6).hexdigest() for i in idx
+    ], dtype=object)
+
+
+def _zone_text(zone: Any) -> str:
+    if isinstance(zone, str):
+        return zone
+    if isinstance(zone, list):
+        return ",".join(zone)
+    return type(zone).__name__.removesuffix("Area").lower()

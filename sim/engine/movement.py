@@ -1,0 +1,135 @@
+"""Vectorised kernels of the point-queue movement model (docs/movement.md).
+
+Each direction of a road is a first-come server: a person enters no sooner than they arrive
+and no sooner than one headway (3600 / capacity_pph seconds) after the previous entrant, then
+crosses at their own free speed. Entry times follow ``e_j = max(a_j, e_{j-1} + h)``, solved for
+whole queues at once with a grouped running maximum; times are continuous, not step-rounded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def group_starts(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For keys sorted ascending: start of each group, group index and rank of each element."""
+    n = len(sorted_keys)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    starts = np.r_[0, np.nonzero(np.diff(sorted_keys))[0] + 1]
+    sizes = np.diff(np.r_[starts, n])
+    gid = np.repeat(np.arange(len(starts)), sizes)
+    rank = np.arange(n) - starts[gid]
+    return starts, gid, rank
+
+
+def grouped_cummax(values: np.ndarray, gid: np.ndarray) -> np.ndarray:
+    """Running maximum restarted at every group (``gid`` sorted ascending)."""
+    if len(values) == 0:
+        return values.copy()
+    lo = float(values.min())
+    span = float(values.max()) - lo + 1.0
+    shifted = (values - lo) + gid * span
+    return np.maximum.accumulate(shifted) - gid * span + lo
+
+
+def admit_fifo(
+    queue: np.ndarray,
+    ready_s: np.ndarray,
+    tiebreak: np.ndarray,
+    next_free_s: np.ndarray,
+    headway_s: np.ndarray,
+    t_end: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Entry times of people queueing for servers, first come first served.
+
+    Args:
+        queue: server (queue id) each person waits for.
+        ready_s: when each person reaches the entrance (queue order).
+        tiebreak: a stable key for equal arrival times (for example the citizen index).
+        next_free_s: per server, the earliest time it admits the next person (updated in place).
+        headway_s: per server, seconds between two entrants.
+        t_end: only entries strictly before this time happen now; later ones keep waiting.
+
+    Returns:
+        ``entry`` times and the ``admitted`` mask, in the input order.
+    """
+    n = len(queue)
+    if n == 0:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    o = np.lexsort((tiebreak, ready_s, queue))
+    q = queue[o]
+    a = ready_s[o]
+    _, gid, rank = group_starts(q)
+    h = headway_s[q]
+    run = grouped_cummax(a - rank * h, gid)
+    entry = rank * h + np.maximum(next_free_s[q], run)
+    admitted = entry < t_end
+    if admitted.any():
+        np.maximum.at(next_free_s, q[admitted], entry[admitted] + h[admitted])
+    out_entry = np.empty(n)
+    out_adm = np.empty(n, dtype=bool)
+    out_entry[o] = entry
+    out_adm[o] = admitted
+    return out_entry, out_adm
+
+
+def spread_over_arcs(
+    node: np.ndarray,
+    ready_s: np.ndarray,
+    tiebreak: np.ndarray,
+    out_ptr: np.ndarray,
+    out_arcs: np.ndarray,
+    arc_ok: np.ndarray,
+    arc_head: np.ndarray,
+    arc_cost_s: np.ndarray,
+    dist_s: np.ndarray,
+    next_free_s: np.ndarray,
+    headway_s: np.ndarray,
+    t_now: float,
+) -> np.ndarray:
+    """Choose an outgoing arc for each person waiting at a node, spreading crowds over exits.
+
+    Candidate arcs lead strictly closer to a shelter (``dist`` of the head below the node's), so
+    no route loops. The people at one node, in arrival order, take the earliest-finishing
+    "slots": slot ``k`` of arc ``a`` finishes at ``max(next_free, now) + k * headway + cost +
+    dist(head)``. A lone walker takes the shortest route; a crowd fills parallel exits in
+    proportion to their capacity, as long as the detour pays off.
+
+    Returns:
+        The chosen arc per person, or -1 where no arc gets closer (stranded).
+    """
+    m = len(node)
+    choice = np.full(m, -1, dtype=np.int64)
+    if m == 0:
+        return choice
+    start = out_ptr[node]
+    deg = out_ptr[node + 1] - start
+    pair_person = np.repeat(np.arange(m), deg)
+    offset = np.arange(len(pair_person)) - np.repeat(np.cumsum(deg) - deg, deg)
+    pair_arc = out_arcs[start[pair_person] + offset]
+    ok = arc_ok[pair_arc] & (dist_s[arc_head[pair_arc]] < dist_s[node[pair_person]])
+    pair_person, pair_arc = pair_person[ok], pair_arc[ok]
+    if len(pair_person) == 0:
+        return choice
+
+    # People in (node, arrival) order, their group and rank within the node.
+    o = np.lexsort((tiebreak, ready_s, node))
+    pos = np.empty(m, dtype=np.int64)
+    pos[o] = np.arange(m)
+    _, gid_sorted, rank_sorted = group_starts(node[o])
+    group_size = np.bincount(gid_sorted)
+    pp = pos[pair_person]
+    g = gid_sorted[pp]
+    slot_cost = (np.maximum(next_free_s[pair_arc], t_now) + rank_sorted[pp] * headway_s[pair_arc]
+                 + arc_cost_s[pair_arc] + dist_s[arc_head[pair_arc]])
+    so = np.lexsort((pair_arc, slot_cost, g))
+    _, _, slot_rank = group_starts(g[so])
+    take = so[slot_rank < group_size[g[so]]]
+    # Everyone at a node has the same candidates, so each group has at least as many slots as people.
+    has_choice = np.zeros(m, dtype=bool)
+    has_choice[pair_person] = True
+    sorted_people = o[has_choice[o]]
+    choice[sorted_people] = pair_arc[take]
+    return choice

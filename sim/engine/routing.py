@@ -1,0 +1,128 @@
+"""Directed arcs of the road network and the routing field toward shelters.
+
+Instead of a path per citizen, the engine keeps one *field* per travel mode: for every node,
+the travel time to the nearest usable shelter (multi-source Dijkstra on the reversed graph).
+Whoever stands at a node moves along an arc that gets strictly closer, so routes never loop,
+and re-routing after a road closes or a shelter fills is one Dijkstra for everyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from sim.agents.citizens import CAR, WALK
+from sim.city.model import City
+from sim.city.roads import pedestrian_capacity_pph, vehicle_capacity_vph
+from sim.scenario.schema import MovementConfig
+
+
+@dataclass
+class ArcNetwork:
+    """Both directions of every road segment, with per-mode usability and queue headways.
+
+    Queue ``q`` of arc ``a`` and mode ``m`` is ``a + m * n_arcs``: walkers and cars queue apart.
+    """
+
+    n_nodes: int
+    tail: np.ndarray
+    head: np.ndarray
+    road: np.ndarray
+    length_m: np.ndarray
+    usable: np.ndarray  # (2, A) bool: can mode m use arc a at all
+    car_time_s: np.ndarray
+    ref_time_s: np.ndarray  # (2, A): time used to rank routes per mode
+    headway_s: np.ndarray  # (2 * A,): seconds between two persons entering
+    out_ptr: np.ndarray
+    out_arcs: np.ndarray
+
+    @property
+    def n_arcs(self) -> int:
+        """Number of directed arcs."""
+        return len(self.tail)
+
+
+def build_arcs(city: City, movement: MovementConfig) -> ArcNetwork:
+    """Directed arcs with capacities from the rules of docs/movement.md."""
+    roads = city.roads
+    u = roads["u"].to_numpy(np.int64)
+    v = roads["v"].to_numpy(np.int64)
+    r = np.arange(len(roads))
+    tail = np.concatenate([u, v])
+    head = np.concatenate([v, u])
+    road = np.concatenate([r, r])
+    length = np.concatenate([roads["length_m"].to_numpy(float)] * 2)
+    walkable = roads["walkable"].to_numpy(bool)
+    drivable = roads["drivable"].to_numpy(bool)
+    oneway = roads["oneway"].to_numpy(bool)
+    walk_ok = np.concatenate([walkable, walkable])  # pedestrians ignore one-way rules
+    car_ok = np.concatenate([drivable, drivable & ~oneway])
+    speed_mps = roads["speed_kph"].to_numpy(float) / 3.6
+    car_time = length / np.concatenate([speed_mps, speed_mps])
+
+    walk_pph = pedestrian_capacity_pph(
+        roads["width_m"].to_numpy(float), specific_flow_pmps=movement.specific_flow_pmps,
+        boundary_m=movement.boundary_m,
+    )
+    car_pph = vehicle_capacity_vph(roads["lanes"].to_numpy(float), oneway,
+                                   lane_capacity_vph=movement.lane_capacity_vph) * movement.car_occupancy
+    override = roads["capacity_pph"].to_numpy(float)
+    has = np.isfinite(override)
+    walk_pph = np.where(has, override, walk_pph)
+    car_pph = np.where(has, override, car_pph)
+    with np.errstate(divide="ignore"):
+        walk_h = np.where(walk_pph > 0, 3600.0 / walk_pph, np.inf)
+        car_h = np.where(car_pph > 0, 3600.0 / car_pph, np.inf)
+    headway = np.concatenate([walk_h, walk_h, car_h, car_h])
+    zero_cap = ~np.isfinite(headway)
+    usable = np.vstack([walk_ok & ~zero_cap[: len(tail)], car_ok & ~zero_cap[len(tail):]])
+
+    order = np.argsort(tail, kind="stable")
+    out_ptr = np.zeros(city.n_nodes + 1, dtype=np.int64)
+    np.add.at(out_ptr, tail + 1, 1)
+    out_ptr = np.cumsum(out_ptr)
+    ref = np.vstack([length / movement.reference_walk_speed_mps, car_time])
+    return ArcNetwork(
+        n_nodes=city.n_nodes, tail=tail, head=head, road=road, length_m=length, usable=usable,
+        car_time_s=car_time, ref_time_s=ref, headway_s=headway, out_ptr=out_ptr, out_arcs=order,
+    )
+
+
+@dataclass
+class Field:
+    """Travel time to the nearest target for every node, and which target that is."""
+
+    dist: np.ndarray
+    source: np.ndarray
+
+
+def compute_field(net: ArcNetwork, mode: int, open_arcs: np.ndarray, targets: np.ndarray) -> Field:
+    """Multi-source shortest travel times to ``targets`` over the open arcs usable by ``mode``.
+
+    Args:
+        net: the arc network.
+        mode: ``WALK`` or ``CAR``.
+        open_arcs: bool per arc, False where the road is closed.
+        targets: node indices of shelters that are open and have room.
+    """
+    n = net.n_nodes
+    if len(targets) == 0:
+        return Field(dist=np.full(n, np.inf), source=np.full(n, -1, dtype=np.int64))
+    ok = net.usable[mode] & open_arcs
+    # Reversed graph (head -> tail); keep the quickest of parallel arcs (csr would add them up).
+    rows, cols, w = net.head[ok], net.tail[ok], net.ref_time_s[mode][ok]
+    key = rows * n + cols
+    o = np.lexsort((w, key))
+    first = np.r_[True, np.diff(key[o]) != 0]
+    sel = o[first]
+    graph = csr_matrix((np.maximum(w[sel], 1e-9), (rows[sel], cols[sel])), shape=(n, n))
+    dist, _pred, source = dijkstra(graph, directed=True, indices=np.unique(targets), min_only=True,
+                                   return_predecessors=True)
+    source = np.where(np.isfinite(dist), source, -1).astype(np.int64)
+    return Field(dist=dist, source=source)
+
+
+__all__ = ["CAR", "WALK", "ArcNetwork", "Field", "build_arcs", "compute_field"]

@@ -1,0 +1,1 @@
+"""Runs, sweeps, exercises and the command line."""

@@ -1,0 +1,139 @@
+"""The command line: ``python -m sim run | validate | sweep`` (SPEC section 1).
+
+Exit codes: 0 done, 2 invalid input (each problem on stderr as ``field.path: what is wrong``,
+no traceback), 1 anything unexpected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sim.core.errors import InputError
+from sim.core.units import format_duration
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_INVALID = 0, 1, 2
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports usage errors as exit 2 with a field-style line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"arguments: {message}\n")
+        sys.exit(EXIT_INVALID)
+
+
+class Progress:
+    """Progress on stderr: a bar on a terminal, plain lines otherwise; silent with --quiet."""
+
+    def __init__(self, *, quiet: bool, label: str):
+        self.quiet = quiet
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.started = time.perf_counter()
+        self.last_pct = -1
+
+    def __call__(self, t_s: float, duration_s: float) -> None:
+        """Report simulated time ``t_s`` of ``duration_s``."""
+        if self.quiet:
+            return
+        pct = int(100 * t_s / duration_s) if duration_s > 0 else 100
+        if pct == self.last_pct:
+            return
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed * (100 - pct) / pct if pct > 0 else float("nan")
+        if self.tty:
+            bar = "#" * (pct // 4) + "-" * (25 - pct // 4)
+            sys.stderr.write(f"\r{self.label} [{bar}] {pct:3d}%  sim {format_duration(t_s)}  eta {eta:5.1f}s")
+            if pct >= 100:
+                sys.stderr.write("\n")
+        elif pct // 10 != self.last_pct // 10 or pct >= 100:
+            sys.stderr.write(f"{self.label}: {pct}% (simulated {format_duration(t_s)}, {elapsed:.1f}s wall)\n")
+        sys.stderr.flush()
+        self.last_pct = pct
+
+
+def _default_out(name: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("runs") / f"{slug}-{stamp}"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Load and check a scenario, including its city, without running it."""
+    from sim.engine.model import EvacuationModel
+    from sim.scenario.loader import load_scenario
+
+    scenario = load_scenario(args.scenario, args.set)
+    model = EvacuationModel(scenario)
+    print(f"{args.scenario}: valid ({model.city.name}: {model.city.n_roads} road segments, "
+          f"{model.pop.n} citizens, {len(model.shelters)} shelters)")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one scenario and write its run directory."""
+    from sim.experiments.runner import run_scenario
+    from sim.io.rundir import write_run
+    from sim.scenario.loader import load_scenario
+
+    overrides = list(args.set)
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    scenario = load_scenario(args.scenario, overrides)
+    out = Path(args.out) if args.out else _default_out(scenario.name)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        raise InputError.single("--out", f"{out} exists and is not empty (use --force to replace it)")
+    result = run_scenario(scenario, progress=Progress(quiet=args.quiet, label=scenario.name))
+    path = write_run(result, out, overwrite=args.force)
+    print(path)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m sim``."""
+    parser = _ArgumentParser(prog="python -m sim", description="SafeCity Twin: city evacuation under hazards and cyberattacks.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
+
+    run = sub.add_parser("run", help="run one scenario and write a run directory")
+    run.add_argument("scenario", help="scenario YAML file")
+    run.add_argument("--out", help="run directory (default runs/<scenario>-<timestamp>)")
+    run.add_argument("--seed", type=int, help="override the scenario's seed")
+    run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                     help="override a scenario field by dotted path (repeatable)")
+    run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    run.add_argument("--force", action="store_true", help="replace --out if it exists")
+    run.set_defaults(func=cmd_run)
+
+    val = sub.add_parser("validate", help="load and check a scenario, run nothing")
+    val.add_argument("scenario", help="scenario YAML file")
+    val.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field")
+    val.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "seed", None) is not None and args.seed < 0:
+        sys.stderr.write(f"--seed: must be >= 0, got {args.seed}\n")
+        return EXIT_INVALID
+    try:
+        return int(args.func(args))
+    except InputError as exc:
+        for line in exc.lines():
+            sys.stderr.write(line + "\n")
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return EXIT_UNEXPECTED
+    except Exception as exc:  # the contract: unexpected errors exit 1 with a short message
+        sys.stderr.write(f"unexpected error: {type(exc).__name__}: {exc}\n")
+        if "SAFECITY_DEBUG" in __import__("os").environ:
+            raise
+        return EXIT_UNEXPECTED

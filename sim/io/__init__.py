@@ -1,0 +1,1 @@
+"""The only place that writes (and reads back) result files."""

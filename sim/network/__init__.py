@@ -1,0 +1,1 @@
+"""Safety and smart subnetworks, devices, services and alert channels."""
