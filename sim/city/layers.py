@@ -53,13 +53,22 @@ def read_layer(path: Path, *, field: str, geom_types: tuple[str, ...]) -> gpd.Ge
     if problems:
         raise InputError(problems)
     bounds = gdf.total_bounds
-    if not (-180 <= bounds[0] <= 180 and -90 <= bounds[1] <= 90 and -180 <= bounds[2] <= 180 and -90 <= bounds[3] <= 90):
+    if not (
+        -180 <= bounds[0] <= 180 and -90 <= bounds[1] <= 90 and -180 <= bounds[2] <= 180 and -90 <= bounds[3] <= 90
+    ):
         raise InputError.single(field, "coordinates are not longitude/latitude (RFC 7946 wants WGS84)")
     return gdf
 
 
-def _numeric(gdf: gpd.GeoDataFrame, column: str, *, field: str, minimum: float | None = None,
-             integer: bool = False, required: bool = False) -> pd.Series:
+def _numeric(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    *,
+    field: str,
+    minimum: float | None = None,
+    integer: bool = False,
+    required: bool = False,
+) -> pd.Series:
     if column not in gdf:
         if required:
             raise InputError.single(f"{field}.0.{column}", "required, but missing")
@@ -106,15 +115,20 @@ def city_from_layers(config: CityConfig) -> City:
             raise InputError.single(f"city.shelters.{dup.index[0]}.id", f"shelter id {dup.iloc[0]!r} is not unique")
         cap = _numeric(sg, "capacity", field="city.shelters", minimum=0, integer=True, required=True)
         sm = sg.to_crs(crs)
-        shelters = pd.DataFrame({
-            "id": ids, "name": sg["name"].astype(str) if "name" in sg else ids,
-            "x": sm.geometry.x, "y": sm.geometry.y, "capacity": cap.astype(np.int64), "source": "shelters layer",
-        })
+        shelters = pd.DataFrame(
+            {
+                "id": ids,
+                "name": sg["name"].astype(str) if "name" in sg else ids,
+                "x": sm.geometry.x,
+                "y": sm.geometry.y,
+                "capacity": cap.astype(np.int64),
+                "source": "shelters layer",
+            }
+        )
 
     people = None
     if config.population is not None:
-        pg = read_layer(config.population, field="city.population",
-                        geom_types=("Point", "Polygon", "MultiPolygon"))
+        pg = read_layer(config.population, field="city.population", geom_types=("Point", "Polygon", "MultiPolygon"))
         pm = pg.to_crs(crs)
         is_point = pm.geom_type == "Point"
         rows = []
@@ -133,14 +147,24 @@ def city_from_layers(config: CityConfig) -> City:
         if "building" not in bg:
             bg["building"] = "yes"
         if "levels" not in bg:
-            bg["levels"] = bg["building:levels"] if "building:levels" in bg else np.nan
+            bg["levels"] = bg.get("building:levels", np.nan)
         buildings = bg.to_crs(crs)
 
-    sources = {name: f"{getattr(config, name)} sha256={file_sha256(getattr(config, name))}"
-               for name in ("roads", "shelters", "population", "buildings") if getattr(config, name) is not None}
+    sources = {
+        name: f"{getattr(config, name)} sha256={file_sha256(getattr(config, name))}"
+        for name in ("roads", "shelters", "population", "buildings")
+        if getattr(config, name) is not None
+    }
     city = assemble_city(
-        Path(config.roads).stem, roads_m, crs=crs, buildings=buildings, people=people, shelters=shelters,
-        data_shelters=config.data_shelters, district_size_m=config.district_size_m, sources=sources,
+        Path(config.roads).stem,
+        roads_m,
+        crs=crs,
+        buildings=buildings,
+        people=people,
+        shelters=shelters,
+        data_shelters=config.data_shelters,
+        district_size_m=config.district_size_m,
+        sources=sources,
     )
     if len(city.shelters) == 0:
         raise InputError.single("city.shelters", "the city has no shelter: give a shelters layer or scenario shelters")

@@ -21,14 +21,56 @@ from sim.core.errors import InputError
 
 BUILTIN_EXTRACTS = {"kotka": "test_pbf", "helsinki": "helsinki_pbf"}
 WALK_HIGHWAYS = frozenset(
-    {"primary", "primary_link", "secondary", "secondary_link", "tertiary", "tertiary_link",
-     "unclassified", "residential", "living_street", "service", "track", "pedestrian", "footway",
-     "path", "cycleway", "steps", "bridleway", "corridor", "road", "trunk", "trunk_link"}
+    {
+        "primary",
+        "primary_link",
+        "secondary",
+        "secondary_link",
+        "tertiary",
+        "tertiary_link",
+        "unclassified",
+        "residential",
+        "living_street",
+        "service",
+        "track",
+        "pedestrian",
+        "footway",
+        "path",
+        "cycleway",
+        "steps",
+        "bridleway",
+        "corridor",
+        "road",
+        "trunk",
+        "trunk_link",
+    }
 )
-SHELTER_AMENITIES = ["school", "kindergarten", "college", "university", "community_centre", "townhall",
-                     "library", "place_of_worship", "social_facility"]
-ROAD_COLUMNS = ["u", "v", "osm_id", "highway", "name", "lanes", "maxspeed", "oneway", "width", "bridge", "foot",
-                "access", "geometry"]
+SHELTER_AMENITIES = [
+    "school",
+    "kindergarten",
+    "college",
+    "university",
+    "community_centre",
+    "townhall",
+    "library",
+    "place_of_worship",
+    "social_facility",
+]
+ROAD_COLUMNS = [
+    "u",
+    "v",
+    "osm_id",
+    "highway",
+    "name",
+    "lanes",
+    "maxspeed",
+    "oneway",
+    "width",
+    "bridge",
+    "foot",
+    "access",
+    "geometry",
+]
 
 
 @dataclass
@@ -151,8 +193,11 @@ def read_osm_xml(path: Path, *, field: str) -> RawOsm:
     except (ET.ParseError, TypeError, ValueError) as exc:
         raise InputError.single(field, f"cannot read OSM XML {path.name}: {exc}") from None
 
-    road_ways = [(wid, [r for r in refs if r in node_lonlat], tags) for wid, refs, tags in ways
-                 if tags.get("highway") in WALK_HIGHWAYS and tags.get("area") != "yes"]
+    road_ways = [
+        (wid, [r for r in refs if r in node_lonlat], tags)
+        for wid, refs, tags in ways
+        if tags.get("highway") in WALK_HIGHWAYS and tags.get("area") != "yes"
+    ]
     use_count: dict[int, int] = {}
     for _wid, refs, _tags in road_ways:
         for i, r in enumerate(refs):
@@ -165,13 +210,23 @@ def read_osm_xml(path: Path, *, field: str) -> RawOsm:
         for i in range(1, len(refs)):
             if i == len(refs) - 1 or use_count.get(refs[i], 0) > 1:
                 seg = refs[start : i + 1]
-                rows.append({
-                    "u": seg[0], "v": seg[-1], "osm_id": wid, "highway": tags.get("highway"),
-                    "name": tags.get("name"), "lanes": tags.get("lanes"), "maxspeed": tags.get("maxspeed"),
-                    "oneway": tags.get("oneway"), "width": tags.get("width"), "bridge": tags.get("bridge"),
-                    "foot": tags.get("foot"), "access": tags.get("access"),
-                    "geometry": LineString([node_lonlat[r] for r in seg]),
-                })
+                rows.append(
+                    {
+                        "u": seg[0],
+                        "v": seg[-1],
+                        "osm_id": wid,
+                        "highway": tags.get("highway"),
+                        "name": tags.get("name"),
+                        "lanes": tags.get("lanes"),
+                        "maxspeed": tags.get("maxspeed"),
+                        "oneway": tags.get("oneway"),
+                        "width": tags.get("width"),
+                        "bridge": tags.get("bridge"),
+                        "foot": tags.get("foot"),
+                        "access": tags.get("access"),
+                        "geometry": LineString([node_lonlat[r] for r in seg]),
+                    }
+                )
                 start = i
     if not rows:
         raise InputError.single(field, f"no walkable streets in {path.name}")
@@ -188,20 +243,33 @@ def read_osm_xml(path: Path, *, field: str) -> RawOsm:
         if not poly.is_valid:
             poly = poly.buffer(0)
         if "building" in tags:
-            brows.append({"building": tags["building"], "levels": tags.get("building:levels"),
-                          "name": tags.get("name"), "amenity": tags.get("amenity"), "osm_id": wid,
-                          "geometry": poly})
+            brows.append(
+                {
+                    "building": tags["building"],
+                    "levels": tags.get("building:levels"),
+                    "name": tags.get("name"),
+                    "amenity": tags.get("amenity"),
+                    "osm_id": wid,
+                    "geometry": poly,
+                }
+            )
         elif tags.get("natural") == "water" or tags.get("waterway") == "riverbank":
             water_geoms.append(poly)
-    buildings = gpd.GeoDataFrame(brows, geometry="geometry", crs="EPSG:4326") if brows else _empty(
-        ["building", "levels", "name", "amenity", "geometry"]
+    buildings = (
+        gpd.GeoDataFrame(brows, geometry="geometry", crs="EPSG:4326")
+        if brows
+        else _empty(["building", "levels", "name", "amenity", "geometry"])
     )
     from shapely.geometry import Point
 
-    prow = [{"amenity": t.get("amenity"), "name": t.get("name"), "osm_id": nid,
-             "geometry": Point(node_lonlat[nid])} for nid, t in node_tags.items()]
-    pois = gpd.GeoDataFrame(prow, geometry="geometry", crs="EPSG:4326") if prow else _empty(
-        ["amenity", "name", "geometry"]
+    prow = [
+        {"amenity": t.get("amenity"), "name": t.get("name"), "osm_id": nid, "geometry": Point(node_lonlat[nid])}
+        for nid, t in node_tags.items()
+    ]
+    pois = (
+        gpd.GeoDataFrame(prow, geometry="geometry", crs="EPSG:4326")
+        if prow
+        else _empty(["amenity", "name", "geometry"])
     )
     water = gpd.GeoDataFrame(geometry=water_geoms, crs="EPSG:4326") if water_geoms else _empty(["geometry"])
     return RawOsm(roads=roads, buildings=buildings, pois=pois, water=water)
@@ -212,7 +280,7 @@ def read_osm(path: Path, *, field: str) -> RawOsm:
     name = path.name.lower()
     if name.endswith(".pbf"):
         return read_pbf(path, field=field)
-    if name.endswith(".osm") or name.endswith(".xml"):
+    if name.endswith((".osm", ".xml")):
         return read_osm_xml(path, field=field)
     raise InputError.single(field, f"expected an .osm or .osm.pbf file, got {path.name}")
 

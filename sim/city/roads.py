@@ -9,17 +9,39 @@ import pandas as pd
 
 # Typical carriageway (or path) width by OSM highway class, metres, when the data has none.
 WIDTH_BY_HIGHWAY_M: dict[str, float] = {
-    "motorway": 15.0, "trunk": 12.0, "primary": 10.0, "secondary": 8.0, "tertiary": 7.0,
-    "unclassified": 5.0, "residential": 6.0, "living_street": 5.0, "service": 4.0, "track": 3.0,
-    "pedestrian": 6.0, "footway": 2.0, "path": 1.5, "cycleway": 2.5, "steps": 1.5,
-    "bridleway": 2.0, "corridor": 2.0, "road": 5.0,
+    "motorway": 15.0,
+    "trunk": 12.0,
+    "primary": 10.0,
+    "secondary": 8.0,
+    "tertiary": 7.0,
+    "unclassified": 5.0,
+    "residential": 6.0,
+    "living_street": 5.0,
+    "service": 4.0,
+    "track": 3.0,
+    "pedestrian": 6.0,
+    "footway": 2.0,
+    "path": 1.5,
+    "cycleway": 2.5,
+    "steps": 1.5,
+    "bridleway": 2.0,
+    "corridor": 2.0,
+    "road": 5.0,
 }
 DEFAULT_WIDTH_M = 3.0
 
 # Speed limit by class where the data has no maxspeed, km/h.
 SPEED_BY_HIGHWAY_KPH: dict[str, float] = {
-    "motorway": 100.0, "trunk": 80.0, "primary": 60.0, "secondary": 50.0, "tertiary": 40.0,
-    "unclassified": 40.0, "residential": 30.0, "living_street": 20.0, "service": 20.0, "road": 30.0,
+    "motorway": 100.0,
+    "trunk": 80.0,
+    "primary": 60.0,
+    "secondary": 50.0,
+    "tertiary": 40.0,
+    "unclassified": 40.0,
+    "residential": 30.0,
+    "living_street": 20.0,
+    "service": 20.0,
+    "road": 30.0,
 }
 DEFAULT_SPEED_KPH = 30.0
 
@@ -27,8 +49,18 @@ DEFAULT_SPEED_KPH = 30.0
 LANES_BY_HIGHWAY: dict[str, int] = {"motorway": 4, "trunk": 4, "primary": 2, "secondary": 2}
 
 DRIVABLE = frozenset(
-    {"motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
-     "living_street", "service", "road"}
+    {
+        "motorway",
+        "trunk",
+        "primary",
+        "secondary",
+        "tertiary",
+        "unclassified",
+        "residential",
+        "living_street",
+        "service",
+        "road",
+    }
     | {f"{c}_link" for c in ("motorway", "trunk", "primary", "secondary", "tertiary")}
 )
 NOT_WALKABLE = frozenset({"motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed"})
@@ -62,8 +94,10 @@ def complete_road_attributes(roads: pd.DataFrame) -> pd.DataFrame:
         A copy with every attribute column present and typed.
     """
     out = roads.copy()
-    hw = out["highway"].where(out["highway"].notna(), "road").astype(str) if "highway" in out else pd.Series(
-        "road", index=out.index
+    hw = (
+        out["highway"].where(out["highway"].notna(), "road").astype(str)
+        if "highway" in out
+        else pd.Series("road", index=out.index)
     )
     out["highway"] = hw
     cls = hw.map(base_class)
@@ -85,7 +119,11 @@ def complete_road_attributes(roads: pd.DataFrame) -> pd.DataFrame:
     out["oneway"] = oneway.map(lambda v: str(v).lower() in {"yes", "true", "1", "-1"} if v is not None else False)
     out["oneway"] = out["oneway"].astype(bool)
 
-    out["lanes"] = lanes.fillna(cls.map(LANES_BY_HIGHWAY)).fillna(pd.Series(np.where(out["oneway"], 1.0, 2.0), index=out.index)).clip(1, 12)
+    out["lanes"] = (
+        lanes.fillna(cls.map(LANES_BY_HIGHWAY))
+        .fillna(pd.Series(np.where(out["oneway"], 1.0, 2.0), index=out.index))
+        .clip(1, 12)
+    )
 
     drivable = hw.isin(DRIVABLE)
     if "access" in out:
@@ -107,9 +145,7 @@ def complete_road_attributes(roads: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def pedestrian_capacity_pph(
-    width_m: np.ndarray, *, specific_flow_pmps: float, boundary_m: float
-) -> np.ndarray:
+def pedestrian_capacity_pph(width_m: np.ndarray, *, specific_flow_pmps: float, boundary_m: float) -> np.ndarray:
     """People per hour through a way of the given width, in one direction.
 
     Rule: ``specific_flow_pmps`` persons per metre of *effective* width per second, where the

@@ -89,8 +89,12 @@ def select_roads(
 
 def bbox_of(city: City) -> tuple[float, float, float, float]:
     """The city's extent in longitude/latitude."""
-    return (float(city.nodes["lon"].min()), float(city.nodes["lat"].min()),
-            float(city.nodes["lon"].max()), float(city.nodes["lat"].max()))
+    return (
+        float(city.nodes["lon"].min()),
+        float(city.nodes["lat"].min()),
+        float(city.nodes["lon"].max()),
+        float(city.nodes["lat"].max()),
+    )
 
 
 __all__ = ["area_polygon", "bbox_of", "box", "select_roads", "zone_node_mask"]

@@ -105,9 +105,14 @@ def generate_city(config: SyntheticCityConfig, *, seed: int = 0) -> City:
     coords = np.stack([node_xy[u], node_xy[v]], axis=1)
     roads = gpd.GeoDataFrame(
         {
-            "u": u, "v": v, "highway": highway, "bridge": bridge,
-            "name": [f"{'Bridge' if b else 'Avenue' if a else 'Street'} {k}" for k, (a, b) in
-                     enumerate(zip(arterial, bridge, strict=True))],
+            "u": u,
+            "v": v,
+            "highway": highway,
+            "bridge": bridge,
+            "name": [
+                f"{'Bridge' if b else 'Avenue' if a else 'Street'} {k}"
+                for k, (a, b) in enumerate(zip(arterial, bridge, strict=True))
+            ],
         },
         geometry=shapely.linestrings(coords),
         crs=crs,
@@ -153,13 +158,26 @@ def generate_city(config: SyntheticCityConfig, *, seed: int = 0) -> City:
     picks = np.array(sorted(picks))
     share = rng.uniform(0.6, 1.4, size=len(picks))
     cap = np.maximum(20, np.floor(share / share.sum() * config.shelter_capacity_ratio * config.population))
-    shelters = pd.DataFrame({
-        "id": [f"SH{i:04d}" for i in range(len(picks))],
-        "name": [f"Shelter {i + 1}" for i in range(len(picks))],
-        "x": node_xy[picks, 0], "y": node_xy[picks, 1], "capacity": cap.astype(np.int64), "source": "synthetic",
-    })
+    shelters = pd.DataFrame(
+        {
+            "id": [f"SH{i:04d}" for i in range(len(picks))],
+            "name": [f"Shelter {i + 1}" for i in range(len(picks))],
+            "x": node_xy[picks, 0],
+            "y": node_xy[picks, 1],
+            "capacity": cap.astype(np.int64),
+            "source": "synthetic",
+        }
+    )
     water = gpd.GeoDataFrame(geometry=water_geoms, crs=crs)
     return assemble_city(
-        "synthetic", roads, crs=crs, node_xy=node_xy, people=people, shelters=shelters, data_shelters=False,
-        districts=districts, water=water, sources={"synthetic": config.model_dump_json()},
+        "synthetic",
+        roads,
+        crs=crs,
+        node_xy=node_xy,
+        people=people,
+        shelters=shelters,
+        data_shelters=False,
+        districts=districts,
+        water=water,
+        sources={"synthetic": config.model_dump_json()},
     )

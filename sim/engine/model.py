@@ -77,7 +77,9 @@ class EvacuationModel(mesa.Model):
         self.hazards = [make_hazard(h, index=i) for i, h in enumerate(scenario.hazards)]
         for hz in self.hazards:
             hz.prepare(self)
-        self._order_masks = [self._order_mask(o, f"alerting.orders.{i}") for i, o in enumerate(scenario.alerting.orders)]
+        self._order_masks = [
+            self._order_mask(o, f"alerting.orders.{i}") for i, o in enumerate(scenario.alerting.orders)
+        ]
         self._channel_u = {
             i: self.streams.get(f"alerting/channel/{i}").random(self.pop.n)
             for i in range(len(scenario.alerting.channels))
@@ -115,15 +117,30 @@ class EvacuationModel(mesa.Model):
             else:
                 problems = []
                 if s.location is None:
-                    problems.append((f"shelters.{i}.location", f"required for a new shelter ({s.id!r} is not in the city data)"))
+                    problems.append(
+                        (f"shelters.{i}.location", f"required for a new shelter ({s.id!r} is not in the city data)")
+                    )
                 if s.capacity is None:
-                    problems.append((f"shelters.{i}.capacity", f"required for a new shelter ({s.id!r} is not in the city data)"))
+                    problems.append(
+                        (f"shelters.{i}.capacity", f"required for a new shelter ({s.id!r} is not in the city data)")
+                    )
                 if problems:
                     raise InputError(problems)
                 xy = city.xy_of_lonlat(np.array([s.location], dtype=float))
-                extra.append({"id": s.id, "name": s.name or s.id, "x": xy[0, 0], "y": xy[0, 1],
-                              "capacity": s.capacity, "source": "scenario", "node": int(city.nearest_nodes(xy)[0]),
-                              "lon": s.location[0], "lat": s.location[1], "open": s.open})
+                extra.append(
+                    {
+                        "id": s.id,
+                        "name": s.name or s.id,
+                        "x": xy[0, 0],
+                        "y": xy[0, 1],
+                        "capacity": s.capacity,
+                        "source": "scenario",
+                        "node": int(city.nearest_nodes(xy)[0]),
+                        "lon": s.location[0],
+                        "lat": s.location[1],
+                        "open": s.open,
+                    }
+                )
         if "open" not in table:
             table["open"] = True
         table["open"] = table["open"].fillna(True).astype(bool)
@@ -133,8 +150,16 @@ class EvacuationModel(mesa.Model):
             raise InputError.single("shelters", "the city has no shelter: add shelters to the scenario")
         self.shelter_table = table.reset_index(drop=True)
         self.shelters: list[ShelterAgent] = [
-            ShelterAgent(self, shelter_id=str(r.id), name=str(r.name), node=int(r.node), capacity=int(r.capacity),
-                         lon=float(r.lon), lat=float(r.lat), is_open=bool(r.open))
+            ShelterAgent(
+                self,
+                shelter_id=str(r.id),
+                name=str(r.name),
+                node=int(r.node),
+                capacity=int(r.capacity),
+                lon=float(r.lon),
+                lat=float(r.lat),
+                is_open=bool(r.open),
+            )
             for r in self.shelter_table.itertuples()
         ]
         self._shelter_index = {s.shelter_id: i for i, s in enumerate(self.shelters)}
@@ -144,7 +169,10 @@ class EvacuationModel(mesa.Model):
         cfg = self.scenario.population
         total = cfg.count if cfg.count is not None else max(1, round(self.city.population_total))
         self.pop: Population = create_population(
-            self.city.homes, total, cfg, rng=self.streams.get("population"),
+            self.city.homes,
+            total,
+            cfg,
+            rng=self.streams.get("population"),
             behaviour_rng=self.streams.get("behaviour"),
         )
 
@@ -231,15 +259,22 @@ class EvacuationModel(mesa.Model):
 
     # ------------------------------------------------------------------ operator actions (external driving)
 
-    def close_road(self, *, ids: Iterable[str | int] = (), names: Iterable[str] = (), area: Any = None,
-                   cause: str = "operator") -> int:
+    def close_road(
+        self, *, ids: Iterable[str | int] = (), names: Iterable[str] = (), area: Any = None, cause: str = "operator"
+    ) -> int:
         """Close roads chosen by id, name or area now; returns how many were closed."""
         roads = select_roads(self.city, ids=list(ids), names=list(names), area=area, field="action")
         self.close_roads(roads, cause=cause)
         return len(roads)
 
-    def open_shelter(self, shelter_id: str, *, capacity: int | None = None,
-                     location: tuple[float, float] | None = None, cause: str = "operator") -> None:
+    def open_shelter(
+        self,
+        shelter_id: str,
+        *,
+        capacity: int | None = None,
+        location: tuple[float, float] | None = None,
+        cause: str = "operator",
+    ) -> None:
         """Open a shelter now (a closed one, or a new one at ``location`` with ``capacity``)."""
         if shelter_id in self._shelter_index:
             s = self.shelters[self._shelter_index[shelter_id]]
@@ -254,8 +289,17 @@ class EvacuationModel(mesa.Model):
             raise InputError.single("action", "a new shelter needs a location [lon, lat] and a capacity >= 0")
         xy = self.city.xy_of_lonlat(np.array([location], dtype=float))
         node = int(self.city.nearest_nodes(xy)[0])
-        self.shelters.append(ShelterAgent(self, shelter_id=shelter_id, name=shelter_id, node=node,
-                                          capacity=int(capacity), lon=location[0], lat=location[1]))
+        self.shelters.append(
+            ShelterAgent(
+                self,
+                shelter_id=shelter_id,
+                name=shelter_id,
+                node=node,
+                capacity=int(capacity),
+                lon=location[0],
+                lat=location[1],
+            )
+        )
         self._shelter_index[shelter_id] = len(self.shelters) - 1
         self.shelter_node = np.append(self.shelter_node, node)
         self._fields_dirty = True
@@ -400,8 +444,10 @@ class EvacuationModel(mesa.Model):
             return
         open_arcs = self.road_open[self.net.road]
         targets = np.unique([s.node for s in self.shelters if s.room > 0])
-        self.fields = [compute_field(self.net, WALK, open_arcs, targets),
-                       compute_field(self.net, CAR, open_arcs, targets)]
+        self.fields = [
+            compute_field(self.net, WALK, open_arcs, targets),
+            compute_field(self.net, CAR, open_arcs, targets),
+        ]
         self.arc_ok = [self.net.usable[m] & open_arcs for m in (WALK, CAR)]
         self.node_room = np.zeros(self.city.n_nodes, dtype=np.int64)
         for s in self.shelters:
@@ -492,8 +538,9 @@ class EvacuationModel(mesa.Model):
                 p.arrival_t[who] = np.maximum(p.t_ready[who], t0)
                 admitted_all.append(who)
                 if sh.room == 0:
-                    self._events.append((float(p.arrival_t[who].max()), "shelter_full", sh.shelter_id,
-                                         f"capacity={sh.capacity}"))
+                    self._events.append(
+                        (float(p.arrival_t[who].max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}")
+                    )
                     self._fields_dirty = True
                 if len(group) == 0:
                     break
@@ -511,11 +558,21 @@ class EvacuationModel(mesa.Model):
         field = self.fields[mode]
         a_eff = np.maximum(p.t_ready[who], t0)
         q_offset = mode * net.n_arcs
-        headway = net.headway_s[q_offset: q_offset + net.n_arcs]
-        nf_view = self.next_free[q_offset: q_offset + net.n_arcs]
+        headway = net.headway_s[q_offset : q_offset + net.n_arcs]
+        nf_view = self.next_free[q_offset : q_offset + net.n_arcs]
         arcs = spread_over_arcs(
-            p.node[who], a_eff, who, net.out_ptr, net.out_arcs, self.arc_ok[mode], net.head,
-            net.ref_time_s[mode], field.dist, nf_view, headway, t0,
+            p.node[who],
+            a_eff,
+            who,
+            net.out_ptr,
+            net.out_arcs,
+            self.arc_ok[mode],
+            net.head,
+            net.ref_time_s[mode],
+            field.dist,
+            nf_view,
+            headway,
+            t0,
         )
         stuck = who[arcs < 0]
         if len(stuck):
@@ -542,12 +599,14 @@ class EvacuationModel(mesa.Model):
             if not self._records or self._records[-1]["t_s"] != t:
                 self._records.append(self._snapshot_row(t))
             self._next_record = (math.floor(t / self.scenario.output.record_every + 1e-9) + 1) * (
-                self.scenario.output.record_every)
+                self.scenario.output.record_every
+            )
         if (t + 1e-9 >= self._next_track or force) and len(self.track_idx):
             if not self._tracks or self._tracks[-1]["t_s"].iat[0] != t:
                 self._tracks.append(self._track_rows(t))
             self._next_track = (math.floor(t / self.scenario.output.tracks.every + 1e-9) + 1) * (
-                self.scenario.output.tracks.every)
+                self.scenario.output.tracks.every
+            )
 
     def _snapshot_row(self, t: float) -> dict[str, Any]:
         p = self.pop
@@ -584,8 +643,15 @@ class EvacuationModel(mesa.Model):
         idx = self.track_idx
         ll = self.city.lonlat_of_xy(self.positions(idx, t))
         names = np.array(STATE_NAMES)
-        return pd.DataFrame({"t_s": np.full(len(idx), float(t)), "citizen": self.track_ids,
-                             "lon": ll[:, 0], "lat": ll[:, 1], "state": names[self.pop.state[idx]]})
+        return pd.DataFrame(
+            {
+                "t_s": np.full(len(idx), float(t)),
+                "citizen": self.track_ids,
+                "lon": ll[:, 0],
+                "lat": ll[:, 1],
+                "state": names[self.pop.state[idx]],
+            }
+        )
 
     # ------------------------------------------------------------------ results
 
@@ -606,25 +672,43 @@ class EvacuationModel(mesa.Model):
 
     def shelter_stats(self) -> pd.DataFrame:
         """Per shelter: capacity, peak and final occupancy, turned away, status, position."""
-        return pd.DataFrame([
-            {"id": s.shelter_id, "name": s.name, "capacity": s.capacity, "peak_occupancy": s.peak_occupancy,
-             "final_occupancy": s.occupancy, "turned_away": s.turned_away, "status": s.status,
-             "lon": s.lon, "lat": s.lat}
-            for s in self.shelters
-        ])
+        return pd.DataFrame(
+            [
+                {
+                    "id": s.shelter_id,
+                    "name": s.name,
+                    "capacity": s.capacity,
+                    "peak_occupancy": s.peak_occupancy,
+                    "final_occupancy": s.occupancy,
+                    "turned_away": s.turned_away,
+                    "status": s.status,
+                    "lon": s.lon,
+                    "lat": s.lat,
+                }
+                for s in self.shelters
+            ]
+        )
 
     def outcomes(self) -> pd.DataFrame:
         """Per citizen (row order, no identifiers): the times that KPIs are computed from."""
         p = self.pop
-        return pd.DataFrame({"ordered_t": p.ordered_t, "warned_t": p.warned_t, "depart_t": p.depart_t,
-                             "arrival_t": p.arrival_t, "state": p.state})
+        return pd.DataFrame(
+            {
+                "ordered_t": p.ordered_t,
+                "warned_t": p.warned_t,
+                "depart_t": p.depart_t,
+                "arrival_t": p.arrival_t,
+                "state": p.state,
+            }
+        )
 
 
 def pseudonyms(idx: np.ndarray, *, key: bytes) -> np.ndarray:
     """Keyed-hash pseudonyms for citizen rows: stable within a run, not reversible without the key."""
-    return np.array([
-        "P" + hashlib.blake2b(int(i).to_bytes(8, "little"), key=key, digest_size=6).hexdigest() for i in idx
-    ], dtype=object)
+    return np.array(
+        ["P" + hashlib.blake2b(int(i).to_bytes(8, "little"), key=key, digest_size=6).hexdigest() for i in idx],
+        dtype=object,
+    )
 
 
 def _zone_text(zone: Any) -> str:

@@ -122,8 +122,12 @@ def spread_over_arcs(
     group_size = np.bincount(gid_sorted)
     pp = pos[pair_person]
     g = gid_sorted[pp]
-    slot_cost = (np.maximum(next_free_s[pair_arc], t_now) + rank_sorted[pp] * headway_s[pair_arc]
-                 + arc_cost_s[pair_arc] + dist_s[arc_head[pair_arc]])
+    slot_cost = (
+        np.maximum(next_free_s[pair_arc], t_now)
+        + rank_sorted[pp] * headway_s[pair_arc]
+        + arc_cost_s[pair_arc]
+        + dist_s[arc_head[pair_arc]]
+    )
     so = np.lexsort((pair_arc, slot_cost, g))
     _, _, slot_rank = group_starts(g[so])
     take = so[slot_rank < group_size[g[so]]]

@@ -64,11 +64,14 @@ def build_arcs(city: City, movement: MovementConfig) -> ArcNetwork:
     car_time = length / np.concatenate([speed_mps, speed_mps])
 
     walk_pph = pedestrian_capacity_pph(
-        roads["width_m"].to_numpy(float), specific_flow_pmps=movement.specific_flow_pmps,
+        roads["width_m"].to_numpy(float),
+        specific_flow_pmps=movement.specific_flow_pmps,
         boundary_m=movement.boundary_m,
     )
-    car_pph = vehicle_capacity_vph(roads["lanes"].to_numpy(float), oneway,
-                                   lane_capacity_vph=movement.lane_capacity_vph) * movement.car_occupancy
+    car_pph = (
+        vehicle_capacity_vph(roads["lanes"].to_numpy(float), oneway, lane_capacity_vph=movement.lane_capacity_vph)
+        * movement.car_occupancy
+    )
     override = roads["capacity_pph"].to_numpy(float)
     has = np.isfinite(override)
     walk_pph = np.where(has, override, walk_pph)
@@ -78,7 +81,7 @@ def build_arcs(city: City, movement: MovementConfig) -> ArcNetwork:
         car_h = np.where(car_pph > 0, 3600.0 / car_pph, np.inf)
     headway = np.concatenate([walk_h, walk_h, car_h, car_h])
     zero_cap = ~np.isfinite(headway)
-    usable = np.vstack([walk_ok & ~zero_cap[: len(tail)], car_ok & ~zero_cap[len(tail):]])
+    usable = np.vstack([walk_ok & ~zero_cap[: len(tail)], car_ok & ~zero_cap[len(tail) :]])
 
     order = np.argsort(tail, kind="stable")
     out_ptr = np.zeros(city.n_nodes + 1, dtype=np.int64)
@@ -86,8 +89,17 @@ def build_arcs(city: City, movement: MovementConfig) -> ArcNetwork:
     out_ptr = np.cumsum(out_ptr)
     ref = np.vstack([length / movement.reference_walk_speed_mps, car_time])
     return ArcNetwork(
-        n_nodes=city.n_nodes, tail=tail, head=head, road=road, length_m=length, usable=usable,
-        car_time_s=car_time, ref_time_s=ref, headway_s=headway, out_ptr=out_ptr, out_arcs=order,
+        n_nodes=city.n_nodes,
+        tail=tail,
+        head=head,
+        road=road,
+        length_m=length,
+        usable=usable,
+        car_time_s=car_time,
+        ref_time_s=ref,
+        headway_s=headway,
+        out_ptr=out_ptr,
+        out_arcs=order,
     )
 
 
@@ -119,8 +131,9 @@ def compute_field(net: ArcNetwork, mode: int, open_arcs: np.ndarray, targets: np
     first = np.r_[True, np.diff(key[o]) != 0]
     sel = o[first]
     graph = csr_matrix((np.maximum(w[sel], 1e-9), (rows[sel], cols[sel])), shape=(n, n))
-    dist, _pred, source = dijkstra(graph, directed=True, indices=np.unique(targets), min_only=True,
-                                   return_predecessors=True)
+    dist, _pred, source = dijkstra(
+        graph, directed=True, indices=np.unique(targets), min_only=True, return_predecessors=True
+    )
     source = np.where(np.isfinite(dist), source, -1).astype(np.int64)
     return Field(dist=dist, source=source)
 

@@ -71,8 +71,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, args.set)
     model = EvacuationModel(scenario)
-    print(f"{args.scenario}: valid ({model.city.name}: {model.city.n_roads} road segments, "
-          f"{model.pop.n} citizens, {len(model.shelters)} shelters)")
+    print(
+        f"{args.scenario}: valid ({model.city.name}: {model.city.n_roads} road segments, "
+        f"{model.pop.n} citizens, {len(model.shelters)} shelters)"
+    )
     return EXIT_OK
 
 
@@ -97,15 +99,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m sim``."""
-    parser = _ArgumentParser(prog="python -m sim", description="SafeCity Twin: city evacuation under hazards and cyberattacks.")
+    parser = _ArgumentParser(
+        prog="python -m sim", description="SafeCity Twin: city evacuation under hazards and cyberattacks."
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
 
     run = sub.add_parser("run", help="run one scenario and write a run directory")
     run.add_argument("scenario", help="scenario YAML file")
     run.add_argument("--out", help="run directory (default runs/<scenario>-<timestamp>)")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
-    run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
-                     help="override a scenario field by dotted path (repeatable)")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a scenario field by dotted path (repeatable)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
     run.add_argument("--force", action="store_true", help="replace --out if it exists")
     run.set_defaults(func=cmd_run)

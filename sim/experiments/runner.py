@@ -14,8 +14,21 @@ from sim.metrics.summary import build_summary
 from sim.scenario.loader import resolved_dict
 from sim.scenario.schema import Scenario
 
-PACKAGES = ("numpy", "pandas", "pyarrow", "scipy", "geopandas", "shapely", "pyproj", "pyrosm", "simpy", "mesa",
-            "pydantic", "PyYAML", "networkx")
+PACKAGES = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "geopandas",
+    "shapely",
+    "pyproj",
+    "pyrosm",
+    "simpy",
+    "mesa",
+    "pydantic",
+    "PyYAML",
+    "networkx",
+)
 STATE_CODES = {name: i for i, name in enumerate(STATE_NAMES)}
 
 
@@ -38,19 +51,35 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
     scenario = resolved_dict(model.scenario)
     events = model.events()
     summary = build_summary(
-        scenario=scenario, population=model.pop.n, outcomes=model.outcomes(), shelters=model.shelter_stats(),
-        events=events, state_codes=STATE_CODES,
+        scenario=scenario,
+        population=model.pop.n,
+        outcomes=model.outcomes(),
+        shelters=model.shelter_stats(),
+        events=events,
+        state_codes=STATE_CODES,
     )
     manifest: dict[str, Any] = {
         "seed": model.scenario.seed,
         "wall_time_s": round(wall_time_s, 3),
         "packages": package_versions(),
         "inputs": dict(model.city.sources),
-        "city": {"name": model.city.name, "crs": model.city.crs, "nodes": model.city.n_nodes,
-                 "roads": model.city.n_roads, "shelters": len(model.shelters)},
+        "city": {
+            "name": model.city.name,
+            "crs": model.city.crs,
+            "nodes": model.city.n_nodes,
+            "roads": model.city.n_roads,
+            "shelters": len(model.shelters),
+        },
     }
-    return RunResult(summary=summary, timeseries=model.timeseries(), events=events, tracks=model.tracks(),
-                     scenario=scenario, manifest=manifest, tables={"shelters": model.shelter_stats()})
+    return RunResult(
+        summary=summary,
+        timeseries=model.timeseries(),
+        events=events,
+        tracks=model.tracks(),
+        scenario=scenario,
+        manifest=manifest,
+        tables={"shelters": model.shelter_stats()},
+    )
 
 
 def run_scenario(scenario: Scenario, *, progress: ProgressCallback | None = None) -> RunResult:

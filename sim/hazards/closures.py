@@ -18,8 +18,13 @@ class RoadClosure(Hazard):
         """Find the roads now, so a bad selector fails before the run."""
         from sim.city.select import select_roads
 
-        self.roads = select_roads(world.city, ids=self.config.ids, names=self.config.names,
-                                  area=self.config.area, field=f"hazards.{self.index}")
+        self.roads = select_roads(
+            world.city,
+            ids=self.config.ids,
+            names=self.config.names,
+            area=self.config.area,
+            field=f"hazards.{self.index}",
+        )
 
     def onset(self, world: World) -> None:
         """Close the roads."""

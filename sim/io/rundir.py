@@ -19,8 +19,14 @@ import yaml
 
 from sim.core.records import RunResult
 
-REQUIRED_FILES = ("summary.json", "timeseries.parquet", "events.parquet", "tracks.parquet", "scenario.yaml",
-                  "manifest.json")
+REQUIRED_FILES = (
+    "summary.json",
+    "timeseries.parquet",
+    "events.parquet",
+    "tracks.parquet",
+    "scenario.yaml",
+    "manifest.json",
+)
 
 
 def _clean(value: Any) -> Any:
@@ -57,9 +63,7 @@ def write_run(result: RunResult, out_dir: str | Path, *, overwrite: bool = False
         _write_parquet(result.timeseries, tmp / "timeseries.parquet")
         _write_parquet(result.events, tmp / "events.parquet")
         _write_parquet(result.tracks, tmp / "tracks.parquet")
-        (tmp / "scenario.yaml").write_text(
-            yaml.safe_dump(_clean(result.scenario), sort_keys=False, allow_unicode=True)
-        )
+        (tmp / "scenario.yaml").write_text(yaml.safe_dump(_clean(result.scenario), sort_keys=False, allow_unicode=True))
         (tmp / "manifest.json").write_text(json.dumps(_clean(result.manifest), indent=2) + "\n")
         for name, table in result.tables.items():
             _write_parquet(table, tmp / f"{name}.parquet")

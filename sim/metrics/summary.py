@@ -58,15 +58,20 @@ def alert_figures(outcomes: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any
         "first_issued_s": float(orders["t_s"].min()) if len(orders) else None,
         "reach_fraction": round(float(warned.sum() / ordered.sum()), 6) if ordered.any() else None,
         "median_receipt_delay_s": round(float(np.median(warned_t[warned] - ordered_t[warned])), 3)
-        if warned.any() else None,
+        if warned.any()
+        else None,
     }
 
 
 def shelter_figures(shelters: pd.DataFrame) -> dict[str, dict[str, int]]:
     """Per shelter: capacity, peak and final occupancy, turned away."""
     return {
-        str(r.id): {"capacity": int(r.capacity), "peak_occupancy": int(r.peak_occupancy),
-                    "final_occupancy": int(r.final_occupancy), "turned_away": int(r.turned_away)}
+        str(r.id): {
+            "capacity": int(r.capacity),
+            "peak_occupancy": int(r.peak_occupancy),
+            "final_occupancy": int(r.final_occupancy),
+            "turned_away": int(r.turned_away),
+        }
         for r in shelters.itertuples()
     }
 
@@ -94,8 +99,8 @@ def build_summary(
         "shelters": shelter_figures(shelters),
         "alerts": alert_figures(outcomes, events),
         "services": services or {},
-        "cyber": cyber or {"devices_total": 0, "devices_compromised_peak": 0, "records_exposed": 0,
-                           "false_readings": 0},
+        "cyber": cyber
+        or {"devices_total": 0, "devices_compromised_peak": 0, "records_exposed": 0, "false_readings": 0},
         "relatives_notified_fraction": relatives_notified_fraction,
     }
     if extra:

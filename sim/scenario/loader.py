@@ -118,8 +118,7 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-_KNOWN_TAGS = {"road_closure", "shelter_closure", "fixed", "lognormal", "rayleigh", "weibull",
-               "exponential", "uniform"}
+_KNOWN_TAGS = {"road_closure", "shelter_closure", "fixed", "lognormal", "rayleigh", "weibull", "exponential", "uniform"}
 
 
 def _loc_to_path(loc: Sequence[Any]) -> str:
@@ -148,7 +147,9 @@ def _message(err: Mapping[str, Any]) -> str:
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected', '?')}, got {_describe(got)}"
     if kind in ("union_tag_invalid",):
-        return f"unknown {ctx.get('discriminator', 'type')} {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+        return (
+            f"unknown {ctx.get('discriminator', 'type')} {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+        )
     if kind in ("zone", "area"):
         return f"{err.get('msg')}, got {_describe(got)}"
     if kind == "union_tag_not_found":

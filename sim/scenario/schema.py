@@ -38,9 +38,7 @@ class SyntheticCityConfig(Strict):
     water: Literal["river", "coast", "none"] = "river"
     bridges: int = Field(3, ge=0, le=200, description="road crossings over the river")
     shelters: int | None = Field(None, ge=1, le=5000, description="number of shelters (default by population)")
-    shelter_capacity_ratio: float = Field(
-        1.2, gt=0, le=10, description="total shelter places per resident"
-    )
+    shelter_capacity_ratio: float = Field(1.2, gt=0, le=10, description="total shelter places per resident")
     footpath_share: float = Field(0.15, ge=0, le=1, description="share of streets that are footpaths only")
     origin: tuple[Lon, Lat] = (26.95, 60.47)
     seed: int = Field(0, ge=0, le=2**32 - 1, description="layout seed (independent of the run's seed)")
@@ -58,9 +56,7 @@ class CityConfig(Strict):
     sensors: InputFile = None
     network: InputFile = None
     synthetic: SyntheticCityConfig | None = None
-    data_shelters: bool = Field(
-        True, description="use shelters found in the city data (schools, public buildings)"
-    )
+    data_shelters: bool = Field(True, description="use shelters found in the city data (schools, public buildings)")
     district_size_m: float = Field(
         1000.0, ge=100, le=20_000, description="side of the square districts of real cities, m"
     )
@@ -74,8 +70,9 @@ class CityConfig(Strict):
                 f"got {', '.join(sources) if sources else 'none'}"
             )
             raise ValueError(msg)
-        layer_only = [n for n in ("shelters", "population", "buildings", "sensors", "network")
-                      if getattr(self, n) is not None]
+        layer_only = [
+            n for n in ("shelters", "population", "buildings", "sensors", "network") if getattr(self, n) is not None
+        ]
         if layer_only and self.roads is None:
             msg = f"{', '.join(layer_only)} layers go with roads (the layer form of city)"
             raise ValueError(msg)
@@ -318,8 +315,6 @@ def _no_attacks_yet(value: Any) -> Any:
         msg = "no attack types are available in this version"
         raise ValueError(msg)
     return []
-
-
 
 
 class Scenario(Strict):
