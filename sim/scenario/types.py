@@ -107,7 +107,10 @@ def _zone_kind(value: Any) -> str | None:
     return _area_kind(value)
 
 
-_AREA_HELP = "an area: {bbox: [min_lon, min_lat, max_lon, max_lat]}, {polygon: [[lon, lat], ...]} or {center: [lon, lat], radius_m: R}"
+_AREA_HELP = (
+    "an area: {bbox: [min_lon, min_lat, max_lon, max_lat]}, {polygon: [[lon, lat], ...]} "
+    "or {center: [lon, lat], radius_m: R}"
+)
 
 Area = Annotated[
     Annotated[BBoxArea, Tag("~bbox")] | Annotated[PolygonArea, Tag("~polygon")] | Annotated[CircleArea, Tag("~center")],
