@@ -99,6 +99,7 @@ class EvacuationModel(mesa.Model):
     def _build_shelters(self) -> None:
         city = self.city
         table = city.shelters.copy()
+        table["open"] = True
         extra = []
         for i, s in enumerate(self.scenario.shelters):
             hit = table.index[table["id"] == s.id]
@@ -141,9 +142,6 @@ class EvacuationModel(mesa.Model):
                         "open": s.open,
                     }
                 )
-        if "open" not in table:
-            table["open"] = True
-        table["open"] = table["open"].fillna(True).astype(bool)
         if extra:
             table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
         if len(table) == 0:
