@@ -42,20 +42,31 @@ class LayerCity:
     def road(self, *points_m: Sequence[float], **props: Any) -> LayerCity:
         """Add a road through metre points, with properties (id, capacity_pph, width_m...)."""
         coords = [lonlat(*p) for p in points_m]
-        self.roads.append({"type": "Feature", "properties": props,
-                           "geometry": {"type": "LineString", "coordinates": coords}})
+        self.roads.append(
+            {"type": "Feature", "properties": props, "geometry": {"type": "LineString", "coordinates": coords}}
+        )
         return self
 
     def shelter(self, sid: str, at_m: Sequence[float], capacity: int) -> LayerCity:
         """Add a shelter at a metre point."""
-        self.shelters.append({"type": "Feature", "properties": {"id": sid, "capacity": capacity},
-                              "geometry": {"type": "Point", "coordinates": lonlat(*at_m)}})
+        self.shelters.append(
+            {
+                "type": "Feature",
+                "properties": {"id": sid, "capacity": capacity},
+                "geometry": {"type": "Point", "coordinates": lonlat(*at_m)},
+            }
+        )
         return self
 
     def people_at(self, at_m: Sequence[float], count: int) -> LayerCity:
         """Add ``count`` residents at a metre point."""
-        self.people.append({"type": "Feature", "properties": {"count": count},
-                            "geometry": {"type": "Point", "coordinates": lonlat(*at_m)}})
+        self.people.append(
+            {
+                "type": "Feature",
+                "properties": {"count": count},
+                "geometry": {"type": "Point", "coordinates": lonlat(*at_m)},
+            }
+        )
         return self
 
     def write(self) -> dict[str, str]:
@@ -94,7 +105,7 @@ def everyone_now(**extra: Any) -> dict[str, Any]:
     return base
 
 
-def scenario_from(city: dict[str, str] | dict[str, Any], **parts: Any):  # noqa: ANN201 - returns Scenario
+def scenario_from(city: dict[str, str] | dict[str, Any], **parts: Any):
     """A validated scenario on ``city`` with the given parts."""
     data = {"name": "test", "seed": 1, "city": city, **parts}
     return load_scenario(data)

@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def sim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``python -m sim`` in a subprocess."""
-    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd or ROOT,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=300, check=False
+    )
 
 
 def write_scenario(folder: Path, data: dict) -> Path:
@@ -32,8 +33,15 @@ def write_scenario(folder: Path, data: dict) -> Path:
 
 
 def small_city(layer_city) -> dict:
-    return (layer_city().road((0, 0), (0, 400)).road((0, 400), (300, 400))
-            .people_at((0, 0), 40).shelter("S1", (0, 400), 30).shelter("S2", (300, 400), 30).write())
+    return (
+        layer_city()
+        .road((0, 0), (0, 400))
+        .road((0, 400), (300, 400))
+        .people_at((0, 0), 40)
+        .shelter("S1", (0, 400), 30)
+        .shelter("S2", (300, 400), 30)
+        .write()
+    )
 
 
 def test_run_writes_the_run_directory(layer_city, tmp_path):
@@ -47,8 +55,17 @@ def test_run_writes_the_run_directory(layer_city, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 3
     assert summary["population"] == 40
-    for key in ("ordered", "sheltered", "evacuating", "not_departed", "casualties", "t50_s", "t90_s", "t95_s",
-                "t100_s"):
+    for key in (
+        "ordered",
+        "sheltered",
+        "evacuating",
+        "not_departed",
+        "casualties",
+        "t50_s",
+        "t90_s",
+        "t95_s",
+        "t100_s",
+    ):
         assert key in summary["evacuation"]
     for key in ("first_issued_s", "reach_fraction", "median_receipt_delay_s"):
         assert key in summary["alerts"]
@@ -76,8 +93,11 @@ def test_run_writes_the_run_directory(layer_city, tmp_path):
 
 
 def test_same_seed_same_outputs_in_another_process(layer_city, tmp_path):
-    data = {"name": "det", "city": small_city(layer_city),
-            **everyone_now(alerting={"departure_delay": {"distribution": "lognormal", "median": 120, "sigma": 0.5}})}
+    data = {
+        "name": "det",
+        "city": small_city(layer_city),
+        **everyone_now(alerting={"departure_delay": {"distribution": "lognormal", "median": 120, "sigma": 0.5}}),
+    }
     scn = write_scenario(tmp_path, data)
     a, b = tmp_path / "a", tmp_path / "b"
     assert sim("run", str(scn), "--out", str(a), "--quiet").returncode == 0
@@ -126,8 +146,14 @@ def test_bad_scenarios_exit_2_and_write_nothing(tmp_path, data, field):
 
 
 def test_unreachable_shelter_exits_2(layer_city, tmp_path):
-    city = (layer_city().road((0, 0), (0, 300)).road((0, 300), (0, 600), capacity_pph=0)
-            .people_at((0, 0), 10).shelter("S", (0, 600), 50).write())
+    city = (
+        layer_city()
+        .road((0, 0), (0, 300))
+        .road((0, 300), (0, 600), capacity_pph=0)
+        .people_at((0, 0), 10)
+        .shelter("S", (0, 600), 50)
+        .write()
+    )
     scn = write_scenario(tmp_path, {"city": city})
     _assert_invalid(sim("run", str(scn), "--out", str(tmp_path / "o")), "shelters")
 
@@ -137,21 +163,26 @@ def test_bad_set_and_missing_file_exit_2(tmp_path):
     scn = write_scenario(tmp_path, {"name": "x"})
     _assert_invalid(sim("run", str(scn), "--set", "cyber.0.rate_rps=50000"), "cyber.0")
     _assert_invalid(sim("run", str(scn), "--set", "population.count=0"), "population.count")
-    _assert_invalid(sim("run", str(scn), "--set", "population.walk_speed_mps.mean=fast"),
-                    "population.walk_speed_mps.mean")
+    _assert_invalid(
+        sim("run", str(scn), "--set", "population.walk_speed_mps.mean=fast"), "population.walk_speed_mps.mean"
+    )
     _assert_invalid(sim("run", str(scn), "--seed", "abc"), "arguments")
 
 
 def test_bad_layers_exit_2_with_the_feature_named(layer_city, tmp_path):
     c = layer_city().road((0, 0), (0, 300)).people_at((0, 0), 10).shelter("S", (0, 300), 5)
-    c.shelters.append({"type": "Feature", "properties": {"id": "T", "capacity": "big"},
-                       "geometry": {"type": "Point", "coordinates": [26.95, 60.52]}})
+    c.shelters.append(
+        {
+            "type": "Feature",
+            "properties": {"id": "T", "capacity": "big"},
+            "geometry": {"type": "Point", "coordinates": [26.95, 60.52]},
+        }
+    )
     scn = write_scenario(tmp_path, {"city": c.write()})
     _assert_invalid(sim("validate", str(scn)), "city.shelters.1.capacity")
 
     d = layer_city().road((0, 0), (0, 300)).people_at((0, 0), 10).shelter("S", (0, 300), 5)
-    d.roads.append({"type": "Feature", "properties": {},
-                    "geometry": {"type": "Point", "coordinates": [26.95, 60.52]}})
+    d.roads.append({"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [26.95, 60.52]}})
     scn2 = write_scenario(tmp_path, {"city": d.write()})
     _assert_invalid(sim("validate", str(scn2)), "city.roads.1")
 

@@ -30,10 +30,12 @@ def test_corridor_arrival_is_length_over_speed(layer_city):
 def test_bottleneck_clearance_follows_capacity(layer_city):
     """N people through a road of capacity C: the last arrives near t_free + (N - 1) / C."""
     n, cap_pph = 1000, 3600.0
-    city = (layer_city().road((0, 0), (0, 100), capacity_pph=cap_pph)
-            .people_at((0, 0), n).shelter("S", (0, 100), n).write())
-    scn = scenario_from(city, population={"walk_speed_mps": {"mean": 1.0, "sd": 0.0}, "count": n},
-                        **everyone_now(duration="1h"))
+    city = (
+        layer_city().road((0, 0), (0, 100), capacity_pph=cap_pph).people_at((0, 0), n).shelter("S", (0, 100), n).write()
+    )
+    scn = scenario_from(
+        city, population={"walk_speed_mps": {"mean": 1.0, "sd": 0.0}, "count": n}, **everyone_now(duration="1h")
+    )
     model = EvacuationModel(scn)
     length = float(model.city.roads["length_m"].iloc[0])
     model.run()
@@ -49,7 +51,8 @@ def test_fixed_delays_each_leaves_at_own_time(layer_city):
     """RiMEA 5: people with their own pre-movement times each leave at that time."""
     city = layer_city().road((0, 0), (0, 300)).people_at((0, 0), 20).shelter("S", (0, 300), 50).write()
     scn = scenario_from(
-        city, population={**FIXED_SPEED, "count": 20},
+        city,
+        population={**FIXED_SPEED, "count": 20},
         **everyone_now(alerting={"departure_delay": {"distribution": "uniform", "low": 0, "high": 600}}),
     )
     model = EvacuationModel(scn)
@@ -61,8 +64,11 @@ def test_fixed_delays_each_leaves_at_own_time(layer_city):
     # The road is wide enough that nobody queues: each arrives L / v after their own departure.
     assert model.pop.arrival_t - depart == pytest.approx(np.full(20, length / 1.25), abs=1e-6)
 
-    fixed = scenario_from(city, population={**FIXED_SPEED, "count": 20},
-                          **everyone_now(alerting={"departure_delay": {"distribution": "fixed", "value": 120}}))
+    fixed = scenario_from(
+        city,
+        population={**FIXED_SPEED, "count": 20},
+        **everyone_now(alerting={"departure_delay": {"distribution": "fixed", "value": 120}}),
+    )
     m2 = EvacuationModel(fixed)
     m2.run()
     assert m2.pop.depart_t == pytest.approx(np.full(20, 120.0))
@@ -98,16 +104,24 @@ def test_closing_half_the_exits_doubles_clearance(layer_city):
     city = _four_exit_city(layer_city)
     parts = {"population": {**FIXED_SPEED, "count": 800}, **everyone_now(duration="2h")}
     open_all = run_scenario(scenario_from(city, **parts)).summary["evacuation"]["t100_s"]
-    closed = run_scenario(scenario_from(city, hazards=[{"type": "road_closure", "at": 0, "ids": ["exit0", "exit1"]}],
-                                        **parts)).summary["evacuation"]["t100_s"]
+    closed = run_scenario(
+        scenario_from(city, hazards=[{"type": "road_closure", "at": 0, "ids": ["exit0", "exit1"]}], **parts)
+    ).summary["evacuation"]["t100_s"]
     # Pure queueing part: 800 people at 4 x 0.5 /s versus 2 x 0.5 /s.
     assert closed / open_all == pytest.approx(2.0, rel=0.15)
 
 
 def test_nearer_shelter_first_then_overflow(layer_city):
     """RiMEA 10/11: the nearer shelter fills first; the rest go on; no shelter above capacity."""
-    city = (layer_city().road((0, 0), (0, 200)).road((0, 0), (0, -600))
-            .people_at((0, 0), 100).shelter("near", (0, 200), 40).shelter("far", (0, -600), 100).write())
+    city = (
+        layer_city()
+        .road((0, 0), (0, 200))
+        .road((0, 0), (0, -600))
+        .people_at((0, 0), 100)
+        .shelter("near", (0, 200), 40)
+        .shelter("far", (0, -600), 100)
+        .write()
+    )
     scn = scenario_from(city, population={**FIXED_SPEED, "count": 100}, **everyone_now())
     res = run_scenario(scn)
     sh = res.summary["shelters"]
@@ -116,16 +130,25 @@ def test_nearer_shelter_first_then_overflow(layer_city):
     for s in sh.values():
         assert s["peak_occupancy"] <= s["capacity"]
     # With room for everybody, nobody walks to the far one.
-    roomy = scenario_from(city, shelters=[{"id": "near", "capacity": 200}],
-                          population={**FIXED_SPEED, "count": 100}, **everyone_now())
+    roomy = scenario_from(
+        city, shelters=[{"id": "near", "capacity": 200}], population={**FIXED_SPEED, "count": 100}, **everyone_now()
+    )
     assert run_scenario(roomy).summary["shelters"]["far"]["final_occupancy"] == 0
 
 
 def test_full_shelter_turns_newcomers_away_to_the_next(layer_city):
     """A shelter that fills while people walk to it sends them on, with the count recorded."""
-    city = (layer_city().road((0, 0), (0, 200)).road((0, 200), (0, 400)).road((300, 0), (0, 200))
-            .people_at((0, 0), 30).people_at((300, 0), 30)
-            .shelter("first", (0, 200), 30).shelter("second", (0, 400), 100).write())
+    city = (
+        layer_city()
+        .road((0, 0), (0, 200))
+        .road((0, 200), (0, 400))
+        .road((300, 0), (0, 200))
+        .people_at((0, 0), 30)
+        .people_at((300, 0), 30)
+        .shelter("first", (0, 200), 30)
+        .shelter("second", (0, 400), 100)
+        .write()
+    )
     res = run_scenario(scenario_from(city, population={**FIXED_SPEED, "count": 60}, **everyone_now()))
     sh = res.summary["shelters"]
     assert sh["first"]["final_occupancy"] == 30
@@ -136,9 +159,15 @@ def test_full_shelter_turns_newcomers_away_to_the_next(layer_city):
 
 def test_queue_before_the_tightest_road_not_after(layer_city):
     """RiMEA 12/13: a queue forms before a lower-capacity road, none downstream of the tightest one."""
-    city = (layer_city().road((0, 0), (0, 100), capacity_pph=20000).road((0, 100), (0, 200), capacity_pph=1800)
-            .road((0, 200), (0, 300), capacity_pph=20000)
-            .people_at((0, 0), 600).shelter("S", (0, 300), 1000).write())
+    city = (
+        layer_city()
+        .road((0, 0), (0, 100), capacity_pph=20000)
+        .road((0, 100), (0, 200), capacity_pph=1800)
+        .road((0, 200), (0, 300), capacity_pph=20000)
+        .people_at((0, 0), 600)
+        .shelter("S", (0, 300), 1000)
+        .write()
+    )
     scn = scenario_from(city, population={**FIXED_SPEED, "count": 600}, **everyone_now(duration="1h"))
     model = EvacuationModel(scn)
     node_xy = model.city.nodes[["x", "y"]].to_numpy()
@@ -159,12 +188,22 @@ def test_queue_before_the_tightest_road_not_after(layer_city):
 @pytest.mark.parametrize("seed", [1, 2])
 def test_closed_road_is_never_entered_after_closing(layer_city, seed):
     """Nobody enters a road after it closes; those on it walk on to its end."""
-    city = (layer_city().road((0, 0), (0, 500), id="short").road((0, 0), (400, 250), (0, 500), id="long")
-            .people_at((0, 0), 300).shelter("S", (0, 500), 1000).write())
+    city = (
+        layer_city()
+        .road((0, 0), (0, 500), id="short")
+        .road((0, 0), (400, 250), (0, 500), id="long")
+        .people_at((0, 0), 300)
+        .shelter("S", (0, 500), 1000)
+        .write()
+    )
     closing = 120.0
-    scn = scenario_from(city, seed=seed, population={"count": 300},
-                        hazards=[{"type": "road_closure", "at": closing, "ids": ["short"]}],
-                        **everyone_now(alerting={"departure_delay": {"distribution": "uniform", "high": 600}}))
+    scn = scenario_from(
+        city,
+        seed=seed,
+        population={"count": 300},
+        hazards=[{"type": "road_closure", "at": closing, "ids": ["short"]}],
+        **everyone_now(alerting={"departure_delay": {"distribution": "uniform", "high": 600}}),
+    )
     model = EvacuationModel(scn)
     short = int(np.nonzero(model.city.roads["road_id"].to_numpy() == "short")[0][0])
     short_arcs = np.nonzero(model.net.road == short)[0]
@@ -182,10 +221,17 @@ def test_closed_road_is_never_entered_after_closing(layer_city, seed):
 
 def test_road_closed_before_departure_slows_clearance(layer_city):
     """A road closed before anyone leaves makes clearance slower than the same run without it."""
-    city = (layer_city().road((0, 0), (0, 500), id="short").road((0, 0), (400, 250), (0, 500), id="long")
-            .people_at((0, 0), 100).shelter("S", (0, 500), 1000).write())
+    city = (
+        layer_city()
+        .road((0, 0), (0, 500), id="short")
+        .road((0, 0), (400, 250), (0, 500), id="long")
+        .people_at((0, 0), 100)
+        .shelter("S", (0, 500), 1000)
+        .write()
+    )
     parts = {"population": {**FIXED_SPEED, "count": 100}, **everyone_now()}
     base = run_scenario(scenario_from(city, **parts)).summary["evacuation"]["t90_s"]
-    closed = run_scenario(scenario_from(city, hazards=[{"type": "road_closure", "at": 0, "ids": ["short"]}],
-                                        **parts)).summary["evacuation"]["t90_s"]
+    closed = run_scenario(
+        scenario_from(city, hazards=[{"type": "road_closure", "at": 0, "ids": ["short"]}], **parts)
+    ).summary["evacuation"]["t90_s"]
     assert closed > base * 1.3

@@ -1,0 +1,98 @@
+"""Driving the engine from outside: advance, operator actions, injected events."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.core.errors import InputError
+from sim.engine.model import EvacuationModel
+from sim.scenario import load_scenario
+from sim.scenario.hazards import ShelterClosureConfig
+from tests.conftest import everyone_now, scenario_from
+
+
+def _city(layer_city):
+    c = layer_city().road((0, 0), (0, 300), id="north")
+    for k in range(10):  # the southern way in 90 m segments: people can turn round at each node
+        c.road((0, -90 * k), (0, -90 * (k + 1)), id=f"south{k}")
+    return c.people_at((0, 0), 50).shelter("N", (0, 300), 100).shelter("S", (0, -900), 100).write()
+
+
+def test_advance_step_and_clock(layer_city):
+    scn = scenario_from(_city(layer_city), population={"count": 50}, **everyone_now())
+    m = EvacuationModel(scn)
+    assert m.now == 0
+    m.step()
+    assert m.now == scn.step
+    m.advance_to(600)
+    assert m.now == 600
+    m.advance_to(300)  # time never goes back
+    assert m.now == 600
+    m.advance_to(10 * scn.duration)
+    assert m.now == scn.duration
+
+
+def test_operator_closes_a_shelter_and_people_go_elsewhere(layer_city):
+    parts = {"population": {"count": 50, "walk_speed_mps": {"mean": 1.0, "sd": 0}}, **everyone_now()}
+    m = EvacuationModel(scenario_from(_city(layer_city), **parts))
+    m.advance_to(60)
+    m.close_shelter("N")
+    m.run()
+    occ = {s.shelter_id: s.occupancy for s in m.shelters}
+    assert occ["N"] == 0 and occ["S"] == 50
+    ev = m.events()
+    assert ((ev["kind"] == "shelter_closed") & (ev["subject"] == "N") & (ev["t_s"] == 60)).any()
+
+
+def test_operator_opens_a_new_shelter(layer_city):
+    parts = {"population": {"count": 50, "walk_speed_mps": {"mean": 1.0, "sd": 0}}, **everyone_now()}
+    m = EvacuationModel(scenario_from(_city(layer_city), shelters=[{"id": "N", "open": False}], **parts))
+    m.advance_to(30)
+    from tests.conftest import lonlat
+
+    m.open_shelter("NEW", capacity=60, location=tuple(lonlat(0, 300)))
+    m.run()
+    occ = {s.shelter_id: s.occupancy for s in m.shelters}
+    assert occ["NEW"] == 50  # the new one is nearer than S for everyone still walking
+    with pytest.raises(InputError):
+        m.open_shelter("OTHER")
+
+
+def test_operator_order_and_road_closure(layer_city):
+    scn = scenario_from(
+        _city(layer_city),
+        population={"count": 50},
+        alerting={
+            "channels": [{"type": "ideal", "coverage": 1.0}],
+            "departure_delay": {"distribution": "fixed", "value": 0},
+        },
+    )
+    m = EvacuationModel(scn)
+    m.advance_to(100)
+    assert m.pop.state_counts()["at_home"] == 50  # no order yet
+    assert m.close_road(ids=["north"]) == 1
+    assert m.issue_order("all") == 50
+    m.run()
+    occ = {s.shelter_id: s.occupancy for s in m.shelters}
+    assert occ == {"N": 0, "S": 50}
+    assert float(np.nanmin(m.pop.ordered_t)) == 100.0
+
+
+def test_injected_hazard_acts_on_the_running_simulation(layer_city):
+    parts = {"population": {"count": 50, "walk_speed_mps": {"mean": 1.0, "sd": 0}}, **everyone_now()}
+    m = EvacuationModel(scenario_from(_city(layer_city), **parts))
+    m.advance_to(20)
+    m.inject_hazard(ShelterClosureConfig(type="shelter_closure", at=20, shelters=["N"]))
+    m.run()
+    assert {s.shelter_id: s.occupancy for s in m.shelters}["N"] == 0
+    with pytest.raises(InputError):
+        m.inject_hazard(ShelterClosureConfig(type="shelter_closure", at=20, shelters=["nope"]))
+
+
+def test_unknown_district_in_an_order_is_an_input_error():
+    scn = load_scenario({"alerting": {"orders": [{"at": 0, "zone": ["A1", "Q7"]}]}})
+    with pytest.raises(InputError) as err:
+        EvacuationModel(scn)
+    assert err.value.problems[0][0] == "alerting.orders.0.zone"
+    assert "Q7" in err.value.problems[0][1]

@@ -1,0 +1,1 @@
+"""Streamlit pages and components; they reach the simulator only through ``sim.api``."""
