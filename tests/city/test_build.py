@@ -19,7 +19,8 @@ from tests.conftest import lonlat
 def test_builtin_extracts_ship_inside_the_package():
     for name in ("kotka", "helsinki"):
         path = builtin_path(name)
-        assert path.is_file() and path.stat().st_size > 100_000
+        assert path.is_file()
+        assert path.stat().st_size > 100_000
         assert "site-packages" in str(path) or "dist-packages" in str(path)
 
 
@@ -41,7 +42,8 @@ def test_builtin_real_city(name, min_roads, min_shelters):
     assert city.homes["node"].between(0, city.n_nodes - 1).all()
     assert city.sources["residents_from"] == "building floor area"
     lon, lat = city.nodes["lon"].mean(), city.nodes["lat"].mean()
-    assert 24 < lon < 28 and 60 < lat < 61
+    assert 24 < lon < 28
+    assert 60 < lat < 61
 
 
 def test_capacity_rule_and_override():
@@ -55,13 +57,15 @@ def test_capacity_rule_and_override():
 def test_synthetic_city_is_seeded_and_sized(water):
     cfg = SyntheticCityConfig(area_km2=4, population=30_000, water=water, shelters=12)
     a, b = generate_city(cfg, seed=3), generate_city(cfg, seed=3)
-    assert a.n_roads == b.n_roads and np.array_equal(a.nodes[["x", "y"]].to_numpy(), b.nodes[["x", "y"]].to_numpy())
+    assert a.n_roads == b.n_roads
+    assert np.array_equal(a.nodes[["x", "y"]].to_numpy(), b.nodes[["x", "y"]].to_numpy())
     assert generate_city(cfg, seed=4).nodes["x"].sum() != a.nodes["x"].sum()
     assert a.population_total == pytest.approx(30_000)
     assert len(a.shelters) == 12
     assert a.shelters["capacity"].sum() == pytest.approx(1.2 * 30_000, rel=0.01)
     if water == "river":
-        assert a.roads["bridge"].sum() >= 1 and len(a.water) == 1
+        assert a.roads["bridge"].sum() >= 1
+        assert len(a.water) == 1
     assert a.roads["highway"].isin(["footway"]).any()
 
 

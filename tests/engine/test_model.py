@@ -40,7 +40,8 @@ def test_operator_closes_a_shelter_and_people_go_elsewhere(layer_city):
     m.close_shelter("N")
     m.run()
     occ = {s.shelter_id: s.occupancy for s in m.shelters}
-    assert occ["N"] == 0 and occ["S"] == 50
+    assert occ["N"] == 0
+    assert occ["S"] == 50
     ev = m.events()
     assert ((ev["kind"] == "shelter_closed") & (ev["subject"] == "N") & (ev["t_s"] == 60)).any()
 

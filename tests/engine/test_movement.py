@@ -68,7 +68,8 @@ def test_spread_uses_parallel_exits_in_proportion_to_capacity():
         0.0,
     )
     counts = np.bincount(choice, minlength=2)
-    assert counts[0] == pytest.approx(200, abs=2) and counts[1] == pytest.approx(100, abs=2)
+    assert counts[0] == pytest.approx(200, abs=2)
+    assert counts[1] == pytest.approx(100, abs=2)
 
 
 def test_spread_prefers_the_short_way_for_a_lone_walker_and_never_goes_back():

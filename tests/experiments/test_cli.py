@@ -82,14 +82,18 @@ def test_run_writes_the_run_directory(layer_city, tmp_path):
     tracks = pd.read_parquet(out / "tracks.parquet")
     assert list(tracks.columns) == ["t_s", "citizen", "lon", "lat", "state"]
     resolved = yaml.safe_load((out / "scenario.yaml").read_text())
-    assert resolved["seed"] == 3 and resolved["step"] == 10.0
+    assert resolved["seed"] == 3
+    assert resolved["step"] == 10.0
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["seed"] == 3 and "wall_time_s" in manifest and "numpy" in manifest["packages"]
+    assert manifest["seed"] == 3
+    assert "wall_time_s" in manifest
+    assert "numpy" in manifest["packages"]
     assert "roads" in manifest["inputs"]
     assert "%" in res.stderr  # progress lines on stderr
 
     quiet = sim("run", str(scn), "--out", str(tmp_path / "q"), "--quiet")
-    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert quiet.returncode == 0
+    assert quiet.stderr == ""
 
 
 def test_same_seed_same_outputs_in_another_process(layer_city, tmp_path):

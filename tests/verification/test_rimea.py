@@ -60,7 +60,8 @@ def test_fixed_delays_each_leaves_at_own_time(layer_city):
     model.run()
     depart = model.pop.depart_t
     assert len(np.unique(np.round(depart, 6))) == 20  # twenty different departure times
-    assert depart.min() >= 0 and depart.max() <= 600
+    assert depart.min() >= 0
+    assert depart.max() <= 600
     # The road is wide enough that nobody queues: each arrives L / v after their own departure.
     assert model.pop.arrival_t - depart == pytest.approx(np.full(20, length / 1.25), abs=1e-6)
 
@@ -84,11 +85,14 @@ def test_group_speeds_stay_in_their_ranges(rng):
         sel = (pop.age_group == g) & ~pop.limited_mobility
         lo, hi = SPEED_RANGES_MPS[name]
         speeds = pop.walk_speed_mps[sel]
-        assert speeds.min() >= lo and speeds.max() <= hi
-        assert speeds.min() < lo + 0.05 * (hi - lo) and speeds.max() > hi - 0.05 * (hi - lo)
+        assert speeds.min() >= lo
+        assert speeds.max() <= hi
+        assert speeds.min() < lo + 0.05 * (hi - lo)
+        assert speeds.max() > hi - 0.05 * (hi - lo)
     lo, hi = SPEED_RANGES_MPS["limited_mobility"]
     lm = pop.walk_speed_mps[pop.limited_mobility]
-    assert lm.min() >= lo and lm.max() <= hi
+    assert lm.min() >= lo
+    assert lm.max() <= hi
     assert pop.limited_mobility.mean() == pytest.approx(0.1, abs=0.01)
 
 
