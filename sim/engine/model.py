@@ -483,7 +483,7 @@ class EvacuationModel(mesa.Model):
             waiting = self._admit_to_shelters(waiting, t0, turned)
             self._refresh_fields()
             moved = 0
-            for mode in (WALK, CAR):
+            for mode in (CAR, WALK):  # drivers who abandon their car walk in the same pass
                 sel = waiting[p.mode[waiting] == mode]
                 if len(sel):
                     moved += self._enter_arcs(sel, mode, t0, t1)
@@ -573,6 +573,11 @@ class EvacuationModel(mesa.Model):
             t0,
         )
         stuck = who[arcs < 0]
+        if len(stuck) and mode == CAR:
+            # Drivers with no drivable way left leave the car and walk on (next pass).
+            walkable = np.isfinite(self.fields[WALK].dist[p.node[stuck]])
+            p.mode[stuck[walkable]] = WALK
+            stuck = stuck[~walkable]
         if len(stuck):
             p.state[stuck] = STRANDED
         go = arcs >= 0

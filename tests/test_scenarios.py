@@ -1,0 +1,46 @@
+"""Every sample scenario validates, runs (shortened) and reproduces its recorded KPIs.
+
+After a deliberate change of the model, regenerate the records with
+``UPDATE_GOLDEN=1 ./run.sh test tests/test_scenarios.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from sim.api import sample_scenarios
+from sim.experiments.runner import run_scenario
+from sim.scenario import load_scenario
+
+GOLDEN = Path(__file__).parent / "golden"
+# Short versions that keep each scenario's character but run in seconds.
+SHORTEN = {
+    "synthetic_large_city": ["duration=45min", "city.synthetic.population=8000", "city.synthetic.area_km2=9"],
+}
+DEFAULT_SHORTEN = ["duration=45min"]
+
+
+def test_there_are_sample_scenarios():
+    names = set(sample_scenarios())
+    assert {"kotka_district_evacuation", "kotka_riverside_flood_order", "synthetic_large_city"} <= names
+
+
+@pytest.mark.parametrize("name", sorted(sample_scenarios()))
+def test_sample_scenario_reproduces_its_kpis(name):
+    path = sample_scenarios()[name]
+    scenario = load_scenario(path, SHORTEN.get(name, DEFAULT_SHORTEN))
+    result = run_scenario(scenario)
+    got = {k: result.summary[k] for k in ("population", "evacuation", "alerts")}
+    got["shelters_used"] = sum(1 for s in result.summary["shelters"].values() if s["peak_occupancy"] > 0)
+    got["events"] = result.events["kind"].value_counts().sort_index().to_dict()
+    record = GOLDEN / f"{name}.json"
+    if os.environ.get("UPDATE_GOLDEN") or not record.exists():
+        record.write_text(json.dumps(got, indent=2, sort_keys=True) + "\n")
+        if not os.environ.get("UPDATE_GOLDEN"):
+            pytest.fail(f"recorded new golden KPIs in {record}; review and commit them")
+    expected = json.loads(record.read_text())
+    assert json.loads(json.dumps(got)) == expected
