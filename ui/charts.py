@@ -1,0 +1,70 @@
+"""Chart builders: plain functions from tables to matplotlib figures (testable without Streamlit)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+# Okabe-Ito: a palette that colour-blind readers can tell apart.
+PALETTE = {
+    "at_home": "#999999",
+    "evacuating": "#E69F00",
+    "sheltered": "#009E73",
+    "casualties": "#D55E00",
+    "stranded": "#CC79A7",
+    "accent": "#0072B2",
+}
+STATE_LABELS = {
+    "at_home": "At home",
+    "evacuating": "On the way",
+    "sheltered": "In a shelter",
+    "casualties": "Casualties",
+    "stranded": "Stranded (no route)",
+}
+
+
+def evacuation_curve(timeseries: pd.DataFrame) -> Figure:
+    """People on the way, in shelters, stranded or hurt over time (stacked), time in minutes.
+
+    People still at home are left out: in a partial evacuation they would hide the rest.
+    """
+    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
+    t_min = timeseries["t_s"] / 60.0
+    states = [s for s in STATE_LABELS if s in timeseries and s != "at_home"]
+    ax.stackplot(
+        t_min,
+        *[timeseries[s] for s in states],
+        labels=[STATE_LABELS[s] for s in states],
+        colors=[PALETTE[s] for s in states],
+        alpha=0.9,
+    )
+    ax.set_xlabel("Time since start (min)")
+    ax.set_ylabel("People")
+    ax.set_xlim(t_min.min(), t_min.max())
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def shelter_occupancy(timeseries: pd.DataFrame, capacities: dict[str, int], *, top: int = 8) -> Figure:
+    """Occupancy over time of the busiest shelters, with their capacity as a dashed line."""
+    cols = [c for c in timeseries.columns if c.startswith("shelter:")]
+    busiest = sorted(cols, key=lambda c: -float(timeseries[c].max()))[:top]
+    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
+    t_min = timeseries["t_s"] / 60.0
+    for i, col in enumerate(busiest):
+        sid = col.removeprefix("shelter:")
+        line = ax.plot(t_min, timeseries[col], label=sid, color=plt.cm.tab10(i % 10))[0]
+        if sid in capacities:
+            ax.axhline(capacities[sid], color=line.get_color(), linestyle="--", linewidth=0.8)
+    ax.set_xlabel("Time since start (min)")
+    ax.set_ylabel("People in shelter")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,118 @@
+"""Map builders: pydeck decks drawn from the city's own layers, with no basemap (works offline)."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+
+import pandas as pd
+import pydeck as pdk
+
+BLANK_STYLE = "data:application/json," + urllib.parse.quote(
+    json.dumps(
+        {
+            "version": 8,
+            "sources": {},
+            "layers": [{"id": "bg", "type": "background", "paint": {"background-color": "#e8eef2"}}],
+        }
+    )
+)
+
+
+def _paths(roads) -> pd.DataFrame:
+    rows = []
+    for geom, hw in zip(roads.geometry, roads["highway"], strict=True):
+        coords = [list(c[:2]) for c in geom.coords]
+        rows.append({"path": coords, "width": 4 if hw in ("primary", "secondary") else 2})
+    return pd.DataFrame(rows)
+
+
+def _polygons(gdf) -> pd.DataFrame:
+    rows = []
+    for geom in gdf.geometry:
+        parts = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+        for part in parts:
+            if part.geom_type == "Polygon":
+                rows.append({"polygon": [list(c[:2]) for c in part.exterior.coords]})
+    return pd.DataFrame(rows)
+
+
+def city_deck(layers: dict, shelters: pd.DataFrame, tracks: pd.DataFrame | None = None) -> pdk.Deck:
+    """Roads, buildings, water, shelters sized by capacity and coloured by occupancy, evacuees."""
+    deck_layers = []
+    if "water" in layers:
+        deck_layers.append(
+            pdk.Layer(
+                "PolygonLayer",
+                _polygons(layers["water"]),
+                get_polygon="polygon",
+                get_fill_color=[86, 180, 233, 140],
+                stroked=False,
+            )
+        )
+    if "buildings" in layers:
+        deck_layers.append(
+            pdk.Layer(
+                "PolygonLayer",
+                _polygons(layers["buildings"]),
+                get_polygon="polygon",
+                get_fill_color=[190, 190, 190, 160],
+                stroked=False,
+            )
+        )
+    deck_layers.append(
+        pdk.Layer(
+            "PathLayer",
+            _paths(layers["roads"]),
+            get_path="path",
+            get_width="width",
+            width_units="pixels",
+            get_color=[120, 120, 120],
+        )
+    )
+    if tracks is not None and len(tracks):
+        colours = {
+            "at_home": [153, 153, 153],
+            "evacuating": [230, 159, 0],
+            "sheltered": [0, 158, 115],
+            "casualties": [213, 94, 0],
+            "stranded": [204, 121, 167],
+        }
+        t = tracks.copy()
+        t["color"] = t["state"].map(colours)
+        deck_layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                t,
+                get_position=["lon", "lat"],
+                get_fill_color="color",
+                get_radius=3,
+                radius_units="pixels",
+            )
+        )
+    sh = shelters.copy()
+    sh["fill"] = sh["share"].map(
+        lambda s: [0, 158, 115, 200] if s < 0.8 else [230, 159, 0, 220] if s < 1 else [213, 94, 0, 230]
+    )
+    deck_layers.append(
+        pdk.Layer(
+            "ScatterplotLayer",
+            sh,
+            get_position=["lon", "lat"],
+            get_fill_color="fill",
+            get_radius="radius",
+            radius_units="pixels",
+            pickable=True,
+            stroked=True,
+            get_line_color=[0, 0, 0],
+            line_width_min_pixels=1,
+        )
+    )
+    view = pdk.ViewState(longitude=float(sh["lon"].mean()), latitude=float(sh["lat"].mean()), zoom=13)
+    return pdk.Deck(
+        layers=deck_layers,
+        initial_view_state=view,
+        map_style=BLANK_STYLE,
+        map_provider=None,
+        tooltip={"text": "{name}\n{occupancy} of {capacity} places"},
+    )
