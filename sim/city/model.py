@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -52,20 +53,31 @@ class City:
         """Number of road segments."""
         return len(self.roads)
 
-    def lonlat_of_xy(self, xy: np.ndarray) -> np.ndarray:
-        """Convert metric coordinates (n, 2) to longitude/latitude (n, 2)."""
+    @cached_property
+    def node_xy(self) -> np.ndarray:
+        """Node coordinates (n, 2), metres."""
+        return self.nodes[["x", "y"]].to_numpy()
+
+    @cached_property
+    def _to_lonlat(self):
         from pyproj import Transformer
 
-        tr = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
-        lon, lat = tr.transform(xy[:, 0], xy[:, 1])
+        return Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+
+    @cached_property
+    def _to_xy(self):
+        from pyproj import Transformer
+
+        return Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+
+    def lonlat_of_xy(self, xy: np.ndarray) -> np.ndarray:
+        """Convert metric coordinates (n, 2) to longitude/latitude (n, 2)."""
+        lon, lat = self._to_lonlat.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([lon, lat])
 
     def xy_of_lonlat(self, lonlat: np.ndarray) -> np.ndarray:
         """Convert longitude/latitude (n, 2) to metric coordinates (n, 2)."""
-        from pyproj import Transformer
-
-        tr = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
-        x, y = tr.transform(lonlat[:, 0], lonlat[:, 1])
+        x, y = self._to_xy.transform(lonlat[:, 0], lonlat[:, 1])
         return np.column_stack([x, y])
 
     def nearest_nodes(self, xy: np.ndarray, *, walkable_only: bool = True) -> np.ndarray:
@@ -80,6 +92,6 @@ class City:
             candidates = np.nonzero(ok)[0]
         else:
             candidates = np.arange(self.n_nodes)
-        tree = cKDTree(self.nodes[["x", "y"]].to_numpy()[candidates])
+        tree = cKDTree(self.node_xy[candidates])
         _, idx = tree.query(np.asarray(xy, dtype=float).reshape(-1, 2))
         return candidates[idx]

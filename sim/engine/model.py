@@ -517,7 +517,7 @@ class EvacuationModel(mesa.Model):
         o = np.lexsort((cand, p.t_ready[cand], p.node[cand]))
         cand = cand[o]
         nodes = p.node[cand]
-        starts = np.r_[0, np.nonzero(np.diff(nodes))[0] + 1]
+        starts = np.concatenate(([0], np.nonzero(np.diff(nodes))[0] + 1))
         admitted_all = []
         for k, s0 in enumerate(starts):
             s1 = starts[k + 1] if k + 1 < len(starts) else len(cand)
@@ -627,7 +627,7 @@ class EvacuationModel(mesa.Model):
     def positions(self, idx: np.ndarray, t: float) -> np.ndarray:
         """Metric positions of citizens ``idx`` at time ``t`` (interpolated along their arc)."""
         p = self.pop
-        xy_nodes = self.city.nodes[["x", "y"]].to_numpy()
+        xy_nodes = self.city.node_xy
         xy = xy_nodes[p.node[idx]].copy()
         on = p.arc[idx] >= 0
         if on.any():

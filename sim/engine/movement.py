@@ -17,8 +17,8 @@ def group_starts(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
-    starts = np.r_[0, np.nonzero(np.diff(sorted_keys))[0] + 1]
-    sizes = np.diff(np.r_[starts, n])
+    starts = np.concatenate(([0], np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1))
+    sizes = np.diff(np.append(starts, n))
     gid = np.repeat(np.arange(len(starts)), sizes)
     rank = np.arange(n) - starts[gid]
     return starts, gid, rank

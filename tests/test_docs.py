@@ -1,0 +1,46 @@
+"""The documents users rely on stay true: the README's key table, the quick start, CI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sim.scenario.reference import BEGIN, END, markdown_table, rows
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_readme_lists_every_scenario_key():
+    readme = (ROOT / "README.md").read_text()
+    start, end = readme.index(BEGIN), readme.index(END) + len(END)
+    assert readme[start:end] == markdown_table(), "regenerate with: python -m sim.scenario.reference"
+    keys = [r[0] for r in rows()]
+    for must in (
+        "population.walk_speed_mps.mean",
+        "population.mode_share.car",
+        "alerting.orders[].zone",
+        "alerting.departure_delay",
+        "city.builtin",
+        "hazards",
+        "cyber",
+    ):
+        assert any(k.startswith(must) for k in keys), must
+
+
+def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", quick, re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.split("#")[0].strip()]
+    assert commands == ["./run.sh app", "./run.sh test"]
+    assert "./run.sh test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_docs_exist_and_name_their_sources():
+    movement = (ROOT / "docs" / "movement.md").read_text()
+    for needle in ("Weidmann", "RiMEA", "1.3", "capacity_pph"):
+        assert needle in movement
+    verification = (ROOT / "docs" / "verification.md").read_text()
+    for test in ("corridor", "bottleneck", "RiMEA 9", "RiMEA 12"):
+        assert test.lower() in verification.lower()
+    assert "per-agent Mesa" in (ROOT / "docs" / "performance.md").read_text()
