@@ -38,7 +38,7 @@ from sim.city.select import select_roads, zone_node_mask
 from sim.core.errors import InputError
 from sim.core.rng import RandomStreams
 from sim.engine.behaviour import departure_delays
-from sim.engine.movement import admit_fifo, spread_over_arcs
+from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
 from sim.engine.routing import ArcNetwork, Field, build_arcs, compute_field
 from sim.hazards import make_hazard
 from sim.scenario.schema import DEFAULT_CHANNEL_DELAY_S, OrderConfig, Scenario
@@ -69,6 +69,7 @@ class EvacuationModel(mesa.Model):
         self.road_open = np.ones(self.city.n_roads, dtype=bool)
         self.next_free = np.full(2 * self.net.n_arcs, -np.inf)
         self._build_population()
+        self._blocked = np.zeros(self.pop.n, dtype=bool)
         self._fields_dirty = True
         self.fields: list[Field] = []
         self._refresh_fields()
@@ -452,6 +453,9 @@ class EvacuationModel(mesa.Model):
             self.node_room[s.node] += s.room
         self.node_has_shelter = np.zeros(self.city.n_nodes, dtype=bool)
         self.node_has_shelter[self.shelter_node] = True
+        self.shelters_at: dict[int, list[int]] = {}
+        for row, node in enumerate(self.shelter_node.tolist()):
+            self.shelters_at.setdefault(node, []).append(row)
         self._fields_dirty = False
         # Whoever was stuck gets another try with the new routes.
         stuck = np.nonzero(self.pop.state == STRANDED)[0]
@@ -470,6 +474,9 @@ class EvacuationModel(mesa.Model):
         if len(dep):
             self._depart(dep)
         active = np.nonzero(p.state == EVACUATING)[0]
+        # People a queue could not take this step: later passes only make queues longer, so
+        # they wait for the next step instead of being tried again in every pass.
+        self._blocked[active] = False
         turned: dict[int, int] = {}
         for _ in range(self.scenario.movement.max_passes_per_step):
             if len(active) == 0:
@@ -479,7 +486,7 @@ class EvacuationModel(mesa.Model):
             if len(exiting):
                 p.node[exiting] = self.net.head[p.arc[exiting]]
                 p.arc[exiting] = -1
-            waiting = active[(p.arc[active] < 0) & (p.t_ready[active] < t1)]
+            waiting = active[(p.arc[active] < 0) & (p.t_ready[active] < t1) & ~self._blocked[active]]
             waiting = self._admit_to_shelters(waiting, t0, turned)
             self._refresh_fields()
             moved = 0
@@ -507,7 +514,7 @@ class EvacuationModel(mesa.Model):
         refused = cand[(room == 0) & (p.target[cand] == p.node[cand])]
         if len(refused):
             for node, count in zip(*np.unique(p.node[refused], return_counts=True), strict=True):
-                row = int(np.nonzero(self.shelter_node == node)[0][0])
+                row = self.shelters_at[int(node)][0]
                 self.shelters[row].turned_away += int(count)
                 turned[row] = turned.get(row, 0) + int(count)
             p.target[refused] = -1
@@ -517,36 +524,37 @@ class EvacuationModel(mesa.Model):
         o = np.lexsort((cand, p.t_ready[cand], p.node[cand]))
         cand = cand[o]
         nodes = p.node[cand]
-        starts = np.concatenate(([0], np.nonzero(np.diff(nodes))[0] + 1))
-        admitted_all = []
-        for k, s0 in enumerate(starts):
-            s1 = starts[k + 1] if k + 1 < len(starts) else len(cand)
-            node = int(nodes[s0])
-            group = cand[s0:s1]
-            for row in np.nonzero(self.shelter_node == node)[0]:
-                sh = self.shelters[row]
-                take = min(sh.room, len(group))
-                if take <= 0:
-                    continue
-                who = group[:take]
-                group = group[take:]
-                sh.admit(take)
-                p.state[who] = SHELTERED
-                p.shelter[who] = row
-                p.arrival_t[who] = np.maximum(p.t_ready[who], t0)
-                admitted_all.append(who)
+        _, _, rank = group_starts(nodes)
+        admitted = rank < self.node_room[nodes]
+        who = cand[admitted]
+        if len(who) == 0:
+            return waiting
+        at = nodes[admitted]
+        rank = rank[admitted]
+        rows = np.empty(len(who), dtype=np.int64)
+        arrival = np.maximum(p.t_ready[who], t0)
+        bounds = np.flatnonzero(np.diff(at)) + 1
+        for s0, s1 in zip(np.concatenate(([0], bounds)), np.append(bounds, len(who)), strict=True):
+            node = int(at[s0])
+            here = self.shelters_at[node]
+            if len(here) == 1:
+                rows[s0:s1] = here[0]
+            else:  # several shelters at one node fill in the order of their rows
+                rooms = np.array([self.shelters[r].room for r in here])
+                rows[s0:s1] = np.asarray(here)[np.searchsorted(np.cumsum(rooms), rank[s0:s1], side="right")]
+            for r in np.unique(rows[s0:s1]).tolist():
+                sh = self.shelters[r]
+                took = rows[s0:s1] == r
+                sh.admit(int(took.sum()))
                 if sh.room == 0:
                     self._events.append(
-                        (float(p.arrival_t[who].max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}")
+                        (float(arrival[s0:s1][took].max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}")
                     )
                     self._fields_dirty = True
-                if len(group) == 0:
-                    break
-        if not admitted_all:
-            return waiting
-        done = np.concatenate(admitted_all)
-        for node in np.unique(p.node[done]):
-            self.node_room[node] = sum(self.shelters[r].room for r in np.nonzero(self.shelter_node == node)[0])
+            self.node_room[node] = sum(self.shelters[r].room for r in here)
+        p.state[who] = SHELTERED
+        p.shelter[who] = rows
+        p.arrival_t[who] = arrival
         return waiting[p.state[waiting] == EVACUATING]
 
     def _enter_arcs(self, who: np.ndarray, mode: int, t0: float, t1: float) -> int:
@@ -585,6 +593,7 @@ class EvacuationModel(mesa.Model):
         if len(who) == 0:
             return 0
         entry, admitted = admit_fifo(arcs, a_eff, who, nf_view, headway, t1)
+        self._blocked[who[~admitted]] = True
         who, arcs, entry = who[admitted], arcs[admitted], entry[admitted]
         if len(who) == 0:
             return 0
