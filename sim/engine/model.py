@@ -448,6 +448,17 @@ class EvacuationModel(mesa.Model):
             compute_field(self.net, CAR, open_arcs, targets),
         ]
         self.arc_ok = [self.net.usable[m] & open_arcs for m in (WALK, CAR)]
+        # Per mode: how many arcs lead closer from each node, and the arc where there is just one
+        # (people there need no spreading over exits).
+        self.closer_count, self.only_closer = [], []
+        for m in (WALK, CAR):
+            dist = self.fields[m].dist
+            closer = self.arc_ok[m] & (dist[self.net.head] < dist[self.net.tail])
+            tails = self.net.tail[closer]
+            self.closer_count.append(np.bincount(tails, minlength=self.city.n_nodes))
+            only = np.full(self.city.n_nodes, -1, dtype=np.int64)
+            only[tails] = np.nonzero(closer)[0]
+            self.only_closer.append(only)
         self.node_room = np.zeros(self.city.n_nodes, dtype=np.int64)
         for s in self.shelters:
             self.node_room[s.node] += s.room
@@ -539,17 +550,18 @@ class EvacuationModel(mesa.Model):
             here = self.shelters_at[node]
             if len(here) == 1:
                 rows[s0:s1] = here[0]
+                takes = [(here[0], s1 - s0, arrival[s0:s1])]
             else:  # several shelters at one node fill in the order of their rows
                 rooms = np.array([self.shelters[r].room for r in here])
                 rows[s0:s1] = np.asarray(here)[np.searchsorted(np.cumsum(rooms), rank[s0:s1], side="right")]
-            for r in np.unique(rows[s0:s1]).tolist():
+                takes = [(r, int((rows[s0:s1] == r).sum()), arrival[s0:s1][rows[s0:s1] == r]) for r in here]
+            for r, count, times in takes:
+                if count == 0:
+                    continue
                 sh = self.shelters[r]
-                took = rows[s0:s1] == r
-                sh.admit(int(took.sum()))
+                sh.admit(count)
                 if sh.room == 0:
-                    self._events.append(
-                        (float(arrival[s0:s1][took].max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}")
-                    )
+                    self._events.append((float(times.max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}"))
                     self._fields_dirty = True
             self.node_room[node] = sum(self.shelters[r].room for r in here)
         p.state[who] = SHELTERED
@@ -566,20 +578,24 @@ class EvacuationModel(mesa.Model):
         q_offset = mode * net.n_arcs
         headway = net.headway_s[q_offset : q_offset + net.n_arcs]
         nf_view = self.next_free[q_offset : q_offset + net.n_arcs]
-        arcs = spread_over_arcs(
-            p.node[who],
-            a_eff,
-            who,
-            net.out_ptr,
-            net.out_arcs,
-            self.arc_ok[mode],
-            net.head,
-            net.ref_time_s[mode],
-            field.dist,
-            nf_view,
-            headway,
-            t0,
-        )
+        count = self.closer_count[mode][p.node[who]]
+        arcs = np.where(count == 1, self.only_closer[mode][p.node[who]], -1)
+        many = np.flatnonzero(count > 1)
+        if len(many):
+            arcs[many] = spread_over_arcs(
+                p.node[who[many]],
+                a_eff[many],
+                who[many],
+                net.out_ptr,
+                net.out_arcs,
+                self.arc_ok[mode],
+                net.head,
+                net.ref_time_s[mode],
+                field.dist,
+                nf_view,
+                headway,
+                t0,
+            )
         stuck = who[arcs < 0]
         if len(stuck) and mode == CAR:
             # Drivers with no drivable way left leave the car and walk on (next pass).
