@@ -40,26 +40,13 @@ def _polygons(gdf) -> pd.DataFrame:
 def city_deck(layers: dict, shelters: pd.DataFrame, tracks: pd.DataFrame | None = None) -> pdk.Deck:
     """Roads, buildings, water, shelters sized by capacity and coloured by occupancy, evacuees."""
     deck_layers = []
-    if "water" in layers:
-        deck_layers.append(
-            pdk.Layer(
-                "PolygonLayer",
-                _polygons(layers["water"]),
-                get_polygon="polygon",
-                get_fill_color=[86, 180, 233, 140],
-                stroked=False,
+    for name, colour in (("water", [86, 180, 233, 140]), ("buildings", [190, 190, 190, 160])):
+        if name in layers:
+            deck_layers.append(
+                pdk.Layer(
+                    "PolygonLayer", _polygons(layers[name]), get_polygon="polygon", get_fill_color=colour, stroked=False
+                )
             )
-        )
-    if "buildings" in layers:
-        deck_layers.append(
-            pdk.Layer(
-                "PolygonLayer",
-                _polygons(layers["buildings"]),
-                get_polygon="polygon",
-                get_fill_color=[190, 190, 190, 160],
-                stroked=False,
-            )
-        )
     deck_layers.append(
         pdk.Layer(
             "PathLayer",

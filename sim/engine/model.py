@@ -216,45 +216,40 @@ class EvacuationModel(mesa.Model):
 
     def close_roads(self, roads: np.ndarray, *, cause: str) -> None:
         """Close road segments; people on them walk on to the end, nobody enters."""
-        roads = np.asarray(roads, dtype=np.int64)
-        newly = roads[self.road_open[roads]]
-        if len(newly) == 0:
-            return
-        self.road_open[newly] = False
-        self._fields_dirty = True
-        for r in newly[:200]:
-            self.log_event("road_closed", self.city.roads["road_id"].iat[r], f"cause={cause}")
-        if len(newly) > 200:
-            self.log_event("road_closed", f"{len(newly) - 200} more roads", f"cause={cause}")
+        self._set_roads_open(roads, is_open=False, cause=cause)
 
     def reopen_roads(self, roads: np.ndarray, *, cause: str) -> None:
         """Reopen road segments."""
+        self._set_roads_open(roads, is_open=True, cause=cause)
+
+    def _set_roads_open(self, roads: np.ndarray, *, is_open: bool, cause: str, max_events: int = 200) -> None:
         roads = np.asarray(roads, dtype=np.int64)
-        again = roads[~self.road_open[roads]]
-        if len(again) == 0:
+        changed = roads[self.road_open[roads] != is_open]
+        if len(changed) == 0:
             return
-        self.road_open[again] = True
+        self.road_open[changed] = is_open
         self._fields_dirty = True
-        for r in again[:200]:
-            self.log_event("road_reopened", self.city.roads["road_id"].iat[r], f"cause={cause}")
+        kind = "road_reopened" if is_open else "road_closed"
+        for r in changed[:max_events]:
+            self.log_event(kind, self.city.roads["road_id"].iat[r], f"cause={cause}")
+        if len(changed) > max_events:
+            self.log_event(kind, f"{len(changed) - max_events} more roads", f"cause={cause}")
 
     def close_shelters(self, shelter_ids: list[str], *, cause: str) -> None:
         """Close shelters: occupants stay, newcomers are sent on."""
-        for sid in shelter_ids:
-            s = self.shelters[self._shelter_index[sid]]
-            if s.is_open:
-                s.is_open = False
-                self._fields_dirty = True
-                self.log_event("shelter_closed", sid, f"cause={cause}")
+        self._set_shelters_open(shelter_ids, is_open=False, cause=cause)
 
     def reopen_shelters(self, shelter_ids: list[str], *, cause: str) -> None:
         """Reopen shelters."""
+        self._set_shelters_open(shelter_ids, is_open=True, cause=cause)
+
+    def _set_shelters_open(self, shelter_ids: list[str], *, is_open: bool, cause: str) -> None:
         for sid in shelter_ids:
             s = self.shelters[self._shelter_index[sid]]
-            if not s.is_open:
-                s.is_open = True
+            if s.is_open != is_open:
+                s.is_open = is_open
                 self._fields_dirty = True
-                self.log_event("shelter_opened", sid, f"cause={cause}")
+                self.log_event("shelter_opened" if is_open else "shelter_closed", sid, f"cause={cause}")
 
     # ------------------------------------------------------------------ operator actions (external driving)
 

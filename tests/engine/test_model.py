@@ -97,3 +97,26 @@ def test_unknown_district_in_an_order_is_an_input_error():
         EvacuationModel(scn)
     assert err.value.problems[0][0] == "alerting.orders.0.zone"
     assert "Q7" in err.value.problems[0][1]
+
+
+def test_closures_with_until_reopen(layer_city):
+    parts = {"population": {"count": 50, "walk_speed_mps": {"mean": 1.0, "sd": 0}}, **everyone_now()}
+    m = EvacuationModel(
+        scenario_from(
+            _city(layer_city),
+            hazards=[
+                {"type": "road_closure", "at": 0, "until": 600, "ids": ["north"], "id": "cordon"},
+                {"type": "shelter_closure", "at": 0, "until": 300, "shelters": ["S"]},
+            ],
+            **parts,
+        )
+    )
+    m.advance_to(100)
+    assert not m.road_open[np.nonzero(m.city.roads["road_id"].to_numpy() == "north")[0]].any()
+    assert m.pop.state_counts()["stranded"] == 50  # north road closed, south shelter closed: nowhere to go
+    m.run()
+    ev = m.events()
+    kinds = dict(zip(ev["kind"], ev["t_s"], strict=False))
+    assert kinds["road_reopened"] == 600
+    assert kinds["shelter_opened"] == 300
+    assert m.pop.state_counts()["sheltered"] == 50  # everyone got going once a way opened
