@@ -70,6 +70,8 @@ class EvacuationModel(mesa.Model):
         self.next_free = np.full(2 * self.net.n_arcs, -np.inf)
         self._build_population()
         self._blocked = np.zeros(self.pop.n, dtype=bool)
+        self._next_departure = NEVER
+        self._drivers = bool((self.pop.mode == CAR).any())  # modes only ever change from car to walk
         self._fields_dirty = True
         self.fields: list[Field] = []
         self._refresh_fields()
@@ -398,6 +400,8 @@ class EvacuationModel(mesa.Model):
         go = idx[comply & (p.state[idx] == AT_HOME)]
         delay = departure_delays(self.scenario.alerting.departure_delay, p.u_delay[go])
         p.depart_t[go] = np.minimum(p.depart_t[go], p.warned_t[go] + delay)
+        if len(go):
+            self._next_departure = min(self._next_departure, float(p.depart_t[go].min()))
 
     def _word_of_mouth(self, t0: float, t1: float) -> None:
         cfg = self.scenario.alerting.word_of_mouth
@@ -476,9 +480,12 @@ class EvacuationModel(mesa.Model):
         self._refresh_fields()
         if self.scenario.alerting.word_of_mouth is not None:
             self._word_of_mouth(t0, t1)
-        dep = np.nonzero((p.state == AT_HOME) & (p.depart_t < t1))[0]
-        if len(dep):
-            self._depart(dep)
+        if self._next_departure < t1:  # a full scan only when somebody is due to leave
+            dep = np.nonzero((p.state == AT_HOME) & (p.depart_t < t1))[0]
+            if len(dep):
+                self._depart(dep)
+            pending = p.depart_t[p.state == AT_HOME]
+            self._next_departure = float(pending.min()) if len(pending) else NEVER
         active = np.nonzero(p.state == EVACUATING)[0]
         # People a queue could not take this step: later passes only make queues longer, so
         # they wait for the next step instead of being tried again in every pass.
@@ -496,8 +503,9 @@ class EvacuationModel(mesa.Model):
             waiting = self._admit_to_shelters(waiting, t0, turned)
             self._refresh_fields()
             moved = 0
-            for mode in (CAR, WALK):  # drivers who abandon their car walk in the same pass
-                sel = waiting[p.mode[waiting] == mode]
+            modes = (CAR, WALK) if self._drivers else (WALK,)
+            for mode in modes:  # drivers who abandon their car walk in the same pass
+                sel = waiting[p.mode[waiting] == mode] if self._drivers else waiting
                 if len(sel):
                     moved += self._enter_arcs(sel, mode, t0, t1)
             active = active[p.state[active] == EVACUATING]

@@ -17,11 +17,12 @@ def group_starts(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
-    starts = np.concatenate(([0], np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1))
-    sizes = np.diff(np.append(starts, n))
-    gid = np.repeat(np.arange(len(starts)), sizes)
-    rank = np.arange(n) - starts[gid]
-    return starts, gid, rank
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new[1:])
+    gid = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    return starts, gid, np.arange(n) - starts[gid]
 
 
 def grouped_cummax(values: np.ndarray, gid: np.ndarray) -> np.ndarray:
