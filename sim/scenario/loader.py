@@ -5,13 +5,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import ValidationError
 
 from sim.core.errors import InputError
-from sim.scenario.schema import Scenario
+from sim.scenario.hazards import HazardConfig
+from sim.scenario.schema import DelayDistribution, Scenario
 
 MAX_SCENARIO_BYTES = 2 * 1024 * 1024
 
@@ -118,7 +119,19 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-_KNOWN_TAGS = {"road_closure", "shelter_closure", "fixed", "lognormal", "rayleigh", "weibull", "exponential", "uniform"}
+def _union_tags(*unions: Any) -> frozenset[str]:
+    """The ``type``/``distribution`` literals of tagged unions (pydantic adds them to error paths)."""
+    tags: set[str] = set()
+    for union in unions:
+        for member in get_args(get_args(union)[0]):
+            for name in ("type", "distribution"):
+                field = member.model_fields.get(name)
+                if field is not None:
+                    tags.update(str(t) for t in get_args(field.annotation))
+    return frozenset(tags)
+
+
+_KNOWN_TAGS = _union_tags(HazardConfig, DelayDistribution)
 
 
 def _loc_to_path(loc: Sequence[Any]) -> str:

@@ -135,3 +135,11 @@ def test_relative_paths_resolve_against_the_scenario_folder(tmp_path):
     f.write_text("city: {roads: maps/roads.geojson}\n")
     s = load_scenario(f)
     assert s.city.roads == (tmp_path / "maps" / "roads.geojson").resolve()
+
+
+def test_union_tags_come_from_the_schema():
+    from sim.scenario.loader import _KNOWN_TAGS
+
+    assert {"road_closure", "shelter_closure", "fixed", "lognormal", "weibull"} <= _KNOWN_TAGS
+    lines = _problems({"hazards": [{"type": "shelter_closure", "at": "later", "shelters": ["a"]}]})
+    assert lines == ["hazards.0.at: cannot read 'later' as a duration (examples: 3600, '90s', '15min', '6h')"]
