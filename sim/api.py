@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from sim.core.errors import InputError, RunCancelled
+from sim.core.errors import InputError
 from sim.core.records import RunResult
 from sim.core.units import format_duration, parse_duration
-from sim.scenario.loader import dump_yaml, load_scenario, parse_yaml, resolved_dict, validate_scenario
+from sim.scenario.loader import dump_yaml, load_scenario, parse_yaml, resolved_dict
 from sim.scenario.schema import Scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
@@ -23,7 +23,6 @@ SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 __all__ = [
     "SCENARIO_DIR",
     "InputError",
-    "RunCancelled",
     "RunResult",
     "Scenario",
     "city_layers",
@@ -91,7 +90,3 @@ def city_layers(scenario: Scenario) -> dict[str, pd.DataFrame]:
     if len(city.water):
         out["water"] = city.water.to_crs(4326)
     return out
-
-
-validate = validate_scenario
-resolved = resolved_dict

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from shapely.geometry import LineString, Polygon
 
@@ -283,8 +282,3 @@ def read_osm(path: Path, *, field: str) -> RawOsm:
     if name.endswith((".osm", ".xml")):
         return read_osm_xml(path, field=field)
     raise InputError.single(field, f"expected an .osm or .osm.pbf file, got {path.name}")
-
-
-def finite(values: object) -> np.ndarray:
-    """Numeric array with NaN where a value is not a number."""
-    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)

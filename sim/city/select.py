@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import shapely
-from shapely.geometry import Point, Polygon, box
+from shapely.geometry import Point, Polygon
 
 from sim.city.model import City
 from sim.core.errors import InputError
@@ -85,16 +85,3 @@ def select_roads(
             raise InputError.single(f"{field}.area", "the area touches no road")
         mask |= np.asarray(by_area)
     return np.nonzero(mask)[0]
-
-
-def bbox_of(city: City) -> tuple[float, float, float, float]:
-    """The city's extent in longitude/latitude."""
-    return (
-        float(city.nodes["lon"].min()),
-        float(city.nodes["lat"].min()),
-        float(city.nodes["lon"].max()),
-        float(city.nodes["lat"].max()),
-    )
-
-
-__all__ = ["area_polygon", "bbox_of", "box", "select_roads", "zone_node_mask"]

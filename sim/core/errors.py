@@ -34,7 +34,3 @@ class InputError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
-
-
-class RunCancelled(Exception):  # noqa: N818 - a signal, not a failure
-    """Raised inside a run when its progress callback asks to stop."""
