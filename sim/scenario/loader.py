@@ -40,7 +40,11 @@ _StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
 def parse_yaml(text: str, *, source: str = "scenario") -> Any:
     """Parse YAML text safely; syntax errors become an :class:`InputError` naming ``source``."""
     try:
-        return yaml.load(text, Loader=_StrictSafeLoader)
+        loader = _StrictSafeLoader(text)  # a SafeLoader: plain data only, never Python objects
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
