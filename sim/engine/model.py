@@ -165,6 +165,7 @@ class EvacuationModel(mesa.Model):
         ]
         self._shelter_index = {s.shelter_id: i for i, s in enumerate(self.shelters)}
         self.shelter_node = np.array([s.node for s in self.shelters], dtype=np.int64)
+        self.shelter_xy = self.shelter_table[["x", "y"]].to_numpy(dtype=float)  # metric, one row per agent
 
     def _build_population(self) -> None:
         cfg = self.scenario.population
@@ -298,6 +299,7 @@ class EvacuationModel(mesa.Model):
         )
         self._shelter_index[shelter_id] = len(self.shelters) - 1
         self.shelter_node = np.append(self.shelter_node, node)
+        self.shelter_xy = np.vstack([self.shelter_xy, xy])
         self._fields_dirty = True
         self.log_event("shelter_opened", shelter_id, f"cause={cause}; new; capacity={capacity}")
 
@@ -665,9 +667,7 @@ class EvacuationModel(mesa.Model):
             xy[on] = xy_nodes[self.net.tail[a]] + frac * (xy_nodes[self.net.head[a]] - xy_nodes[self.net.tail[a]])
         sheltered = p.state[idx] == SHELTERED
         if sheltered.any():
-            rows = p.shelter[idx][sheltered]
-            sxy = self.shelter_table[["x", "y"]].to_numpy()
-            xy[sheltered] = sxy[np.minimum(rows, len(sxy) - 1)]
+            xy[sheltered] = self.shelter_xy[p.shelter[idx][sheltered]]
         return xy
 
     def _track_rows(self, t: float) -> pd.DataFrame:

@@ -50,11 +50,12 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
     """Turn a finished model into a :class:`RunResult`."""
     scenario = resolved_dict(model.scenario)
     events = model.events()
+    shelters = model.shelter_stats()
     summary = build_summary(
         scenario=scenario,
         population=model.pop.n,
         outcomes=model.outcomes(),
-        shelters=model.shelter_stats(),
+        shelters=shelters,
         events=events,
         state_codes=STATE_CODES,
     )
@@ -78,7 +79,7 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
         tracks=model.tracks(),
         scenario=scenario,
         manifest=manifest,
-        tables={"shelters": model.shelter_stats()},
+        tables={"shelters": shelters},
     )
 
 

@@ -56,6 +56,11 @@ def test_operator_opens_a_new_shelter(layer_city):
     m.run()
     occ = {s.shelter_id: s.occupancy for s in m.shelters}
     assert occ["NEW"] == 50  # the new one is nearer than S for everyone still walking
+    # Everyone inside is drawn at the new shelter, which did not exist when the run started.
+    inside = np.nonzero(m.pop.shelter == len(m.shelters) - 1)[0]
+    np.testing.assert_allclose(
+        m.positions(inside, m.now), m.city.xy_of_lonlat(np.array([lonlat(0, 300)])).repeat(len(inside), axis=0)
+    )
     with pytest.raises(InputError):
         m.open_shelter("OTHER")
 
