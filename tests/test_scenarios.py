@@ -20,13 +20,20 @@ GOLDEN = Path(__file__).parent / "golden"
 # Short versions that keep each scenario's character but run in seconds.
 SHORTEN = {
     "synthetic_large_city": ["duration=45min", "city.synthetic.population=8000", "city.synthetic.area_km2=9"],
+    "kotka_river_flood": ["duration=80min"],  # past the gauge trigger at 45 min
 }
 DEFAULT_SHORTEN = ["duration=45min"]
 
 
 def test_there_are_sample_scenarios():
     names = set(sample_scenarios())
-    assert {"kotka_district_evacuation", "kotka_riverside_flood_order", "synthetic_large_city"} <= names
+    assert {
+        "kotka_district_evacuation",
+        "kotka_riverside_flood_order",
+        "kotka_river_flood",
+        "coastal_quake_tsunami",
+        "synthetic_large_city",
+    } <= names
 
 
 @pytest.mark.parametrize("name", sorted(sample_scenarios()))
@@ -34,7 +41,7 @@ def test_sample_scenario_reproduces_its_kpis(name):
     path = sample_scenarios()[name]
     scenario = load_scenario(path, SHORTEN.get(name, DEFAULT_SHORTEN))
     result = run_scenario(scenario)
-    got = {k: result.summary[k] for k in ("population", "evacuation", "alerts")}
+    got = {k: result.summary[k] for k in ("population", "evacuation", "alerts", "hazards")}
     got["shelters_used"] = sum(1 for s in result.summary["shelters"].values() if s["peak_occupancy"] > 0)
     got["events"] = result.events["kind"].value_counts().sort_index().to_dict()
     record = GOLDEN / f"{name}.json"

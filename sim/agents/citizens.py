@@ -26,8 +26,9 @@ AGE_GROUPS = ("under30", "age30to50", "over50")
 SPEED_TRUNCATION_MPS = (0.3, 2.5)
 
 # Citizen states (int8 codes); the timeseries counts every state, and they sum to the population.
-AT_HOME, EVACUATING, SHELTERED, CASUALTY, STRANDED = 0, 1, 2, 3, 4
-STATE_NAMES = ("at_home", "evacuating", "sheltered", "casualties", "stranded")
+# ``trapped``: caught in a collapsed building, at home until freed.
+AT_HOME, EVACUATING, SHELTERED, CASUALTY, STRANDED, TRAPPED = 0, 1, 2, 3, 4, 5
+STATE_NAMES = ("at_home", "evacuating", "sheltered", "casualties", "stranded", "trapped")
 WALK, CAR = 0, 1
 NEVER = np.inf
 

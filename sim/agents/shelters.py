@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mesa
 
-OPEN, FULL, CLOSED = "open", "full", "closed"
+OPEN, FULL, CLOSED, DAMAGED = "open", "full", "closed", "damaged"
 
 
 class ShelterAgent(mesa.Agent):
@@ -17,6 +17,7 @@ class ShelterAgent(mesa.Agent):
         capacity: places.
         occupancy: people inside.
         is_open: False while closed (by a hazard, an operator, or the scenario).
+        damaged: True once a hazard damaged it (it stays closed).
         turned_away: people who came to it while it was full or closed.
         peak_occupancy: the highest occupancy so far.
     """
@@ -41,6 +42,7 @@ class ShelterAgent(mesa.Agent):
         self.lon = float(lon)
         self.lat = float(lat)
         self.is_open = bool(is_open)
+        self.damaged = False
         self.occupancy = 0
         self.turned_away = 0
         self.peak_occupancy = 0
@@ -52,7 +54,9 @@ class ShelterAgent(mesa.Agent):
 
     @property
     def status(self) -> str:
-        """``open``, ``full`` or ``closed``."""
+        """``open``, ``full``, ``closed`` or ``damaged`` (closed by hazard damage)."""
+        if self.damaged:
+            return DAMAGED
         if not self.is_open:
             return CLOSED
         return FULL if self.occupancy >= self.capacity else OPEN

@@ -13,9 +13,11 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import geopandas as gpd
 import mesa
 import numpy as np
 import pandas as pd
+import shapely
 import simpy
 
 from sim.agents.citizens import (
@@ -27,6 +29,7 @@ from sim.agents.citizens import (
     SHELTERED,
     STATE_NAMES,
     STRANDED,
+    TRAPPED,
     WALK,
     Population,
     create_population,
@@ -35,13 +38,18 @@ from sim.agents.shelters import ShelterAgent
 from sim.city.build import build_city
 from sim.city.model import City
 from sim.city.select import select_roads, zone_node_mask
+from sim.city.terrain import Terrain, build_terrain
 from sim.core.errors import InputError
 from sim.core.rng import RandomStreams
 from sim.engine.behaviour import departure_delays
 from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
 from sim.engine.routing import ArcNetwork, Field, build_arcs, compute_field
 from sim.hazards import make_hazard
-from sim.scenario.schema import DEFAULT_CHANNEL_DELAY_S, OrderConfig, Scenario
+from sim.network.assets import build_assets, read_sensor_layer
+from sim.scenario.schema import DEFAULT_CHANNEL_DELAY_S, OrderConfig, Scenario, SensorConfig
+
+MODE_CODES = {"walk": WALK, "car": CAR}
+SENSOR_QUANTITY = {"river_gauge": "water_level_m", "sea_gauge": "sea_level_m", "seismometer": "pga_g"}
 
 ProgressCallback = Callable[[float, float], None]
 
@@ -63,12 +71,19 @@ class EvacuationModel(mesa.Model):
         self._next_record = 0.0
         self._next_track = 0.0
         self._finished = False
+        self._footprints: list[tuple[float, str, str, str, float, float, Any]] = []
+        self._terrain: Terrain | None = None
 
         self._build_shelters()
         self.net: ArcNetwork = build_arcs(self.city, scenario.movement)
-        self.road_open = np.ones(self.city.n_roads, dtype=bool)
+        # Closures per cause, per mode (row WALK, row CAR); a road is open to a mode when no cause closes it.
+        self._closures: dict[str, np.ndarray] = {}
+        self.road_open = np.ones((2, self.city.n_roads), dtype=bool)
         self.next_free = np.full(2 * self.net.n_arcs, -np.inf)
         self._build_population()
+        self.casualty_cause = np.full(self.pop.n, -1, dtype=np.int16)
+        self.cause_names: list[str] = []
+        self._build_assets()
         self._blocked = np.zeros(self.pop.n, dtype=bool)
         self._next_departure = NEVER
         self._drivers = bool((self.pop.mode == CAR).any())  # modes only ever change from car to walk
@@ -87,12 +102,15 @@ class EvacuationModel(mesa.Model):
             i: self.streams.get(f"alerting/channel/{i}").random(self.pop.n)
             for i in range(len(scenario.alerting.channels))
         }
+        self._trigger_masks = self._check_triggers()
         self._setup_tracks()
 
         for i, order in enumerate(scenario.alerting.orders):
             self.env.process(self._order_process(order, self._order_masks[i], label=order.id or f"order-{i}"))
         for hz in self.hazards:
             hz.start(self)
+        for sensor in self.sensors:  # after the hazards: a reading at t sees the hazards' state at t
+            self.env.process(self._sensor_process(sensor))
         if scenario.alerting.word_of_mouth is not None:
             self._wom_rng = self.streams.get("alerting/word_of_mouth")
         self.env.process(self._tick_process())  # created last: it runs after same-time events
@@ -165,7 +183,7 @@ class EvacuationModel(mesa.Model):
         ]
         self._shelter_index = {s.shelter_id: i for i, s in enumerate(self.shelters)}
         self.shelter_node = np.array([s.node for s in self.shelters], dtype=np.int64)
-        self.shelter_xy = self.shelter_table[["x", "y"]].to_numpy(dtype=float)  # metric, one row per agent
+        self.shelter_xy_m = self.shelter_table[["x", "y"]].to_numpy(dtype=float)  # metric, one row per agent
 
     def _build_population(self) -> None:
         cfg = self.scenario.population
@@ -178,11 +196,31 @@ class EvacuationModel(mesa.Model):
             behaviour_rng=self.streams.get("behaviour"),
         )
 
+    def _build_assets(self) -> None:
+        layer = read_sensor_layer(self.city, self.scenario.city.sensors) if self.scenario.city.sensors else []
+        self.sensors: list[SensorConfig] = list(self.scenario.network.sensors) + layer
+        self.asset_table = build_assets(self.city, self.scenario.network, sensor_layer=layer)
+        self.asset_up = np.ones(len(self.asset_table), dtype=bool)
+        self._asset_index = {a: i for i, a in enumerate(self.asset_table["id"])}
+        self.sensor_reading: dict[str, float] = {s.id: np.nan for s in self.sensors}
+
+    def _check_triggers(self) -> list[np.ndarray]:
+        known = {s.id for s in self.sensors}
+        masks = []
+        self._triggers_fired = [False] * len(self.scenario.alerting.triggers)
+        for i, trig in enumerate(self.scenario.alerting.triggers):
+            field = f"alerting.triggers.{i}"
+            if trig.sensor not in known:
+                shown = ", ".join(sorted(known)) or "none"
+                raise InputError.single(f"{field}.sensor", f"no sensor has id {trig.sensor!r} (sensors: {shown})")
+            masks.append(self._order_mask(OrderConfig(at=0, zone=trig.zone, channels=trig.channels), field))
+        return masks
+
     def _check_reachable(self) -> None:
         open_nodes = np.unique([s.node for s in self.shelters if s.is_open])
         if len(open_nodes) == 0:
             raise InputError.single("shelters", "no shelter is open at the start")
-        reach = compute_field(self.net, WALK, self.road_open[self.net.road], open_nodes)
+        reach = compute_field(self.net, WALK, self.road_open[WALK][self.net.road], open_nodes)
         homes = np.unique(self.pop.home_node)
         if not np.isfinite(reach.dist[homes]).any():
             raise InputError.single("shelters", "no shelter can be reached from any home over the road network")
@@ -205,7 +243,7 @@ class EvacuationModel(mesa.Model):
 
     # ------------------------------------------------------------------ World interface (for hazards)
 
-    def rng(self, name: str) -> np.random.Generator:
+    def stream(self, name: str) -> np.random.Generator:
         """A named random stream."""
         return self.streams.get(name)
 
@@ -217,34 +255,76 @@ class EvacuationModel(mesa.Model):
         """Ids of every shelter."""
         return [s.shelter_id for s in self.shelters]
 
-    def close_roads(self, roads: np.ndarray, *, cause: str) -> None:
-        """Close road segments; people on them walk on to the end, nobody enters."""
-        self._set_roads_open(roads, is_open=False, cause=cause)
+    def shelter_xy(self) -> np.ndarray:
+        """Metric positions of the shelters, in the order of ``shelter_ids``."""
+        return self.shelter_xy_m.copy()
 
-    def reopen_roads(self, roads: np.ndarray, *, cause: str) -> None:
-        """Reopen road segments."""
-        self._set_roads_open(roads, is_open=True, cause=cause)
+    def terrain(self) -> Terrain:
+        """The city's ground height, built on first use (InputError for a bad DEM)."""
+        if self._terrain is None:
+            self._terrain = build_terrain(self.city, self.scenario.city.terrain)
+        return self._terrain
 
-    def _set_roads_open(self, roads: np.ndarray, *, is_open: bool, cause: str, max_events: int = 200) -> None:
+    @property
+    def terrain_source(self) -> str | None:
+        """``dem`` or ``derived`` once a hazard asked for the terrain, else None."""
+        return None if self._terrain is None else self._terrain.source
+
+    def assets(self) -> pd.DataFrame:
+        """Infrastructure assets with their state (``up``)."""
+        table = self.asset_table.copy()
+        table["up"] = self.asset_up.copy()
+        return table
+
+    def fail_assets(self, ids: list[str], *, cause: str) -> None:
+        """Take assets out of service (one ``asset_failed`` event each)."""
+        for a in ids:
+            i = self._asset_index[a]
+            if self.asset_up[i]:
+                self.asset_up[i] = False
+                self.log_event("asset_failed", a, f"kind={self.asset_table['kind'].iat[i]}; cause={cause}")
+
+    def close_roads(self, roads: np.ndarray, *, cause: str, modes: tuple[str, ...] = ("walk", "car")) -> None:
+        """Close road segments to ``modes``; people on them walk on to the end, nobody enters."""
+        self._set_closure(roads, closed=True, cause=cause, modes=modes)
+
+    def reopen_roads(self, roads: np.ndarray, *, cause: str, modes: tuple[str, ...] = ("walk", "car")) -> None:
+        """Lift ``cause``'s closure of road segments (another cause may still close them)."""
+        self._set_closure(roads, closed=False, cause=cause, modes=modes)
+
+    def _set_closure(self, roads: np.ndarray, *, closed: bool, cause: str, modes: tuple[str, ...]) -> None:
         roads = np.asarray(roads, dtype=np.int64)
-        changed = roads[self.road_open[roads] != is_open]
-        if len(changed) == 0:
+        if len(roads) == 0:
             return
-        self.road_open[changed] = is_open
+        mask = self._closures.setdefault(cause, np.zeros((2, self.city.n_roads), dtype=bool))
+        for m in modes:
+            mask[MODE_CODES[m], roads] = closed
+        before = self.road_open.copy()
+        stack = np.stack(list(self._closures.values()))
+        self.road_open = ~stack.any(axis=0)
+        changed = before != self.road_open
+        if not changed.any():
+            return
         self._fields_dirty = True
-        kind = "road_reopened" if is_open else "road_closed"
-        for r in changed[:max_events]:
-            self.log_event(kind, self.city.roads["road_id"].iat[r], f"cause={cause}")
-        if len(changed) > max_events:
-            self.log_event(kind, f"{len(changed) - max_events} more roads", f"cause={cause}")
+        road_ids = self.city.roads["road_id"]
+        for r in np.nonzero(changed.any(axis=0))[0]:
+            which = [name for name, code in MODE_CODES.items() if changed[code, r]]
+            kind = "road_reopened" if self.road_open[MODE_CODES[which[0]], r] else "road_closed"
+            self.log_event(kind, str(road_ids.iat[r]), f"modes={','.join(which)}; cause={cause}")
 
-    def close_shelters(self, shelter_ids: list[str], *, cause: str) -> None:
-        """Close shelters: occupants stay, newcomers are sent on."""
+    def close_shelters(self, shelter_ids: list[str], *, cause: str, damaged: bool = False) -> None:
+        """Close shelters: occupants stay, newcomers are sent on; ``damaged`` marks hazard damage."""
+        for sid in shelter_ids:
+            s = self.shelters[self._shelter_index[sid]]
+            if damaged and not s.damaged:
+                s.damaged = True
+                self.log_event("shelter_damaged", sid, f"occupancy={s.occupancy}; cause={cause}")
         self._set_shelters_open(shelter_ids, is_open=False, cause=cause)
 
     def reopen_shelters(self, shelter_ids: list[str], *, cause: str) -> None:
-        """Reopen shelters."""
-        self._set_shelters_open(shelter_ids, is_open=True, cause=cause)
+        """Reopen shelters (not damaged ones)."""
+        ok = [sid for sid in shelter_ids if not self.shelters[self._shelter_index[sid]].damaged]
+        self._set_shelters_open(ok, is_open=True, cause=cause)
 
     def _set_shelters_open(self, shelter_ids: list[str], *, is_open: bool, cause: str) -> None:
         for sid in shelter_ids:
@@ -253,6 +333,74 @@ class EvacuationModel(mesa.Model):
                 s.is_open = is_open
                 self._fields_dirty = True
                 self.log_event("shelter_opened" if is_open else "shelter_closed", sid, f"cause={cause}")
+
+    def exposed_citizens(self) -> tuple[np.ndarray, np.ndarray]:
+        """Citizens outside shelters and alive, with their metric positions now."""
+        st = self.pop.state
+        idx = np.nonzero((st != SHELTERED) & (st != CASUALTY))[0]
+        return idx, self.positions(idx, float(self.env.now))
+
+    def citizens_at_home(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Citizens at home (or trapped there): indices, home nodes, household ids."""
+        p = self.pop
+        idx = np.nonzero((p.state == AT_HOME) | (p.state == TRAPPED))[0]
+        return idx, p.home_node[idx], p.household[idx]
+
+    def make_casualties(self, idx: np.ndarray, *, cause: str) -> None:
+        """Citizens ``idx`` become casualties of ``cause``; they stay where they are."""
+        p = self.pop
+        idx = np.asarray(idx, dtype=np.int64)
+        idx = idx[(p.state[idx] != CASUALTY) & (p.state[idx] != SHELTERED)]
+        if len(idx) == 0:
+            return
+        if cause not in self.cause_names:
+            self.cause_names.append(cause)
+        now = float(self.env.now)
+        on = idx[p.arc[idx] >= 0]
+        if len(on):  # stop them at the nearer end of their arc
+            span = np.maximum(p.t_ready[on] - p.t_entry[on], 1e-9)
+            frac = np.clip((now - p.t_entry[on]) / span, 0.0, 1.0)
+            a = p.arc[on]
+            p.node[on] = np.where(frac < 0.5, self.net.tail[a], self.net.head[a])
+            p.arc[on] = -1
+        at_home = idx[(p.state[idx] == AT_HOME) | (p.state[idx] == TRAPPED)]
+        p.node[at_home] = p.home_node[at_home]
+        p.state[idx] = CASUALTY
+        self.casualty_cause[idx] = self.cause_names.index(cause)
+        self.log_event("casualties", cause, f"count={len(idx)}")
+
+    def trap(self, idx: np.ndarray, *, until: float, cause: str) -> None:
+        """Citizens ``idx`` at home are trapped until ``until``."""
+        p = self.pop
+        idx = np.asarray(idx, dtype=np.int64)
+        idx = idx[p.state[idx] == AT_HOME]
+        if len(idx) == 0:
+            return
+        p.state[idx] = TRAPPED
+        self.log_event("trapped", cause, f"count={len(idx)}; until={until:g}")
+        self.env.process(self._release(idx, until, cause))
+
+    def _release(self, idx: np.ndarray, until: float, cause: str):
+        yield self.env.timeout(max(until - float(self.env.now), 0.0))
+        p = self.pop
+        idx = idx[p.state[idx] == TRAPPED]
+        if len(idx) == 0:
+            return
+        p.state[idx] = AT_HOME
+        leaving = idx[np.isfinite(p.depart_t[idx])]
+        p.depart_t[leaving] = np.maximum(p.depart_t[leaving], float(self.env.now))
+        if len(leaving):
+            self._next_departure = min(self._next_departure, float(p.depart_t[leaving].min()))
+        self.log_event("freed", cause, f"count={len(idx)}")
+
+    def record_footprint(self, hazard: str, kind: str, bands: list[tuple[str, float, Any]]) -> None:
+        """Record a hazard's footprint now (metric geometries, stored in lon/lat)."""
+        t = float(self.env.now)
+        if not bands:
+            self._footprints.append((t, hazard, kind, "none", 0.0, 0.0, None))
+        for label, value, geom in bands:
+            ll = shapely.transform(geom, self.city.lonlat_of_xy)
+            self._footprints.append((t, hazard, kind, label, float(value), float(geom.area), ll))
 
     # ------------------------------------------------------------------ operator actions (external driving)
 
@@ -299,7 +447,7 @@ class EvacuationModel(mesa.Model):
         )
         self._shelter_index[shelter_id] = len(self.shelters) - 1
         self.shelter_node = np.append(self.shelter_node, node)
-        self.shelter_xy = np.vstack([self.shelter_xy, xy])
+        self.shelter_xy_m = np.vstack([self.shelter_xy_m, xy])
         self._fields_dirty = True
         self.log_event("shelter_opened", shelter_id, f"cause={cause}; new; capacity={capacity}")
 
@@ -369,6 +517,37 @@ class EvacuationModel(mesa.Model):
             self._advance(t0, t1)
             yield self.env.timeout(t1 - t0)
 
+    # ------------------------------------------------------------------ sensors and triggers
+
+    def _sensor_process(self, sensor: SensorConfig):
+        quantity = SENSOR_QUANTITY[sensor.type]
+        row = self._asset_index[sensor.id]
+        xy = self.asset_table[["x", "y"]].to_numpy()[row : row + 1]
+        yield self.env.timeout(0)  # let hazards with the same onset act first
+        while True:
+            t = float(self.env.now)
+            if self.asset_up[row]:
+                value = 0.0  # a gauge's normal level, a seismometer at rest
+                for hz in self.hazards:
+                    seen = hz.observe(quantity, xy, t, sensor.every)
+                    if seen is not None and np.isfinite(seen[0]):
+                        value = max(value, float(seen[0]))
+                self.sensor_reading[sensor.id] = value
+                self._check_triggers_on(sensor.id, value)
+            else:
+                self.sensor_reading[sensor.id] = np.nan  # a failed sensor reports nothing
+            yield self.env.timeout(sensor.every)
+
+    def _check_triggers_on(self, sensor_id: str, value: float) -> None:
+        for i, trig in enumerate(self.scenario.alerting.triggers):
+            if trig.sensor != sensor_id or self._triggers_fired[i] or not value > trig.above:
+                continue
+            self._triggers_fired[i] = True
+            label = trig.id or f"trigger-{i}"
+            self.log_event("trigger_fired", label, f"sensor={sensor_id}; reading={value:.3f}; above={trig.above:g}")
+            order = OrderConfig(at=float(self.env.now), zone=trig.zone, channels=trig.channels, id=label)
+            self._issue(order, self._trigger_masks[i], label=label)
+
     # ------------------------------------------------------------------ orders and departures
 
     def _order_process(self, order: OrderConfig, mask: np.ndarray, *, label: str):
@@ -380,7 +559,7 @@ class EvacuationModel(mesa.Model):
         t = float(self.env.now)
         fresh = mask & ~np.isfinite(p.ordered_t) & (p.state != CASUALTY)
         p.ordered_t[fresh] = t
-        targets = mask & (p.state == AT_HOME)
+        targets = mask & ((p.state == AT_HOME) | (p.state == TRAPPED))
         receipt = np.full(p.n, NEVER)
         for i, ch in enumerate(self.scenario.alerting.channels):
             if order.channels is not None and ch.type not in order.channels:
@@ -399,7 +578,7 @@ class EvacuationModel(mesa.Model):
         p = self.pop
         p.warned_t[idx] = np.minimum(p.warned_t[idx], receipt[idx])
         comply = p.u_comply[idx] < self.scenario.population.compliance
-        go = idx[comply & (p.state[idx] == AT_HOME)]
+        go = idx[comply & ((p.state[idx] == AT_HOME) | (p.state[idx] == TRAPPED))]
         delay = departure_delays(self.scenario.alerting.departure_delay, p.u_delay[go])
         p.depart_t[go] = np.minimum(p.depart_t[go], p.warned_t[go] + delay)
         if len(go):
@@ -415,7 +594,7 @@ class EvacuationModel(mesa.Model):
         told = ordered & (p.warned_t <= t0)
         frac = told.sum() / n_ordered
         hazard_per_s = (cfg.p_per_h + cfg.q_per_h * frac) / 3600.0
-        cand = np.nonzero(ordered & ~np.isfinite(p.warned_t) & (p.state == AT_HOME))[0]
+        cand = np.nonzero(ordered & ~np.isfinite(p.warned_t) & ((p.state == AT_HOME) | (p.state == TRAPPED)))[0]
         if len(cand) == 0 or hazard_per_s <= 0:
             return
         prob = 1.0 - math.exp(-hazard_per_s * (t1 - t0))
@@ -442,13 +621,10 @@ class EvacuationModel(mesa.Model):
     def _refresh_fields(self) -> None:
         if not self._fields_dirty:
             return
-        open_arcs = self.road_open[self.net.road]
+        open_arcs = [self.road_open[m][self.net.road] for m in (WALK, CAR)]
         targets = np.unique([s.node for s in self.shelters if s.room > 0])
-        self.fields = [
-            compute_field(self.net, WALK, open_arcs, targets),
-            compute_field(self.net, CAR, open_arcs, targets),
-        ]
-        self.arc_ok = [self.net.usable[m] & open_arcs for m in (WALK, CAR)]
+        self.fields = [compute_field(self.net, m, open_arcs[m], targets) for m in (WALK, CAR)]
+        self.arc_ok = [self.net.usable[m] & open_arcs[m] for m in (WALK, CAR)]
         # Per mode: how many arcs lead closer from each node, and the arc where there is just one
         # (people there need no spreading over exits).
         self.closer_count, self.only_closer = [], []
@@ -648,8 +824,14 @@ class EvacuationModel(mesa.Model):
         row["ordered"] = int(np.isfinite(p.ordered_t).sum())
         row["warned"] = int((p.warned_t <= t).sum())
         row["departed"] = int((p.depart_t <= t).sum())
-        row["roads_closed"] = int((~self.road_open).sum())
+        row["roads_closed"] = int((~self.road_open).any(axis=0).sum())
+        row["roads_closed_walk"] = int((~self.road_open[WALK]).sum())
+        row["roads_closed_car"] = int((~self.road_open[CAR]).sum())
+        row["assets_failed"] = int((~self.asset_up).sum())
         row["shelters_open"] = int(sum(s.is_open for s in self.shelters))
+        row["shelters_damaged"] = int(sum(s.damaged for s in self.shelters))
+        for sid, value in self.sensor_reading.items():
+            row[f"sensor:{sid}"] = value
         for s in self.shelters:
             row[f"shelter:{s.shelter_id}"] = s.occupancy
         return row
@@ -667,7 +849,7 @@ class EvacuationModel(mesa.Model):
             xy[on] = xy_nodes[self.net.tail[a]] + frac * (xy_nodes[self.net.head[a]] - xy_nodes[self.net.tail[a]])
         sheltered = p.state[idx] == SHELTERED
         if sheltered.any():
-            xy[sheltered] = self.shelter_xy[p.shelter[idx][sheltered]]
+            xy[sheltered] = self.shelter_xy_m[p.shelter[idx][sheltered]]
         return xy
 
     def _track_rows(self, t: float) -> pd.DataFrame:
@@ -700,6 +882,17 @@ class EvacuationModel(mesa.Model):
         if not self._tracks:
             return pd.DataFrame({"t_s": [], "citizen": [], "lon": [], "lat": [], "state": []})
         return pd.concat(self._tracks, ignore_index=True)
+
+    def hazard_footprints(self) -> gpd.GeoDataFrame:
+        """The hazards' footprints over time: one row per (time, hazard, band), lon/lat geometry."""
+        cols = ["t_s", "hazard", "type", "band", "value", "area_m2", "geometry"]
+        frame = pd.DataFrame(self._footprints, columns=cols)
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+
+    def casualties_by_cause(self) -> dict[str, int]:
+        """Casualties per cause (``flood``, ``tsunami``, ``earthquake`` ...)."""
+        counts = np.bincount(self.casualty_cause[self.casualty_cause >= 0], minlength=len(self.cause_names))
+        return {name: int(counts[i]) for i, name in enumerate(self.cause_names)}
 
     def shelter_stats(self) -> pd.DataFrame:
         """Per shelter: capacity, peak and final occupancy, turned away, status, position."""

@@ -46,6 +46,13 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def _terrain_inputs(model: EvacuationModel) -> dict[str, str]:
+    from sim.city.build import file_sha256
+
+    dem = model.scenario.city.terrain.dem
+    return {"city.terrain.dem": file_sha256(dem)} if dem is not None and model.terrain_source == "dem" else {}
+
+
 def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
     """Turn a finished model into a :class:`RunResult`."""
     scenario = resolved_dict(model.scenario)
@@ -58,18 +65,21 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
         shelters=shelters,
         events=events,
         state_codes=STATE_CODES,
+        casualties_by_cause=model.casualties_by_cause(),
     )
     manifest: dict[str, Any] = {
         "seed": model.scenario.seed,
         "wall_time_s": round(wall_time_s, 3),
         "packages": package_versions(),
-        "inputs": dict(model.city.sources),
+        "inputs": dict(model.city.sources) | _terrain_inputs(model),
         "city": {
             "name": model.city.name,
             "crs": model.city.crs,
             "nodes": model.city.n_nodes,
             "roads": model.city.n_roads,
             "shelters": len(model.shelters),
+            "assets": len(model.asset_table),
+            "terrain": model.terrain_source,
         },
     }
     return RunResult(
@@ -79,7 +89,7 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
         tracks=model.tracks(),
         scenario=scenario,
         manifest=manifest,
-        tables={"shelters": shelters},
+        tables={"shelters": shelters, "hazard": model.hazard_footprints(), "assets": model.assets()},
     )
 
 

@@ -11,9 +11,13 @@ from collections.abc import Callable, Generator
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
+import pandas as pd
 import simpy
 
 from sim.city.model import City
+from sim.city.terrain import Terrain
+
+MODES = ("walk", "car")
 
 
 class World(Protocol):
@@ -22,23 +26,50 @@ class World(Protocol):
     env: simpy.Environment
     city: City
 
-    def rng(self, name: str) -> np.random.Generator:
+    def stream(self, name: str) -> np.random.Generator:
         """A named random stream (hazards use ``hazards/<id>``)."""
 
-    def close_roads(self, roads: np.ndarray, *, cause: str) -> None:
-        """Close road segments (row indices); nobody enters them while closed."""
+    def terrain(self) -> Terrain:
+        """The city's ground height (built on first use; raises InputError for a bad DEM)."""
 
-    def reopen_roads(self, roads: np.ndarray, *, cause: str) -> None:
-        """Reopen road segments."""
+    def assets(self) -> pd.DataFrame:
+        """Infrastructure assets: ``id, kind, subnet, node, x, y, lon, lat, power, sensor_type, up``."""
 
-    def close_shelters(self, shelter_ids: list[str], *, cause: str) -> None:
-        """Close shelters: people inside stay, newcomers go on."""
+    def fail_assets(self, ids: list[str], *, cause: str) -> None:
+        """Take assets out of service (an ``asset_failed`` event each)."""
+
+    def close_roads(self, roads: np.ndarray, *, cause: str, modes: tuple[str, ...] = MODES) -> None:
+        """Close road segments (row indices) to the given modes; nobody enters them while closed."""
+
+    def reopen_roads(self, roads: np.ndarray, *, cause: str, modes: tuple[str, ...] = MODES) -> None:
+        """Lift this cause's closure of road segments (other causes may still close them)."""
+
+    def close_shelters(self, shelter_ids: list[str], *, cause: str, damaged: bool = False) -> None:
+        """Close shelters: people inside stay, newcomers go on; ``damaged`` marks them damaged."""
 
     def reopen_shelters(self, shelter_ids: list[str], *, cause: str) -> None:
         """Reopen shelters."""
 
     def shelter_ids(self) -> list[str]:
         """Ids of every shelter."""
+
+    def shelter_xy(self) -> np.ndarray:
+        """Metric positions of the shelters, in the order of ``shelter_ids``."""
+
+    def exposed_citizens(self) -> tuple[np.ndarray, np.ndarray]:
+        """Citizens outside shelters and alive, and their metric positions now."""
+
+    def citizens_at_home(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Citizens at home (or trapped there): indices, home nodes, household ids."""
+
+    def make_casualties(self, idx: np.ndarray, *, cause: str) -> None:
+        """Citizens ``idx`` become casualties of ``cause``."""
+
+    def trap(self, idx: np.ndarray, *, until: float, cause: str) -> None:
+        """Citizens ``idx`` are trapped at home until ``until`` (then they are free to leave)."""
+
+    def record_footprint(self, hazard: str, kind: str, bands: list[tuple[str, float, Any]]) -> None:
+        """Record the hazard's footprint now: ``(band label, band lower value, metric geometry)``."""
 
     def log_event(self, kind: str, subject: str, detail: str = "") -> None:
         """Record an event at the current time."""
@@ -70,6 +101,14 @@ class Hazard:
 
     def onset(self, world: World) -> None:
         """What happens at ``at``."""
+
+    def observe(self, quantity: str, xy: np.ndarray, t: float, window: float) -> np.ndarray | None:
+        """What sensors at metric points ``xy`` read of this hazard at ``t`` (None: nothing).
+
+        ``quantity`` is ``water_level_m`` (river gauges), ``sea_level_m`` (sea gauges) or
+        ``pga_g`` (seismometers, the peak within the last ``window`` seconds).
+        """
+        return None
 
     def end(self, world: World) -> None:
         """What happens at ``until``."""

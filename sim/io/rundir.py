@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 import yaml
 
@@ -43,7 +44,18 @@ def _clean(value: Any) -> Any:
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    if isinstance(df, gpd.GeoDataFrame):  # GeoParquet: WKB geometry plus CRS metadata
+        df.reset_index(drop=True).to_parquet(path, index=False, compression="zstd")
+        return
     df.reset_index(drop=True).to_parquet(path, index=False, engine="pyarrow", compression="zstd")
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    if b"geo" in (pq.read_schema(path).metadata or {}):
+        return gpd.read_parquet(path)
+    return pd.read_parquet(path)
 
 
 def write_run(result: RunResult, out_dir: str | Path, *, overwrite: bool = False) -> Path:
@@ -93,5 +105,5 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
         "scenario": yaml.safe_load((d / "scenario.yaml").read_text()),
     }
     for p in sorted(d.glob("*.parquet")):
-        out[p.stem] = pd.read_parquet(p)
+        out[p.stem] = _read_parquet(p)
     return out

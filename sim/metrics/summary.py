@@ -42,6 +42,7 @@ def evacuation_figures(outcomes: pd.DataFrame, state_codes: dict[str, int]) -> d
         "stranded": int((state == state_codes["stranded"]).sum()),
         "not_departed": int((ordered & (state == state_codes["at_home"])).sum()),
         "casualties": int((state == state_codes["casualties"]).sum()),
+        "trapped": int((state == state_codes["trapped"]).sum()),
     }
     fig.update(clearance_times(ordered_t, arrival_t))
     return fig
@@ -76,6 +77,31 @@ def shelter_figures(shelters: pd.DataFrame) -> dict[str, dict[str, int]]:
     }
 
 
+def hazard_figures(events: pd.DataFrame, hazards: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per hazard (by id): what it closed, damaged and broke, counted from the events."""
+    out: dict[str, dict[str, Any]] = {}
+    cause = events["detail"].str.extract(r"cause=([^;]+)", expand=False)
+    for i, h in enumerate(hazards):
+        label = h.get("id") or f"{h['type']}-{i}"
+        mine = events[cause == label]
+        kinds = mine["kind"]
+        out[label] = {
+            "type": h["type"],
+            "at_s": float(h.get("at", 0.0)),
+            "roads_closed": int(mine.loc[kinds == "road_closed", "subject"].nunique()),
+            "assets_failed": int((kinds == "asset_failed").sum()),
+            "shelters_damaged": int((kinds == "shelter_damaged").sum()),
+            "buildings_collapsed": int((kinds == "building_collapsed").sum())
+            + int(
+                mine.loc[kinds == "buildings_collapsed", "detail"]
+                .str.extract(r"households=(\d+)", expand=False)
+                .astype(float)
+                .sum()
+            ),
+        }
+    return out
+
+
 def build_summary(
     *,
     scenario: dict[str, Any],
@@ -87,6 +113,7 @@ def build_summary(
     services: dict[str, dict[str, float]] | None = None,
     cyber: dict[str, Any] | None = None,
     relatives_notified_fraction: float | None = None,
+    casualties_by_cause: dict[str, int] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The whole ``summary.json`` (SPEC section 4)."""
@@ -95,13 +122,14 @@ def build_summary(
         "seed": scenario["seed"],
         "duration_s": float(scenario["duration"]),
         "population": int(population),
-        "evacuation": evacuation_figures(outcomes, state_codes),
+        "evacuation": evacuation_figures(outcomes, state_codes) | {"casualties_by_cause": casualties_by_cause or {}},
         "shelters": shelter_figures(shelters),
         "alerts": alert_figures(outcomes, events),
         "services": services or {},
         "cyber": cyber
         or {"devices_total": 0, "devices_compromised_peak": 0, "records_exposed": 0, "false_readings": 0},
         "relatives_notified_fraction": relatives_notified_fraction,
+        "hazards": hazard_figures(events, scenario.get("hazards", [])),
     }
     if extra:
         summary.update(extra)

@@ -6,11 +6,12 @@ and adding it to ``HazardConfig``; its behaviour lives in ``sim/hazards/<type>.p
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.types import Area, Duration, Strict
+from sim.scenario.types import Area, Duration, Fraction, Lat, Lon, Strict
 
 
 class _HazardBase(Strict):
@@ -57,4 +58,93 @@ class ShelterClosureConfig(_HazardBase):
     shelters: list[str] = Field(min_length=1)
 
 
-HazardConfig = Annotated[RoadClosureConfig | ShelterClosureConfig, Field(discriminator="type")]
+class EarthquakeFragility(Strict):
+    """A lognormal fragility curve: P(damage | intensity) = Phi(ln(intensity / median) / beta)."""
+
+    median_g: float = Field(gt=0, le=10, description="peak ground acceleration at 50 % damage probability, g")
+    beta: float = Field(gt=0, le=3, description="lognormal standard deviation")
+
+
+EarthquakeAssetClass = Literal[
+    "building", "shelter", "bridge", "substation", "cell_tower", "radio_node", "siren", "server", "sensor"
+]
+
+
+class EarthquakeConfig(_HazardBase):
+    """An earthquake at ``at``: ground shaking from a point source, damage drawn per asset.
+
+    Peak ground acceleration follows Joyner and Boore (1981) with the focal depth as the
+    distance term's depth; each asset fails with a lognormal fragility (HAZUS defaults per asset
+    class, overridable in ``fragility``). See docs/hazards.md.
+    """
+
+    type: Literal["earthquake"]
+    epicentre: tuple[Lon, Lat] = Field(description="[lon, lat] of the epicentre")
+    magnitude: float = Field(ge=4.0, le=9.5, description="moment magnitude (4.0 to 9.5)")
+    depth_km: float = Field(10.0, gt=0, le=700, description="focal depth, km")
+    site_amplification: float = Field(1.0, gt=0, le=5, description="factor on PGA for local soil")
+    fragility: dict[EarthquakeAssetClass, EarthquakeFragility] = Field(
+        default_factory=dict,
+        description="per asset class (building, shelter, bridge, substation, cell_tower, radio_node, siren, "
+        "server, sensor): {median_g, beta}, replacing the HAZUS default",
+    )
+    casualty_share: Fraction = Field(0.1, description="share of the people at home in a collapsed building killed")
+    trapped_share: Fraction = Field(0.3, description="share of the survivors of a collapse who are trapped")
+    trapped_for: Duration = Field(7200.0, ge=0, description="time until trapped people are freed, s")
+    debris_m: float = Field(10.0, ge=0, le=200, description="roads this close to a collapsed building close, m")
+
+
+class WaterRules(Strict):
+    """Depth thresholds shared by floods and tsunamis (see docs/hazards.md for the sources)."""
+
+    walk_closed_depth_m: float = Field(0.3, gt=0, le=10, description="roads deeper than this close to walkers, m")
+    drive_closed_depth_m: float = Field(0.15, gt=0, le=10, description="roads deeper than this close to cars, m")
+    casualty_depth_m: float = Field(0.5, gt=0, le=20, description="a person in deeper water becomes a casualty, m")
+    asset_failed_depth_m: float = Field(0.3, gt=0, le=20, description="flooded deeper than this, an asset fails, m")
+    update_every: Duration = Field(60.0, ge=1, le=3600, description="how often the water is re-evaluated, s")
+
+
+class FloodStage(Strict):
+    """A point of the hydrograph: the water surface elevation at a time."""
+
+    at: Duration = Field(description="time of this stage, s from the start of the run")
+    level_m: float = Field(ge=-100, le=1000, description="water surface elevation (terrain datum), m")
+
+
+class FloodConfig(_HazardBase, WaterRules):
+    """A river flood or storm surge: the water level follows ``stages`` (linear between them).
+
+    Depth anywhere is the level minus the terrain height (``city.terrain``): a bathtub model,
+    no flow dynamics. Roads, assets and people are judged against ``WaterRules``.
+    """
+
+    type: Literal["flood"]
+    stages: list[FloodStage] = Field(min_length=1, description="hydrograph: water level at times, linear between")
+    area: Area | None = Field(None, description="limit the water to this area (default: everywhere)")
+
+    @model_validator(mode="after")
+    def _stages_in_order(self) -> FloodConfig:
+        times = [s.at for s in self.stages]
+        if any(b <= a for a, b in itertools.pairwise(times)):
+            msg = "stages must be in strictly increasing order of at"
+            raise ValueError(msg)
+        return self
+
+
+class TsunamiConfig(_HazardBase, WaterRules):
+    """A tsunami arriving at ``at``: water rises to ``run_up_m`` over ``rise_time``.
+
+    Inundation either inside ``zone`` (a polygon, depth = level) or, without a zone, wherever
+    the terrain lies below the level (depth = level - height). It recedes at ``until``.
+    """
+
+    type: Literal["tsunami"]
+    run_up_m: float = Field(gt=0, le=100, description="highest water level (run-up height), m")
+    rise_time: Duration = Field(600.0, ge=0, le=7200, description="time from arrival to the highest level, s")
+    zone: Area | None = Field(None, description="inundation zone (default: from terrain and run-up)")
+
+
+HazardConfig = Annotated[
+    RoadClosureConfig | ShelterClosureConfig | EarthquakeConfig | FloodConfig | TsunamiConfig,
+    Field(discriminator="type"),
+]

@@ -44,6 +44,24 @@ class SyntheticCityConfig(Strict):
     seed: int = Field(0, ge=0, le=2**32 - 1, description="layout seed (independent of the run's seed)")
 
 
+class TerrainConfig(Strict):
+    """Ground height, for floods and tsunamis: a DEM raster the user gives, or derived from the water.
+
+    Derived terrain rises linearly away from the nearest water: ``bank_m + slope * distance``
+    (metres above the water's normal level). The water is the city's own (OSM water, the
+    synthetic river or coast) or the line / polygon given in ``water``.
+    """
+
+    dem: InputFile = Field(None, description="GeoTIFF of ground height in metres, any projected or lon/lat CRS")
+    water: list[tuple[Lon, Lat]] | None = Field(
+        None, min_length=2, description="river centre line or shore, [[lon, lat], ...] (a closed ring is a polygon)"
+    )
+    water_width_m: float = Field(30.0, ge=0, le=5000, description="width of a water line given in water, m")
+    bank_m: float = Field(1.0, ge=0, le=100, description="height of the land at the water's edge, m")
+    slope: float = Field(0.01, gt=0, le=1, description="rise of the land per metre away from the water")
+    resolution_m: float = Field(25.0, ge=2, le=500, description="cell size of the hazard footprint grid, m")
+
+
 class CityConfig(Strict):
     """Where the city comes from: exactly one of builtin, osm, roads (layers) or synthetic."""
 
@@ -60,6 +78,7 @@ class CityConfig(Strict):
     district_size_m: float = Field(
         1000.0, ge=100, le=20_000, description="side of the square districts of real cities, m"
     )
+    terrain: TerrainConfig = TerrainConfig()
 
     @model_validator(mode="after")
     def _one_source(self) -> CityConfig:
@@ -261,10 +280,21 @@ class WordOfMouthConfig(Strict):
     q_per_h: float = Field(1.0, ge=0, le=100, description="imitation rate, 1/h")
 
 
+class TriggerConfig(Strict):
+    """A policy: when a sensor's reading first passes ``above``, order ``zone`` out."""
+
+    sensor: str = Field(min_length=1, description="id of a sensor in network.sensors or the sensors layer")
+    above: float = Field(description="threshold in the sensor's unit (m for gauges, g for seismometers)")
+    zone: Zone = Field("all", description="who is ordered out: all, district name(s) or an area")
+    channels: list[ChannelType] | None = Field(None, description="channel types used (default: every channel)")
+    id: str | None = None
+
+
 class AlertingConfig(Strict):
     """Evacuation orders, the channels that carry them and how people react."""
 
     orders: list[OrderConfig] = Field(default_factory=list)
+    triggers: list[TriggerConfig] = Field(default_factory=list)
     channels: list[ChannelConfig] = Field(default_factory=lambda: [ChannelConfig(type="ideal", coverage=1.0)])
     departure_delay: DelayDistribution = Field(
         default_factory=lambda: LognormalDelay(distribution="lognormal", median=300.0, sigma=0.8)
@@ -302,8 +332,34 @@ class OutputConfig(Strict):
     tracks: TracksConfig = TracksConfig()
 
 
+SensorType = Literal["seismometer", "river_gauge", "sea_gauge"]
+SENSOR_UNITS: dict[str, str] = {"seismometer": "g", "river_gauge": "m", "sea_gauge": "m"}
+
+
+class SensorConfig(Strict):
+    """A hazard sensor: gauges read the water level (m), seismometers peak ground acceleration (g)."""
+
+    id: str = Field(min_length=1, max_length=100)
+    type: SensorType
+    location: tuple[Lon, Lat] = Field(description="[lon, lat] of the sensor")
+    every: Duration = Field(60.0, ge=1, le=3600, description="sampling interval, s")
+
+
 class NetworkConfig(Strict):
-    """The safety and smart subnetworks (filled in by the networks issue)."""
+    """The safety and smart subnetworks and their devices."""
+
+    sensors: list[SensorConfig] = Field(default_factory=list)
+
+    @field_validator("sensors")
+    @classmethod
+    def _unique_sensor_ids(cls, sensors: list[SensorConfig]) -> list[SensorConfig]:
+        seen: set[str] = set()
+        for i, s in enumerate(sensors):
+            if s.id in seen:
+                msg = f"sensor id {s.id!r} appears twice (item {i})"
+                raise ValueError(msg)
+            seen.add(s.id)
+        return sensors
 
 
 class DefensesConfig(Strict):

@@ -1,0 +1,260 @@
+"""Floods and tsunamis: water that rises over the terrain while people move.
+
+Both are bathtub models (a flat water surface, no flow dynamics) re-evaluated every
+``update_every`` seconds from onset:
+
+- depth = water level - ground height (``city.terrain``), only inside the hazard's area if
+  given; a tsunami with a ``zone`` instead floods the zone to the level, whatever the terrain;
+- a road whose lowest sampled point is deeper than ``drive_closed_depth_m`` closes to cars, and
+  deeper than ``walk_closed_depth_m`` to walkers; it reopens when the water falls back;
+- an asset deeper than ``asset_failed_depth_m`` fails (gauges excepted: they stand in water);
+  a shelter deeper than ``walk_closed_depth_m`` closes as damaged; people inside stay
+  (they go to upper floors);
+- anyone outside a shelter where the water is deeper than ``casualty_depth_m`` becomes a
+  casualty (the Seaside model's 0.5 m); people on a road that closes under them walk on to its
+  end as long as they are not caught.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import shapely
+import simpy
+from shapely.geometry import shape
+
+from sim.city.terrain import Terrain
+from sim.hazards.base import Hazard, World, register
+from sim.scenario.hazards import FloodConfig, TsunamiConfig
+
+WET_M = 0.01  # depth below which a cell counts as dry in the footprint
+
+
+class WaterHazard(Hazard):
+    """Shared machinery of floods and tsunamis."""
+
+    config: FloodConfig | TsunamiConfig
+    needs_terrain = True
+    zone_only = False  # True: depth = level inside the zone, terrain ignored
+
+    # -------------------------------------------------------------- subclasses
+    def level(self, t: float) -> float:
+        """Water surface elevation at ``t`` (-inf: no water)."""
+        raise NotImplementedError
+
+    def area(self) -> Any:
+        """Area limit from the config (None: everywhere)."""
+        return None
+
+    def sensor_quantities(self) -> tuple[str, ...]:
+        """Gauge quantities this hazard shows on."""
+        return ("water_level_m", "sea_level_m")
+
+    # -------------------------------------------------------------- setup
+    def prepare(self, world: World) -> None:
+        """Sample the terrain at roads, nodes, assets and shelters once."""
+        from sim.city.select import area_polygon
+
+        city = world.city
+        area = self.area()
+        self.mask_geom = area_polygon(city, area) if area is not None else None
+        if self.mask_geom is not None:
+            shapely.prepare(self.mask_geom)
+        self.terrain: Terrain | None = world.terrain() if self.needs_terrain else None
+        # Road sample points: both ends and the middle of every segment.
+        geoms = city.roads.geometry.values
+        pts = np.vstack(
+            [
+                shapely.get_coordinates(shapely.line_interpolate_point(geoms, f, normalized=True))
+                for f in (0.0, 0.5, 1.0)
+            ]
+        )
+        n = len(geoms)
+        h, inside = self._ground(pts)
+        h = np.where(inside, h, np.inf).reshape(3, n)
+        self.road_low = h.min(axis=0)  # the lowest wet-able point of each road
+        self.closed = {"walk": np.zeros(n, dtype=bool), "car": np.zeros(n, dtype=bool)}
+        self.footprint_key: bytes | None = None
+
+    def _ground(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Ground height used for depth, and whether the point can be flooded at all."""
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        inside = (
+            np.ones(len(xy), dtype=bool)
+            if self.mask_geom is None
+            else shapely.contains_xy(self.mask_geom, xy[:, 0], xy[:, 1])
+        )
+        if self.zone_only or self.terrain is None:
+            return np.zeros(len(xy)), inside
+        return self.terrain.height_at(xy), inside
+
+    def depth_at(self, xy: np.ndarray, t: float) -> np.ndarray:
+        """Water depth (m, >= 0) at metric points at time ``t``."""
+        level = self.level(t)
+        h, inside = self._ground(xy)
+        if not np.isfinite(level):
+            return np.zeros(len(h))
+        return np.where(inside, np.maximum(level - h, 0.0), 0.0)
+
+    # -------------------------------------------------------------- running
+    def _run(self, world: World) -> Generator[simpy.Event, Any, None]:
+        cfg = self.config
+        yield world.env.timeout(cfg.at)
+        world.log_event(self.type_name, self.label, "onset")
+        while True:
+            self.update(world)
+            t = float(world.env.now)
+            if cfg.until is not None and t >= cfg.until and not np.isfinite(self.level(t)):
+                world.log_event(self.type_name, self.label, "water gone")
+                return
+            step = cfg.update_every
+            if cfg.until is not None and t < cfg.until < t + step:
+                step = cfg.until - t
+            yield world.env.timeout(step)
+
+    def update(self, world: World) -> None:
+        """Judge roads, assets, shelters and people against the water now."""
+        cfg = self.config
+        t = float(world.env.now)
+        level = self.level(t)
+        depth_road = np.where(np.isfinite(self.road_low), level - self.road_low, -np.inf)
+        for mode, limit in (("car", cfg.drive_closed_depth_m), ("walk", cfg.walk_closed_depth_m)):
+            now_closed = depth_road > limit
+            newly = np.nonzero(now_closed & ~self.closed[mode])[0]
+            freed = np.nonzero(~now_closed & self.closed[mode])[0]
+            if len(newly):
+                world.close_roads(newly, cause=self.label, modes=(mode,))
+            if len(freed):
+                world.reopen_roads(freed, cause=self.label, modes=(mode,))
+            self.closed[mode] = now_closed
+        if not np.isfinite(level):
+            self._record(world, t)
+            return
+        assets = world.assets()
+        if len(assets):
+            live = assets[assets["up"].to_numpy() & (assets["kind"] != "sensor").to_numpy()]
+            if len(live):
+                d = self.depth_at(live[["x", "y"]].to_numpy(), t)
+                drowned = live["id"][d > cfg.asset_failed_depth_m].tolist()
+                if drowned:
+                    world.fail_assets(drowned, cause=self.label)
+        ids = world.shelter_ids()
+        if ids:
+            d = self.depth_at(world.shelter_xy(), t)
+            wet = [sid for sid, x in zip(ids, d, strict=True) if x > cfg.walk_closed_depth_m]
+            if wet:
+                world.close_shelters(wet, cause=self.label, damaged=True)
+        idx, xy = world.exposed_citizens()
+        if len(idx):
+            caught = idx[self.depth_at(xy, t) > cfg.casualty_depth_m]
+            if len(caught):
+                world.make_casualties(caught, cause=self.type_name)
+        self._record(world, t)
+
+    def _record(self, world: World, t: float) -> None:
+        """The footprint as depth bands, recorded whenever the wet area changes."""
+        if self.zone_only or self.terrain is None:
+            geom = self.mask_geom
+            level = self.level(t)
+            key = b"wet" if np.isfinite(level) and level > WET_M else b"dry"
+            if key == self.footprint_key:
+                return
+            self.footprint_key = key
+            bands = []
+            if key == b"wet" and geom is not None:
+                bands.append((f"depth>={WET_M:g}m", WET_M, geom))
+                if level > self.config.casualty_depth_m:
+                    bands.append((f"depth>={self.config.casualty_depth_m:g}m", self.config.casualty_depth_m, geom))
+            world.record_footprint(self.label, self.type_name, bands)
+            return
+        terrain = self.terrain
+        gx, gy = terrain.cell_centres()
+        depth = self.depth_at(np.column_stack([gx.ravel(), gy.ravel()]), t).reshape(terrain.shape)
+        thresholds = (WET_M, self.config.casualty_depth_m)
+        masks = [depth > th for th in thresholds]
+        key = b"".join(np.packbits(m).tobytes() for m in masks)
+        if key == self.footprint_key:
+            return
+        self.footprint_key = key
+        bands = []
+        for th, m in zip(thresholds, masks, strict=True):
+            if m.any():
+                bands.append((f"depth>={th:g}m", th, polygonize(m, terrain)))
+        world.record_footprint(self.label, self.type_name, bands)
+
+    def observe(self, quantity: str, xy: np.ndarray, t: float, window: float) -> np.ndarray | None:
+        """Gauges read the water level where this hazard's water reaches them."""
+        if quantity not in self.sensor_quantities() or t < self.config.at:
+            return None
+        level = self.level(t)
+        if not np.isfinite(level):
+            return None
+        _, inside = self._ground(xy)
+        return np.where(inside, level, np.nan)
+
+
+def polygonize(mask: np.ndarray, terrain: Terrain) -> Any:
+    """Metric (multi)polygon of the True cells of a grid mask."""
+    from rasterio import features
+    from rasterio.transform import Affine
+
+    transform = Affine(terrain.cell_m, 0.0, terrain.x0, 0.0, terrain.cell_m, terrain.y0)
+    parts = [shape(g) for g, v in features.shapes(mask.astype(np.uint8), mask=mask, transform=transform) if v == 1]
+    merged = shapely.union_all(parts)
+    return shapely.simplify(merged, terrain.cell_m / 2.0)
+
+
+@register
+class Flood(WaterHazard):
+    """A river flood or storm surge following a hydrograph of stages."""
+
+    type_name = "flood"
+    config: FloodConfig
+
+    def level(self, t: float) -> float:
+        """Linear between stages, constant beyond them; gone after ``until``."""
+        cfg = self.config
+        if t < cfg.at or (cfg.until is not None and t >= cfg.until):
+            return -np.inf
+        times = np.array([s.at for s in cfg.stages])
+        levels = np.array([s.level_m for s in cfg.stages])
+        return float(np.interp(t, times, levels))
+
+    def area(self) -> Any:
+        """The flood's area limit."""
+        return self.config.area
+
+
+@register
+class Tsunami(WaterHazard):
+    """A tsunami: the sea rises to the run-up height over ``rise_time`` after arrival."""
+
+    type_name = "tsunami"
+    config: TsunamiConfig
+
+    def __init__(self, config: TsunamiConfig, *, index: int):
+        super().__init__(config, index=index)
+        self.zone_only = config.zone is not None
+        self.needs_terrain = config.zone is None
+
+    def level(self, t: float) -> float:
+        """Rising linearly from 0 at arrival to the run-up, held until ``until``."""
+        cfg = self.config
+        if t < cfg.at or (cfg.until is not None and t >= cfg.until):
+            return -np.inf
+        if cfg.rise_time <= 0:
+            return cfg.run_up_m
+        return float(cfg.run_up_m * min(1.0, (t - cfg.at) / cfg.rise_time))
+
+    def area(self) -> Any:
+        """The inundation zone."""
+        return self.config.zone
+
+    def sensor_quantities(self) -> tuple[str, ...]:
+        """Only sea gauges see a tsunami."""
+        return ("sea_level_m",)
+
+
+__all__ = ["Flood", "Tsunami", "WaterHazard", "polygonize"]
