@@ -143,9 +143,9 @@ def dem_terrain(city: City, config: TerrainConfig) -> Terrain:
 
         def sample(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             dx, dy = to_dem.transform(xy[:, 0], xy[:, 1])
-            col, row = inverse * (np.asarray(dx), np.asarray(dy))
-            col = np.floor(col).astype(np.int64)
-            row = np.floor(row).astype(np.int64)
+            dx, dy = np.asarray(dx), np.asarray(dy)
+            col = np.floor(inverse.a * dx + inverse.b * dy + inverse.c).astype(np.int64)
+            row = np.floor(inverse.d * dx + inverse.e * dy + inverse.f).astype(np.int64)
             inside = (row >= 0) & (row < src.height) & (col >= 0) & (col < src.width)
             values = np.full(len(xy), np.nan)
             rr, cc = row[inside], col[inside]

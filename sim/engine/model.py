@@ -92,6 +92,8 @@ class EvacuationModel(mesa.Model):
         self._refresh_fields()
         self._check_reachable()
 
+        if scenario.city.terrain.dem is not None:
+            self.terrain()  # a DEM given is checked now, whether or not a hazard needs it
         self.hazards = [make_hazard(h, index=i) for i, h in enumerate(scenario.hazards)]
         for hz in self.hazards:
             hz.prepare(self)

@@ -128,7 +128,7 @@ def compute_field(net: ArcNetwork, mode: int, open_arcs: np.ndarray, targets: np
     rows, cols, w = net.head[ok], net.tail[ok], net.ref_time_s[mode][ok]
     key = rows * n + cols
     o = np.lexsort((w, key))
-    first = np.r_[True, np.diff(key[o]) != 0]
+    first = np.r_[True, np.diff(key[o]) != 0][: len(o)]  # empty when every arc is closed
     sel = o[first]
     graph = csr_matrix((np.maximum(w[sel], 1e-9), (rows[sel], cols[sel])), shape=(n, n))
     dist, _pred, source = dijkstra(

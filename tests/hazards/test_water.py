@@ -1,0 +1,216 @@
+"""Floods and tsunamis: closures per mode, casualties only in deep water, footprints, triggers, DEMs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.agents.citizens import CAR, WALK
+from sim.core.errors import InputError
+from sim.engine.model import EvacuationModel
+from tests.conftest import everyone_now, lonlat, scenario_from
+
+# A street from homes at x=0 to a shelter at x=600, crossing a river (a line across x=300,
+# 30 m wide) on the segment 250-350. Derived ground: 1 m at the bank, +5 m per 100 m.
+RIVER = {"water": [lonlat(300, -60), lonlat(300, 60)], "water_width_m": 30, "bank_m": 1.0, "slope": 0.05}
+
+
+def _river_city(layer_city, *, people=100, capacity_pph=3600, detour=False):
+    c = layer_city()
+    c.road((0, 0), (250, 0), id="west", capacity_pph=capacity_pph)
+    c.road((250, 0), (350, 0), id="crossing", capacity_pph=capacity_pph)
+    c.road((350, 0), (600, 0), id="east", capacity_pph=capacity_pph)
+    if detour:  # a long dry way round, far from the water
+        c.road((0, 0), (0, 400), id="d1")
+        c.road((0, 400), (600, 400), id="d2")
+        c.road((600, 400), (600, 0), id="d3")
+    c.shelter("S", (600, 0), 10_000)
+    c.people_at((0, 0), people)
+    city = c.write()
+    city["terrain"] = {**RIVER, "resolution_m": 2}
+    return city
+
+
+def _walkers(n):
+    return {"population": {"count": n, "walk_speed_mps": {"mean": 1.0, "sd": 0}, "mode_share": {"walk": 1.0}}}
+
+
+def _flood(at, level, **extra):
+    return {"type": "flood", "id": "f", "at": at, "stages": [{"at": 0, "level_m": level}], **extra}
+
+
+def _road_row(m, road_id):
+    return int(np.nonzero(m.city.roads["road_id"].to_numpy() == road_id)[0][0])
+
+
+def test_a_flooded_road_is_never_entered_after_it_closes(layer_city):
+    scn = scenario_from(_river_city(layer_city), hazards=[_flood(60, 1.7)], **_walkers(100), **everyone_now())
+    m = EvacuationModel(scn)
+    crossing = _road_row(m, "crossing")
+    arcs = np.nonzero(m.net.road == crossing)[0]
+    while m.now < m.duration:
+        m.step()
+        on = np.isin(m.pop.arc, arcs)
+        if m.now > 60:
+            assert not (on & (m.pop.t_entry >= 60)).any()
+        if m.now > 600:
+            break
+    m.run()
+    counts = m.pop.state_counts()
+    assert counts["sheltered"] == 0
+    assert counts["casualties"] == 0
+    assert counts["stranded"] == 100
+    assert not m.road_open[:, crossing].any()
+    assert m.road_open[:, _road_row(m, "west")].all()
+
+
+def test_people_on_a_road_when_it_floods_follow_the_documented_rule(layer_city):
+    # 3600 people/h: one person per second enters, so at 330 s they stand 1 m apart from x=330 back.
+    # The water is judged every 10 s, less than the 38 m deep stretch takes to walk through.
+    scn = scenario_from(
+        _river_city(layer_city),
+        hazards=[_flood(330, 1.7, update_every=10)],
+        **_walkers(100),
+        **everyone_now(duration="30min"),
+    )
+    m = EvacuationModel(scn)
+    m.advance_to(330)
+    x = m.positions(np.arange(m.pop.n), 330.0)[:, 0] - m.city.node_xy[:, 0].min()
+    m.run()
+    state = m.pop.state
+    # Ground = 1 m within 15 m of the river line, then +5 cm per m; level 1.7 m: deeper than 0.5 m
+    # exactly where |x - 300| < 15 + (1.2 - 1.0) / 0.05 = 19 m.
+    deep = np.abs(x - 300) < 19 - 1.5
+    dry = np.abs(x - 300) > 19 + 1.5
+    assert deep.sum() > 10
+    assert (state[deep] == 3).all()  # casualties where they stood
+    ahead = dry & (x > 300) & (x < 350)
+    assert ahead.sum() > 5
+    assert (state[ahead] == 2).all()  # walked on to the end of the closed road, then to the shelter
+    into = dry & (x > 250) & (x < 300)
+    assert into.sum() > 5
+    assert (state[into] == 3).all()  # walked on into the deep water and were caught there
+    behind = dry & (x < 249)
+    assert behind.sum() > 5
+    assert (state[behind] == 4).all()  # stranded: the crossing was closed when they reached it
+
+
+def test_cars_are_stopped_at_shallower_water_than_walkers(layer_city):
+    # Level 1.2 m: the crossing is 0.2 m deep: closed to cars (0.15 m), open to walkers (0.3 m).
+    scn = scenario_from(_river_city(layer_city), hazards=[_flood(0, 1.2)], **_walkers(10), **everyone_now())
+    m = EvacuationModel(scn)
+    m.advance_to(30)
+    crossing = _road_row(m, "crossing")
+    assert not m.road_open[CAR, crossing]
+    assert m.road_open[WALK, crossing]
+    ts = m.timeseries()
+    assert ts["roads_closed_car"].iloc[-1] > ts["roads_closed_walk"].iloc[-1]
+
+
+def test_a_road_flooded_before_departure_slows_clearance(layer_city):
+    common = {**_walkers(200), **everyone_now(duration="1h")}
+    common["alerting"]["departure_delay"] = {"distribution": "fixed", "value": 120}
+    dry = EvacuationModel(scenario_from(_river_city(layer_city, detour=True), **common))
+    wet = EvacuationModel(scenario_from(_river_city(layer_city, detour=True), hazards=[_flood(0, 1.7)], **common))
+    dry.run()
+    wet.run()
+    t90_dry = np.quantile(dry.pop.arrival_t, 0.9)
+    t90_wet = np.quantile(wet.pop.arrival_t, 0.9)
+    assert np.isfinite(t90_wet)
+    assert t90_wet > t90_dry + 300  # the detour is 800 m longer
+
+
+def test_flooded_area_and_depth_grow_with_the_level(layer_city):
+    stages = [{"at": 0, "level_m": 1.0}, {"at": 600, "level_m": 3.0}, {"at": 1200, "level_m": 5.0}]
+    scn = scenario_from(
+        _river_city(layer_city),
+        hazards=[{"type": "flood", "id": "f", "at": 0, "stages": stages, "update_every": 120}],
+        **_walkers(5),
+        **everyone_now(duration="25min"),
+    )
+    m = EvacuationModel(scn)
+    m.run()
+    fp = m.hazard_footprints()
+    wet = fp[fp["band"] == "depth>=0.01m"]
+    deep = fp[fp["band"] == "depth>=0.5m"]
+    assert len(wet) >= 5
+    assert np.all(np.diff(wet["area_m2"].to_numpy()) > 0)
+    assert np.all(np.diff(deep["area_m2"].to_numpy()) > 0)
+    # Deep water lies inside the wet area, and the footprint is in lon/lat.
+    last = fp["t_s"].max()
+    w = wet[wet["t_s"] == last].geometry.iloc[0]
+    d = deep[deep["t_s"] == last].geometry.iloc[0]
+    assert w.buffer(1e-6).contains(d)
+    assert fp.crs.to_epsg() == 4326
+    assert -180 <= w.bounds[0] <= 180
+
+
+def test_gauge_trigger_orders_the_zone_out_when_the_level_passes(layer_city):
+    city = _river_city(layer_city)
+    scn = scenario_from(
+        city,
+        **_walkers(20),
+        duration="1h",
+        hazards=[
+            {
+                "type": "flood",
+                "id": "f",
+                "at": 0,
+                "stages": [{"at": 0, "level_m": 0.0}, {"at": 3600, "level_m": 3.0}],
+            }
+        ],
+        network={"sensors": [{"id": "g", "type": "river_gauge", "location": lonlat(300, 0), "every": 60}]},
+        alerting={
+            "triggers": [{"sensor": "g", "above": 1.5, "id": "auto"}],
+            "channels": [{"type": "ideal", "coverage": 1.0}],
+            "departure_delay": {"distribution": "fixed", "value": 0},
+        },
+    )
+    m = EvacuationModel(scn)
+    m.run()
+    ev = m.events()
+    fired = ev[ev["kind"] == "trigger_fired"]
+    assert list(fired["t_s"]) == [1860.0]  # 1.5 m at 1800 s; the first reading above it is at 1860 s
+    order = ev[(ev["kind"] == "order_issued") & (ev["subject"] == "auto")]
+    assert list(order["t_s"]) == [1860.0]
+    ts = m.timeseries().set_index("t_s")
+    assert ts.loc[1200.0, "sensor:g"] == pytest.approx(1.0)
+    assert (m.pop.ordered_t == 1860.0).all()
+
+
+def test_trigger_on_an_unknown_sensor_is_an_input_error(layer_city):
+    scn = scenario_from(
+        _river_city(layer_city), alerting={"triggers": [{"sensor": "nope", "above": 1.0}]}, **_walkers(5)
+    )
+    with pytest.raises(InputError) as err:
+        EvacuationModel(scn)
+    assert err.value.problems[0][0] == "alerting.triggers.0.sensor"
+
+
+def test_tsunami_zone_floods_inside_the_zone_only(layer_city):
+    zone = {"polygon": [lonlat(200, -50), lonlat(400, -50), lonlat(400, 50), lonlat(200, 50)]}
+    scn = scenario_from(
+        _river_city(layer_city, detour=True),
+        hazards=[{"type": "tsunami", "id": "t", "at": 0, "run_up_m": 2.0, "rise_time": 0, "zone": zone}],
+        **_walkers(10),
+        **everyone_now(),
+    )
+    m = EvacuationModel(scn)
+    m.advance_to(30)
+    for inside in ("west", "crossing", "east"):  # each has an end or its middle in the zone
+        assert not m.road_open[:, _road_row(m, inside)].any(), inside
+    for outside in ("d1", "d2", "d3"):
+        assert m.road_open[:, _road_row(m, outside)].all(), outside
+    m.run()
+    assert m.pop.state_counts()["sheltered"] == 10  # the dry way round
+
+
+def test_a_city_without_water_needs_a_dem_for_a_flood(layer_city):
+    c = layer_city()
+    c.road((0, 0), (300, 0), id="r")
+    c.shelter("S", (300, 0), 10)
+    c.people_at((0, 0), 5)
+    scn = scenario_from(c.write(), hazards=[_flood(0, 1.0)])
+    with pytest.raises(InputError) as err:
+        EvacuationModel(scn)
+    assert err.value.problems[0][0] == "city.terrain"
