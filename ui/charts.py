@@ -16,6 +16,7 @@ PALETTE = {
     "sheltered": "#009E73",
     "casualties": "#D55E00",
     "stranded": "#CC79A7",
+    "trapped": "#56B4E9",
     "accent": "#0072B2",
 }
 STATE_LABELS = {
@@ -24,6 +25,7 @@ STATE_LABELS = {
     "sheltered": "In a shelter",
     "casualties": "Casualties",
     "stranded": "Stranded (no route)",
+    "trapped": "Trapped in rubble",
 }
 
 

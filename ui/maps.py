@@ -37,8 +37,47 @@ def _polygons(gdf) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def city_deck(layers: dict, shelters: pd.DataFrame, tracks: pd.DataFrame | None = None) -> pdk.Deck:
-    """Roads, buildings, water, shelters sized by capacity and coloured by occupancy, evacuees."""
+# Hazard bands: light to dark blue for water depth, yellow to vermillion for shaking.
+HAZARD_COLOURS = {"flood": [0, 114, 178], "tsunami": [0, 114, 178], "earthquake": [230, 159, 0]}
+ASSET_COLOURS = {True: [0, 114, 178, 230], False: [213, 94, 0, 230]}  # up: blue, down: vermillion
+
+
+def hazard_polygons(footprint: pd.DataFrame | None, t_s: float | None = None) -> pd.DataFrame:
+    """The latest footprint of every hazard at ``t_s`` (default: the end) as deck polygons."""
+    if footprint is None or len(footprint) == 0:
+        return pd.DataFrame({"polygon": [], "fill": [], "label": []})
+    fp = footprint if t_s is None else footprint[footprint["t_s"] <= t_s]
+    rows = []
+    for _hazard, part in fp.groupby("hazard", sort=True):
+        latest = part[part["t_s"] == part["t_s"].max()]
+        for r in latest.itertuples():
+            geom = r.geometry
+            if geom is None or geom.is_empty:
+                continue
+            base = HAZARD_COLOURS.get(r.type, [120, 120, 120])
+            alpha = 60 if r.value < 0.1 else 110
+            polys = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
+            for poly in polys:
+                if poly.geom_type == "Polygon":
+                    rows.append(
+                        {
+                            "polygon": [list(c[:2]) for c in poly.exterior.coords],
+                            "fill": [*base, alpha],
+                            "label": r.band,
+                        }
+                    )
+    return pd.DataFrame(rows or {"polygon": [], "fill": [], "label": []})
+
+
+def city_deck(
+    layers: dict,
+    shelters: pd.DataFrame,
+    tracks: pd.DataFrame | None = None,
+    *,
+    footprint: pd.DataFrame | None = None,
+    assets: pd.DataFrame | None = None,
+) -> pdk.Deck:
+    """Roads, buildings, water, hazard footprint, assets by state, shelters by occupancy, evacuees."""
     deck_layers = []
     for name, colour in (("water", [86, 180, 233, 140]), ("buildings", [190, 190, 190, 160])):
         if name in layers:
@@ -57,6 +96,26 @@ def city_deck(layers: dict, shelters: pd.DataFrame, tracks: pd.DataFrame | None 
             get_color=[120, 120, 120],
         )
     )
+    hz = hazard_polygons(footprint)
+    if len(hz):
+        deck_layers.append(
+            pdk.Layer("PolygonLayer", hz, get_polygon="polygon", get_fill_color="fill", stroked=False, pickable=False)
+        )
+    if assets is not None and len(assets):
+        a = assets.copy()
+        a["fill"] = a["up"].map(ASSET_COLOURS)
+        a["name"] = a["id"] + " (" + a["kind"] + ", " + a["up"].map({True: "up", False: "down"}) + ")"
+        deck_layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                a,
+                get_position=["lon", "lat"],
+                get_fill_color="fill",
+                get_radius=4,
+                radius_units="pixels",
+                pickable=True,
+            )
+        )
     if tracks is not None and len(tracks):
         colours = {
             "at_home": [153, 153, 153],
@@ -64,6 +123,7 @@ def city_deck(layers: dict, shelters: pd.DataFrame, tracks: pd.DataFrame | None 
             "sheltered": [0, 158, 115],
             "casualties": [213, 94, 0],
             "stranded": [204, 121, 167],
+            "trapped": [86, 180, 233],
         }
         t = tracks.copy()
         t["color"] = t["state"].map(colours)

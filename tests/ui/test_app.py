@@ -53,3 +53,44 @@ def test_chart_builders_label_their_axes():
 def test_map_style_is_inline_so_no_basemap_is_fetched():
     assert BLANK_STYLE.startswith("data:application/json,")
     assert "http" not in BLANK_STYLE
+
+
+def test_run_page_shows_hazard_casualties_and_the_footprint_on_the_map():
+    import json
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.selectbox[0].select("coastal_quake_tsunami").run()
+    at.button[0].click().run()
+    assert not at.exception
+    casualties = next(m for m in at.metric if m.label == "Casualties")
+    assert int(casualties.value.split()[0].replace(",", "")) > 0
+    assert "tsunami" in casualties.help
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    fills = [layer for layer in spec["layers"] if layer["@@type"] == "PolygonLayer"]
+    assert any(len(layer["data"]) > 0 and "label" in layer["data"][0] for layer in fills)  # hazard bands
+
+
+def test_hazard_polygons_take_the_latest_footprint_per_hazard():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from ui.maps import hazard_polygons
+
+    fp = gpd.GeoDataFrame(
+        {
+            "t_s": [0.0, 60.0, 60.0],
+            "hazard": ["f", "f", "q"],
+            "type": ["flood", "flood", "earthquake"],
+            "band": ["depth>=0.01m", "depth>=0.01m", "pga>=0.1g"],
+            "value": [0.01, 0.01, 0.1],
+            "area_m2": [1.0, 4.0, 9.0],
+        },
+        geometry=[box(0, 0, 1, 1), box(0, 0, 2, 2), box(5, 5, 8, 8)],
+        crs="EPSG:4326",
+    )
+    out = hazard_polygons(fp)
+    assert len(out) == 2
+    assert max(max(x for x, _ in poly) for poly in out["polygon"]) == 8
+    assert [2, 2] in out["polygon"].iloc[0]  # the flood at 60 s, not at 0 s
+    assert len(hazard_polygons(fp, t_s=0.0)) == 1

@@ -57,7 +57,7 @@ def render() -> None:
     result = stored[1]
     ev = result.summary["evacuation"]
     al = result.summary["alerts"]
-    cols = st.columns(5)
+    cols = st.columns(6)
     cols[0].metric("Ordered to leave", f"{ev['ordered']:,} people")
     cols[1].metric(
         "Half in shelters (T50)",
@@ -70,6 +70,10 @@ def render() -> None:
         "Warned", "-" if reach is None else f"{reach:.0%}", help="Share of those ordered out who received the order"
     )
     cols[4].metric("Stranded", f"{ev.get('stranded', 0):,} people", help="No usable route to a shelter with room")
+    by_cause = ", ".join(f"{k}: {v:,}" for k, v in ev.get("casualties_by_cause", {}).items()) or "none"
+    cols[5].metric(
+        "Casualties", f"{ev.get('casualties', 0):,} people", help=f"Killed or caught by the hazards ({by_cause})"
+    )
 
     st.subheader("Where people are over time")
     st.pyplot(evacuation_curve(result.timeseries), clear_figure=True)
@@ -78,10 +82,21 @@ def render() -> None:
     st.pyplot(shelter_occupancy(result.timeseries, caps), clear_figure=True)
 
     st.subheader("Map at the end of the run")
+    st.caption(
+        "Blue areas: water (darker: deeper than the casualty depth); orange rings: ground shaking bands. "
+        "Dots: infrastructure assets (blue working, vermillion failed)."
+    )
     shelters = result.tables["shelters"].copy()
     shelters["occupancy"] = shelters["final_occupancy"]
     shelters["share"] = shelters["final_occupancy"] / shelters["capacity"].clip(lower=1)
     shelters["radius"] = 4 + (shelters["capacity"] / max(shelters["capacity"].max(), 1)) ** 0.5 * 14
     tracks = result.tracks
     last = tracks[tracks["t_s"] == tracks["t_s"].max()] if len(tracks) else pd.DataFrame()
-    st.pydeck_chart(city_deck(_layers(scenario.model_dump_json()), shelters, last), height=520)
+    deck = city_deck(
+        _layers(scenario.model_dump_json()),
+        shelters,
+        last,
+        footprint=result.tables.get("hazard"),
+        assets=result.tables.get("assets"),
+    )
+    st.pydeck_chart(deck, height=520)
