@@ -45,8 +45,11 @@ from sim.engine.behaviour import departure_delays
 from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
 from sim.engine.routing import ArcNetwork, Field, build_arcs, compute_field
 from sim.hazards import make_hazard
-from sim.network.assets import build_assets, read_sensor_layer
-from sim.scenario.schema import DEFAULT_CHANNEL_DELAY_S, OrderConfig, Scenario, SensorConfig
+from sim.network.assets import build_assets, read_network_layer, read_sensor_layer
+from sim.network.cap import cap_alert
+from sim.network.state import BATTERY, OFF, NetworkState
+from sim.network.topology import build_links, build_services
+from sim.scenario.schema import OrderConfig, Scenario, SensorConfig
 
 MODE_CODES = {"walk": WALK, "car": CAR}
 SENSOR_QUANTITY = {"river_gauge": "water_level_m", "sea_gauge": "sea_level_m", "seismometer": "pga_g"}
@@ -100,6 +103,7 @@ class EvacuationModel(mesa.Model):
         self._order_masks = [
             self._order_mask(o, f"alerting.orders.{i}") for i, o in enumerate(scenario.alerting.orders)
         ]
+        self._chan_receipt: dict[int, np.ndarray] = {}
         self._channel_u = {
             i: self.streams.get(f"alerting/channel/{i}").random(self.pop.n)
             for i in range(len(scenario.alerting.channels))
@@ -199,12 +203,41 @@ class EvacuationModel(mesa.Model):
         )
 
     def _build_assets(self) -> None:
+        cfg = self.scenario.network
         layer = read_sensor_layer(self.city, self.scenario.city.sensors) if self.scenario.city.sensors else []
-        self.sensors: list[SensorConfig] = list(self.scenario.network.sensors) + layer
-        self.asset_table = build_assets(self.city, self.scenario.network, sensor_layer=layer)
-        self.asset_up = np.ones(len(self.asset_table), dtype=bool)
-        self._asset_index = {a: i for i, a in enumerate(self.asset_table["id"])}
+        layer_assets, layer_links = (
+            read_network_layer(self.scenario.city.network) if self.scenario.city.network else ([], [])
+        )
+        self.sensors: list[SensorConfig] = list(cfg.sensors) + layer
+        self.asset_table = build_assets(
+            self.city, cfg, shelters=self.shelter_table, sensor_layer=layer, layer_assets=layer_assets
+        )
+        self.link_table = build_links(self.asset_table, cfg, extra=layer_links)
+        self.network = NetworkState(
+            self.env,
+            self.asset_table,
+            self.link_table,
+            build_services(self.asset_table, cfg),
+            stream=self.streams.get,
+            log=self.log_event,
+            repair_time_s=cfg.repair_time,
+            min_share=cfg.min_share,
+        )
+        self._asset_index = self.network.index
         self.sensor_reading: dict[str, float] = {s.id: np.nan for s in self.sensors}
+        # Who hears which device: each home node's nearest siren and two nearest cell towers.
+        xy = self.city.node_xy
+        self._served: dict[str, np.ndarray] = {}
+        for kind, k in (("siren", 1), ("cell_tower", 2)):
+            rows = np.nonzero(self.asset_table["kind"].to_numpy() == kind)[0]
+            if len(rows) == 0:
+                self._served[kind] = np.full((len(xy), 1), -1, dtype=np.int64)
+                continue
+            axy = self.asset_table[["x", "y"]].to_numpy(dtype=float)[rows]
+            d2 = ((xy[:, None, :] - axy[None, :, :]) ** 2).sum(axis=2)
+            nearest = np.argsort(d2, axis=1, kind="stable")[:, : min(k, len(rows))]
+            self._served[kind] = rows[nearest]
+        self._cap_files: dict[str, str] = {}
 
     def _check_triggers(self) -> list[np.ndarray]:
         known = {s.id for s in self.sensors}
@@ -273,18 +306,30 @@ class EvacuationModel(mesa.Model):
         return None if self._terrain is None else self._terrain.source
 
     def assets(self) -> pd.DataFrame:
-        """Infrastructure assets with their state (``up``)."""
+        """Network and infrastructure assets with their state: ``damaged``, ``power_state``, ``up``."""
         table = self.asset_table.copy()
-        table["up"] = self.asset_up.copy()
+        table["damaged"] = self.network.damaged.copy()
+        table["power_state"] = np.array(["grid", "battery", "off"])[self.network.power]
+        table["up"] = self.network.operational()
+        return table
+
+    def links(self) -> pd.DataFrame:
+        """Network links with their state now (``up``)."""
+        table = self.link_table.copy()
+        table["up"] = self.network.usable_links()
         return table
 
     def fail_assets(self, ids: list[str], *, cause: str) -> None:
-        """Take assets out of service (one ``asset_failed`` event each)."""
-        for a in ids:
-            i = self._asset_index[a]
-            if self.asset_up[i]:
-                self.asset_up[i] = False
-                self.log_event("asset_failed", a, f"kind={self.asset_table['kind'].iat[i]}; cause={cause}")
+        """Damage assets (one ``asset_failed`` event each); they stay down."""
+        self.network.damage(list(ids), cause=cause)
+
+    def set_grid(self, substations: list[str], *, on: bool, cause: str) -> None:
+        """Cut or restore the grid supply of substations."""
+        self.network.set_grid(list(substations), on=on, cause=cause)
+
+    def cut_links(self, rows: np.ndarray, *, cut: bool, cause: str) -> None:
+        """Cut network links or lift this cause's cut."""
+        self.network.cut_links(rows, cut=cut, cause=cause)
 
     def close_roads(self, roads: np.ndarray, *, cause: str, modes: tuple[str, ...] = ("walk", "car")) -> None:
         """Close road segments to ``modes``; people on them walk on to the end, nobody enters."""
@@ -524,21 +569,28 @@ class EvacuationModel(mesa.Model):
     def _sensor_process(self, sensor: SensorConfig):
         quantity = SENSOR_QUANTITY[sensor.type]
         row = self._asset_index[sensor.id]
-        xy = self.asset_table[["x", "y"]].to_numpy()[row : row + 1]
+        xy = self.asset_table[["x", "y"]].to_numpy(dtype=float)[row : row + 1]
         yield self.env.timeout(0)  # let hazards with the same onset act first
         while True:
             t = float(self.env.now)
-            if self.asset_up[row]:
+            if self.network.operational()[row]:
                 value = 0.0  # a gauge's normal level, a seismometer at rest
                 for hz in self.hazards:
                     seen = hz.observe(quantity, xy, t, sensor.every)
                     if seen is not None and np.isfinite(seen[0]):
                         value = max(value, float(seen[0]))
-                self.sensor_reading[sensor.id] = value
-                self._check_triggers_on(sensor.id, value)
-            else:
-                self.sensor_reading[sensor.id] = np.nan  # a failed sensor reports nothing
+                # The reading travels to the command centre; triggers act on what arrives there.
+                self.network.send(
+                    sensor.id,
+                    "CCC",
+                    kind="reading",
+                    on_delivered=lambda _t, sid=sensor.id, v=value: self._reading_arrived(sid, v),
+                )
             yield self.env.timeout(sensor.every)
+
+    def _reading_arrived(self, sensor_id: str, value: float) -> None:
+        self.sensor_reading[sensor_id] = value
+        self._check_triggers_on(sensor_id, value)
 
     def _check_triggers_on(self, sensor_id: str, value: float) -> None:
         for i, trig in enumerate(self.scenario.alerting.triggers):
@@ -561,17 +613,142 @@ class EvacuationModel(mesa.Model):
         t = float(self.env.now)
         fresh = mask & ~np.isfinite(p.ordered_t) & (p.state != CASUALTY)
         p.ordered_t[fresh] = t
-        targets = mask & ((p.state == AT_HOME) | (p.state == TRAPPED))
-        receipt = np.full(p.n, NEVER)
+        targets = np.nonzero(mask & ((p.state == AT_HOME) | (p.state == TRAPPED)))[0]
+        used = []
         for i, ch in enumerate(self.scenario.alerting.channels):
             if order.channels is not None and ch.type not in order.channels:
                 continue
-            reached = targets & (self._channel_u[i] < ch.coverage)
-            delay = DEFAULT_CHANNEL_DELAY_S[ch.type] if ch.delay is None else ch.delay
-            receipt[reached] = np.minimum(receipt[reached], t + delay)
-        self._warn(np.nonzero(receipt < p.warned_t)[0], receipt)
+            used.append(ch.type)
+            # ``coverage`` is the share of all citizens the channel reaches where it works, drawn
+            # among those who can receive it at all (phone or smartphone owners): SPEC section 2.
+            able = self._receivers(ch.type)
+            share = float(able.mean()) if able.size else 0.0
+            cut = min(1.0, ch.coverage / share) if share > 0 else 0.0
+            who = targets[able[targets] & (self._channel_u[i][targets] < cut)]
+            self._deliver(i, ch, who, t)
         self.log_event("order_issued", label, f"zone={_zone_text(order.zone)}; ordered={int(fresh.sum())}")
+        self._write_cap(order, label, t, used)
         return int(fresh.sum())
+
+    def _receivers(self, channel: str) -> np.ndarray:
+        """Who can receive a channel at all: phone owners, smartphone owners, or everyone."""
+        p = self.pop
+        if channel in ("cell_broadcast", "sms"):
+            return p.has_phone
+        if channel == "app_push":
+            return p.has_smartphone
+        return np.ones(p.n, dtype=bool)
+
+    def _deliver(self, i: int, ch: Any, who: np.ndarray, t: float) -> None:
+        """Channel ``i`` carries an order to the citizens ``who`` it would reach if it worked.
+
+        SPEC section 2: ``ideal`` reaches them at the order; the others reach them only through
+        working devices and network paths (docs/networks.md).
+        """
+        if len(who) == 0:
+            return
+        p = self.pop
+        delay = ch.delay_s
+        net = self.network
+        node = p.home_node[who]
+        if ch.type == "ideal":
+            self._reached(i, who, t + delay)
+        elif ch.type == "siren":
+            siren_of = self._served["siren"][node, 0]
+            for row in np.unique(siren_of[siren_of >= 0]):
+                group = who[siren_of == row]
+                net.send(
+                    "CCC",
+                    net.assets["id"].iat[row],
+                    kind="alert",
+                    on_delivered=lambda td, g=group: self._reached(i, g, td + delay),
+                )
+        elif ch.type in ("cell_broadcast", "sms"):
+            phones = who
+            towers = self._served["cell_tower"][p.home_node[phones]]
+
+            def to_towers(_t: float) -> None:
+                for row in np.unique(towers[towers >= 0]):
+                    group = phones[(towers == row).any(axis=1)]
+                    net.send(
+                        "operator",
+                        net.assets["id"].iat[row],
+                        kind="alert",
+                        on_delivered=lambda td, g=group: self._reached(i, g, td + delay),
+                    )
+
+            net.send("CCC", "operator", kind="alert", on_delivered=to_towers)
+        elif ch.type == "app_push":
+            phones = who
+
+            def pushed(td: float) -> None:  # mobile data through any of their two towers
+                towers = self._served["cell_tower"][p.home_node[phones]]
+                up = net.operational()
+                ok = ((towers >= 0) & up[np.maximum(towers, 0)]).any(axis=1)
+                self._reached(i, phones[ok], td + delay)
+
+            net.send(
+                "CCC",
+                "COC",
+                kind="alert",
+                on_delivered=lambda _t: net.send("COC", "internet", kind="alert", on_delivered=pushed),
+            )
+        elif ch.type in ("radio", "tv"):
+            net.send("CCC", "broadcaster", kind="alert", on_delivered=lambda td: self._reached(i, who, td + delay))
+        elif ch.type == "door_to_door":
+            households, inverse = np.unique(p.household[who], return_inverse=True)
+            order = self.streams.get(f"alerting/door_to_door/{i}").permutation(len(households))
+            rank = np.empty(len(households), dtype=np.int64)
+            rank[order] = np.arange(len(households))
+            if ch.staff == 0:
+                return
+            visit_h = (rank // ch.staff + 1) / ch.households_per_staff_h
+            self._reached(i, who, t + delay + visit_h[inverse] * 3600.0)
+
+    def _reached(self, i: int, who: np.ndarray, receipt: float | np.ndarray) -> None:
+        """Channel ``i`` reached ``who`` at ``receipt``; those still at home take the warning."""
+        p = self.pop
+        when = np.broadcast_to(np.asarray(receipt, dtype=float), who.shape)
+        home = (p.state[who] == AT_HOME) | (p.state[who] == TRAPPED)
+        who, when = who[home], when[home]
+        if len(who) == 0:
+            return
+        rec = self._chan_receipt.setdefault(i, np.full(p.n, NEVER))
+        rec[who] = np.minimum(rec[who], when)
+        full = np.full(p.n, NEVER)
+        full[who] = when
+        self._warn(who[when < p.warned_t[who]], full)
+
+    def _write_cap(self, order: OrderConfig, label: str, t: float, channels: list[str]) -> None:
+        from sim.city.select import area_polygon
+
+        zone = order.zone
+        if isinstance(zone, str) and zone.lower() == "all":
+            geom = shapely.MultiPoint(self.city.node_xy).convex_hull
+            desc = "the whole city"
+        elif isinstance(zone, str | list):
+            names = [zone] if isinstance(zone, str) else zone
+            d = self.city.districts
+            geom = shapely.union_all(d.geometry[d["name"].isin(names)].values)
+            desc = "districts " + ", ".join(names)
+        else:
+            geom = area_polygon(self.city, zone)
+            desc = "the area of the order"
+        polys = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
+        rings = [self.city.lonlat_of_xy(np.asarray(g.exterior.coords)) for g in polys if g.geom_type == "Polygon"]
+        n = len(self._cap_files) + 1
+        ident = f"{self.scenario.name}-{n:03d}-{label}"
+        self._cap_files[f"cap/{n:03d}-{_safe(label)}.xml"] = cap_alert(
+            identifier=ident,
+            sender=self.scenario.output.cap_sender,
+            sent=self.scenario.output.start_time,
+            t_s=t,
+            event="Evacuation order",
+            headline=f"Evacuate {desc} now",
+            area_desc=desc,
+            rings_lonlat=rings,
+            channels=channels,
+        )
 
     def _warn(self, idx: np.ndarray, receipt: np.ndarray) -> None:
         """Citizens ``idx`` receive the order at ``receipt[idx]``; those who comply set a departure."""
@@ -829,7 +1006,12 @@ class EvacuationModel(mesa.Model):
         row["roads_closed"] = int((~self.road_open).any(axis=0).sum())
         row["roads_closed_walk"] = int((~self.road_open[WALK]).sum())
         row["roads_closed_car"] = int((~self.road_open[CAR]).sum())
-        row["assets_failed"] = int((~self.asset_up).sum())
+        row["assets_failed"] = int(self.network.damaged.sum())
+        row["assets_on_battery"] = int((self.network.power == BATTERY).sum())
+        row["assets_unpowered"] = int((self.network.power == OFF).sum())
+        row["links_down"] = int((~self.network.usable_links()).sum())
+        for name, up in self.network.service_up.items():
+            row[f"service:{name}"] = int(up)
         row["shelters_open"] = int(sum(s.is_open for s in self.shelters))
         row["shelters_damaged"] = int(sum(s.damaged for s in self.shelters))
         for sid, value in self.sensor_reading.items():
@@ -891,6 +1073,30 @@ class EvacuationModel(mesa.Model):
         frame = pd.DataFrame(self._footprints, columns=cols)
         return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
 
+    def channel_figures(self) -> dict[str, dict[str, Any]]:
+        """Per channel type: citizens ordered out it reached, that share, and its median delay."""
+        p = self.pop
+        ordered = np.isfinite(p.ordered_t)
+        n = int(ordered.sum())
+        out: dict[str, dict[str, Any]] = {}
+        for i, ch in enumerate(self.scenario.alerting.channels):
+            rec = self._chan_receipt.get(i, np.full(p.n, NEVER))
+            hit = ordered & np.isfinite(rec)
+            out[ch.type] = {
+                "reached": int(hit.sum()),
+                "reach_fraction": round(float(hit.sum() / n), 6) if n else None,
+                "median_delay_s": round(float(np.median(rec[hit] - p.ordered_t[hit])), 3) if hit.any() else None,
+            }
+        return out
+
+    def service_availability(self) -> dict[str, dict[str, float]]:
+        """Per service: the share of simulated time it worked."""
+        return {k: {"availability": v} for k, v in self.network.availability(float(self.env.now)).items()}
+
+    def cap_files(self) -> dict[str, str]:
+        """CAP 1.2 XML text of every order, by run-directory path."""
+        return dict(self._cap_files)
+
     def casualties_by_cause(self) -> dict[str, int]:
         """Casualties per cause (``flood``, ``tsunami``, ``earthquake`` ...)."""
         counts = np.bincount(self.casualty_cause[self.casualty_cause >= 0], minlength=len(self.cause_names))
@@ -935,6 +1141,10 @@ def pseudonyms(idx: np.ndarray, *, key: bytes) -> np.ndarray:
         ["P" + hashlib.blake2b(int(i).to_bytes(8, "little"), key=key, digest_size=6).hexdigest() for i in idx],
         dtype=object,
     )
+
+
+def _safe(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in label)[:80] or "order"
 
 
 def _zone_text(zone: Any) -> str:

@@ -28,6 +28,7 @@ PACKAGES = (
     "pydantic",
     "PyYAML",
     "networkx",
+    "rasterio",
 )
 STATE_CODES = {name: i for i, name in enumerate(STATE_NAMES)}
 
@@ -66,6 +67,8 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
         events=events,
         state_codes=STATE_CODES,
         casualties_by_cause=model.casualties_by_cause(),
+        services=model.service_availability(),
+        channels=model.channel_figures(),
     )
     manifest: dict[str, Any] = {
         "seed": model.scenario.seed,
@@ -89,7 +92,13 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
         tracks=model.tracks(),
         scenario=scenario,
         manifest=manifest,
-        tables={"shelters": shelters, "hazard": model.hazard_footprints(), "assets": model.assets()},
+        tables={
+            "shelters": shelters,
+            "hazard": model.hazard_footprints(),
+            "assets": model.assets(),
+            "links": model.links(),
+        },
+        files=model.cap_files(),
     )
 
 

@@ -33,10 +33,20 @@ class World(Protocol):
         """The city's ground height (built on first use; raises InputError for a bad DEM)."""
 
     def assets(self) -> pd.DataFrame:
-        """Infrastructure assets: ``id, kind, subnet, node, x, y, lon, lat, power, sensor_type, up``."""
+        """Assets: ``id, kind, subnet, node, x, y, lon, lat, power, battery_h, sensor_type`` and their state:
+        ``damaged``, ``power_state`` (grid, battery, off), ``up`` (working now)."""
 
     def fail_assets(self, ids: list[str], *, cause: str) -> None:
         """Take assets out of service (an ``asset_failed`` event each)."""
+
+    def set_grid(self, substations: list[str], *, on: bool, cause: str) -> None:
+        """Cut or restore the grid supply of substations."""
+
+    def links(self) -> pd.DataFrame:
+        """Network links: ``id, a, b, type, latency_s, bandwidth_mbps, availability, loss, directed``."""
+
+    def cut_links(self, rows: np.ndarray, *, cut: bool, cause: str) -> None:
+        """Cut links (rows of ``links()``) or lift this cause's cut."""
 
     def close_roads(self, roads: np.ndarray, *, cause: str, modes: tuple[str, ...] = MODES) -> None:
         """Close road segments (row indices) to the given modes; nobody enters them while closed."""

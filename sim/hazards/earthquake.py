@@ -107,7 +107,7 @@ class Earthquake(Hazard):
                 sel = (assets["kind"] == kind).to_numpy()
                 median, beta = self.curve(kind if kind in DEFAULT_FRAGILITY else "server")
                 p[sel] = damage_probability(pga[sel], median, beta)
-            failed = assets["id"][(u < p) & assets["up"].to_numpy()].tolist()
+            failed = assets["id"][(u < p) & ~assets["damaged"].to_numpy()].tolist()
             if failed:
                 world.fail_assets(failed, cause=cause)
 

@@ -134,7 +134,7 @@ class WaterHazard(Hazard):
             return
         assets = world.assets()
         if len(assets):
-            live = assets[assets["up"].to_numpy() & (assets["kind"] != "sensor").to_numpy()]
+            live = assets[~assets["damaged"].to_numpy() & (assets["kind"] != "sensor").to_numpy()]
             if len(live):
                 d = self.depth_at(live[["x", "y"]].to_numpy(), t)
                 drowned = live["id"][d > cfg.asset_failed_depth_m].tolist()

@@ -114,6 +114,7 @@ def build_summary(
     cyber: dict[str, Any] | None = None,
     relatives_notified_fraction: float | None = None,
     casualties_by_cause: dict[str, int] | None = None,
+    channels: dict[str, dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The whole ``summary.json`` (SPEC section 4)."""
@@ -124,7 +125,7 @@ def build_summary(
         "population": int(population),
         "evacuation": evacuation_figures(outcomes, state_codes) | {"casualties_by_cause": casualties_by_cause or {}},
         "shelters": shelter_figures(shelters),
-        "alerts": alert_figures(outcomes, events),
+        "alerts": alert_figures(outcomes, events) | {"channels": channels or {}},
         "services": services or {},
         "cyber": cyber
         or {"devices_total": 0, "devices_compromised_peak": 0, "records_exposed": 0, "false_readings": 0},

@@ -144,7 +144,39 @@ class TsunamiConfig(_HazardBase, WaterRules):
     zone: Area | None = Field(None, description="inundation zone (default: from terrain and run-up)")
 
 
+class PowerOutageConfig(_HazardBase):
+    """The grid fails at ``at`` (storm, overload, sabotage): the listed substations (default: all)
+    lose supply; assets they feed run on battery, then go dark. Supply returns at ``until``."""
+
+    type: Literal["power_outage"]
+    substations: list[str] = Field(default_factory=list, description="substation ids (default: every one)")
+
+
+class LinkCutConfig(_HazardBase):
+    """Network links cut at ``at`` (an excavator through the fibre, a mast down): by ``ids`` or by
+    link ``types`` (for example ``[fibre]``), optionally only inside ``area``; repaired at ``until``."""
+
+    type: Literal["link_cut"]
+    ids: list[str] = Field(default_factory=list, description="link ids (see links.parquet)")
+    types: list[Literal["fibre", "radio", "satellite", "cellular", "internet", "diode"]] = Field(
+        default_factory=list, description="cut every link of these types"
+    )
+
+    @model_validator(mode="after")
+    def _some_selector(self) -> LinkCutConfig:
+        if not (self.ids or self.types):
+            msg = "name the links to cut with ids or types"
+            raise ValueError(msg)
+        return self
+
+
 HazardConfig = Annotated[
-    RoadClosureConfig | ShelterClosureConfig | EarthquakeConfig | FloodConfig | TsunamiConfig,
+    RoadClosureConfig
+    | ShelterClosureConfig
+    | EarthquakeConfig
+    | FloodConfig
+    | TsunamiConfig
+    | PowerOutageConfig
+    | LinkCutConfig,
     Field(discriminator="type"),
 ]

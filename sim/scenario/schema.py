@@ -9,9 +9,10 @@ without touching the loader.
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BeforeValidator, Field, field_validator, model_validator
 
 from sim.scenario.hazards import HazardConfig
 from sim.scenario.types import (
@@ -256,7 +257,9 @@ class ChannelConfig(Strict):
 
     type: ChannelType
     coverage: Fraction
-    delay: Duration | None = Field(None, description="order-to-delivery time, s (default by type)")
+    delay: Duration | None = Field(None, description="delay after the message reaches the device, s (default by type)")
+    staff: int = Field(20, ge=0, le=100_000, description="door_to_door: people knocking on doors")
+    households_per_staff_h: float = Field(12.0, gt=0, le=1000, description="door_to_door: households per person-hour")
 
     @property
     def delay_s(self) -> float:
@@ -330,6 +333,10 @@ class OutputConfig(Strict):
 
     record_every: Duration = Field(60.0, gt=0, description="timeseries interval, s")
     tracks: TracksConfig = TracksConfig()
+    start_time: AwareDatetime = Field(
+        datetime(2026, 1, 1, 8, 0, tzinfo=UTC), description="wall-clock time of t = 0 (CAP messages), with time zone"
+    )
+    cap_sender: str = Field("ccc@safecity.example", min_length=1, max_length=200, description="CAP sender")
 
 
 SensorType = Literal["seismometer", "river_gauge", "sea_gauge"]
@@ -345,9 +352,116 @@ class SensorConfig(Strict):
     every: Duration = Field(60.0, ge=1, le=3600, description="sampling interval, s")
 
 
-class NetworkConfig(Strict):
-    """The safety and smart subnetworks and their devices."""
+LinkType = Literal["fibre", "radio", "satellite", "cellular", "internet", "diode"]
+AssetKind = Literal[
+    "substation",
+    "hub",
+    "radio_node",
+    "cell_tower",
+    "siren",
+    "sensor",
+    "camera",
+    "terminal",
+    "server",
+    "gateway",
+    "internet",
+    "satellite",
+    "operator",
+    "broadcaster",
+]
+Subnet = Literal["safety", "smart", "public", "power", "shared"]
 
+
+class LinkTypeConfig(Strict):
+    """Properties shared by every link of a type (each link may override them)."""
+
+    latency_s: float = Field(ge=0, le=60, description="one-way delay, s")
+    bandwidth_mbps: float = Field(gt=0, le=1e6, description="capacity, Mbit/s (messages queue beyond it)")
+    availability: Fraction = Field(description="long-run share of time the link is up (outages come and go)")
+    loss: Fraction = Field(0.0, description="probability that a message is lost on the link")
+
+
+DEFAULT_LINK_TYPES: dict[str, LinkTypeConfig] = {
+    "fibre": LinkTypeConfig(latency_s=0.002, bandwidth_mbps=1000, availability=0.999, loss=0.0),
+    "radio": LinkTypeConfig(latency_s=0.05, bandwidth_mbps=0.1, availability=0.99, loss=0.01),
+    "satellite": LinkTypeConfig(latency_s=0.6, bandwidth_mbps=2, availability=0.98, loss=0.02),
+    "cellular": LinkTypeConfig(latency_s=0.05, bandwidth_mbps=10, availability=0.995, loss=0.005),
+    "internet": LinkTypeConfig(latency_s=0.03, bandwidth_mbps=1000, availability=0.995, loss=0.001),
+    "diode": LinkTypeConfig(latency_s=0.001, bandwidth_mbps=100, availability=0.9999, loss=0.0),
+}
+"""Defaults per link type (docs/networks.md gives the reasoning)."""
+
+DEFAULT_BATTERY_H: dict[str, float] = {
+    "hub": 4.0,
+    "radio_node": 8.0,
+    "cell_tower": 2.0,
+    "siren": 24.0,
+    "sensor": 48.0,
+    "camera": 0.0,
+    "terminal": 2.0,
+    "server": 0.5,
+    "gateway": 0.5,
+    "internet": 0.5,
+    "satellite": 72.0,
+    "operator": 8.0,
+    "broadcaster": 24.0,
+}
+"""Battery (or generator) hours per asset kind when its substation is down; the CCC has 72 h."""
+
+
+class LinkConfig(Strict):
+    """A link between two assets; unset properties come from ``link_types``."""
+
+    id: str | None = None
+    a: str = Field(min_length=1, description="asset id at one end (the sender, for a diode)")
+    b: str = Field(min_length=1, description="asset id at the other end")
+    type: LinkType
+    latency_s: float | None = Field(None, ge=0, le=60, description="one-way delay, s")
+    bandwidth_mbps: float | None = Field(None, gt=0, le=1e6, description="capacity, Mbit/s")
+    availability: Fraction | None = Field(None, description="long-run share of time up")
+    loss: Fraction | None = Field(None, description="probability that a message is lost on it")
+
+
+class AssetConfig(Strict):
+    """An extra (or replacing, by id) network asset."""
+
+    id: str = Field(min_length=1, max_length=100)
+    kind: AssetKind = Field(description="what the asset is (placement rules and defaults by kind)")
+    location: tuple[Lon, Lat] = Field(description="[lon, lat] of the asset")
+    subnet: Subnet | None = Field(None, description="default by kind and design")
+    battery_h: float | None = Field(None, ge=0, le=1000, description="battery hours (default by kind)")
+
+
+class ServiceConfig(Strict):
+    """A city service as a dependency chain: platform, then each ``via`` asset, then endpoints."""
+
+    name: str = Field(min_length=1, max_length=100, description="service name (a default one is replaced)")
+    platform: str = Field(description="asset id where the service runs (CCC, COC ...)")
+    via: list[str] = Field(default_factory=list, description="asset ids a message must pass in this order")
+    endpoints: list[str] = Field(default_factory=list, description="asset kinds or ids it serves")
+    direction: Literal["out", "in"] = Field("out", description="out: platform to endpoints; in: endpoints report")
+    subnet: Subnet = Field("smart", description="which subnetwork the service belongs to")
+    min_share: Fraction | None = Field(None, description="share of endpoints needed (default network.min_share)")
+
+
+class NetworkConfig(Strict):
+    """The safety and smart subnetworks, their devices, links and services (docs/networks.md)."""
+
+    design: Literal["separate", "shared"] = Field(
+        "separate", description="separate: an isolated safety subnetwork; shared: one network for everything"
+    )
+    redundancy: int = Field(2, ge=1, le=3, description="safety paths: 1 fibre; 2 + radio mesh; 3 + satellite")
+    battery_h: dict[AssetKind, float] = Field(
+        default_factory=dict, description="battery hours per asset kind (defaults in docs/networks.md)"
+    )
+    link_types: dict[LinkType, LinkTypeConfig] = Field(
+        default_factory=dict, description="properties per link type, replacing the defaults"
+    )
+    repair_time: Duration = Field(1800.0, gt=0, description="mean duration of a random link outage, s")
+    min_share: Fraction = Field(0.5, description="share of a service's endpoints that must be reachable")
+    assets: list[AssetConfig] = Field(default_factory=list)
+    links: list[LinkConfig] = Field(default_factory=list)
+    services: list[ServiceConfig] = Field(default_factory=list)
     sensors: list[SensorConfig] = Field(default_factory=list)
 
     @field_validator("sensors")

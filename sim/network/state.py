@@ -1,0 +1,381 @@
+"""The running network: asset and link states, power and batteries, messages, services.
+
+Everything happens on the model's one SimPy clock:
+
+- **Links** go down and come back as alternating renewal processes: up periods exponential with
+  mean ``a / (1 - a) * R`` and repairs exponential with mean ``R`` (``network.repair_time``), so
+  the long-run share of time up is the link's availability ``a``; each link draws from its own
+  stream ``network/link/<id>``. Hazards and operators can also cut links.
+- **Power**: an asset is fed by its substation; when the substation fails (damage, outage) the
+  asset runs on battery for ``battery_h`` hours, then goes dark until power returns.
+- **Messages** are SimPy processes: routed over working links and assets, preferring fibre (and
+  other wired links), then radio, then satellite; they queue for each link's bandwidth, pay its
+  latency, may be lost with its loss probability (then retried twice, 5 s apart). Every delivery
+  and every loss is an event.
+- **Services** are up when their dependency chain works (``sim.network.topology``); their state
+  changes are recorded exactly, so availability is the share of simulated time up.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import simpy
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order, shortest_path
+
+from sim.network.topology import ALERT_SERVICES, TIER
+from sim.scenario.schema import ServiceConfig
+
+GRID, BATTERY, OFF = 0, 1, 2
+MAX_ATTEMPTS = 3
+RETRY_S = 5.0
+MESSAGE_BYTES = {"alert": 2000, "reading": 200, "report": 1000, "notification": 500}
+
+LogFn = Callable[[str, str, str], None]
+StreamFn = Callable[[str], np.random.Generator]
+
+
+class NetworkState:
+    """Asset, link, power and service state of the running network."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        assets: pd.DataFrame,
+        links: pd.DataFrame,
+        services: list[ServiceConfig],
+        *,
+        stream: StreamFn,
+        log: LogFn,
+        repair_time_s: float,
+        min_share: float,
+    ):
+        self.env = env
+        self.assets = assets.reset_index(drop=True)
+        self.links = links.reset_index(drop=True)
+        self.services = services
+        self.log = log
+        self.min_share = min_share
+        self.index = {a: i for i, a in enumerate(self.assets["id"])}
+        n, m = len(self.assets), len(self.links)
+        self.kind = self.assets["kind"].to_numpy()
+        self.power_of = np.array([self.index.get(p, -1) if p else -1 for p in self.assets["power"]], dtype=np.int64)
+        self.battery_s = self.assets["battery_h"].to_numpy(dtype=float) * 3600.0
+        self.damaged = np.zeros(n, dtype=bool)
+        self.grid_cut = np.zeros(n, dtype=bool)  # substations cut by an outage
+        self.power = np.full(n, GRID, dtype=np.int8)
+        self._power_epoch = np.zeros(n, dtype=np.int64)
+        self.a = np.array([self.index[x] for x in self.links["a"]], dtype=np.int64)
+        self.b = np.array([self.index[x] for x in self.links["b"]], dtype=np.int64)
+        self.tier = np.array([TIER[t] for t in self.links["type"]], dtype=np.int8)
+        self.directed = self.links["directed"].to_numpy(dtype=bool)
+        self.latency = self.links["latency_s"].to_numpy(dtype=float)
+        self.bandwidth_bps = self.links["bandwidth_mbps"].to_numpy(dtype=float) * 1e6
+        self.loss = self.links["loss"].to_numpy(dtype=float)
+        self.link_up = np.ones(m, dtype=bool)
+        self.link_cut: dict[str, np.ndarray] = {}
+        self._resources: dict[int, simpy.Resource] = {}
+        self._msg_rng = stream("network/messages")
+        self._version = 0
+        self._cache: dict[Any, Any] = {}
+        self.service_up: dict[str, bool] = {}
+        self.transitions: list[tuple[float, str, bool]] = []
+        avail = self.links["availability"].to_numpy(dtype=float)
+        for li in range(m):
+            if avail[li] < 1.0:
+                rng = stream(f"network/link/{self.links['id'].iat[li]}")
+                self.link_up[li] = rng.random() < avail[li]
+                env.process(self._renewal(li, avail[li], repair_time_s, rng))
+        self.evaluate_services()
+
+    # ------------------------------------------------------------------ state
+
+    def operational(self) -> np.ndarray:
+        """Assets that work now: not damaged, not cut from the grid (substations), powered."""
+        return ~self.damaged & ~self.grid_cut & (self.power != OFF)
+
+    def usable_links(self) -> np.ndarray:
+        """Links that are up and not cut."""
+        cut = np.zeros(len(self.links), dtype=bool)
+        for mask in self.link_cut.values():
+            cut |= mask
+        return self.link_up & ~cut
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._cache.clear()
+        self.evaluate_services()
+
+    def _renewal(self, li: int, availability: float, repair_s: float, rng: np.random.Generator):
+        up_mean = availability / (1.0 - availability) * repair_s
+        while True:
+            wait = rng.exponential(up_mean if self.link_up[li] else repair_s)
+            yield self.env.timeout(wait)
+            self.link_up[li] = not self.link_up[li]
+            self.log("link_up" if self.link_up[li] else "link_down", str(self.links["id"].iat[li]), "cause=random")
+            self._changed()
+
+    def damage(self, ids: list[str], *, cause: str) -> list[str]:
+        """Assets damaged by a hazard (they stay down); returns those newly damaged."""
+        newly = []
+        for a in ids:
+            i = self.index[a]
+            if not self.damaged[i]:
+                self.damaged[i] = True
+                newly.append(a)
+                self.log("asset_failed", a, f"kind={self.kind[i]}; cause={cause}")
+        if newly:
+            self._power_changed(cause)
+            self._changed()
+        return newly
+
+    def set_grid(self, substations: list[str], *, on: bool, cause: str) -> None:
+        """Cut or restore the grid supply of substations (a power outage)."""
+        changed = False
+        for s in substations:
+            i = self.index[s]
+            if self.grid_cut[i] == (not on):
+                continue
+            self.grid_cut[i] = not on
+            changed = True
+            self.log("power_restored" if on else "power_cut", s, f"cause={cause}")
+        if changed:
+            self._power_changed(cause)
+            self._changed()
+
+    def _power_changed(self, cause: str) -> None:
+        feeding = ~self.damaged & ~self.grid_cut
+        for i in range(len(self.assets)):
+            p = self.power_of[i]
+            if p < 0:
+                continue
+            if feeding[p]:
+                if self.power[i] != GRID:
+                    self.power[i] = GRID
+                    self._power_epoch[i] += 1
+                    self.log("asset_power_restored", self.assets["id"].iat[i], f"cause={cause}")
+            elif self.power[i] == GRID:
+                self._power_epoch[i] += 1
+                if self.battery_s[i] > 0:
+                    self.power[i] = BATTERY
+                    self.env.process(self._battery(i, self._power_epoch[i], cause))
+                else:
+                    self.power[i] = OFF
+                    self.log("asset_power_off", self.assets["id"].iat[i], f"battery=0h; cause={cause}")
+
+    def _battery(self, i: int, epoch: int, cause: str):
+        yield self.env.timeout(self.battery_s[i])
+        if self._power_epoch[i] == epoch and self.power[i] == BATTERY:
+            self.power[i] = OFF
+            self.log(
+                "asset_power_off", self.assets["id"].iat[i], f"battery={self.battery_s[i] / 3600:g}h; cause={cause}"
+            )
+            self._changed()
+
+    def cut_links(self, link_rows: np.ndarray, *, cut: bool, cause: str) -> None:
+        """Cut links (a hazard, an attack, an operator) or lift that cause's cut."""
+        mask = self.link_cut.setdefault(cause, np.zeros(len(self.links), dtype=bool))
+        rows = np.asarray(link_rows, dtype=np.int64)
+        before = mask[rows].copy()
+        mask[rows] = cut
+        for r in rows[before != cut]:
+            self.log("link_cut" if cut else "link_restored", str(self.links["id"].iat[r]), f"cause={cause}")
+        if (before != cut).any():
+            self._changed()
+
+    # ------------------------------------------------------------------ reachability
+
+    def _graph(self, max_tier: int) -> csr_matrix:
+        key = ("graph", max_tier)
+        if key not in self._cache:
+            ok = self.usable_links() & (self.tier <= max_tier)
+            op = self.operational()
+            ok &= op[self.a] & op[self.b]
+            src = np.concatenate([self.a[ok], self.b[ok & ~self.directed]])
+            dst = np.concatenate([self.b[ok], self.a[ok & ~self.directed]])
+            n = len(self.assets)
+            self._cache[key] = csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
+        return self._cache[key]
+
+    def reachable(self, src: int, *, reverse: bool = False, max_tier: int = 2) -> np.ndarray:
+        """Assets a message from ``src`` can reach now (``reverse``: that can reach ``src``)."""
+        key = ("reach", src, reverse, max_tier)
+        if key not in self._cache:
+            out = np.zeros(len(self.assets), dtype=bool)
+            if self.operational()[src]:
+                g = self._graph(max_tier)
+                order = breadth_first_order(
+                    g.T.tocsr() if reverse else g, src, directed=True, return_predecessors=False
+                )
+                out[order] = True
+            self._cache[key] = out
+        return self._cache[key]
+
+    def route(self, src: int, dst: int) -> list[int] | None:
+        """Link rows of the preferred working path (fibre first, then radio, then satellite)."""
+        op = self.operational()
+        if not (op[src] and op[dst]):
+            return None
+        for tier in (0, 1, 2):
+            key = ("pred", src, tier)
+            if key not in self._cache:
+                _, pred = shortest_path(
+                    self._graph(tier), directed=True, unweighted=True, indices=src, return_predecessors=True
+                )
+                self._cache[key] = pred
+            pred = self._cache[key]
+            if dst != src and pred[dst] < 0:
+                continue
+            nodes = [dst]
+            while nodes[-1] != src:
+                nodes.append(int(pred[nodes[-1]]))
+            nodes.reverse()
+            return [self._link_between(u, v, tier) for u, v in itertools.pairwise(nodes)]
+        return None
+
+    def _link_between(self, u: int, v: int, max_tier: int) -> int:
+        usable = self.usable_links() & (self.tier <= max_tier)
+        fwd = np.nonzero(usable & (self.a == u) & (self.b == v))[0]
+        back = np.nonzero(usable & (self.a == v) & (self.b == u) & ~self.directed)[0]
+        cand = np.concatenate([fwd, back])
+        return int(cand[np.argmin(self.tier[cand])])
+
+    # ------------------------------------------------------------------ messages
+
+    def send(
+        self,
+        src: str,
+        dst: str,
+        *,
+        kind: str,
+        on_delivered: Callable[[float], None] | None = None,
+        on_lost: Callable[[str], None] | None = None,
+    ) -> None:
+        """Send a message from asset ``src`` to asset ``dst`` (a SimPy process)."""
+        self.env.process(self._message(self.index[src], self.index[dst], kind, on_delivered, on_lost))
+
+    def _message(self, src: int, dst: int, kind: str, on_delivered, on_lost):
+        t0 = float(self.env.now)
+        bits = MESSAGE_BYTES.get(kind, 1000) * 8.0
+        subject = f"{self.assets['id'].iat[src]}->{self.assets['id'].iat[dst]}"
+        reason = "no route"
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                yield self.env.timeout(RETRY_S)
+            path = self.route(src, dst)
+            if path is None:
+                reason = "no route"
+                break
+            ok = True
+            for li in path:
+                if not self.usable_links()[li]:
+                    ok, reason = False, "link down on the way"
+                    break
+                res = self._resources.setdefault(li, simpy.Resource(self.env, capacity=1))
+                with res.request() as req:
+                    yield req
+                    yield self.env.timeout(bits / self.bandwidth_bps[li])
+                yield self.env.timeout(self.latency[li])
+                if self.loss[li] > 0 and self._msg_rng.random() < self.loss[li]:
+                    ok, reason = False, f"lost on {self.links['id'].iat[li]}"
+                    break
+            if ok:
+                if self.operational()[dst]:
+                    delay = float(self.env.now) - t0
+                    via = "/".join(sorted({str(self.links["type"].iat[li]) for li in path})) or "local"
+                    self.log("message_delivered", subject, f"kind={kind}; delay={delay:.3f}; via={via}")
+                    if on_delivered is not None:
+                        on_delivered(float(self.env.now))
+                    return
+                reason = "destination down"
+                break
+        self.log("message_lost", subject, f"kind={kind}; reason={reason}")
+        if on_lost is not None:
+            on_lost(reason)
+
+    # ------------------------------------------------------------------ services
+
+    def _endpoint_rows(self, svc: ServiceConfig) -> np.ndarray:
+        ids = self.assets["id"].to_numpy()
+        return np.nonzero(np.isin(self.kind, svc.endpoints) | np.isin(ids, svc.endpoints))[0]
+
+    def service_is_up(self, svc: ServiceConfig) -> bool:
+        """Does the service's chain work now?"""
+        chain = [self.index[svc.platform], *(self.index[v] for v in svc.via)]
+        op = self.operational()
+        if not op[chain[0]]:
+            return False
+        for u, v in itertools.pairwise(chain):
+            if not self.reachable(u)[v]:
+                return False
+        ends = self._endpoint_rows(svc)
+        if len(ends) == 0:
+            return True
+        if svc.direction == "out":
+            ok = self.reachable(chain[-1])[ends]
+        else:
+            ok = self.reachable(chain[0], reverse=True)[ends]
+        share = svc.min_share if svc.min_share is not None else self.min_share
+        return bool(ok.mean() >= share - 1e-12)
+
+    def evaluate_services(self) -> None:
+        """Re-judge every service; record changes."""
+        t = float(self.env.now)
+        state = {svc.name: self.service_is_up(svc) for svc in self.services}
+        alerting = [state[n] for n in ALERT_SERVICES if n in state]
+        state["alerting"] = any(alerting) if alerting else True
+        for name, up in state.items():
+            if self.service_up.get(name) != up:
+                if name in self.service_up:
+                    self.log("service_up" if up else "service_down", name, "")
+                self.service_up[name] = up
+                self.transitions.append((t, name, up))
+
+    def availability(self, duration_s: float) -> dict[str, float]:
+        """Share of simulated time each service was up, from its exact transitions."""
+        out: dict[str, float] = {}
+        for name in self.service_up:
+            changes = [(t, up) for t, n, up in self.transitions if n == name]
+            up_time = 0.0
+            for (t, up), (t_next, _) in zip(changes, [*changes[1:], (duration_s, None)], strict=True):
+                if up:
+                    up_time += max(0.0, min(t_next, duration_s) - min(t, duration_s))
+            out[name] = round(up_time / duration_s, 6) if duration_s > 0 else 1.0
+        return out
+
+    def dependencies(self, svc: ServiceConfig) -> set[str]:
+        """Assets on some path the service can use, with every link and asset working."""
+        n = len(self.assets)
+        src = np.concatenate([self.a, self.b[~self.directed]])
+        dst = np.concatenate([self.b, self.a[~self.directed]])
+        g = csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
+
+        def reach(start: int, reverse: bool) -> np.ndarray:
+            out = np.zeros(n, dtype=bool)
+            out[breadth_first_order(g.T.tocsr() if reverse else g, start, directed=True, return_predecessors=False)] = (
+                True
+            )
+            return out
+
+        chain = [self.index[svc.platform], *(self.index[v] for v in svc.via)]
+        deps = np.zeros(n, dtype=bool)
+        deps[chain] = True
+        for u, v in itertools.pairwise(chain):
+            deps |= reach(u, False) & reach(v, True)
+        for e in self._endpoint_rows(svc):
+            if svc.direction == "out":
+                deps |= reach(chain[-1], False) & reach(int(e), True)
+            else:
+                deps |= reach(int(e), False) & reach(chain[0], True)
+        # Power: every asset on the way depends on its substation.
+        powered = self.power_of[deps]
+        deps[powered[powered >= 0]] = True
+        return set(self.assets["id"].to_numpy()[deps])
+
+
+__all__ = ["BATTERY", "GRID", "OFF", "NetworkState"]
