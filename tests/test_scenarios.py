@@ -21,6 +21,8 @@ GOLDEN = Path(__file__).parent / "golden"
 SHORTEN = {
     "synthetic_large_city": ["duration=45min", "city.synthetic.population=8000", "city.synthetic.area_km2=9"],
     "kotka_river_flood": ["duration=80min"],  # past the gauge trigger at 45 min
+    "kotka_flood_shared_network": ["duration=80min"],
+    "kotka_flood_separate_network": ["duration=80min"],
 }
 DEFAULT_SHORTEN = ["duration=45min"]
 
@@ -41,7 +43,7 @@ def test_sample_scenario_reproduces_its_kpis(name):
     path = sample_scenarios()[name]
     scenario = load_scenario(path, SHORTEN.get(name, DEFAULT_SHORTEN))
     result = run_scenario(scenario)
-    got = {k: result.summary[k] for k in ("population", "evacuation", "alerts", "hazards")}
+    got = {k: result.summary[k] for k in ("population", "evacuation", "alerts", "hazards", "services")}
     got["shelters_used"] = sum(1 for s in result.summary["shelters"].values() if s["peak_occupancy"] > 0)
     got["events"] = result.events["kind"].value_counts().sort_index().to_dict()
     record = GOLDEN / f"{name}.json"

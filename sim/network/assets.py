@@ -43,6 +43,7 @@ SIREN_GRID_M = 800.0
 CAMERA_GRID_M = 600.0
 COC_MIN_DISTANCE_M = 300.0
 CCC_BATTERY_H = 72.0  # a generator with fuel for three days
+CCC_SITE = frozenset({"CCC", "gw-safety"})  # on the CCC's generator
 SAFETY_KINDS = frozenset({"hub", "radio_node", "siren", "sensor", "terminal", "satellite"})
 SMART_KINDS = frozenset({"camera", "internet"})
 PUBLIC_KINDS = frozenset({"cell_tower", "operator", "broadcaster"})
@@ -214,7 +215,7 @@ def build_assets(
     table = pd.DataFrame(rows)
     table["subnet"] = [default_subnet(k, i, network.design) for k, i in zip(table["kind"], table["id"], strict=True)]
     table["battery_h"] = [
-        CCC_BATTERY_H if i == "CCC" else network.battery_h.get(k, DEFAULT_BATTERY_H.get(k, 0.0))
+        CCC_BATTERY_H if i in CCC_SITE else network.battery_h.get(k, DEFAULT_BATTERY_H.get(k, 0.0))
         for k, i in zip(table["kind"], table["id"], strict=True)
     ]
     extra = list(layer_assets or []) + list(network.assets)

@@ -349,33 +349,22 @@ class NetworkState:
         return out
 
     def dependencies(self, svc: ServiceConfig) -> set[str]:
-        """Assets on some path the service can use, with every link and asset working."""
-        n = len(self.assets)
-        src = np.concatenate([self.a, self.b[~self.directed]])
-        dst = np.concatenate([self.b, self.a[~self.directed]])
-        g = csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
-
-        def reach(start: int, reverse: bool) -> np.ndarray:
-            out = np.zeros(n, dtype=bool)
-            out[breadth_first_order(g.T.tocsr() if reverse else g, start, directed=True, return_predecessors=False)] = (
-                True
-            )
-            return out
-
+        """Assets the service's messages pass now (its preferred routes), with their substations."""
         chain = [self.index[svc.platform], *(self.index[v] for v in svc.via)]
-        deps = np.zeros(n, dtype=bool)
-        deps[chain] = True
-        for u, v in itertools.pairwise(chain):
-            deps |= reach(u, False) & reach(v, True)
+        hops = list(itertools.pairwise(chain))
         for e in self._endpoint_rows(svc):
-            if svc.direction == "out":
-                deps |= reach(chain[-1], False) & reach(int(e), True)
-            else:
-                deps |= reach(int(e), False) & reach(chain[0], True)
-        # Power: every asset on the way depends on its substation.
-        powered = self.power_of[deps]
-        deps[powered[powered >= 0]] = True
-        return set(self.assets["id"].to_numpy()[deps])
+            hops.append((chain[-1], int(e)) if svc.direction == "out" else (int(e), chain[0]))
+        deps = set(chain)
+        for u, v in hops:
+            path = self.route(u, v)
+            if path is None:
+                continue
+            for li in path:
+                deps.update((int(self.a[li]), int(self.b[li])))
+        rows = np.array(sorted(deps), dtype=np.int64)
+        powered = self.power_of[rows]
+        rows = np.union1d(rows, powered[powered >= 0])
+        return set(self.assets["id"].to_numpy()[rows])
 
 
 __all__ = ["BATTERY", "GRID", "OFF", "NetworkState"]

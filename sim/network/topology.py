@@ -3,8 +3,9 @@
 ``separate`` design: the safety subnetwork (CCC, its gateway, district hubs, radio nodes,
 sirens, sensors, shelter terminals, a satellite terminal) has its own fibre ring, a radio mesh
 as the second path and satellite as the third (``redundancy`` 1, 2 or 3). It reaches the mobile
-operator and the broadcaster by leased lines, and hands data to the smart subnetwork through a
-one-way ``diode`` (gw-safety -> gw-smart): nothing on the smart side or the internet can reach it.
+operator and the broadcaster by one-way leased lines, and hands data to the smart subnetwork
+through a one-way ``diode`` (gw-safety -> gw-smart): nothing on the smart side, the operator's
+network or the internet can reach it.
 
 ``shared`` design: one fibre ring through the COC's router (gw-smart) carries everything; the
 CCC hangs off that router, the internet uplink too.
@@ -24,7 +25,7 @@ from sim.core.errors import InputError
 from sim.scenario.schema import DEFAULT_LINK_TYPES, LinkConfig, NetworkConfig, ServiceConfig
 
 LINK_COLUMNS = ["id", "a", "b", "type", "latency_s", "bandwidth_mbps", "availability", "loss", "directed"]
-TIER = {"fibre": 0, "cellular": 0, "internet": 0, "diode": 0, "radio": 1, "satellite": 2}
+TIER = {"lan": 0, "fibre": 0, "cellular": 0, "internet": 0, "diode": 0, "radio": 1, "satellite": 2}
 ALERT_SERVICES = ("alerting_siren", "cell_broadcast", "app_push", "radio_broadcast")
 
 
@@ -78,11 +79,12 @@ def build_links(assets: pd.DataFrame, network: NetworkConfig, *, extra: list[dic
     ids = assets["id"].to_numpy()
     kind = assets["kind"].to_numpy()
     has = set(ids)
-    pairs: list[tuple[str, str, str]] = []
+    pairs: list[tuple[str, str, str, bool]] = []
+    one_way_out = network.design == "separate"  # the safety side only ever sends to the outside
 
-    def link(a: str, b: str, t: str) -> None:
+    def link(a: str, b: str, t: str, directed: bool = False) -> None:
         if a in has and b in has and a != b:
-            pairs.append((a, b, t))
+            pairs.append((a, b, t, directed or t == "diode"))
 
     def rows_of(k: str) -> np.ndarray:
         return np.nonzero(kind == k)[0]
@@ -91,12 +93,13 @@ def build_links(assets: pd.DataFrame, network: NetworkConfig, *, extra: list[dic
     core = "gw-safety" if network.design == "separate" else "gw-smart"
     for a, b in _ring(assets, core, hubs):
         link(a, b, "fibre")
-    link("CCC", core, "fibre")
-    link("COC", "gw-smart", "fibre")
-    link("gw-smart", "internet", "fibre")
+    # Equipment on the same site talks over a local network ("lan"), not the city's fibre.
+    link("CCC", core, "lan")
+    link("COC", "gw-smart", "lan")
+    link("gw-smart", "internet", "lan")
     link("internet", "operator", "internet")
-    link(core, "operator", "fibre")
-    link(core, "broadcaster", "fibre")
+    link(core, "operator", "fibre", one_way_out)  # leased lines: alerts out, nothing back in
+    link(core, "broadcaster", "fibre", one_way_out)
     if network.design == "separate":
         link("gw-safety", "gw-smart", "diode")
     # Access: safety devices (and, in the shared design, cameras) by fibre to their nearest hub.
@@ -116,13 +119,13 @@ def build_links(assets: pd.DataFrame, network: NetworkConfig, *, extra: list[dic
             link(ids[r], core, "radio")
         if len(hub_rows):  # the radio node and the hub share a site
             for r, h in zip(radio_rows, _nearest(assets, radio_rows, hub_rows), strict=True):
-                link(ids[r], ids[h], "fibre")
+                link(ids[r], ids[h], "lan")
     if network.redundancy >= 3:
-        link("satellite", core, "fibre")
+        link("satellite", core, "lan")
         for h in hubs:
             link("satellite", h, "satellite")
-        link("satellite", "operator", "satellite")
-        link("satellite", "broadcaster", "satellite")
+        link("satellite", "operator", "satellite", one_way_out)
+        link("satellite", "broadcaster", "satellite", one_way_out)
     if network.design == "separate":
         cam = rows_of("camera")
         towers = rows_of("cell_tower")
@@ -134,7 +137,7 @@ def build_links(assets: pd.DataFrame, network: NetworkConfig, *, extra: list[dic
 
     types = {**DEFAULT_LINK_TYPES, **network.link_types}
     records = []
-    for a, b, t in pairs:
+    for a, b, t, directed in pairs:
         p = types[t]
         records.append(
             {
@@ -146,7 +149,7 @@ def build_links(assets: pd.DataFrame, network: NetworkConfig, *, extra: list[dic
                 "bandwidth_mbps": p.bandwidth_mbps,
                 "availability": p.availability,
                 "loss": p.loss,
-                "directed": t == "diode",
+                "directed": directed,
             }
         )
     given: list[tuple[str, LinkConfig]] = []

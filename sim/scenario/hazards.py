@@ -158,7 +158,7 @@ class LinkCutConfig(_HazardBase):
 
     type: Literal["link_cut"]
     ids: list[str] = Field(default_factory=list, description="link ids (see links.parquet)")
-    types: list[Literal["fibre", "radio", "satellite", "cellular", "internet", "diode"]] = Field(
+    types: list[Literal["lan", "fibre", "radio", "satellite", "cellular", "internet", "diode"]] = Field(
         default_factory=list, description="cut every link of these types"
     )
 

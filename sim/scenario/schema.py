@@ -352,7 +352,7 @@ class SensorConfig(Strict):
     every: Duration = Field(60.0, ge=1, le=3600, description="sampling interval, s")
 
 
-LinkType = Literal["fibre", "radio", "satellite", "cellular", "internet", "diode"]
+LinkType = Literal["lan", "fibre", "radio", "satellite", "cellular", "internet", "diode"]
 AssetKind = Literal[
     "substation",
     "hub",
@@ -382,6 +382,7 @@ class LinkTypeConfig(Strict):
 
 
 DEFAULT_LINK_TYPES: dict[str, LinkTypeConfig] = {
+    "lan": LinkTypeConfig(latency_s=0.0005, bandwidth_mbps=1000, availability=1.0, loss=0.0),
     "fibre": LinkTypeConfig(latency_s=0.002, bandwidth_mbps=1000, availability=0.999, loss=0.0),
     "radio": LinkTypeConfig(latency_s=0.05, bandwidth_mbps=0.1, availability=0.99, loss=0.01),
     "satellite": LinkTypeConfig(latency_s=0.6, bandwidth_mbps=2, availability=0.98, loss=0.02),
