@@ -70,3 +70,50 @@ def shelter_occupancy(timeseries: pd.DataFrame, capacities: dict[str, int], *, t
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+SERVICE_LABELS = {
+    "alerting": "Alerting (any channel)",
+    "alerting_siren": "Sirens",
+    "cell_broadcast": "Cell broadcast",
+    "app_push": "App push",
+    "radio_broadcast": "Radio and TV",
+    "sensor_monitoring": "Sensor monitoring",
+    "shelter_registry": "Shelter registry",
+    "relatives_notification": "Relatives told",
+    "traffic_control": "Traffic control",
+    "public_information": "Public information",
+}
+
+
+def service_timeline(timeseries: pd.DataFrame) -> Figure:
+    """Which city services worked when: one row per service, filled while it was up."""
+    cols = [c for c in timeseries.columns if c.startswith("service:")]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(cols), 1) + 1.2), dpi=100)
+    t_min = timeseries["t_s"].to_numpy() / 60.0
+    for row, col in enumerate(cols):
+        up = timeseries[col].to_numpy() > 0
+        ax.fill_between(t_min, row - 0.35, row + 0.35, where=up, step="post", color=PALETTE["sheltered"], lw=0)
+        ax.fill_between(t_min, row - 0.35, row + 0.35, where=~up, step="post", color=PALETTE["casualties"], lw=0)
+    names = [c.removeprefix("service:") for c in cols]
+    ax.set_yticks(range(len(cols)), [SERVICE_LABELS.get(n, n) for n in names], fontsize=8)
+    ax.set_xlabel("Time since start (min)")
+    ax.set_xlim(t_min.min(), t_min.max() if len(t_min) else 1)
+    ax.set_title("Green: working; vermillion: down", fontsize=9, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def channel_reach(channels: dict[str, dict]) -> Figure:
+    """Share of the people ordered out that each warning channel reached (%)."""
+    names = list(channels)
+    values = [100.0 * (channels[n].get("reach_fraction") or 0.0) for n in names]
+    fig, ax = plt.subplots(figsize=(7, 0.4 * max(len(names), 1) + 1.0), dpi=100)
+    ax.barh(range(len(names)), values, color=PALETTE["accent"])
+    ax.set_yticks(range(len(names)), [n.replace("_", " ") for n in names], fontsize=8)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("People ordered out reached (%)")
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import simpy
+from scipy.spatial import cKDTree
 
 from sim.agents.citizens import (
     AT_HOME,
@@ -234,9 +235,8 @@ class EvacuationModel(mesa.Model):
                 self._served[kind] = np.full((len(xy), 1), -1, dtype=np.int64)
                 continue
             axy = self.asset_table[["x", "y"]].to_numpy(dtype=float)[rows]
-            d2 = ((xy[:, None, :] - axy[None, :, :]) ** 2).sum(axis=2)
-            nearest = np.argsort(d2, axis=1, kind="stable")[:, : min(k, len(rows))]
-            self._served[kind] = rows[nearest]
+            _, nearest = cKDTree(axy).query(xy, k=min(k, len(rows)))
+            self._served[kind] = rows[np.asarray(nearest).reshape(len(xy), -1)]
         self._cap_files: dict[str, str] = {}
 
     def _check_triggers(self) -> list[np.ndarray]:

@@ -70,7 +70,7 @@ MEANINGS: dict[str, str] = {
     "network.services": "extra services, or replacements by name: dependency chains over assets",
     "network.sensors": "hazard sensors: gauges read the water level, seismometers the peak ground acceleration",
     "alerting.triggers": "policies: a sensor reading above a threshold issues an order (once)",
-    "city.network": "optional network layer (read by the networks issue)",
+    "city.network": "optional network layer: Points are assets (id, kind), LineStrings links (a, b, type)",
     "city.synthetic": "a generated city (tests, scale)",
     "hazards[] (type: earthquake).fragility": "per asset class (building, shelter, bridge, substation, cell_tower, "
     "radio_node, siren, server, sensor): {median_g, beta}",
@@ -101,7 +101,7 @@ MEANINGS: dict[str, str] = {
     "alerting.channels[].coverage": "probability that the channel reaches a given citizen, 0..1",
     "alerting.departure_delay": "time from receiving the order to leaving, s (one distribution)",
     "alerting.word_of_mouth": "Bass diffusion of the order among the ordered; off when absent",
-    "network": "safety and smart subnetworks (networks issue)",
+    "network": "safety and smart subnetworks, links, power, services (docs/networks.md)",
     "hazards": "hazards and closures, each selected by type, with onset at",
     "cyber": "attacks, each selected by type (cyber issue); [] means none",
     "defenses": "security measures (cyber issue)",

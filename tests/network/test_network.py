@@ -297,3 +297,57 @@ def test_the_design_comparison_scenarios_differ_as_designed():
     assert avail["shared"] < 0.6  # the COC's router went dark 30 min into the outage
     assert np.isfinite(runs["shared"].pop.ordered_t).sum() == 0  # the gauge's reading never arrived
     assert np.isfinite(runs["separate"].pop.ordered_t).sum() > 1000
+
+
+def _network_layer(path, features):
+    import json
+
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return str(path)
+
+
+def test_the_city_network_layer_adds_assets_and_links(layer_city, tmp_path):
+    from tests.conftest import lonlat
+
+    c = layer_city().road((0, 0), (0, 400), id="r").shelter("S", (0, 400), 100).people_at((0, 0), 20)
+    city = c.write()
+    city["network"] = _network_layer(
+        tmp_path / "network.geojson",
+        [
+            {
+                "type": "Feature",
+                "properties": {"id": "my-siren", "kind": "siren", "battery_h": 6},
+                "geometry": {"type": "Point", "coordinates": lonlat(0, 50)},
+            },
+            {
+                "type": "Feature",
+                "properties": {"a": "my-siren", "b": "CCC", "type": "radio", "id": "siren-radio"},
+                "geometry": {"type": "LineString", "coordinates": [lonlat(0, 50), lonlat(0, 200)]},
+            },
+        ],
+    )
+    m = EvacuationModel(scenario_from(city, population={"count": 20}))
+    a = m.asset_table.set_index("id")
+    assert a.loc["my-siren", "kind"] == "siren"
+    assert a.loc["my-siren", "battery_h"] == 6
+    link = m.link_table.set_index("id").loc["siren-radio"]
+    assert (link["a"], link["b"], link["type"]) == ("my-siren", "CCC", "radio")
+
+
+def test_a_layer_link_to_an_unknown_asset_exits_2(layer_city, tmp_path):
+    from tests.conftest import lonlat
+
+    c = layer_city().road((0, 0), (0, 400), id="r").shelter("S", (0, 400), 100).people_at((0, 0), 20)
+    city = c.write()
+    city["network"] = _network_layer(
+        tmp_path / "network.geojson",
+        [
+            {
+                "type": "Feature",
+                "properties": {"a": "CCC", "b": "ghost", "type": "fibre"},
+                "geometry": {"type": "LineString", "coordinates": [lonlat(0, 50), lonlat(0, 200)]},
+            }
+        ],
+    )
+    path = write_scenario(tmp_path, {"name": "x", "city": city, "population": {"count": 20}})
+    _assert_invalid(sim("validate", str(path)), "city.network.links.0.b")

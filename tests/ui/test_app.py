@@ -94,3 +94,15 @@ def test_hazard_polygons_take_the_latest_footprint_per_hazard():
     assert max(max(x for x, _ in poly) for poly in out["polygon"]) == 8
     assert [2, 2] in out["polygon"].iloc[0]  # the flood at 60 s, not at 0 s
     assert len(hazard_polygons(fp, t_s=0.0)) == 1
+
+
+def test_service_and_channel_charts_label_their_axes():
+    from ui.charts import channel_reach, service_timeline
+
+    ts = pd.DataFrame({"t_s": [0, 60, 120], "service:alerting": [1, 0, 1], "service:app_push": [1, 1, 0]})
+    ax = service_timeline(ts).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Alerting (any channel)", "App push"]
+    assert "min" in ax.get_xlabel()
+    ax2 = channel_reach({"siren": {"reach_fraction": 0.5}, "radio": {"reach_fraction": None}}).axes[0]
+    assert "%" in ax2.get_xlabel()
+    assert [p.get_width() for p in ax2.patches] == [50.0, 0.0]

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from sim import api
-from ui.charts import evacuation_curve, shelter_occupancy
+from ui.charts import channel_reach, evacuation_curve, service_timeline, shelter_occupancy
 from ui.maps import city_deck
 
 KEY = "run_page"
@@ -80,6 +80,13 @@ def render() -> None:
     caps = {k: v["capacity"] for k, v in result.summary["shelters"].items()}
     st.subheader("Busiest shelters (dashed: capacity)")
     st.pyplot(shelter_occupancy(result.timeseries, caps), clear_figure=True)
+
+    if result.summary["alerts"].get("channels"):
+        st.subheader("Who each warning channel reached")
+        st.pyplot(channel_reach(result.summary["alerts"]["channels"]), clear_figure=True)
+    if any(c.startswith("service:") for c in result.timeseries.columns):
+        st.subheader("City services over time")
+        st.pyplot(service_timeline(result.timeseries), clear_figure=True)
 
     st.subheader("Map at the end of the run")
     st.caption(
