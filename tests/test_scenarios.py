@@ -35,6 +35,9 @@ def test_there_are_sample_scenarios():
         "kotka_river_flood",
         "coastal_quake_tsunami",
         "synthetic_large_city",
+        "kotka_flood_shared_network",
+        "kotka_flood_separate_network",
+        "kotka_shelter_operations",
     } <= names
 
 
@@ -43,7 +46,8 @@ def test_sample_scenario_reproduces_its_kpis(name):
     path = sample_scenarios()[name]
     scenario = load_scenario(path, SHORTEN.get(name, DEFAULT_SHORTEN))
     result = run_scenario(scenario)
-    got = {k: result.summary[k] for k in ("population", "evacuation", "alerts", "hazards", "services")}
+    keys = ("population", "evacuation", "alerts", "hazards", "services", "shelter_operations")
+    got = {k: result.summary[k] for k in (*keys, "relatives_notified_fraction")}
     got["shelters_used"] = sum(1 for s in result.summary["shelters"].values() if s["peak_occupancy"] > 0)
     got["events"] = result.events["kind"].value_counts().sort_index().to_dict()
     record = GOLDEN / f"{name}.json"

@@ -191,3 +191,33 @@ def create_population(
         arrival_t=np.full(n, NEVER),
         shelter=np.full(n, -1, dtype=np.int64),
     )
+
+
+AGE_BANDS = ("0-29", "30-49", "50+")  # the age groups as the registry records them
+
+
+@dataclass
+class PersonalData:
+    """Simulated personal data of each citizen: never written to any output as is.
+
+    ``contact`` is a simulated phone number (0 for people without a phone); ``health`` a
+    sensitive flag (for example a condition that needs care in the shelter); ``consent`` whether
+    the person agrees to optional fields being stored by the shelter registry.
+    """
+
+    health: np.ndarray
+    contact: np.ndarray
+    consent: np.ndarray
+    u_relatives: np.ndarray
+
+
+def create_personal_data(
+    pop: Population, *, health_share: float, consent_share: float, rng: np.random.Generator
+) -> PersonalData:
+    """Draw the personal data from its own stream (``population/personal``)."""
+    n = pop.n
+    health = (rng.random(n) < health_share) | (pop.limited_mobility & (rng.random(n) < 0.5))
+    numbers = 358_400_000_000 + rng.integers(0, 99_999_999, size=n)
+    contact = np.where(pop.has_phone, numbers, 0).astype(np.int64)
+    consent = rng.random(n) < consent_share
+    return PersonalData(health=health, contact=contact, consent=consent, u_relatives=rng.random(n))

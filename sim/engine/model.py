@@ -22,6 +22,7 @@ import simpy
 from scipy.spatial import cKDTree
 
 from sim.agents.citizens import (
+    AGE_BANDS,
     AT_HOME,
     CAR,
     CASUALTY,
@@ -33,8 +34,10 @@ from sim.agents.citizens import (
     TRAPPED,
     WALK,
     Population,
+    create_personal_data,
     create_population,
 )
+from sim.agents.registry import METHOD_NAMES, Registry
 from sim.agents.shelters import ShelterAgent
 from sim.city.build import build_city
 from sim.city.model import City
@@ -111,6 +114,7 @@ class EvacuationModel(mesa.Model):
         }
         self._trigger_masks = self._check_triggers()
         self._setup_tracks()
+        self._setup_shelter_operations()
 
         for i, order in enumerate(scenario.alerting.orders):
             self.env.process(self._order_process(order, self._order_masks[i], label=order.id or f"order-{i}"))
@@ -118,6 +122,8 @@ class EvacuationModel(mesa.Model):
             hz.start(self)
         for sensor in self.sensors:  # after the hazards: a reading at t sees the hazards' state at t
             self.env.process(self._sensor_process(sensor))
+        for row in range(len(self.shelters)):
+            self.env.process(self._report_process(row))
         if scenario.alerting.word_of_mouth is not None:
             self._wom_rng = self.streams.get("alerting/word_of_mouth")
         self.env.process(self._tick_process())  # created last: it runs after same-time events
@@ -274,7 +280,104 @@ class EvacuationModel(mesa.Model):
         k = min(self.scenario.output.tracks.max_citizens, n)
         rng = self.streams.get("tracks")
         self.track_idx = np.sort(rng.choice(n, size=k, replace=False)) if k else np.zeros(0, dtype=np.int64)
-        self.track_ids = pseudonyms(self.track_idx, key=self.streams.fresh("privacy").bytes(16))
+        self._pseudonym_key = self.streams.fresh("privacy").bytes(16)
+        self.track_ids = pseudonyms(self.track_idx, key=self._pseudonym_key)
+
+    def _setup_shelter_operations(self) -> None:
+        ops = self.scenario.shelter_operations
+        priv = self.scenario.privacy
+        self.personal = create_personal_data(
+            self.pop,
+            health_share=priv.health_share,
+            consent_share=priv.consent_share,
+            rng=self.streams.get("population/personal"),
+        )
+        t = ops.registration_time
+        self.registry = Registry(
+            self.pop.n,
+            service_s=(t.digital_id, t.phone, t.manual),
+            relatives_delay_s=departure_delays(ops.relatives.delay, self.personal.u_relatives),
+        )
+        for s in self.shelters:
+            self.registry.add_shelter(s.capacity, ops.desks_per_100_places)
+        known = set(self._shelter_index)
+        for j, sid in enumerate(ops.reserve):
+            if sid not in known:
+                raise InputError.single(f"shelter_operations.reserve.{j}", f"no shelter has id {sid!r}")
+        self._reserve = list(ops.reserve)
+        self.observed = np.zeros(len(self.shelters), dtype=np.int64)  # the CCC's view of each shelter
+        self.observed_t = np.full(len(self.shelters), -np.inf)
+        self._report_tamper = None  # a hook for attacks on the reports (cyber)
+        self._district_rows: list[pd.DataFrame] = []
+        self._district_t = -1.0
+
+    def _registry_online(self) -> np.ndarray:
+        """Per shelter: can its desk reach the registry now?"""
+        up = self.network.service_up.get("shelter_registry", False)
+        op = self.network.operational()
+        out = np.zeros(len(self.shelters), dtype=bool)
+        for row, s in enumerate(self.shelters):
+            term = self._asset_index.get(f"terminal-{s.shelter_id}")
+            out[row] = up and term is not None and op[term] and self.network.reachable(term)[self._asset_index["CCC"]]
+        return out
+
+    def _operate_shelters(self, t0: float, t1: float) -> None:
+        """Registration queues for newcomers, paper sync, relatives' messages."""
+        p = self.pop
+        new = np.nonzero((p.state == SHELTERED) & ~self.registry.queued)[0]
+        if len(new):
+            self.registry.enqueue(
+                new,
+                p.shelter[new],
+                p.arrival_t[new],
+                digital_id=p.digital_id,
+                has_phone=p.has_phone,
+                online=self._registry_online(),
+            )
+        self.registry.sync(t1, registry_up=self.network.service_up.get("shelter_registry", False))
+        self.registry.notify(t0, t1, service_up=self.network.service_up.get("relatives_notification", False))
+
+    def _report_process(self, row: int):
+        """A shelter's terminal reports its head count to the CCC every ``report_every``."""
+        every = self.scenario.shelter_operations.report_every
+        sid = self.shelters[row].shelter_id
+        term = f"terminal-{sid}"
+        if term not in self._asset_index:
+            return
+        yield self.env.timeout(0)
+        while True:
+            count = self.shelters[row].occupancy
+            if self._report_tamper is not None:
+                count = self._report_tamper(row, count)
+            if self.network.operational()[self._asset_index[term]]:
+                taken = float(self.env.now)
+                self.network.send(
+                    term,
+                    "CCC",
+                    kind="report",
+                    on_delivered=lambda _t, r=row, c=count, tk=taken: self._report_arrived(r, c, tk),
+                )
+            yield self.env.timeout(every)
+
+    def _report_arrived(self, row: int, count: int, taken: float) -> None:
+        if taken < self.observed_t[row]:
+            return  # an older report overtaken by a newer one
+        self.observed[row] = count
+        self.observed_t[row] = taken
+        self._overflow_policy()
+
+    def _overflow_policy(self) -> None:
+        """Open the next reserve shelter when the observed occupancy of open shelters passes the threshold."""
+        if not self._reserve:
+            return
+        rows = [r for r, s in enumerate(self.shelters) if s.is_open]
+        cap = sum(self.shelters[r].capacity for r in rows)
+        seen = int(sum(self.observed[r] for r in rows))
+        threshold = self.scenario.shelter_operations.open_reserve_at
+        if cap > 0 and seen >= threshold * cap:
+            sid = self._reserve.pop(0)
+            self.log_event("overflow_policy", sid, f"observed={seen}; capacity={cap}; threshold={threshold:g}")
+            self.reopen_shelters([sid], cause="overflow-policy")
 
     # ------------------------------------------------------------------ World interface (for hazards)
 
@@ -493,6 +596,9 @@ class EvacuationModel(mesa.Model):
             )
         )
         self._shelter_index[shelter_id] = len(self.shelters) - 1
+        self.registry.add_shelter(int(capacity), self.scenario.shelter_operations.desks_per_100_places)
+        self.observed = np.append(self.observed, 0)
+        self.observed_t = np.append(self.observed_t, -np.inf)
         self.shelter_node = np.append(self.shelter_node, node)
         self.shelter_xy_m = np.vstack([self.shelter_xy_m, xy])
         self._fields_dirty = True
@@ -562,6 +668,7 @@ class EvacuationModel(mesa.Model):
             t1 = min(t0 + self.step_s, self.duration)
             self._record(t0)
             self._advance(t0, t1)
+            self._operate_shelters(t0, t1)
             yield self.env.timeout(t1 - t0)
 
     # ------------------------------------------------------------------ sensors and triggers
@@ -869,7 +976,9 @@ class EvacuationModel(mesa.Model):
             if len(exiting) == 0 and moved == 0:
                 break
         for row, count in sorted(turned.items()):
-            self.log_event("shelter_turned_away", self.shelters[row].shelter_id, f"count={count}")
+            sh = self.shelters[row]
+            reason = "damaged" if sh.damaged else "closed" if not sh.is_open else "full"
+            self.log_event("shelter_turned_away", sh.shelter_id, f"count={count}; reason={reason}")
 
     def _admit_to_shelters(self, waiting: np.ndarray, t0: float, turned: dict[int, int]) -> np.ndarray:
         """Admit waiting people at nodes with room; return those still waiting."""
@@ -989,6 +1098,9 @@ class EvacuationModel(mesa.Model):
             self._next_record = (math.floor(t / self.scenario.output.record_every + 1e-9) + 1) * (
                 self.scenario.output.record_every
             )
+        if self._records and self._records[-1]["t_s"] == t and self._district_t != t:
+            self._district_rows.append(self._district_counts(t))
+            self._district_t = t
         if (t + 1e-9 >= self._next_track or force) and len(self.track_idx):
             if not self._tracks or self._tracks[-1]["t_s"].iat[0] != t:
                 self._tracks.append(self._track_rows(t))
@@ -1014,11 +1126,39 @@ class EvacuationModel(mesa.Model):
             row[f"service:{name}"] = int(up)
         row["shelters_open"] = int(sum(s.is_open for s in self.shelters))
         row["shelters_damaged"] = int(sum(s.damaged for s in self.shelters))
+        reg = self.registry
+        registered = reg.counts(t, self.pop.shelter, len(self.shelters))
+        row["registered"] = int(registered.sum())
+        row["in_registry"] = int((reg.entry_t <= t).sum())
+        row["relatives_notified"] = int((reg.notified_t <= t).sum())
+        row["unaccounted"] = int((np.isfinite(p.ordered_t) & ~(reg.notified_t <= t)).sum())
+        for i, s in enumerate(self.shelters):
+            row[f"registered:{s.shelter_id}"] = int(registered[i])
+            row[f"observed:{s.shelter_id}"] = int(self.observed[i])
         for sid, value in self.sensor_reading.items():
             row[f"sensor:{sid}"] = value
         for s in self.shelters:
             row[f"shelter:{s.shelter_id}"] = s.occupancy
         return row
+
+    def _district_counts(self, t: float) -> pd.DataFrame:
+        """People per district and state now (where they are, not where they live)."""
+        p = self.pop
+        node = np.where(p.state == SHELTERED, self.shelter_node[np.maximum(p.shelter, 0)], p.node)
+        district = self.city.nodes["district"].to_numpy()[node]
+        n_d = len(self.city.districts)
+        key = district.astype(np.int64) * len(STATE_NAMES) + p.state
+        counts = np.bincount(key, minlength=n_d * len(STATE_NAMES)).reshape(n_d, len(STATE_NAMES))
+        d_idx, s_idx = np.nonzero(counts)
+        names = self.city.districts["name"].to_numpy()
+        return pd.DataFrame(
+            {
+                "t_s": np.full(len(d_idx), float(t)),
+                "district": names[d_idx],
+                "state": np.array(STATE_NAMES)[s_idx],
+                "count": counts[d_idx, s_idx],
+            }
+        )
 
     def positions(self, idx: np.ndarray, t: float) -> np.ndarray:
         """Metric positions of citizens ``idx`` at time ``t`` (interpolated along their arc)."""
@@ -1102,6 +1242,54 @@ class EvacuationModel(mesa.Model):
         counts = np.bincount(self.casualty_cause[self.casualty_cause >= 0], minlength=len(self.cause_names))
         return {name: int(counts[i]) for i, name in enumerate(self.cause_names)}
 
+    def district_counts(self) -> pd.DataFrame:
+        """People per district and state at every recorded time (for heatmaps)."""
+        if not self._district_rows:
+            return pd.DataFrame({"t_s": [], "district": [], "state": [], "count": []})
+        return pd.concat(self._district_rows, ignore_index=True)
+
+    def registrations(self) -> pd.DataFrame:
+        """One row per registered citizen: pseudonym, shelter, times, method, and the fields
+        the registry stores (``privacy.store``, with consent); never health or contact."""
+        reg = self.registry
+        idx = np.nonzero(reg.queued)[0]
+        priv = self.scenario.privacy
+        frame = pd.DataFrame(
+            {
+                "person": pseudonyms(idx, key=self._pseudonym_key),
+                "shelter": np.array([s.shelter_id for s in self.shelters], dtype=object)[self.pop.shelter[idx]],
+                "arrival_t": reg.arrival_t[idx],
+                "registered_t": reg.reg_t[idx],
+                "method": np.array(METHOD_NAMES)[reg.method[idx]],
+                "in_registry_t": reg.entry_t[idx],
+                "relatives_notified_t": reg.notified_t[idx],
+            }
+        )
+        if "age_band" in priv.store:
+            bands = np.array(AGE_BANDS, dtype=object)[self.pop.age_group[idx]]
+            frame["age_band"] = np.where(self.personal.consent[idx], bands, None)
+        return frame
+
+    def registry_records(self) -> dict[str, int]:
+        """What the registry's data store holds now, by sensitivity class (for data-theft attacks)."""
+        reg = self.registry
+        stored = np.isfinite(reg.entry_t)
+        consent = self.personal.consent & stored
+        priv = self.scenario.privacy
+        out = {"identity": int(stored.sum()), "location": int(stored.sum())}
+        out["age_band"] = int(consent.sum()) if "age_band" in priv.store else 0
+        out["contact"] = int((consent & (self.personal.contact > 0)).sum()) if "contact" in priv.store else 0
+        out["health"] = int((consent & self.personal.health).sum()) if "health" in priv.store else 0
+        return out
+
+    def shelter_operations_summary(self) -> dict[str, Any]:
+        """Registration, relatives and overflow figures for the summary."""
+        p = self.pop
+        fig = self.registry.figures(p.state == SHELTERED, np.isfinite(p.ordered_t))
+        fig["reserves_opened"] = sum(1 for e in self._events if e[1] == "overflow_policy")
+        fig["registry_records"] = self.registry_records()
+        return fig
+
     def shelter_stats(self) -> pd.DataFrame:
         """Per shelter: capacity, peak and final occupancy, turned away, status, position."""
         return pd.DataFrame(
@@ -1114,10 +1302,13 @@ class EvacuationModel(mesa.Model):
                     "final_occupancy": s.occupancy,
                     "turned_away": s.turned_away,
                     "status": s.status,
+                    "registered": int((self.registry.queued & (self.pop.shelter == row)).sum()),
+                    "observed": int(self.observed[row]),
+                    "desks": len(self.registry.desks[row]),
                     "lon": s.lon,
                     "lat": s.lat,
                 }
-                for s in self.shelters
+                for row, s in enumerate(self.shelters)
             ]
         )
 

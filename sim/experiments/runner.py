@@ -7,9 +7,12 @@ import time
 from importlib import metadata
 from typing import Any
 
+import numpy as np
+
 from sim.agents.citizens import STATE_NAMES
 from sim.core.records import RunResult
 from sim.engine.model import EvacuationModel, ProgressCallback
+from sim.io.pfif import pfif_document
 from sim.metrics.summary import build_summary
 from sim.scenario.loader import resolved_dict
 from sim.scenario.schema import Scenario
@@ -54,6 +57,14 @@ def _terrain_inputs(model: EvacuationModel) -> dict[str, str]:
     return {"city.terrain.dem": file_sha256(dem)} if dem is not None and model.terrain_source == "dem" else {}
 
 
+def _relatives_fraction(model: EvacuationModel) -> float | None:
+    sheltered = model.pop.state == STATE_CODES["sheltered"]
+    if not sheltered.any():
+        return None
+    told = np.isfinite(model.registry.notified_t) & sheltered
+    return round(float(told.sum() / sheltered.sum()), 6)
+
+
 def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
     """Turn a finished model into a :class:`RunResult`."""
     scenario = resolved_dict(model.scenario)
@@ -69,6 +80,17 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
         casualties_by_cause=model.casualties_by_cause(),
         services=model.service_availability(),
         channels=model.channel_figures(),
+        relatives_notified_fraction=_relatives_fraction(model),
+        extra={"shelter_operations": model.shelter_operations_summary()},
+    )
+    registrations = model.registrations()
+    names = {s.shelter_id: s.name for s in model.shelters}
+    pfif, written = pfif_document(
+        registrations,
+        names,
+        domain="safecity.example",
+        start=model.scenario.output.start_time,
+        max_records=model.scenario.privacy.pfif_max_records,
     )
     manifest: dict[str, Any] = {
         "seed": model.scenario.seed,
@@ -82,6 +104,8 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
             "roads": model.city.n_roads,
             "shelters": len(model.shelters),
             "assets": len(model.asset_table),
+            "pfif_persons": written,
+            "pfif_truncated": bool(written < int(np.isfinite(registrations["in_registry_t"]).sum())),
             "terrain": model.terrain_source,
         },
     }
@@ -97,8 +121,10 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
             "hazard": model.hazard_footprints(),
             "assets": model.assets(),
             "links": model.links(),
+            "registrations": registrations,
+            "districts": model.district_counts(),
         },
-        files=model.cap_files(),
+        files=model.cap_files() | {"pfif.xml": pfif},
     )
 
 

@@ -305,6 +305,53 @@ class AlertingConfig(Strict):
     word_of_mouth: WordOfMouthConfig | None = None
 
 
+class RegistrationTimes(Strict):
+    """Time one desk needs per person, by check-in method."""
+
+    digital_id: Duration = Field(20.0, gt=0, le=3600, description="digital ID check-in, s")
+    phone: Duration = Field(45.0, gt=0, le=3600, description="phone (QR code / SMS) check-in, s")
+    manual: Duration = Field(180.0, gt=0, le=7200, description="manual registration on paper, s")
+
+
+class RelativesConfig(Strict):
+    """'Safe and well' messages to relatives once a person is in the registry."""
+
+    delay: DelayDistribution = Field(
+        default_factory=lambda: LognormalDelay(distribution="lognormal", median=300.0, sigma=0.6),
+        description="from registry entry to the message, s",
+    )
+
+
+class ShelterOperationsConfig(Strict):
+    """Registration desks, count reports, relatives told and the overflow policy (docs/shelters.md)."""
+
+    desks_per_100_places: float = Field(1.0, gt=0, le=100, description="registration desks per 100 places (>= 1)")
+    registration_time: RegistrationTimes = Field(RegistrationTimes(), description="desk time per person, by method")
+    report_every: Duration = Field(300.0, ge=10, le=86400, description="shelter count reports to the CCC, s")
+    relatives: RelativesConfig = Field(RelativesConfig(), description="'safe and well' messages to relatives")
+    reserve: list[str] = Field(default_factory=list, description="shelter ids opened by the overflow policy, in order")
+    open_reserve_at: Fraction = Field(
+        0.9, description="open the next reserve when the observed occupancy of open shelters passes this share"
+    )
+
+
+PersonalField = Literal["age_band", "health", "contact"]
+
+
+class PrivacyConfig(Strict):
+    """Simulated personal data and what the shelter registry keeps of it (docs/privacy.md)."""
+
+    store: list[PersonalField] = Field(
+        default_factory=lambda: ["age_band", "contact"],
+        description="fields the registry stores besides the pseudonym and shelter (data minimisation)",
+    )
+    consent_share: Fraction = Field(0.9, description="share who consent to optional fields being stored")
+    health_share: Fraction = Field(0.08, description="share with a sensitive health flag (simulated)")
+    pseudonymise: bool = Field(True, description="registry records carry pseudonyms, not names")
+    encrypt_storage: bool = Field(True, description="the registry's data store is encrypted at rest")
+    pfif_max_records: int = Field(20_000, ge=0, le=2_000_000, description="cap on persons in the PFIF export")
+
+
 # ----------------------------------------------------------------------------- movement, output
 
 
@@ -504,6 +551,8 @@ class Scenario(Strict):
     hazards: list[HazardConfig] = Field(default_factory=list)
     cyber: Annotated[list[Any], BeforeValidator(_no_attacks_yet)] = Field(default_factory=list)
     defenses: DefensesConfig = DefensesConfig()
+    shelter_operations: ShelterOperationsConfig = ShelterOperationsConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     movement: MovementConfig = MovementConfig()
     output: OutputConfig = OutputConfig()
 

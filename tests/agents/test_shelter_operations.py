@@ -1,0 +1,214 @@
+"""Shelter operations: registration, observed vs true counts, relatives told, overflow, privacy, PFIF."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.agents.registry import Registry
+from sim.api import sample_scenarios
+from sim.engine.model import EvacuationModel
+from sim.experiments.runner import collect_results, run_scenario
+from sim.io.pfif import NOTE_FIELDS, PERSON_FIELDS, PFIF_NS
+from sim.io.rundir import write_run
+from sim.scenario import load_scenario
+
+PERFECT = {
+    "link_types": {
+        t: {"latency_s": 0.001, "bandwidth_mbps": 1000, "availability": 1.0, "loss": 0.0}
+        for t in ("lan", "fibre", "radio", "satellite", "cellular", "internet", "diode")
+    }
+}
+
+
+def _kotka(**parts):
+    base = {
+        "name": "ops",
+        "seed": 4,
+        "duration": "75min",
+        "population": {"count": 3000},
+        "alerting": {
+            "orders": [{"at": 0, "zone": "all"}],
+            "channels": [{"type": "ideal", "coverage": 1.0}],
+            "departure_delay": {"distribution": "uniform", "low": 0, "high": 600},
+        },
+        "network": PERFECT,
+        "shelter_operations": {"report_every": 60},
+        "output": {"record_every": 60},
+    }
+    base.update(parts)
+    return load_scenario(base)
+
+
+def test_registered_never_exceeds_present_nor_present_capacity():
+    m = EvacuationModel(_kotka(population={"count": 8000}))
+    m.run()
+    ts = m.timeseries()
+    for s in m.shelters:
+        present = ts[f"shelter:{s.shelter_id}"]
+        registered = ts[f"registered:{s.shelter_id}"]
+        assert (registered <= present).all(), s.shelter_id
+        assert (present <= s.capacity).all(), s.shelter_id
+    assert ts["registered"].iloc[-1] > 0
+    assert (ts["registered"] < ts["sheltered"]).any()  # queues at the desks do form
+
+
+def test_desks_serve_first_come_first_served_at_their_rate():
+    reg = Registry(6, service_s=(20.0, 45.0, 180.0), relatives_delay_s=np.zeros(6))
+    reg.add_shelter(100, 1.0)  # one desk
+    idx = np.arange(6)
+    reg.enqueue(
+        idx,
+        np.zeros(6, dtype=np.int64),
+        np.array([0.0, 0, 0, 100, 500, 500]),
+        digital_id=np.array([True, True, False, True, True, False]),
+        has_phone=np.array([True, True, True, True, True, False]),
+        online=np.array([True]),
+    )
+    # Three at 0 s back to back (20 s, 20 s, 45 s by phone: the desk is free again at 85 s); the
+    # one at 100 s finds it free; two at 500 s: 20 s by digital ID, then 180 s on paper (no phone).
+    assert list(reg.reg_start) == [0.0, 20.0, 40.0, 100.0, 500.0, 520.0]
+    assert list(reg.reg_t) == [20.0, 40.0, 85.0, 120.0, 520.0, 700.0]
+    assert list(reg.method) == [0, 0, 1, 0, 0, 2]
+
+
+def test_observed_count_is_the_true_count_one_report_interval_later():
+    m = EvacuationModel(_kotka())
+    m.run()
+    ts = m.timeseries().set_index("t_s")
+    times = ts.index.to_numpy()
+    checked = 0
+    for s in m.shelters:
+        true = ts[f"shelter:{s.shelter_id}"]
+        seen = ts[f"observed:{s.shelter_id}"]
+        for a, b in itertools.pairwise(times):
+            assert seen.loc[b] == true.loc[a], (s.shelter_id, b)
+            checked += int(true.loc[a] > 0)
+    assert checked > 50
+
+
+def test_observed_count_freezes_when_the_path_is_cut():
+    scn = _kotka(hazards=[{"type": "link_cut", "id": "cut", "at": "30min", "types": ["fibre", "radio", "satellite"]}])
+    m = EvacuationModel(scn)
+    m.run()
+    ts = m.timeseries().set_index("t_s")
+    after = ts.loc[1860.0:]
+    moved = 0
+    for s in m.shelters:
+        seen = after[f"observed:{s.shelter_id}"]
+        assert seen.nunique() == 1, s.shelter_id  # the last report before the cut
+        assert seen.iloc[0] == ts.loc[1740.0, f"shelter:{s.shelter_id}"]
+        moved += int(after[f"shelter:{s.shelter_id}"].iloc[-1] != seen.iloc[0])
+    assert moved > 0  # the true counts went on changing
+    # Paper registration while the registry is unreachable.
+    reg = m.registrations()
+    late = reg[reg["arrival_t"] > 1900]
+    assert len(late) > 0
+    assert (late["method"] == "manual").all()
+    assert not np.isfinite(late["in_registry_t"]).any()
+
+
+def test_with_every_service_working_every_sheltered_citizen_is_reported_safe():
+    m = EvacuationModel(_kotka(duration="2h"))
+    m.run()
+    sheltered = m.pop.state == 2
+    assert sheltered.sum() > 2000
+    assert np.isfinite(m.registry.notified_t[sheltered]).all()
+    ts = m.timeseries()
+    assert ts["relatives_notified"].is_monotonic_increasing
+    assert ts["unaccounted"].iloc[-1] == int((np.isfinite(m.pop.ordered_t) & ~sheltered).sum())
+    result = collect_results(m, wall_time_s=0.0)
+    assert result.summary["relatives_notified_fraction"] == 1.0
+
+
+def test_overflow_policy_opens_reserves_on_the_observed_count():
+    scn = load_scenario(sample_scenarios()["kotka_shelter_operations"], ["duration=75min"])
+    m = EvacuationModel(scn)
+    m.run()
+    ev = m.events()
+    policy = ev[ev["kind"] == "overflow_policy"]
+    assert len(policy) >= 1
+    assert list(policy["subject"]) == ["reserve-hall-west", "reserve-hall-east"][: len(policy)]  # in order
+    opened = ev[(ev["kind"] == "shelter_opened") & ev["detail"].str.contains("overflow-policy")]
+    assert list(opened["t_s"]) == list(policy["t_s"])
+    for detail in policy["detail"]:
+        observed = int(detail.split("observed=")[1].split(";")[0])
+        capacity = int(detail.split("capacity=")[1].split(";")[0])
+        assert observed >= 0.85 * capacity
+    turned = ev[ev["kind"] == "shelter_turned_away"]
+    assert turned["detail"].str.contains(r"reason=(?:full|closed|damaged)").all()
+
+
+def test_district_counts_sum_to_the_population_at_every_time():
+    m = EvacuationModel(_kotka(duration="20min"))
+    m.run()
+    d = m.district_counts()
+    totals = d.groupby("t_s")["count"].sum()
+    assert (totals == m.pop.n).all()
+    assert set(d["district"]) <= set(m.city.districts["name"])
+    assert len(totals) == len(m.timeseries())
+
+
+PSEUDONYM = re.compile(r"^P[0-9a-f]{12}$")
+
+
+@pytest.mark.parametrize("name", sorted(sample_scenarios()))
+def test_no_output_of_any_sample_holds_a_direct_identifier(name, tmp_path):
+    overrides = ["duration=40min"]
+    if "synthetic" in name:
+        overrides.append("city.synthetic.population=5000")
+    scn = load_scenario(sample_scenarios()[name], overrides)
+    model = EvacuationModel(scn)
+    model.run()
+    out = write_run(collect_results(model, wall_time_s=0.0), tmp_path / "run")
+    contacts = {int(c) for c in model.personal.contact if c > 0}
+    contact_text = {str(c) for c in list(contacts)[:500]}
+    for path in out.rglob("*"):
+        if not path.is_file():
+            continue
+        if path.suffix == ".parquet":
+            table = pd.read_parquet(path)
+            for col in table.columns:
+                assert col.lower() not in {"contact", "health", "name_of_person", "citizen_index", "phone"}, path
+                values = table[col]
+                if col in ("citizen", "person"):
+                    assert values.map(lambda v: bool(PSEUDONYM.match(str(v)))).all(), (path, col)
+                if values.dtype.kind in "iu":
+                    assert not values.isin(list(contacts)).any(), (path, col)
+                if values.dtype == object:
+                    strings = values[values.map(lambda v: isinstance(v, str))]
+                    assert not strings.isin(contact_text).any(), (path, col)
+        else:
+            text = path.read_text(errors="ignore")
+            assert not any(c in text for c in contact_text), path
+
+
+def test_pfif_export_has_the_pfif_1_4_structure(tmp_path):
+    scn = load_scenario(sample_scenarios()["kotka_shelter_operations"], ["duration=40min"])
+    result = run_scenario(scn)
+    out = write_run(result, tmp_path / "run")
+    root = ET.parse(out / "pfif.xml").getroot()
+    assert root.tag == f"{{{PFIF_NS}}}pfif"
+    persons = list(root)
+    assert len(persons) == result.manifest["city"]["pfif_persons"] > 100
+    statuses = {"information_sought", "is_note_author", "believed_alive", "believed_missing", "believed_dead"}
+    for person in persons:
+        assert person.tag == f"{{{PFIF_NS}}}person"
+        tags = [c.tag.split("}")[1] for c in person]
+        fields = [t for t in tags if t != "note"]
+        assert fields == [f for f in PERSON_FIELDS if f in fields]  # PFIF order
+        assert {"person_record_id", "source_date", "full_name"} <= set(fields)
+        assert tags[-1] == "note"
+        assert PSEUDONYM.match(person.findtext(f"{{{PFIF_NS}}}full_name"))
+        note = person.find(f"{{{PFIF_NS}}}note")
+        ntags = [c.tag.split("}")[1] for c in note]
+        assert ntags == [f for f in NOTE_FIELDS if f in ntags]
+        assert note.findtext(f"{{{PFIF_NS}}}person_record_id") == person.findtext(f"{{{PFIF_NS}}}person_record_id")
+        assert note.findtext(f"{{{PFIF_NS}}}status") in statuses
+        age = person.findtext(f"{{{PFIF_NS}}}age")
+        assert age is None or re.match(r"^\d+(-\d+)?$", age)
