@@ -79,7 +79,10 @@ class NetworkState:
         self.loss = self.links["loss"].to_numpy(dtype=float)
         self.link_up = np.ones(m, dtype=bool)
         self.link_cut: dict[str, np.ndarray] = {}
-        self._resources: dict[int, simpy.Resource] = {}
+        self.busy_until = np.zeros(m)  # each link sends one message at a time, first come first served
+        self.asset_ids = self.assets["id"].to_numpy()
+        self.link_ids = self.links["id"].to_numpy()
+        self.link_types = self.links["type"].to_numpy()
         self._msg_rng = stream("network/messages")
         self._version = 0
         self._cache: dict[Any, Any] = {}
@@ -101,10 +104,12 @@ class NetworkState:
 
     def usable_links(self) -> np.ndarray:
         """Links that are up and not cut."""
-        cut = np.zeros(len(self.links), dtype=bool)
-        for mask in self.link_cut.values():
-            cut |= mask
-        return self.link_up & ~cut
+        if "usable" not in self._cache:
+            cut = np.zeros(len(self.links), dtype=bool)
+            for mask in self.link_cut.values():
+                cut |= mask
+            self._cache["usable"] = self.link_up & ~cut
+        return self._cache["usable"]
 
     def _changed(self) -> None:
         self._version += 1
@@ -117,7 +122,7 @@ class NetworkState:
             wait = rng.exponential(up_mean if self.link_up[li] else repair_s)
             yield self.env.timeout(wait)
             self.link_up[li] = not self.link_up[li]
-            self.log("link_up" if self.link_up[li] else "link_down", str(self.links["id"].iat[li]), "cause=random")
+            self.log("link_up" if self.link_up[li] else "link_down", str(self.link_ids[li]), "cause=random")
             self._changed()
 
     def damage(self, ids: list[str], *, cause: str) -> list[str]:
@@ -218,6 +223,13 @@ class NetworkState:
 
     def route(self, src: int, dst: int) -> list[int] | None:
         """Link rows of the preferred working path (fibre first, then radio, then satellite)."""
+        key = ("path", src, dst)
+        if key in self._cache:
+            return self._cache[key]
+        self._cache[key] = path = self._find_route(src, dst)
+        return path
+
+    def _find_route(self, src: int, dst: int) -> list[int] | None:
         op = self.operational()
         if not (op[src] and op[dst]):
             return None
@@ -239,11 +251,19 @@ class NetworkState:
         return None
 
     def _link_between(self, u: int, v: int, max_tier: int) -> int:
-        usable = self.usable_links() & (self.tier <= max_tier)
-        fwd = np.nonzero(usable & (self.a == u) & (self.b == v))[0]
-        back = np.nonzero(usable & (self.a == v) & (self.b == u) & ~self.directed)[0]
-        cand = np.concatenate([fwd, back])
-        return int(cand[np.argmin(self.tier[cand])])
+        """The usable link of lowest tier from ``u`` to ``v`` (one exists within ``max_tier``)."""
+        if "pairs" not in self._cache:
+            pairs: dict[tuple[int, int], int] = {}
+            usable = np.nonzero(self.usable_links())[0]
+            for li in usable[np.argsort(self.tier[usable], kind="stable")]:
+                a, b = int(self.a[li]), int(self.b[li])
+                pairs.setdefault((a, b), int(li))
+                if not self.directed[li]:
+                    pairs.setdefault((b, a), int(li))
+            self._cache["pairs"] = pairs
+        li = self._cache["pairs"][(u, v)]
+        assert self.tier[li] <= max_tier
+        return li
 
     # ------------------------------------------------------------------ messages
 
@@ -262,7 +282,7 @@ class NetworkState:
     def _message(self, src: int, dst: int, kind: str, on_delivered, on_lost):
         t0 = float(self.env.now)
         bits = MESSAGE_BYTES.get(kind, 1000) * 8.0
-        subject = f"{self.assets['id'].iat[src]}->{self.assets['id'].iat[dst]}"
+        subject = f"{self.asset_ids[src]}->{self.asset_ids[dst]}"
         reason = "no route"
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
@@ -276,18 +296,18 @@ class NetworkState:
                 if not self.usable_links()[li]:
                     ok, reason = False, "link down on the way"
                     break
-                res = self._resources.setdefault(li, simpy.Resource(self.env, capacity=1))
-                with res.request() as req:
-                    yield req
-                    yield self.env.timeout(bits / self.bandwidth_bps[li])
-                yield self.env.timeout(self.latency[li])
+                # Queue for the link (FIFO), send at its bandwidth, then travel its latency.
+                now = float(self.env.now)
+                start = max(now, self.busy_until[li])
+                self.busy_until[li] = start + bits / self.bandwidth_bps[li]
+                yield self.env.timeout(self.busy_until[li] - now + self.latency[li])
                 if self.loss[li] > 0 and self._msg_rng.random() < self.loss[li]:
-                    ok, reason = False, f"lost on {self.links['id'].iat[li]}"
+                    ok, reason = False, f"lost on {self.link_ids[li]}"
                     break
             if ok:
                 if self.operational()[dst]:
                     delay = float(self.env.now) - t0
-                    via = "/".join(sorted({str(self.links["type"].iat[li]) for li in path})) or "local"
+                    via = "/".join(sorted({str(self.link_types[li]) for li in path})) or "local"
                     self.log("message_delivered", subject, f"kind={kind}; delay={delay:.3f}; via={via}")
                     if on_delivered is not None:
                         on_delivered(float(self.env.now))
