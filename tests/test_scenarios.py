@@ -23,6 +23,11 @@ SHORTEN = {
     "kotka_river_flood": ["duration=80min"],  # past the gauge trigger at 45 min
     "kotka_flood_shared_network": ["duration=80min"],
     "kotka_flood_separate_network": ["duration=80min"],
+    "cyber_ddos_coc_flood": ["duration=80min"],
+    "cyber_camera_takeover_segmented": ["duration=75min"],
+    "cyber_camera_takeover_misconfigured": ["duration=75min"],
+    "cyber_registry_theft_encrypted": ["duration=75min"],
+    "cyber_registry_theft_plain": ["duration=75min"],
 }
 DEFAULT_SHORTEN = ["duration=45min"]
 
@@ -38,6 +43,12 @@ def test_there_are_sample_scenarios():
         "kotka_flood_shared_network",
         "kotka_flood_separate_network",
         "kotka_shelter_operations",
+        "cyber_ddos_coc_flood",
+        "cyber_camera_takeover_segmented",
+        "cyber_camera_takeover_misconfigured",
+        "cyber_registry_theft_encrypted",
+        "cyber_registry_theft_plain",
+        "cyber_spoofed_gauge",
     } <= names
 
 
@@ -46,7 +57,7 @@ def test_sample_scenario_reproduces_its_kpis(name):
     path = sample_scenarios()[name]
     scenario = load_scenario(path, SHORTEN.get(name, DEFAULT_SHORTEN))
     result = run_scenario(scenario)
-    keys = ("population", "evacuation", "alerts", "hazards", "services", "shelter_operations")
+    keys = ("population", "evacuation", "alerts", "hazards", "services", "shelter_operations", "cyber")
     got = {k: result.summary[k] for k in (*keys, "relatives_notified_fraction")}
     got["shelters_used"] = sum(1 for s in result.summary["shelters"].values() if s["peak_occupancy"] > 0)
     got["events"] = result.events["kind"].value_counts().sort_index().to_dict()

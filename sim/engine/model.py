@@ -45,6 +45,8 @@ from sim.city.select import select_roads, zone_node_mask
 from sim.city.terrain import Terrain, build_terrain
 from sim.core.errors import InputError
 from sim.core.rng import RandomStreams
+from sim.cyber.attacks import CyberState, make_attack
+from sim.cyber.inventory import build_inventory
 from sim.engine.behaviour import departure_delays
 from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
 from sim.engine.routing import ArcNetwork, Field, build_arcs, compute_field
@@ -115,6 +117,7 @@ class EvacuationModel(mesa.Model):
         self._trigger_masks = self._check_triggers()
         self._setup_tracks()
         self._setup_shelter_operations()
+        self._setup_cyber()
 
         for i, order in enumerate(scenario.alerting.orders):
             self.env.process(self._order_process(order, self._order_masks[i], label=order.id or f"order-{i}"))
@@ -124,6 +127,8 @@ class EvacuationModel(mesa.Model):
             self.env.process(self._sensor_process(sensor))
         for row in range(len(self.shelters)):
             self.env.process(self._report_process(row))
+        for atk in self.cyber_attacks:
+            atk.start(self)
         if scenario.alerting.word_of_mouth is not None:
             self._wom_rng = self.streams.get("alerting/word_of_mouth")
         self.env.process(self._tick_process())  # created last: it runs after same-time events
@@ -311,6 +316,72 @@ class EvacuationModel(mesa.Model):
         self._district_rows: list[pd.DataFrame] = []
         self._district_t = -1.0
 
+    def _setup_cyber(self) -> None:
+        self.defenses = self.scenario.defenses
+        self.inventory = build_inventory(self.network, self.defenses, self.streams.get("cyber/inventory"))
+        self.cyber = CyberState(len(self.asset_table))
+        self.pseudonymised = self.scenario.privacy.pseudonymise
+        self.false_alarmed = np.zeros(self.pop.n, dtype=bool)
+        self._false_orders: set[str] = set()
+        self.cyber_attacks = [make_attack(c, index=i) for i, c in enumerate(self.scenario.cyber)]
+        for atk in self.cyber_attacks:
+            atk.prepare(self)
+        if any(s.mode == "tamper_counts" for s in self.scenario.cyber if s.type == "spoofing"):
+            self._report_tamper = self._tampered
+
+    def _tampered(self, row: int, count: int) -> int | None:
+        factor = self.cyber.tamper.get(row)
+        if factor is None:
+            return count
+        if self.defenses.encrypt_transit:
+            self.cyber.rejected += 1
+            self.log_event("spoof_rejected", self.shelters[row].shelter_id, "tampered report fails authentication")
+            return None
+        self.cyber.false_readings += 1
+        return round(count * factor)
+
+    # -- the cyber world interface (sim.cyber.attacks.CyberWorld)
+
+    def sensor_ids(self) -> set[str]:
+        """Ids of every sensor."""
+        return {s.id for s in self.sensors}
+
+    def shelter_rows(self, target: str | None) -> list[int]:
+        """Shelter rows named by an id, ``all`` or None."""
+        if target is None or target == "all":
+            return list(range(len(self.shelters)))
+        if target not in self._shelter_index:
+            raise InputError.single("cyber.target", f"no shelter has id {target!r}")
+        return [self._shelter_index[target]]
+
+    def inject_reading(self, sensor_id: str, value: float) -> None:
+        """A fake reading in the name of a sensor: it travels like a real one."""
+        self.cyber.false_readings += 1
+        self.network.send(
+            sensor_id,
+            "CCC",
+            kind="reading",
+            on_delivered=lambda _t: self._reading_arrived(sensor_id, value, spoofed=True),
+        )
+
+    def false_alarm(self, zone: Any, *, label: str, served_by: int | None = None) -> int:
+        """A fake evacuation order: the citizens of ``zone`` (or those a siren serves) receive it."""
+        p = self.pop
+        at_home = (p.state == AT_HOME) | (p.state == TRAPPED)
+        if served_by is not None:
+            mask = self._served["siren"][p.home_node, 0] == served_by
+        else:
+            mask = zone_node_mask(self.city, zone, field="cyber.zone")[p.home_node]
+        who = np.nonzero(mask & at_home)[0]
+        if len(who):
+            self.false_alarmed[who] = True
+            self.cyber.false_alarm_reached += len(who)
+            receipt = np.full(p.n, NEVER)
+            receipt[who] = float(self.env.now)
+            self._warn(who, receipt)
+        self.log_event("false_alarm", label, f"reached={len(who)}")
+        return len(who)
+
     def _registry_online(self) -> np.ndarray:
         """Per shelter: can its desk reach the registry now?"""
         up = self.network.service_up.get("shelter_registry", False)
@@ -349,7 +420,7 @@ class EvacuationModel(mesa.Model):
             count = self.shelters[row].occupancy
             if self._report_tamper is not None:
                 count = self._report_tamper(row, count)
-            if self.network.operational()[self._asset_index[term]]:
+            if count is not None and self.network.operational()[self._asset_index[term]]:
                 taken = float(self.env.now)
                 self.network.send(
                     term,
@@ -686,6 +757,13 @@ class EvacuationModel(mesa.Model):
                     seen = hz.observe(quantity, xy, t, sensor.every)
                     if seen is not None and np.isfinite(seen[0]):
                         value = max(value, float(seen[0]))
+                if self.network.compromised[row] and self.cyber.effect[row] == "lie":
+                    value *= float(self.cyber.lie_factor[row])
+                    self.cyber.false_readings += 1
+                if sensor.id in self.cyber.suppressed:
+                    yield self.env.timeout(sensor.every)
+                    continue
+                self.cyber.sensor_records += 1
                 # The reading travels to the command centre; triggers act on what arrives there.
                 self.network.send(
                     sensor.id,
@@ -695,11 +773,13 @@ class EvacuationModel(mesa.Model):
                 )
             yield self.env.timeout(sensor.every)
 
-    def _reading_arrived(self, sensor_id: str, value: float) -> None:
+    def _reading_arrived(self, sensor_id: str, value: float, *, spoofed: bool = False) -> None:
         self.sensor_reading[sensor_id] = value
-        self._check_triggers_on(sensor_id, value)
+        row = self._asset_index[sensor_id]
+        lying = bool(self.network.compromised[row] and self.cyber.effect[row] == "lie")
+        self._check_triggers_on(sensor_id, value, false=spoofed or lying)
 
-    def _check_triggers_on(self, sensor_id: str, value: float) -> None:
+    def _check_triggers_on(self, sensor_id: str, value: float, *, false: bool = False) -> None:
         for i, trig in enumerate(self.scenario.alerting.triggers):
             if trig.sensor != sensor_id or self._triggers_fired[i] or not value > trig.above:
                 continue
@@ -707,6 +787,8 @@ class EvacuationModel(mesa.Model):
             label = trig.id or f"trigger-{i}"
             self.log_event("trigger_fired", label, f"sensor={sensor_id}; reading={value:.3f}; above={trig.above:g}")
             order = OrderConfig(at=float(self.env.now), zone=trig.zone, channels=trig.channels, id=label)
+            if false:  # the CCC believes it; the data behind it was false
+                self._false_orders.add(label)
             self._issue(order, self._trigger_masks[i], label=label)
 
     # ------------------------------------------------------------------ orders and departures
@@ -732,7 +814,7 @@ class EvacuationModel(mesa.Model):
             share = float(able.mean()) if able.size else 0.0
             cut = min(1.0, ch.coverage / share) if share > 0 else 0.0
             who = targets[able[targets] & (self._channel_u[i][targets] < cut)]
-            self._deliver(i, ch, who, t)
+            self._deliver(i, ch, who, t, false=label in self._false_orders)
         self.log_event("order_issued", label, f"zone={_zone_text(order.zone)}; ordered={int(fresh.sum())}")
         self._write_cap(order, label, t, used)
         return int(fresh.sum())
@@ -746,7 +828,7 @@ class EvacuationModel(mesa.Model):
             return p.has_smartphone
         return np.ones(p.n, dtype=bool)
 
-    def _deliver(self, i: int, ch: Any, who: np.ndarray, t: float) -> None:
+    def _deliver(self, i: int, ch: Any, who: np.ndarray, t: float, *, false: bool = False) -> None:
         """Channel ``i`` carries an order to the citizens ``who`` it would reach if it worked.
 
         SPEC section 2: ``ideal`` reaches them at the order; the others reach them only through
@@ -758,8 +840,14 @@ class EvacuationModel(mesa.Model):
         delay = ch.delay_s
         net = self.network
         node = p.home_node[who]
+
+        def reach(group: np.ndarray, when: float | np.ndarray) -> None:
+            if false:
+                self.false_alarmed[group] = True
+            self._reached(i, group, when)
+
         if ch.type == "ideal":
-            self._reached(i, who, t + delay)
+            reach(who, t + delay)
         elif ch.type == "siren":
             siren_of = self._served["siren"][node, 0]
             for row in np.unique(siren_of[siren_of >= 0]):
@@ -768,7 +856,7 @@ class EvacuationModel(mesa.Model):
                     "CCC",
                     net.assets["id"].iat[row],
                     kind="alert",
-                    on_delivered=lambda td, g=group: self._reached(i, g, td + delay),
+                    on_delivered=lambda td, g=group, r=row: self._siren_sounds(r, g, td + delay, reach),
                 )
         elif ch.type in ("cell_broadcast", "sms"):
             phones = who
@@ -781,7 +869,7 @@ class EvacuationModel(mesa.Model):
                         "operator",
                         net.assets["id"].iat[row],
                         kind="alert",
-                        on_delivered=lambda td, g=group: self._reached(i, g, td + delay),
+                        on_delivered=lambda td, g=group: reach(g, td + delay),
                     )
 
             net.send("CCC", "operator", kind="alert", on_delivered=to_towers)
@@ -792,16 +880,25 @@ class EvacuationModel(mesa.Model):
                 towers = self._served["cell_tower"][p.home_node[phones]]
                 up = net.operational()
                 ok = ((towers >= 0) & up[np.maximum(towers, 0)]).any(axis=1)
-                self._reached(i, phones[ok], td + delay)
+                reach(phones[ok], td + delay)
 
-            net.send(
-                "CCC",
-                "COC",
-                kind="alert",
-                on_delivered=lambda _t: net.send("COC", "internet", kind="alert", on_delivered=pushed),
-            )
+            coc = net.index["COC"]
+            if net.server_loss[coc] >= 0.5 and self.defenses.ddos_protection.failover_to_safety:
+                # Failover: the push goes through the safety network's link to the operator.
+                self.log_event("failover", "app_push", "COC overloaded: pushing through the operator")
+                net.send("CCC", "operator", kind="alert", on_delivered=pushed)
+            elif net.server_loss[coc] >= 0.5:
+                # The push platform on the COC times out: the app alert does not go out.
+                self.log_event("message_lost", "CCC->COC", "kind=alert; reason=COC overloaded (denial of service)")
+            else:
+                net.send(
+                    "CCC",
+                    "COC",
+                    kind="alert",
+                    on_delivered=lambda _t: net.send("COC", "internet", kind="alert", on_delivered=pushed),
+                )
         elif ch.type in ("radio", "tv"):
-            net.send("CCC", "broadcaster", kind="alert", on_delivered=lambda td: self._reached(i, who, td + delay))
+            net.send("CCC", "broadcaster", kind="alert", on_delivered=lambda td: reach(who, td + delay))
         elif ch.type == "door_to_door":
             households, inverse = np.unique(p.household[who], return_inverse=True)
             order = self.streams.get(f"alerting/door_to_door/{i}").permutation(len(households))
@@ -810,7 +907,14 @@ class EvacuationModel(mesa.Model):
             if ch.staff == 0:
                 return
             visit_h = (rank // ch.staff + 1) / ch.households_per_staff_h
-            self._reached(i, who, t + delay + visit_h[inverse] * 3600.0)
+            reach(who, t + delay + visit_h[inverse] * 3600.0)
+
+    def _siren_sounds(self, row: int, group: np.ndarray, when: float, reach: Callable) -> None:
+        """A siren got the order: it sounds, unless an attacker silenced it."""
+        if self.network.compromised[row] and self.cyber.effect[row] == "silence":
+            self.log_event("siren_silent", str(self.network.asset_ids[row]), f"people={len(group)}")
+            return
+        reach(group, when)
 
     def _reached(self, i: int, who: np.ndarray, receipt: float | np.ndarray) -> None:
         """Channel ``i`` reached ``who`` at ``receipt``; those still at home take the warning."""
@@ -863,7 +967,9 @@ class EvacuationModel(mesa.Model):
             return
         p = self.pop
         p.warned_t[idx] = np.minimum(p.warned_t[idx], receipt[idx])
-        comply = p.u_comply[idx] < self.scenario.population.compliance
+        # A false alarm earlier costs trust: those who got one comply less with the next order.
+        trust = np.where(self.false_alarmed[idx], 1.0 - self.scenario.alerting.false_alarm_trust_loss, 1.0)
+        comply = p.u_comply[idx] < self.scenario.population.compliance * trust
         go = idx[comply & ((p.state[idx] == AT_HOME) | (p.state[idx] == TRAPPED))]
         delay = departure_delays(self.scenario.alerting.departure_delay, p.u_delay[go])
         p.depart_t[go] = np.minimum(p.depart_t[go], p.warned_t[go] + delay)
@@ -1122,6 +1228,8 @@ class EvacuationModel(mesa.Model):
         row["assets_on_battery"] = int((self.network.power == BATTERY).sum())
         row["assets_unpowered"] = int((self.network.power == OFF).sum())
         row["links_down"] = int((~self.network.usable_links()).sum())
+        row["devices_compromised"] = int(self.network.compromised.sum())
+        row["devices_isolated"] = int(self.network.isolated.sum())
         for name, up in self.network.service_up.items():
             row[f"service:{name}"] = int(up)
         row["shelters_open"] = int(sum(s.is_open for s in self.shelters))
@@ -1232,6 +1340,26 @@ class EvacuationModel(mesa.Model):
     def service_availability(self) -> dict[str, dict[str, float]]:
         """Per service: the share of simulated time it worked."""
         return {k: {"availability": v} for k, v in self.network.availability(float(self.env.now)).items()}
+
+    def cyber_summary(self) -> dict[str, Any]:
+        """The ``cyber`` block of the summary (SPEC section 4, and more)."""
+        c = self.cyber
+        exposed = {k: v for k, v in c.records_exposed.items() if k not in ("ciphertext", "pseudonym")}
+        return {
+            "devices_total": len(self.inventory),
+            "devices_compromised_peak": int(c.peak_compromised),
+            "records_exposed": int(max(exposed.values(), default=0)),
+            "records_exposed_by_class": dict(sorted(c.records_exposed.items())),
+            "false_readings": int(c.false_readings),
+            "rejected_spoofs": int(c.rejected),
+            "people_given_a_false_alarm": int(self.false_alarmed.sum()),
+            "messages_intercepted": dict(sorted(self.network.intercepted.items())),
+            "internet_exposed_devices": int(self.inventory["internet_exposed"].sum()),
+            "attacks": {
+                a.label: {"type": a.type_name, "at_s": float(a.config.at), "detected_at_s": c.detected.get(a.label)}
+                for a in self.cyber_attacks
+            },
+        }
 
     def cap_files(self) -> dict[str, str]:
         """CAP 1.2 XML text of every order, by run-directory path."""

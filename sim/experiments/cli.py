@@ -91,7 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else _default_out(scenario.name)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise InputError.single("--out", f"{out} exists and is not empty (use --force to replace it)")
-    result = run_scenario(scenario, progress=Progress(quiet=args.quiet, label=scenario.name))
+    result = run_scenario(scenario, progress=Progress(quiet=args.quiet, label=scenario.name), baseline=args.baseline)
     path = write_run(result, out, overwrite=args.force)
     print(path)
     return EXIT_OK
@@ -117,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
     run.add_argument("--force", action="store_true", help="replace --out if it exists")
+    run.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also run the same scenario and seed without the attacks; the summary reports the deltas",
+    )
     run.set_defaults(func=cmd_run)
 
     val = sub.add_parser("validate", help="load and check a scenario, run nothing")

@@ -81,6 +81,7 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
         services=model.service_availability(),
         channels=model.channel_figures(),
         relatives_notified_fraction=_relatives_fraction(model),
+        cyber=model.cyber_summary(),
         extra={"shelter_operations": model.shelter_operations_summary()},
     )
     registrations = model.registrations()
@@ -128,13 +129,51 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
     )
 
 
-def run_scenario(scenario: Scenario, *, progress: ProgressCallback | None = None) -> RunResult:
+BASELINE_KEYS = ("t50_s", "t90_s", "t95_s", "sheltered", "casualties", "stranded")
+
+
+def _delta(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(float(a) - float(b), 6)
+
+
+def baseline_deltas(with_attacks: dict[str, Any], without: dict[str, Any]) -> dict[str, Any]:
+    """What the attacks changed: this run minus the same scenario and seed without them."""
+    ev, ev0 = with_attacks["evacuation"], without["evacuation"]
+    out: dict[str, Any] = {k: _delta(ev.get(k), ev0.get(k)) for k in BASELINE_KEYS}
+    out["reach_fraction"] = _delta(with_attacks["alerts"]["reach_fraction"], without["alerts"]["reach_fraction"])
+    out["relatives_notified_fraction"] = _delta(
+        with_attacks.get("relatives_notified_fraction"), without.get("relatives_notified_fraction")
+    )
+    out["availability"] = {
+        name: _delta(v["availability"], without["services"].get(name, {}).get("availability"))
+        for name, v in with_attacks["services"].items()
+    }
+    return {
+        "without_attacks": {
+            **{k: ev0.get(k) for k in BASELINE_KEYS},
+            "reach_fraction": without["alerts"]["reach_fraction"],
+            "availability": {k: v["availability"] for k, v in without["services"].items()},
+        },
+        "delta": out,
+    }
+
+
+def run_scenario(scenario: Scenario, *, progress: ProgressCallback | None = None, baseline: bool = False) -> RunResult:
     """Build the model, run it to the end and return every table and KPI.
 
     Pure: the same scenario gives the same results in any process (wall time aside). It reads
-    the city's input files but writes nothing; pass the result to ``sim.io.write_run``.
+    the city's input files but writes nothing; pass the result to ``sim.io.write_run``. With
+    ``baseline``, the same scenario and seed also run without the attacks, and the summary gets
+    a ``baseline`` block with the deltas (docs/cyber.md).
     """
     started = time.perf_counter()
     model = EvacuationModel(scenario)
     model.run(progress=progress)
-    return collect_results(model, wall_time_s=time.perf_counter() - started)
+    result = collect_results(model, wall_time_s=time.perf_counter() - started)
+    if baseline:
+        clean = EvacuationModel(scenario.model_copy(update={"cyber": []}))
+        clean.run()
+        plain = collect_results(clean, wall_time_s=0.0)
+        result.summary["baseline"] = baseline_deltas(result.summary, plain.summary)
+        result.manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
+    return result

@@ -69,6 +69,13 @@ class NetworkState:
         self.damaged = np.zeros(n, dtype=bool)
         self.grid_cut = np.zeros(n, dtype=bool)  # substations cut by an outage
         self.power = np.full(n, GRID, dtype=np.int8)
+        # Cyber state: compromised devices still run (that is the danger); isolated ones are cut off.
+        self.compromised = np.zeros(n, dtype=bool)
+        self.isolated = np.zeros(n, dtype=bool)
+        self.server_loss = np.zeros(n)  # drop probability of requests through an overloaded server
+        self.server_delay = np.zeros(n)  # mean response time added by its queue, s
+        self.intercept_types: set[str] = set()  # wireless link types an eavesdropper listens on
+        self.intercepted: dict[str, int] = {}
         self._power_epoch = np.zeros(n, dtype=np.int64)
         self.a = np.array([self.index[x] for x in self.links["a"]], dtype=np.int64)
         self.b = np.array([self.index[x] for x in self.links["b"]], dtype=np.int64)
@@ -100,7 +107,7 @@ class NetworkState:
 
     def operational(self) -> np.ndarray:
         """Assets that work now: not damaged, not cut from the grid (substations), powered."""
-        return ~self.damaged & ~self.grid_cut & (self.power != OFF)
+        return ~self.damaged & ~self.grid_cut & (self.power != OFF) & ~self.isolated
 
     def usable_links(self) -> np.ndarray:
         """Links that are up and not cut."""
@@ -194,6 +201,14 @@ class NetworkState:
             self._changed()
 
     # ------------------------------------------------------------------ reachability
+
+    def set_cyber(self) -> None:
+        """Re-judge routes and services after a change in cyber state."""
+        self._changed()
+
+    def serving(self) -> np.ndarray:
+        """Assets that work and can serve: operational and not drowned by a denial of service."""
+        return self.operational() & (self.server_loss < 0.5)
 
     def _graph(self, max_tier: int) -> csr_matrix:
         key = ("graph", max_tier)
@@ -292,6 +307,7 @@ class NetworkState:
                 reason = "no route"
                 break
             ok = True
+            cur = src
             for li in path:
                 if not self.usable_links()[li]:
                     ok, reason = False, "link down on the way"
@@ -304,6 +320,15 @@ class NetworkState:
                 if self.loss[li] > 0 and self._msg_rng.random() < self.loss[li]:
                     ok, reason = False, f"lost on {self.link_ids[li]}"
                     break
+                if self.intercept_types and self.link_types[li] in self.intercept_types:
+                    self.intercepted[kind] = self.intercepted.get(kind, 0) + 1
+                head = int(self.b[li]) if int(self.a[li]) == cur else int(self.a[li])
+                cur = head
+                if self.server_loss[head] > 0 or self.server_delay[head] > 0:
+                    if self._msg_rng.random() < self.server_loss[head]:
+                        ok, reason = False, f"dropped by overloaded {self.asset_ids[head]}"
+                        break
+                    yield self.env.timeout(self._msg_rng.exponential(self.server_delay[head]))
             if ok:
                 if self.operational()[dst]:
                     delay = float(self.env.now) - t0
@@ -327,8 +352,8 @@ class NetworkState:
     def service_is_up(self, svc: ServiceConfig) -> bool:
         """Does the service's chain work now?"""
         chain = [self.index[svc.platform], *(self.index[v] for v in svc.via)]
-        op = self.operational()
-        if not op[chain[0]]:
+        serving = self.serving()
+        if not all(serving[c] for c in chain):
             return False
         for u, v in itertools.pairwise(chain):
             if not self.reachable(u)[v]:

@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.core.errors import InputError
+from sim.scenario.cyber import AttackConfig
 from sim.scenario.hazards import HazardConfig
 from sim.scenario.schema import DelayDistribution, Scenario
 
@@ -135,7 +136,7 @@ def _union_tags(*unions: Any) -> frozenset[str]:
     return frozenset(tags)
 
 
-_KNOWN_TAGS = _union_tags(HazardConfig, DelayDistribution)
+_KNOWN_TAGS = _union_tags(HazardConfig, DelayDistribution, AttackConfig)
 
 
 def _loc_to_path(loc: Sequence[Any]) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BeforeValidator, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
+from sim.scenario.cyber import AttackConfig, DefensesConfig
 from sim.scenario.hazards import HazardConfig
 from sim.scenario.types import (
     MAX_POPULATION,
@@ -303,6 +304,9 @@ class AlertingConfig(Strict):
         default_factory=lambda: LognormalDelay(distribution="lognormal", median=300.0, sigma=0.8)
     )
     word_of_mouth: WordOfMouthConfig | None = None
+    false_alarm_trust_loss: Fraction = Field(
+        0.3, description="after a false alarm, compliance with later orders falls by this share"
+    )
 
 
 class RegistrationTimes(Strict):
@@ -348,7 +352,6 @@ class PrivacyConfig(Strict):
     consent_share: Fraction = Field(0.9, description="share who consent to optional fields being stored")
     health_share: Fraction = Field(0.08, description="share with a sensitive health flag (simulated)")
     pseudonymise: bool = Field(True, description="registry records carry pseudonyms, not names")
-    encrypt_storage: bool = Field(True, description="the registry's data store is encrypted at rest")
     pfif_max_records: int = Field(20_000, ge=0, le=2_000_000, description="cap on persons in the PFIF export")
 
 
@@ -524,17 +527,6 @@ class NetworkConfig(Strict):
         return sensors
 
 
-class DefensesConfig(Strict):
-    """Security measures (filled in by the cyber issue)."""
-
-
-def _no_attacks_yet(value: Any) -> Any:
-    if value:
-        msg = "no attack types are available in this version"
-        raise ValueError(msg)
-    return []
-
-
 class Scenario(Strict):
     """A whole scenario; the loader fills every default, so ``model_dump`` is the resolved file."""
 
@@ -549,7 +541,7 @@ class Scenario(Strict):
     alerting: AlertingConfig = AlertingConfig()
     network: NetworkConfig = NetworkConfig()
     hazards: list[HazardConfig] = Field(default_factory=list)
-    cyber: Annotated[list[Any], BeforeValidator(_no_attacks_yet)] = Field(default_factory=list)
+    cyber: list[AttackConfig] = Field(default_factory=list)
     defenses: DefensesConfig = DefensesConfig()
     shelter_operations: ShelterOperationsConfig = ShelterOperationsConfig()
     privacy: PrivacyConfig = PrivacyConfig()
