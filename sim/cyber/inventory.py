@@ -5,7 +5,8 @@ From ``defenses`` and per-asset overrides: ``patched`` (a deterministic draw at
 ``patched_share`` from the ``cyber/inventory`` stream), ``credentials`` (default or unique),
 ``identity`` (validated or not), ``internet_exposed`` (reachable from the internet uplink over
 the network's links, respecting one-way links), ``role`` (safety or smart, what segmentation
-separates) and the data stores' encryption.
+separates), ``wireless`` and ``link_encrypted`` (its links), ``stores_data`` and
+``storage_encrypted`` (the CCC's registry and sensor store, the COC's operational data).
 """
 
 from __future__ import annotations
@@ -45,6 +46,15 @@ def build_inventory(net: NetworkState, defenses: DefensesConfig, rng: np.random.
     internet = net.index.get("internet")
     reach = net.reachable(internet) if internet is not None else np.zeros(len(a), dtype=bool)
     inv["internet_exposed"] = reach[rows]
+    # Links: wired links are physically protected; wireless ones only when transit is encrypted.
+    wireless = np.isin(net.link_types, ["radio", "cellular", "satellite"])
+    on_air = np.zeros(len(a), dtype=bool)
+    on_air[net.a[wireless]] = True
+    on_air[net.b[wireless]] = True
+    inv["wireless"] = on_air[rows]
+    inv["link_encrypted"] = defenses.encrypt_transit
+    inv["stores_data"] = [i in ("CCC", "COC") for i in inv["id"]]  # the registry and the sensor store
+    inv["storage_encrypted"] = inv["stores_data"] & defenses.encrypt_storage
     inv["asset_row"] = rows
     by_id = {d: i for i, d in enumerate(inv["id"])}
     for j, o in enumerate(defenses.assets):

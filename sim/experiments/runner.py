@@ -123,6 +123,7 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
             "assets": model.assets(),
             "links": model.links(),
             "registrations": registrations,
+            "devices": model.inventory.drop(columns=["asset_row"]),
             "districts": model.district_counts(),
         },
         files=model.cap_files() | {"pfif.xml": pfif},

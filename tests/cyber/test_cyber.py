@@ -243,3 +243,33 @@ def test_collect_results_has_the_spec_cyber_keys():
     cyber = collect_results(m, wall_time_s=0).summary["cyber"]
     assert {"devices_total", "devices_compromised_peak", "records_exposed", "false_readings"} <= set(cyber)
     assert cyber["devices_total"] == len(m.inventory) > 50
+
+
+def test_tampered_counts_delay_the_overflow_policy_and_overflow_the_shelters():
+    honest = _short("kotka_shelter_operations")
+    lied = _short(
+        "kotka_shelter_operations",
+        "cyber=[{type: spoofing, mode: tamper_counts, target: all, factor: 0.5, at: 0}]",
+    )
+
+    def opened(m):
+        ev = m.events()
+        return list(ev.loc[ev["kind"] == "overflow_policy", "t_s"])
+
+    assert opened(honest)
+    assert not opened(lied) or opened(lied)[0] > opened(honest)[0]  # the CCC thought there was room
+    counts = {m: m.pop.state_counts() for m in (honest, lied)}
+    assert counts[lied]["sheltered"] < counts[honest]["sheltered"] - 1000
+    assert counts[lied]["stranded"] > counts[honest]["stranded"] + 1000  # no place left, none opened
+
+
+def test_the_device_inventory_describes_every_networked_device():
+    m = EvacuationModel(_kotka(duration="1min", defenses={"encrypt_transit": True, "patched_share": 1.0}))
+    inv = m.inventory
+    assert {"siren", "camera", "hub", "server", "terminal"} <= set(inv["kind"])
+    assert "cell_tower" not in set(inv["kind"])
+    assert inv["patched"].all()
+    assert inv["link_encrypted"].all()
+    assert inv.loc[inv["id"] == "CCC", "storage_encrypted"].item()
+    assert not inv.loc[inv["kind"] == "siren", "internet_exposed"].any()  # separate safety network
+    assert inv.loc[inv["kind"] == "camera", "internet_exposed"].all()
