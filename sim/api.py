@@ -22,9 +22,13 @@ SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 
 __all__ = [
     "SCENARIO_DIR",
+    "UI_LIMITS",
     "InputError",
     "RunResult",
     "Scenario",
+    "asset_states_at",
+    "check_files_within",
+    "check_ui_limits",
     "city_layers",
     "dump_yaml",
     "format_duration",
@@ -34,9 +38,22 @@ __all__ = [
     "resolved_dict",
     "run",
     "sample_scenarios",
+    "save_upload",
+    "scenario_from_dict",
     "scenario_from_text",
     "write_run",
 ]
+
+UI_LIMITS = {"population": 200_000, "duration_s": 12 * 3600.0, "upload_mb": 50}
+"""Caps on what the planner app accepts, so that a slider cannot take the server down."""
+
+UPLOAD_KINDS = {
+    "roads": ((".geojson", ".json", ".gpkg"), ("LineString", "MultiLineString")),
+    "shelters": ((".geojson", ".json", ".gpkg"), ("Point",)),
+    "population": ((".geojson", ".json", ".gpkg"), ("Point", "Polygon", "MultiPolygon")),
+    "buildings": ((".geojson", ".json", ".gpkg"), ("Polygon", "MultiPolygon")),
+    "osm": ((".osm", ".pbf"), ()),
+}
 
 
 def sample_scenarios() -> dict[str, Path]:
@@ -54,6 +71,92 @@ def scenario_from_text(text: str, *, base_dir: str | Path | None = None, overrid
     return load_scenario(dict(data), overrides, base_dir=base_dir)
 
 
+def scenario_from_dict(data: Mapping[str, Any], *, base_dir: str | Path | None = None) -> Scenario:
+    """Validate a scenario given as a mapping (a form's result)."""
+    return load_scenario(dict(data), base_dir=base_dir)
+
+
+def check_files_within(scenario: Scenario, folders: Iterable[str | Path]) -> None:
+    """Refuse a scenario that reads files outside ``folders`` (an uploaded scenario must not read
+    the server's files).
+
+    Raises:
+        InputError: naming the ``city.<layer>`` field.
+    """
+    roots = [Path(f).resolve() for f in folders]
+    city = scenario.city
+    problems = []
+    for name in ("osm", "roads", "shelters", "population", "buildings", "sensors", "network"):
+        path = getattr(city, name)
+        if path is not None and not any(Path(path).resolve().is_relative_to(r) for r in roots):
+            problems.append(
+                (f"city.{name}", "files must be uploaded on this page (the server's own files are off limits)")
+            )
+    dem = city.terrain.dem
+    if dem is not None and not any(Path(dem).resolve().is_relative_to(r) for r in roots):
+        problems.append(("city.terrain.dem", "files must be uploaded (the server's own files are off limits)"))
+    if problems:
+        raise InputError(problems)
+
+
+def check_ui_limits(scenario: Scenario, *, limits: Mapping[str, float] = UI_LIMITS) -> None:
+    """Refuse scenarios beyond the app's caps (population, duration), naming the field.
+
+    Raises:
+        InputError: a cap is exceeded.
+    """
+    problems = []
+    if scenario.duration > limits["duration_s"]:
+        problems.append(("duration", f"the app runs at most {format_duration(limits['duration_s'])}"))
+    count = scenario.population.count
+    if scenario.city.synthetic is not None and count is None:
+        count = scenario.city.synthetic.population
+    if count is not None and count > limits["population"]:
+        field = "population.count" if scenario.population.count is not None else "city.synthetic.population"
+        problems.append((field, f"the app runs at most {int(limits['population']):,} people; use the command line"))
+    if problems:
+        raise InputError(problems)
+
+
+def save_upload(
+    kind: str, name: str, data: bytes, *, folder: str | Path, max_mb: float = UI_LIMITS["upload_mb"]
+) -> Path:
+    """Check an uploaded city file on the server and store it; returns its path.
+
+    Checks: a known kind, the file type by its name, the size cap, and for vector layers that it
+    reads, has a CRS (GeoJSON is WGS84), valid geometry of the right type. Nothing is unpickled,
+    evaluated or rendered from it.
+
+    Raises:
+        InputError: ``upload.<kind>: ...`` naming the problem.
+    """
+    field = f"upload.{kind}"
+    if kind not in UPLOAD_KINDS:
+        raise InputError.single("upload", f"unknown kind {kind!r}; one of {', '.join(UPLOAD_KINDS)}")
+    suffixes, geoms = UPLOAD_KINDS[kind]
+    base = Path(name).name
+    if not base.lower().endswith(suffixes):
+        raise InputError.single(field, f"expected {' or '.join(suffixes)}, got {base!r}")
+    if len(data) > max_mb * 1024 * 1024:
+        raise InputError.single(field, f"{len(data) / 1e6:.1f} MB is over the {max_mb:g} MB cap")
+    if len(data) == 0:
+        raise InputError.single(field, "the file is empty")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in base)[:100]
+    path = folder / f"{kind}-{safe}"
+    path.write_bytes(data)
+    if geoms:
+        from sim.city.layers import read_layer
+
+        try:
+            read_layer(path, field=field, geom_types=geoms)
+        except InputError:
+            path.unlink(missing_ok=True)
+            raise
+    return path
+
+
 def run(scenario: Scenario, *, progress: Callable[[float, float], None] | None = None) -> RunResult:
     """Run a scenario to the end (see :func:`sim.experiments.runner.run_scenario`)."""
     from sim.experiments.runner import run_scenario
@@ -66,6 +169,13 @@ def write_run(result: RunResult, out_dir: str | Path, *, overwrite: bool = False
     from sim.io.rundir import write_run as _write
 
     return _write(result, out_dir, overwrite=overwrite)
+
+
+def asset_states_at(assets: pd.DataFrame, events: pd.DataFrame, t_s: float) -> pd.DataFrame:
+    """Every asset's state at ``t_s`` (up, on battery, down, compromised), from a run's events."""
+    from sim.metrics.assets import asset_states_at as _states
+
+    return _states(assets, events, t_s)
 
 
 def read_run(run_dir: str | Path) -> dict[str, Any]:

@@ -53,8 +53,11 @@ def evacuation_curve(timeseries: pd.DataFrame) -> Figure:
     return fig
 
 
-def shelter_occupancy(timeseries: pd.DataFrame, capacities: dict[str, int], *, top: int = 8) -> Figure:
-    """Occupancy over time of the busiest shelters, with their capacity as a dashed line."""
+def shelter_occupancy(
+    timeseries: pd.DataFrame, capacities: dict[str, int], *, top: int = 8, observed: bool = False
+) -> Figure:
+    """Occupancy over time of the busiest shelters, with their capacity as a dashed line
+    (and, with ``observed``, the count the command centre saw as a dotted line)."""
     cols = [c for c in timeseries.columns if c.startswith("shelter:")]
     busiest = sorted(cols, key=lambda c: -float(timeseries[c].max()))[:top]
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
@@ -64,6 +67,8 @@ def shelter_occupancy(timeseries: pd.DataFrame, capacities: dict[str, int], *, t
         line = ax.plot(t_min, timeseries[col], label=sid, color=plt.cm.tab10(i % 10))[0]
         if sid in capacities:
             ax.axhline(capacities[sid], color=line.get_color(), linestyle="--", linewidth=0.8)
+        if observed and f"observed:{sid}" in timeseries:
+            ax.step(t_min, timeseries[f"observed:{sid}"], where="post", color=line.get_color(), linestyle=":")
     ax.set_xlabel("Time since start (min)")
     ax.set_ylabel("People in shelter")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
@@ -115,5 +120,34 @@ def channel_reach(channels: dict[str, dict]) -> Figure:
     ax.set_xlabel("People ordered out reached (%)")
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def compromised_devices(timeseries: pd.DataFrame) -> Figure:
+    """Devices under an attacker's control, and isolated by the defenders, over time."""
+    fig, ax = plt.subplots(figsize=(7, 2.8), dpi=100)
+    t_min = timeseries["t_s"] / 60.0
+    ax.step(t_min, timeseries["devices_compromised"], where="post", color=PALETTE["casualties"], label="Compromised")
+    if "devices_isolated" in timeseries:
+        ax.step(t_min, timeseries["devices_isolated"], where="post", color=PALETTE["accent"], label="Isolated")
+    ax.set_xlabel("Time since start (min)")
+    ax.set_ylabel("Devices")
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def compare_curves(series: dict[str, pd.DataFrame]) -> Figure:
+    """People in shelters over time, one line per run."""
+    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
+    colours = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]
+    for i, (name, ts) in enumerate(series.items()):
+        ax.plot(ts["t_s"] / 60.0, ts["sheltered"], label=name, color=colours[i % len(colours)])
+    ax.set_xlabel("Time since start (min)")
+    ax.set_ylabel("People in shelters")
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

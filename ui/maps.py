@@ -39,7 +39,13 @@ def _polygons(gdf) -> pd.DataFrame:
 
 # Hazard bands: light to dark blue for water depth, yellow to vermillion for shaking.
 HAZARD_COLOURS = {"flood": [0, 114, 178], "tsunami": [0, 114, 178], "earthquake": [230, 159, 0]}
-ASSET_COLOURS = {True: [0, 114, 178, 230], False: [213, 94, 0, 230]}  # up: blue, down: vermillion
+# Okabe-Ito: working blue, on battery sky blue, down vermillion, compromised reddish purple.
+ASSET_COLOURS = {
+    "up": [0, 114, 178, 230],
+    "on battery": [86, 180, 233, 230],
+    "down": [213, 94, 0, 230],
+    "compromised": [204, 121, 167, 230],
+}
 
 
 def hazard_polygons(footprint: pd.DataFrame | None, t_s: float | None = None) -> pd.DataFrame:
@@ -103,12 +109,14 @@ def city_deck(
         )
     if assets is not None and len(assets):
         a = assets.copy()
-        a["fill"] = a["up"].map(ASSET_COLOURS)
-        a["name"] = a["id"] + " (" + a["kind"] + ", " + a["up"].map({True: "up", False: "down"}) + ")"
+        if "state" not in a:
+            a["state"] = a["up"].map({True: "up", False: "down"})
+        a["fill"] = a["state"].map(ASSET_COLOURS).apply(lambda c: c if isinstance(c, list) else [120, 120, 120, 200])
+        a["name"] = a["id"] + " (" + a["kind"] + ", " + a["state"] + ")"
         deck_layers.append(
             pdk.Layer(
                 "ScatterplotLayer",
-                a,
+                a[["id", "kind", "state", "name", "lon", "lat", "fill"]],
                 get_position=["lon", "lat"],
                 get_fill_color="fill",
                 get_radius=4,

@@ -242,6 +242,7 @@ def resolved_dict(scenario: Scenario) -> dict[str, Any]:
     return scenario.model_dump(mode="json")
 
 
-def dump_yaml(scenario: Scenario) -> str:
-    """The resolved scenario as YAML text."""
-    return yaml.safe_dump(resolved_dict(scenario), sort_keys=False, allow_unicode=True)
+def dump_yaml(scenario: Scenario | Mapping[str, Any]) -> str:
+    """The resolved scenario (or an already resolved mapping) as YAML text."""
+    data = dict(scenario) if isinstance(scenario, Mapping) else resolved_dict(scenario)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from ui.charts import evacuation_curve, shelter_occupancy
@@ -17,16 +18,16 @@ def test_run_page_runs_the_default_real_city_scenario():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
     assert not at.exception
-    assert at.selectbox[0].value == "kotka_district_evacuation"
+    assert any("kotka_district_evacuation" in t.value for t in at.text)
     assert any("Press" in i.value for i in at.info)
-    at.button[0].click().run()
+    at.button(key="run_page.run").click().run()
     assert not at.exception
     labels = [m.label for m in at.metric]
     assert "Ordered to leave" in labels
     ordered = next(m for m in at.metric if m.label == "Ordered to leave")
     assert ordered.value.endswith("people")
     assert int(ordered.value.split()[0].replace(",", "")) > 500
-    assert len(at.get("deck_gl_json_chart")) == 1
+    assert len(at.session_state["state.runs"]) == 1
 
 
 def test_chart_builders_label_their_axes():
@@ -55,20 +56,126 @@ def test_map_style_is_inline_so_no_basemap_is_fetched():
     assert "http" not in BLANK_STYLE
 
 
-def test_run_page_shows_hazard_casualties_and_the_footprint_on_the_map():
+def _page(name: str) -> AppTest:
+    """An AppTest of one page's ``render`` (pages are functions registered by app.py)."""
+    scripts = {
+        "map": "from ui.pages import map_page\nmap_page.render()\n",
+        "results": "from ui.pages import results_page\nresults_page.render()\n",
+        "compare": "from ui.pages import compare_page\ncompare_page.render()\n",
+        "report": "from ui.pages import report_page\nreport_page.render()\n",
+        "scenario": "from ui.pages import scenario_page\nscenario_page.render()\n",
+    }
+    return AppTest.from_string(scripts[name], default_timeout=240)
+
+
+_RUNS: dict = {}
+
+
+def _with_run(page: str, sample: str = "coastal_quake_tsunami", overrides: tuple[str, ...] = ("duration=40min",)):
+    """An AppTest of ``page`` with one finished run of a sample in the session."""
+    from sim import api
+
+    at = _page(page)
+    scenario = api.load_scenario(api.sample_scenarios()[sample], list(overrides))
+    if sample not in _RUNS:
+        _RUNS[sample] = api.run(scenario)
+    at.session_state["state.scenario"] = (sample, scenario)
+    at.session_state["state.runs"] = {sample: _RUNS[sample]}
+    return at
+
+
+def test_map_page_draws_the_hazard_footprint_and_assets_at_the_chosen_time():
     import json
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
-    at.selectbox[0].select("coastal_quake_tsunami").run()
-    at.button[0].click().run()
+    at = _with_run("map").run()
     assert not at.exception
-    casualties = next(m for m in at.metric if m.label == "Casualties")
-    assert int(casualties.value.split()[0].replace(",", "")) > 0
-    assert "tsunami" in casualties.help
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     fills = [layer for layer in spec["layers"] if layer["@@type"] == "PolygonLayer"]
     assert any(len(layer["data"]) > 0 and "label" in layer["data"][0] for layer in fills)  # hazard bands
+    points = [layer for layer in spec["layers"] if layer["@@type"] == "ScatterplotLayer"]
+    assert any(layer["data"] and "state" in layer["data"][0] and "kind" in layer["data"][0] for layer in points)
+    slider = at.select_slider(key="map_page.t")
+    first = slider.options[0]
+    slider.set_value(float(first)).run()
+    assert not at.exception
+
+
+def test_results_page_has_cards_with_units_and_every_chart():
+    at = _with_run("results").run()
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Casualties"].endswith("people")
+    assert "of the time" in labels["Alerting worked"]
+    assert {"Devices compromised (peak)", "Records exposed", "Relatives told"} <= set(labels)
+    headers = [h.value for h in at.subheader]
+    assert "Where people are over time" in headers
+    assert "City services over time" in headers
+    assert "Who each warning channel reached" in headers
+
+
+def test_compare_page_shows_deltas_between_two_runs():
+    from sim import api
+
+    at = _page("compare")
+    runs = {}
+    for design in ("shared", "separate"):
+        scn = api.load_scenario(api.sample_scenarios()[f"kotka_flood_{design}_network"], ["duration=60min"])
+        runs[design] = api.run(scn)
+    at.session_state["state.runs"] = runs
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert "separate − shared" in table.columns
+    assert table.loc["In shelters at the end (people)", "separate − shared"] > 0  # the shared design sent no order
+
+
+def test_report_page_offers_html_and_pdf():
+    from ui.report import report_html, report_pdf
+
+    at = _with_run("report").run()
+    assert not at.exception
+    result = at.session_state["state.runs"]["coastal_quake_tsunami"]
+    page = report_html("<script>alert(1)</script>", result)
+    assert "<script>alert(1)" not in page  # user text is escaped
+    assert "data:image/png;base64," in page
+    assert "http://" not in page
+    assert "https://" not in page
+    pdf = report_pdf("coastal", result)
+    assert pdf.startswith(b"%PDF")
+    assert len(pdf) > 10_000
+
+
+def test_scenario_page_edits_the_scenario_and_rejects_what_is_over_the_caps():
+    at = _page("scenario").run()
+    assert not at.exception
+    at.number_input[0].set_value(5000)
+    at.slider[0].set_value(20)  # drivers (%)
+    next(b for b in at.button if b.label == "Apply changes").click().run()
+    assert not at.exception
+    label, scenario = at.session_state["state.scenario"]
+    assert scenario.population.count == 5000
+    assert scenario.population.mode_share.car == 0.2
+    assert label.endswith("(edited)")
+
+
+def test_uploads_are_checked_on_the_server(tmp_path):
+    from sim import api
+
+    with pytest.raises(api.InputError) as err:
+        api.save_upload("roads", "roads.exe", b"MZ...", folder=tmp_path)
+    assert err.value.problems[0][0] == "upload.roads"
+    with pytest.raises(api.InputError) as err:
+        api.save_upload("roads", "roads.geojson", b"x" * 2_000_000, folder=tmp_path, max_mb=1)
+    assert "cap" in err.value.problems[0][1]
+    point = b'{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[26.9,60.5]}}'
+    bad = b'{"type":"FeatureCollection","features":[' + point + b"]}"
+    with pytest.raises(api.InputError) as err:
+        api.save_upload("roads", "roads.geojson", bad, folder=tmp_path)
+    assert err.value.problems[0][0].startswith("upload.roads")
+    assert not (tmp_path / "roads-roads.geojson").exists()  # nothing half-kept
+    with pytest.raises(api.InputError) as err:
+        api.check_ui_limits(api.load_scenario({"population": {"count": 1_500_000}}))
+    assert err.value.problems[0][0] == "population.count"
 
 
 def test_hazard_polygons_take_the_latest_footprint_per_hazard():
@@ -106,3 +213,15 @@ def test_service_and_channel_charts_label_their_axes():
     ax2 = channel_reach({"siren": {"reach_fraction": 0.5}, "radio": {"reach_fraction": None}}).axes[0]
     assert "%" in ax2.get_xlabel()
     assert [p.get_width() for p in ax2.patches] == [50.0, 0.0]
+
+
+def test_an_uploaded_scenario_may_not_read_the_servers_files(tmp_path):
+    from sim import api
+
+    outside = tmp_path / "outside.geojson"
+    outside.write_text('{"type":"FeatureCollection","features":[]}')
+    scn = api.load_scenario({"city": {"roads": str(outside)}})
+    with pytest.raises(api.InputError) as err:
+        api.check_files_within(scn, [tmp_path / "uploads"])
+    assert err.value.problems[0][0] == "city.roads"
+    api.check_files_within(scn, [tmp_path])  # inside: fine

@@ -124,17 +124,26 @@ def test_default_scenario_end_to_end_in_chromium(app_url):
         page.screenshot(path=str(ARTIFACTS / "run-page-before.png"), full_page=True)
         page.get_by_role("button", name="Run scenario").click()
         page.get_by_text("Ordered to leave").wait_for(timeout=120_000)
+        assert page.get_by_text("Half in shelters (T50)").count() == 1
         page.screenshot(path=str(ARTIFACTS / "run-page-results.png"))
+        # The other pages, through the sidebar (the session and its run stay).
+        page.get_by_role("link", name="Results").click()
+        page.get_by_text("Where people are over time").wait_for(timeout=60_000)
+        time.sleep(2)
+        page.screenshot(path=str(ARTIFACTS / "results-page.png"), full_page=True)
+        page.get_by_role("link", name="Scenario").click()
+        page.get_by_text("Warning channels").wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "scenario-page.png"), full_page=True)
+        page.get_by_role("link", name="Map").click()
         # Single-shot queries and plain sleeps from here on: in-page waiting (wait_for) competes
         # with deck.gl's software-rendered frames and can stall the headless renderer.
         canvases = 0
-        for _ in range(60):
+        for _ in range(90):
             canvases = page.locator("canvas").count()
             if canvases:
                 break
             time.sleep(0.5)
         assert canvases > 0, "the map was not drawn"
-        assert page.get_by_text("Half in shelters (T50)").count() == 1
         browser.close()
     assert outside == [], f"requests left the machine: {outside[:5]}"
     assert console_errors == [], console_errors[:5]

@@ -1,0 +1,66 @@
+"""Results page: KPI cards and charts of a run."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import charts, state
+from ui.pages.run_page import kpi_cards
+
+
+def pick_run(key: str) -> str | None:
+    """A run of this session, chosen by the user (the latest first)."""
+    names = list(state.runs())[::-1]
+    if not names:
+        st.info("No run yet: run a scenario on the Run page.")
+        return None
+    return st.selectbox("Run", names, key=key)
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title("Results")
+    name = pick_run("results.run")
+    if name is None:
+        return
+    result = state.runs()[name]
+    s = result.summary
+    kpi_cards(result)
+    cols = st.columns(2) + st.columns(2)
+    services = s.get("services", {})
+    alerting = services.get("alerting", {}).get("availability")
+    cols[0].metric(
+        "Alerting worked",
+        "-" if alerting is None else f"{alerting:.0%} of the time",
+        help="service availability: share of simulated time the alerting service was up",
+    )
+    cyber = s.get("cyber", {})
+    cols[1].metric(
+        "Devices compromised (peak)", f"{cyber.get('devices_compromised_peak', 0):,}", help="devices_compromised_peak"
+    )
+    cols[2].metric(
+        "Records exposed",
+        f"{cyber.get('records_exposed', 0):,}",
+        help="records_exposed: person records readable by an attacker",
+    )
+    told = s.get("relatives_notified_fraction")
+    cols[3].metric(
+        "Relatives told",
+        "-" if told is None else f"{told:.0%}",
+        help="share of sheltered people whose relatives got a 'safe and well' message",
+    )
+    ts = result.timeseries
+    st.subheader("Where people are over time")
+    st.pyplot(charts.evacuation_curve(ts), clear_figure=True)
+    caps = {k: v["capacity"] for k, v in s["shelters"].items()}
+    st.subheader("Busiest shelters: true count (solid), what the command centre saw (dotted), capacity (dashed)")
+    st.pyplot(charts.shelter_occupancy(ts, caps, observed=True), clear_figure=True)
+    if any(c.startswith("service:") for c in ts.columns):
+        st.subheader("City services over time")
+        st.pyplot(charts.service_timeline(ts), clear_figure=True)
+    if s["alerts"].get("channels"):
+        st.subheader("Who each warning channel reached")
+        st.pyplot(charts.channel_reach(s["alerts"]["channels"]), clear_figure=True)
+    if "devices_compromised" in ts and ts["devices_compromised"].max() > 0:
+        st.subheader("Compromised devices over time")
+        st.pyplot(charts.compromised_devices(ts), clear_figure=True)
