@@ -52,7 +52,8 @@ def render() -> None:
         return
     if st.button("Run scenario", type="primary", key=f"{KEY}.run"):
         st.session_state[RUNNING] = True
-        st.button("Cancel", key=f"{KEY}.cancel", help="stops the run (any click stops it)")
+        cancel = st.empty()
+        cancel.button("Cancel", key=f"{KEY}.cancel", help="stops the run")
         bar = st.progress(0.0, text="Starting…")
         started = time.perf_counter()
 
@@ -70,6 +71,7 @@ def render() -> None:
 
         result = api.run(scenario, progress=progress)
         bar.empty()
+        cancel.empty()
         st.session_state[RUNNING] = False
         name = state.add_run(label, result)
         st.session_state[f"{KEY}.last"] = name

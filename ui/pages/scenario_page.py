@@ -42,7 +42,7 @@ def _choose_source() -> None:
 def _own_city(data: dict) -> None:
     with st.expander("Use my own city (GeoJSON / GeoPackage layers or an OpenStreetMap extract)"):
         st.caption(
-            f"Files are checked on the server (type, size up to {api.UI_LIMITS['upload_mb']} MB, geometry, "
+            f"Files are checked on the server (type, size up to {st.get_option('server.maxUploadSize')} MB, geometry, "
             "coordinate system) and kept for this session only."
         )
         osm = st.file_uploader("OpenStreetMap extract (.osm, .pbf)", key=f"{KEY}.osm")
@@ -51,18 +51,23 @@ def _own_city(data: dict) -> None:
         people = st.file_uploader("Population (points with count)", type=["geojson", "json", "gpkg"])
         if st.button("Check and use my city", key=f"{KEY}.city"):
             folder = state.upload_folder()
+            cap = float(st.get_option("server.maxUploadSize"))  # the team's cap, checked again here
             try:
                 if osm is not None:
-                    data["city"] = {"osm": str(api.save_upload("osm", osm.name, osm.getvalue(), folder=folder))}
+                    data["city"] = {
+                        "osm": str(api.save_upload("osm", osm.name, osm.getvalue(), folder=folder, max_mb=cap))
+                    }
                 elif roads is not None:
-                    city = {"roads": str(api.save_upload("roads", roads.name, roads.getvalue(), folder=folder))}
+                    city = {
+                        "roads": str(api.save_upload("roads", roads.name, roads.getvalue(), folder=folder, max_mb=cap))
+                    }
                     if shelters is not None:
                         city["shelters"] = str(
-                            api.save_upload("shelters", shelters.name, shelters.getvalue(), folder=folder)
+                            api.save_upload("shelters", shelters.name, shelters.getvalue(), folder=folder, max_mb=cap)
                         )
                     if people is not None:
                         city["population"] = str(
-                            api.save_upload("population", people.name, people.getvalue(), folder=folder)
+                            api.save_upload("population", people.name, people.getvalue(), folder=folder, max_mb=cap)
                         )
                     data["city"] = city
                 else:
