@@ -31,6 +31,7 @@ __all__ = [
     "check_ui_limits",
     "city_layers",
     "dump_yaml",
+    "form_fields",
     "format_duration",
     "load_scenario",
     "parse_duration",
@@ -74,6 +75,59 @@ def scenario_from_text(text: str, *, base_dir: str | Path | None = None, overrid
 def scenario_from_dict(data: Mapping[str, Any], *, base_dir: str | Path | None = None) -> Scenario:
     """Validate a scenario given as a mapping (a form's result)."""
     return load_scenario(dict(data), base_dir=base_dir)
+
+
+def _bounds(field: Any) -> tuple[float | None, float | None]:
+    lo = hi = None
+    for m in field.metadata:
+        for attr in ("ge", "gt"):
+            lo = getattr(m, attr, None) if getattr(m, attr, None) is not None else lo
+        for attr in ("le", "lt"):
+            hi = getattr(m, attr, None) if getattr(m, attr, None) is not None else hi
+    return lo, hi
+
+
+def form_fields(section: str) -> list[dict[str, Any]]:
+    """The simple fields of a scenario section, from the schema, for building forms.
+
+    ``section`` is a dotted path of nested models (``population``, ``defenses.monitoring``...).
+    Each item: ``key`` (dotted, relative to the section), ``kind`` (bool, int, float, choice,
+    duration), ``min``, ``max``, ``choices``, ``help`` (the schema's description). Lists,
+    optional values and unions are left to their own editors.
+    """
+    import typing
+
+    from pydantic import BaseModel
+
+    model: Any = Scenario
+    for part in section.split("."):
+        model = model.model_fields[part].annotation
+    out: list[dict[str, Any]] = []
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        lo, hi = _bounds(field)
+        item: dict[str, Any] = {"key": name, "help": field.description or name, "min": lo, "max": hi, "choices": None}
+        if any("parse_duration" in str(m) for m in field.metadata):
+            item["kind"] = "duration"
+        elif ann is bool:
+            item["kind"] = "bool"
+        elif ann is int:
+            item["kind"] = "int"
+        elif ann is float:
+            item["kind"] = "float"
+        elif typing.get_origin(ann) is typing.Annotated and typing.get_args(ann)[0] is float:
+            item["kind"] = "float"  # Fraction
+            item["min"], item["max"] = 0.0, 1.0
+        elif typing.get_origin(ann) is typing.Literal:
+            item["kind"] = "choice"
+            item["choices"] = list(typing.get_args(ann))
+        elif isinstance(ann, type) and issubclass(ann, BaseModel):
+            out += [{**sub, "key": f"{name}.{sub['key']}"} for sub in form_fields(f"{section}.{name}")]
+            continue
+        else:
+            continue
+        out.append(item)
+    return out
 
 
 def check_files_within(scenario: Scenario, folders: Iterable[str | Path]) -> None:

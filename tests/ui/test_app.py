@@ -149,13 +149,33 @@ def test_scenario_page_edits_the_scenario_and_rejects_what_is_over_the_caps():
     at = _page("scenario").run()
     assert not at.exception
     at.number_input[0].set_value(5000)
-    at.slider[0].set_value(20)  # drivers (%)
+    # Widgets built from the schema: a choice, a bound integer, a checkbox.
+    at.selectbox(key="scenario_page.form.net.design").set_value("shared")
+    at.number_input(key="scenario_page.form.net.redundancy").set_value(3)
+    at.checkbox(key="scenario_page.form.def.device_identity").check()
     next(b for b in at.button if b.label == "Apply changes").click().run()
     assert not at.exception
     label, scenario = at.session_state["state.scenario"]
     assert scenario.population.count == 5000
-    assert scenario.population.mode_share.car == 0.2
+    assert scenario.network.design == "shared"
+    assert scenario.network.redundancy == 3
+    assert scenario.defenses.device_identity
     assert label.endswith("(edited)")
+    assert at.number_input[0].proto.max == 200_000  # the cap is in the widget too
+
+
+def test_run_page_refuses_a_scenario_over_the_caps_with_a_field_named_message():
+    from sim import api
+
+    at = AppTest.from_string("from ui.pages import run_page\nrun_page.render()\n", default_timeout=60)
+    big = api.load_scenario({"population": {"count": 1_500_000}, "duration": "20h"})
+    at.session_state["state.scenario"] = ("big", big)
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any(e.startswith("population.count:") for e in errors)
+    assert any(e.startswith("duration:") for e in errors)
+    assert not [b for b in at.button if b.label == "Run scenario"]
 
 
 def test_uploads_are_checked_on_the_server(tmp_path):

@@ -26,9 +26,11 @@ def render() -> None:
     result = state.runs()[name]
     s = result.summary
     kpi_cards(result)
-    cols = st.columns(2) + st.columns(2)
+    cols = st.columns(3) + st.columns(2)
     services = s.get("services", {})
     alerting = services.get("alerting", {}).get("availability")
+    t95 = s["evacuation"].get("t95_s")
+    cols[4].metric("95 % in shelters (T95)", state.minutes(t95), help="T95: time until 95 % reached a shelter")
     cols[0].metric(
         "Alerting worked",
         "-" if alerting is None else f"{alerting:.0%} of the time",

@@ -6,6 +6,7 @@ import streamlit as st
 
 from sim import api
 from ui import state
+from ui.forms import schema_form
 
 KEY = "scenario_page"
 
@@ -84,26 +85,52 @@ def _own_city(data: dict) -> None:
             st.rerun()
 
 
+def _shelter_table(data: dict):
+    """The city's shelters with the scenario's overrides, for editing."""
+    import pandas as pd
+
+    scenario = api.scenario_from_dict(data)
+    base = api.city_layers(scenario)["shelters"][["id", "name", "capacity"]].copy()
+    base["open"] = True
+    for s in data.get("shelters", []):
+        hit = base["id"] == s["id"]
+        if hit.any():
+            if s.get("capacity") is not None:
+                base.loc[hit, "capacity"] = s["capacity"]
+            base.loc[hit, "open"] = s.get("open", True)
+        else:
+            extra = {"id": s["id"], "name": s.get("name") or s["id"], "capacity": s.get("capacity") or 0}
+            base = pd.concat([base, pd.DataFrame([{**extra, "open": s.get("open", True)}])], ignore_index=True)
+    return base.reset_index(drop=True)
+
+
+def _shelter_overrides(data: dict, edited) -> list[dict]:
+    """The scenario's ``shelters`` after the table was edited: overrides for what changed."""
+    before = _shelter_table(data).set_index("id")
+    out = {s["id"]: dict(s) for s in data.get("shelters", [])}
+    for row in edited.itertuples():
+        old = before.loc[row.id]
+        if int(row.capacity) != int(old["capacity"]) or bool(row.open) != bool(old["open"]):
+            item = out.get(row.id, {"id": row.id})
+            item["capacity"] = int(row.capacity)
+            item["open"] = bool(row.open)
+            out[row.id] = item
+    return list(out.values())
+
+
 def _form(data: dict) -> dict | None:
     limits = api.UI_LIMITS
     with st.form(f"{KEY}.form"):
         st.subheader("People")
         pop = data["population"]
         count = pop.get("count") or 0
-        c1, c2, c3 = st.columns(3)
-        new_count = c1.number_input(
+        new_count = st.number_input(
             "People in the city (0: the city's own number)",
             min_value=0,
             max_value=int(limits["population"]),
             value=min(int(count), int(limits["population"])),
             step=1000,
             help="population.count: scales the city's population",
-        )
-        car = c2.slider(
-            "Share who drive (%)", 0, 100, round(pop["mode_share"]["car"] * 100), help="population.mode_share"
-        )
-        comply = c3.slider(
-            "Share who obey an order (%)", 0, 100, round(pop["compliance"] * 100), help="population.compliance"
         )
         minutes = st.slider(
             "Simulated time (min)",
@@ -126,30 +153,26 @@ def _form(data: dict) -> dict | None:
                 )
                 / 100.0
             )
-        st.subheader("Networks")
-        net = data["network"]
-        c1, c2 = st.columns(2)
-        net["design"] = c1.radio(
-            "Safety network",
-            ["separate", "shared"],
-            index=0 if net["design"] == "separate" else 1,
-            help="network.design: a separate safety subnetwork, or one network shared with the smart city",
+        with st.expander("All population settings"):
+            schema_form("population", data, key=f"{KEY}.form.pop")
+        with st.expander("Networks: design, redundancy, outages"):
+            schema_form("network", data, key=f"{KEY}.form.net")
+        with st.expander("Defenses"):
+            schema_form("defenses", data, key=f"{KEY}.form.def")
+        with st.expander("Shelter operations"):
+            schema_form("shelter_operations", data, key=f"{KEY}.form.ops")
+        st.subheader("Shelters")
+        shelters = st.data_editor(
+            _shelter_table(data),
+            key=f"{KEY}.shelters",
+            disabled=["id", "name"],
+            hide_index=True,
+            column_config={
+                "capacity": st.column_config.NumberColumn("capacity (people)", min_value=0, step=10),
+                "open": st.column_config.CheckboxColumn("open at the start"),
+            },
         )
-        net["redundancy"] = c2.select_slider(
-            "Redundant paths",
-            options=[1, 2, 3],
-            value=net["redundancy"],
-            help="network.redundancy: 1 fibre; 2 + radio mesh; 3 + satellite",
-        )
-        st.subheader("Defenses")
-        d = data["defenses"]
-        c1, c2, c3 = st.columns(3)
-        d["segmentation"] = c1.checkbox("Segmented networks", d["segmentation"], help="defenses.segmentation")
-        d["device_identity"] = c1.checkbox("Validated device identity", d["device_identity"])
-        d["credentials"] = "unique" if c2.checkbox("Unique passwords", d["credentials"] == "unique") else "default"
-        d["encrypt_transit"] = c2.checkbox("Encrypted links", d["encrypt_transit"], help="defenses.encrypt_transit")
-        d["encrypt_storage"] = c3.checkbox("Encrypted data stores", d["encrypt_storage"])
-        d["monitoring"]["enabled"] = c3.checkbox("Intrusion detection", d["monitoring"]["enabled"])
+        st.subheader("Hazards and attacks")
         keep_h = [
             st.checkbox(f"Hazard: {h['type']} ({h.get('id') or i}) at {h['at'] / 60:.0f} min", True, key=f"{KEY}.h{i}")
             for i, h in enumerate(data["hazards"])
@@ -160,9 +183,8 @@ def _form(data: dict) -> dict | None:
         ]
         if not st.form_submit_button("Apply changes", type="primary"):
             return None
+    data["shelters"] = _shelter_overrides(data, shelters)
     pop["count"] = int(new_count) or None
-    pop["mode_share"] = {"walk": 1 - car / 100.0, "car": car / 100.0}
-    pop["compliance"] = comply / 100.0
     data["duration"] = minutes * 60.0
     data["hazards"] = [h for h, k in zip(data["hazards"], keep_h, strict=True) if k]
     data["cyber"] = [a for a, k in zip(data["cyber"], keep_a, strict=True) if k]
