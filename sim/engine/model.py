@@ -237,7 +237,7 @@ class EvacuationModel(mesa.Model):
         )
         self._asset_index = self.network.index
         self.sensor_reading: dict[str, float] = {s.id: np.nan for s in self.sensors}
-        # Who hears which device: each home node's nearest siren and two nearest cell towers.
+        # Who hears which device: each home node's nearest siren (within earshot) and two nearest towers.
         xy = self.city.node_xy
         self._served: dict[str, np.ndarray] = {}
         for kind, k in (("siren", 1), ("cell_tower", 2)):
@@ -246,8 +246,11 @@ class EvacuationModel(mesa.Model):
                 self._served[kind] = np.full((len(xy), 1), -1, dtype=np.int64)
                 continue
             axy = self.asset_table[["x", "y"]].to_numpy(dtype=float)[rows]
-            _, nearest = cKDTree(axy).query(xy, k=min(k, len(rows)))
-            self._served[kind] = rows[np.asarray(nearest).reshape(len(xy), -1)]
+            dist, nearest = cKDTree(axy).query(xy, k=min(k, len(rows)))
+            served = rows[np.asarray(nearest).reshape(len(xy), -1)]
+            if kind == "siren":  # out of earshot, no siren warns you
+                served = np.where(np.asarray(dist).reshape(len(xy), -1) <= cfg.siren_audible_m, served, -1)
+            self._served[kind] = served
         self._cap_files: dict[str, str] = {}
 
     def _check_triggers(self) -> list[np.ndarray]:

@@ -510,6 +510,7 @@ class NetworkConfig(Strict):
     )
     repair_time: Duration = Field(1800.0, gt=0, description="mean duration of a random link outage, s")
     min_share: Fraction = Field(0.5, description="share of a service's endpoints that must be reachable")
+    siren_audible_m: float = Field(1000.0, gt=0, le=10_000, description="a siren is heard this far, m")
     assets: list[AssetConfig] = Field(default_factory=list)
     links: list[LinkConfig] = Field(default_factory=list)
     services: list[ServiceConfig] = Field(default_factory=list)
