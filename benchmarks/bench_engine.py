@@ -110,9 +110,11 @@ def compare_with_per_agent(n: int, hours: float) -> dict[str, float]:
         "population.mode_share.walk=1",
         "population.mode_share.car=0",
         "alerting.departure_delay={distribution: rayleigh, scale: 600}",
-        # The baseline records nothing, so neither do we here: movement against movement.
+        # The baseline records nothing and runs no shelter desks, so neither do we here:
+        # movement against movement.
         "output.tracks.max_citizens=0",
         "output.record_every=86400",
+        "shelter_operations.enabled=false",
     ]
     scn = load_scenario("scenarios/synthetic_large_city.yaml", overrides)
     ours = EvacuationModel(scn)

@@ -40,6 +40,9 @@ class Registry:
         self.paper = np.zeros(n, dtype=bool)  # registered on paper, not yet in the registry
         self.relatives_delay_s = relatives_delay_s
         self.desks: list[list[float]] = []
+        # Small working sets, so a tick costs what happens, not the size of the city.
+        self._paper: list[np.ndarray] = []
+        self._waiting: list[np.ndarray] = []  # in the registry, relatives not yet told
 
     def add_shelter(self, capacity: int, desks_per_100: float) -> None:
         """Desks for one more shelter (at least one)."""
@@ -80,24 +83,34 @@ class Registry:
         self.paper[idx] = method == MANUAL
         online_entry = idx[method != MANUAL]
         self.entry_t[online_entry] = self.reg_t[online_entry]
+        self._waiting.append(online_entry)
+        self._paper.append(idx[method == MANUAL])
 
     def sync(self, t: float, *, registry_up: bool) -> None:
         """Paper registrations done by ``t`` enter the registry while it works."""
-        if not registry_up:
+        if not registry_up or not self._paper:
             return
-        due = np.nonzero(self.paper & (self.reg_t <= t))[0]
+        pending = np.concatenate(self._paper)
+        due = pending[self.reg_t[pending] <= t]
         if len(due):
             self.entry_t[due] = t
             self.paper[due] = False
+            self._waiting.append(due)
+        rest = pending[self.paper[pending]]
+        self._paper = [rest] if len(rest) else []
 
     def notify(self, t0: float, t1: float, *, service_up: bool) -> int:
         """Relatives' messages due before ``t1`` go out while the service works; returns how many."""
-        if not service_up:
+        if not service_up or not self._waiting:
             return 0
-        due_t = self.entry_t + self.relatives_delay_s
-        due = np.nonzero(~np.isfinite(self.notified_t) & (due_t < t1))[0]
+        waiting = np.concatenate(self._waiting)
+        due_t = self.entry_t[waiting] + self.relatives_delay_s[waiting]
+        go = due_t < t1
+        due = waiting[go]
         if len(due):
-            self.notified_t[due] = np.maximum(due_t[due], t0)
+            self.notified_t[due] = np.maximum(due_t[go], t0)
+        rest = waiting[~go]
+        self._waiting = [rest] if len(rest) else []
         return len(due)
 
     def counts(self, t: float, shelter: np.ndarray, n_shelters: int) -> np.ndarray:

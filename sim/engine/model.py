@@ -125,8 +125,9 @@ class EvacuationModel(mesa.Model):
             hz.start(self)
         for sensor in self.sensors:  # after the hazards: a reading at t sees the hazards' state at t
             self.env.process(self._sensor_process(sensor))
-        for row in range(len(self.shelters)):
-            self.env.process(self._report_process(row))
+        if scenario.shelter_operations.enabled:
+            for row in range(len(self.shelters)):
+                self.env.process(self._report_process(row))
         for atk in self.cyber_attacks:
             atk.start(self)
         if scenario.alerting.word_of_mouth is not None:
@@ -317,6 +318,8 @@ class EvacuationModel(mesa.Model):
         self.observed_t = np.full(len(self.shelters), -np.inf)
         self._report_tamper = None  # a hook for attacks on the reports (cyber)
         self._district_rows: list[pd.DataFrame] = []
+        self._new_sheltered: list[np.ndarray] = []  # admitted since the desks last looked
+        self._terminal_rows = np.zeros(0, dtype=np.int64)
         self._district_t = -1.0
 
     def _setup_cyber(self) -> None:
@@ -387,18 +390,26 @@ class EvacuationModel(mesa.Model):
 
     def _registry_online(self) -> np.ndarray:
         """Per shelter: can its desk reach the registry now?"""
-        up = self.network.service_up.get("shelter_registry", False)
-        op = self.network.operational()
+        if not self.network.service_up.get("shelter_registry", False):
+            return np.zeros(len(self.shelters), dtype=bool)
+        if len(self._terminal_rows) != len(self.shelters):
+            index = self._asset_index
+            self._terminal_rows = np.array([index.get(f"terminal-{s.shelter_id}", -1) for s in self.shelters])
+        terms = self._terminal_rows
+        to_ccc = self.network.reachable(self._asset_index["CCC"], reverse=True)  # who can reach the CCC
+        ok = terms >= 0
         out = np.zeros(len(self.shelters), dtype=bool)
-        for row, s in enumerate(self.shelters):
-            term = self._asset_index.get(f"terminal-{s.shelter_id}")
-            out[row] = up and term is not None and op[term] and self.network.reachable(term)[self._asset_index["CCC"]]
+        out[ok] = self.network.operational()[terms[ok]] & to_ccc[terms[ok]]
         return out
 
     def _operate_shelters(self, t0: float, t1: float) -> None:
         """Registration queues for newcomers, paper sync, relatives' messages."""
+        if not self.scenario.shelter_operations.enabled:
+            self._new_sheltered = []
+            return
         p = self.pop
-        new = np.nonzero((p.state == SHELTERED) & ~self.registry.queued)[0]
+        new = np.concatenate(self._new_sheltered) if self._new_sheltered else np.zeros(0, dtype=np.int64)
+        self._new_sheltered = []
         if len(new):
             self.registry.enqueue(
                 new,
@@ -1143,6 +1154,7 @@ class EvacuationModel(mesa.Model):
                     self._fields_dirty = True
             self.node_room[node] = sum(self.shelters[r].room for r in here)
         p.state[who] = SHELTERED
+        self._new_sheltered.append(who)
         p.shelter[who] = rows
         p.arrival_t[who] = arrival
         return waiting[p.state[waiting] == EVACUATING]

@@ -1,13 +1,13 @@
 """Links and services over the asset table, by the network design (docs/networks.md).
 
 ``separate`` design: the safety subnetwork (CCC, its gateway, district hubs, radio nodes,
-sirens, sensors, shelter terminals, a satellite terminal) has its own fibre ring, a radio mesh
+sirens, sensors, shelter terminals, a satellite terminal) has its own fibre rings, a radio mesh
 as the second path and satellite as the third (``redundancy`` 1, 2 or 3). It reaches the mobile
 operator and the broadcaster by one-way leased lines, and hands data to the smart subnetwork
 through a one-way ``diode`` (gw-safety -> gw-smart): nothing on the smart side, the operator's
 network or the internet can reach it.
 
-``shared`` design: one fibre ring through the COC's router (gw-smart) carries everything; the
+``shared`` design: fibre rings through the COC's router (gw-smart) carry everything; the
 CCC hangs off that router, the internet uplink too.
 
 Services are dependency chains: a platform, assets a message must pass in order (``via``), and
@@ -55,18 +55,25 @@ def _nearest(assets: pd.DataFrame, rows: np.ndarray, targets: np.ndarray) -> np.
     return targets[np.argmin(d2, axis=1)]
 
 
+RING_SIZE = 8  # hubs per fibre ring ("petal") from the core
+
+
 def _ring(assets: pd.DataFrame, centre_id: str, members: list[str]) -> list[tuple[str, str]]:
-    """A ring from ``centre_id`` through ``members`` ordered by angle around it, and back."""
+    """Fibre rings ("petals") from ``centre_id`` through at most ``RING_SIZE`` neighbouring
+    ``members`` each (ordered by angle around the centre), and back: two ways to every hub, and
+    few hops even in a city of hundreds of districts."""
     if not members:
         return []
     xy = assets.set_index("id")[["x", "y"]]
     c = xy.loc[centre_id].to_numpy(dtype=float)
     pts = xy.loc[members].to_numpy(dtype=float)
-    order = np.argsort(np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0]), kind="stable")
-    seq = [centre_id] + [members[i] for i in order]
-    pairs = list(itertools.pairwise(seq))
-    if len(members) > 1:
-        pairs.append((seq[-1], centre_id))
+    order = [members[i] for i in np.argsort(np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0]), kind="stable")]
+    pairs: list[tuple[str, str]] = []
+    for k in range(0, len(order), RING_SIZE):
+        seq = [centre_id, *order[k : k + RING_SIZE]]
+        pairs += list(itertools.pairwise(seq))
+        if len(seq) > 2:
+            pairs.append((seq[-1], centre_id))
     return pairs
 
 

@@ -329,6 +329,7 @@ class RelativesConfig(Strict):
 class ShelterOperationsConfig(Strict):
     """Registration desks, count reports, relatives told and the overflow policy (docs/shelters.md)."""
 
+    enabled: bool = Field(True, description="model registration, reports and relatives (off: movement only)")
     desks_per_100_places: float = Field(1.0, gt=0, le=100, description="registration desks per 100 places (>= 1)")
     registration_time: RegistrationTimes = Field(RegistrationTimes(), description="desk time per person, by method")
     report_every: Duration = Field(300.0, ge=10, le=86400, description="shelter count reports to the CCC, s")
