@@ -133,6 +133,7 @@ def test_default_scenario_end_to_end_in_chromium(app_url):
         page.screenshot(path=str(ARTIFACTS / "results-page.png"), full_page=True)
         page.get_by_role("link", name="Scenario").click()
         page.get_by_text("Warning channels").wait_for(timeout=60_000)
+        time.sleep(3)  # let the form's widgets replace their placeholders
         page.screenshot(path=str(ARTIFACTS / "scenario-page.png"), full_page=True)
         page.get_by_role("link", name="Map").click()
         # Single-shot queries and plain sleeps from here on: in-page waiting (wait_for) competes
