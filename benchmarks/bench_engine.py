@@ -18,6 +18,13 @@ from sim.agents.citizens import EVACUATING, SHELTERED, WALK
 from sim.engine.model import EvacuationModel
 from sim.scenario import load_scenario
 
+MILLION = [
+    "city.synthetic.population=1000000",
+    "city.synthetic.area_km2=300",
+    "city.synthetic.block_m=100",
+    "output.tracks.max_citizens=2000",
+]
+
 
 def timed_run(path: str, overrides: list[str]) -> tuple[float, float, EvacuationModel]:
     """Wall seconds to build and to run a scenario."""
@@ -166,23 +173,12 @@ def main() -> None:
     if args.million:
         build, run, m = timed_run(
             "scenarios/synthetic_large_city.yaml",
-            [
-                "city.synthetic.population=1000000",
-                "city.synthetic.area_km2=300",
-                "city.synthetic.block_m=100",
-                "output.tracks.max_citizens=2000",
-            ],
+            MILLION,
         )
         print(f"synthetic (1,000,000 citizens, {m.city.n_roads} segments, 3 h): build {build:.2f}s run {run:.2f}s")
         build, run, m = timed_run(
             "scenarios/synthetic_large_city.yaml",
-            [
-                "city.synthetic.population=1000000",
-                "city.synthetic.area_km2=300",
-                "city.synthetic.block_m=100",
-                "output.tracks.max_citizens=2000",
-                flood,
-            ],
+            [*MILLION, flood],
         )
         print(f"synthetic (1,000,000 citizens) with the river flood: build {build:.2f}s run {run:.2f}s")
     n = 2000 if args.quick else 20000

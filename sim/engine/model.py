@@ -897,13 +897,10 @@ class EvacuationModel(mesa.Model):
                 reach(phones[ok], td + delay)
 
             coc = net.index["COC"]
-            if net.server_loss[coc] >= 0.5 and self.defenses.ddos_protection.failover_to_safety:
+            if not net.serving()[coc] and self.defenses.ddos_protection.failover_to_safety:
                 # Failover: the push goes through the safety network's link to the operator.
                 self.log_event("failover", "app_push", "COC overloaded: pushing through the operator")
                 net.send("CCC", "operator", kind="alert", on_delivered=pushed)
-            elif net.server_loss[coc] >= 0.5:
-                # The push platform on the COC times out: the app alert does not go out.
-                self.log_event("message_lost", "CCC->COC", "kind=alert; reason=COC overloaded (denial of service)")
             else:
                 net.send(
                     "CCC",

@@ -106,8 +106,12 @@ class NetworkState:
     # ------------------------------------------------------------------ state
 
     def operational(self) -> np.ndarray:
-        """Assets that work now: not damaged, not cut from the grid (substations), powered."""
-        return ~self.damaged & ~self.grid_cut & (self.power != OFF) & ~self.isolated
+        """Assets that work now: not damaged, not cut from the grid (substations), powered.
+
+        Cached until the next change (every change of these arrays ends in ``_changed``)."""
+        if "operational" not in self._cache:
+            self._cache["operational"] = ~self.damaged & ~self.grid_cut & (self.power != OFF) & ~self.isolated
+        return self._cache["operational"]
 
     def usable_links(self) -> np.ndarray:
         """Links that are up and not cut."""
@@ -330,14 +334,14 @@ class NetworkState:
                         break
                     yield self.env.timeout(self._msg_rng.exponential(self.server_delay[head]))
             if ok:
-                if self.operational()[dst]:
+                if self.serving()[dst]:
                     delay = float(self.env.now) - t0
                     via = "/".join(sorted({str(self.link_types[li]) for li in path})) or "local"
                     self.log("message_delivered", subject, f"kind={kind}; delay={delay:.3f}; via={via}")
                     if on_delivered is not None:
                         on_delivered(float(self.env.now))
                     return
-                reason = "destination down"
+                reason = "destination down" if not self.operational()[dst] else "destination overloaded"
                 break
         self.log("message_lost", subject, f"kind={kind}; reason={reason}")
         if on_lost is not None:

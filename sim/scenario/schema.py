@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
@@ -403,6 +403,17 @@ class SensorConfig(Strict):
     every: Duration = Field(60.0, ge=1, le=3600, description="sampling interval, s")
 
 
+def _unique_ids(items: list[Any], what: str) -> list[Any]:
+    """Items with an ``id``, each id once (a field validator's body)."""
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item.id in seen:
+            msg = f"{what} id {item.id!r} appears twice (item {i})"
+            raise ValueError(msg)
+        seen.add(item.id)
+    return items
+
+
 LinkType = Literal["lan", "fibre", "radio", "satellite", "cellular", "internet", "diode"]
 AssetKind = Literal[
     "substation",
@@ -520,13 +531,7 @@ class NetworkConfig(Strict):
     @field_validator("sensors")
     @classmethod
     def _unique_sensor_ids(cls, sensors: list[SensorConfig]) -> list[SensorConfig]:
-        seen: set[str] = set()
-        for i, s in enumerate(sensors):
-            if s.id in seen:
-                msg = f"sensor id {s.id!r} appears twice (item {i})"
-                raise ValueError(msg)
-            seen.add(s.id)
-        return sensors
+        return _unique_ids(sensors, "sensor")
 
 
 class Scenario(Strict):
@@ -552,14 +557,8 @@ class Scenario(Strict):
 
     @field_validator("shelters")
     @classmethod
-    def _unique_ids(cls, shelters: list[ShelterConfig]) -> list[ShelterConfig]:
-        seen: set[str] = set()
-        for i, s in enumerate(shelters):
-            if s.id in seen:
-                msg = f"shelter id {s.id!r} appears twice (item {i})"
-                raise ValueError(msg)
-            seen.add(s.id)
-        return shelters
+    def _unique_shelter_ids(cls, shelters: list[ShelterConfig]) -> list[ShelterConfig]:
+        return _unique_ids(shelters, "shelter")
 
     @model_validator(mode="after")
     def _times_within_run(self) -> Scenario:
