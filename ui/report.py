@@ -103,7 +103,7 @@ def report_html(name: str, result: api.RunResult) -> str:
 
 
 def report_pdf(name: str, result: api.RunResult) -> bytes:
-    """The same report as a PDF (a KPI page, then one page per chart)."""
+    """The same report as a PDF: a KPI page, one page per chart, then the scenario."""
     buf = io.BytesIO()
     with PdfPages(buf) as pdf:
         fig = plt.figure(figsize=(8.27, 11.69))
@@ -121,4 +121,11 @@ def report_pdf(name: str, result: api.RunResult) -> bytes:
             chart.suptitle(title, fontsize=10)
             pdf.savefig(chart)
             plt.close(chart)
+        lines = api.dump_yaml(result.scenario).splitlines()
+        for start in range(0, len(lines), 90):  # the scenario, 90 lines a page
+            page = plt.figure(figsize=(8.27, 11.69))
+            page.text(0.05, 0.97, "Scenario" if start == 0 else "Scenario (continued)", fontsize=12, weight="bold")
+            page.text(0.05, 0.95, "\n".join(lines[start : start + 90]), fontsize=6, family="monospace", va="top")
+            pdf.savefig(page)
+            plt.close(page)
     return buf.getvalue()

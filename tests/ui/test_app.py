@@ -130,6 +130,7 @@ def test_compare_page_shows_deltas_between_two_runs():
 
 
 def test_report_page_offers_html_and_pdf():
+    from ui.report import figures as report_figures
     from ui.report import report_html, report_pdf
 
     at = _with_run("report").run()
@@ -142,6 +143,7 @@ def test_report_page_offers_html_and_pdf():
     assert "https://" not in page
     pdf = report_pdf("coastal", result)
     assert pdf.startswith(b"%PDF")
+    assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= len(report_figures(result)) + 2
     assert len(pdf) > 10_000
 
 
