@@ -7,9 +7,14 @@ no traceback), 1 anything unexpected.
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import re
+import secrets
+import signal
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,10 +63,24 @@ class Progress:
         self.last_pct = pct
 
 
+class Interrupted(BaseException):
+    """SIGTERM, SIGINT or SIGHUP arrived: unwind (temporary folders are removed) and exit 128 + signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
 def _default_out(name: str) -> Path:
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path("runs") / f"{slug}-{stamp}"
+    """``runs/<name>-<UTC time to the millisecond>-<random>``: two runs never pick the same name."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")[:80] or "run"
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
+    return Path("runs") / f"{slug}-{stamp}-{secrets.token_hex(3)}"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -81,7 +100,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario and write its run directory."""
     from sim.experiments.runner import run_scenario
-    from sim.io.rundir import write_run
+    from sim.io.rundir import reserve_run_dir
     from sim.scenario.loader import load_scenario
 
     overrides = list(args.set)
@@ -89,10 +108,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         overrides.append(f"seed={args.seed}")
     scenario = load_scenario(args.scenario, overrides)
     out = Path(args.out) if args.out else _default_out(scenario.name)
-    if out.exists() and any(out.iterdir()) and not args.force:
-        raise InputError.single("--out", f"{out} exists and is not empty (use --force to replace it)")
-    result = run_scenario(scenario, progress=Progress(quiet=args.quiet, label=scenario.name), baseline=args.baseline)
-    path = write_run(result, out, overwrite=args.force)
+    # The place is checked, locked and probed before any simulated second.
+    with reserve_run_dir(out, overwrite=args.force) as slot:
+        result = run_scenario(
+            scenario, progress=Progress(quiet=args.quiet, label=scenario.name), baseline=args.baseline
+        )
+        path = slot.commit(result)
     print(path)
     return EXIT_OK
 
@@ -131,8 +152,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_libraries() -> None:
+    """No library warning or log line reaches the user: our own messages are the interface."""
+    warnings.simplefilter("ignore")
+    logging.captureWarnings(True)
+    for name in ("pyogrio", "rasterio", "fiona", "pyproj", "shapely", "distributed", "pyrosm", "numba"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")  # worker processes too
+
+
+def _install_signal_handlers() -> dict[int, object]:
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        try:
+            previous[sig] = signal.signal(sig, _on_signal)
+        except ValueError:  # not the main thread (tests calling main in a thread)
+            pass
+    return previous
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
+    _quiet_libraries()
+    previous = _install_signal_handlers()
+    try:
+        return _main(argv)
+    except Interrupted as exc:
+        sys.stderr.write(f"interrupted ({signal.Signals(exc.signum).name}): nothing was written\n")
+        return 128 + exc.signum
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "seed", None) is not None and args.seed < 0:
         sys.stderr.write(f"--seed: must be >= 0, got {args.seed}\n")
@@ -144,10 +197,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(line + "\n")
         return EXIT_INVALID
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        return EXIT_UNEXPECTED
+        sys.stderr.write("interrupted (SIGINT): nothing was written\n")
+        return 128 + signal.SIGINT
+    except RecursionError:
+        sys.stderr.write("input: nested too deeply\n")
+        return EXIT_INVALID
     except Exception as exc:  # the contract: unexpected errors exit 1 with a short message
         sys.stderr.write(f"unexpected error: {type(exc).__name__}: {exc}\n")
-        if "SAFECITY_DEBUG" in __import__("os").environ:
+        if "SAFECITY_DEBUG" in os.environ:
             raise
         return EXIT_UNEXPECTED
