@@ -7,6 +7,7 @@ no traceback), 1 anything unexpected.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import re
@@ -164,10 +165,8 @@ def _quiet_libraries() -> None:
 def _install_signal_handlers() -> dict[int, object]:
     previous = {}
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        try:
+        with contextlib.suppress(ValueError):  # not the main thread (tests calling main in a thread)
             previous[sig] = signal.signal(sig, _on_signal)
-        except ValueError:  # not the main thread (tests calling main in a thread)
-            pass
     return previous
 
 
