@@ -18,8 +18,11 @@ from sim.city.build import _metric_crs, assemble_city, file_sha256
 from sim.city.model import City
 from sim.core.errors import InputError
 from sim.scenario.schema import CityConfig
+from sim.scenario.types import MAX_POPULATION, MAX_SHELTER_CAPACITY
 
 ALLOWED_SUFFIXES = (".geojson", ".json", ".gpkg")
+MAX_ROAD_SEGMENTS = 1_000_000
+"""Most road features in a roads layer."""
 
 
 def read_layer(path: Path, *, field: str, geom_types: tuple[str, ...]) -> gpd.GeoDataFrame:
@@ -66,6 +69,7 @@ def _numeric(
     *,
     field: str,
     minimum: float | None = None,
+    maximum: float | None = None,
     integer: bool = False,
     required: bool = False,
 ) -> pd.Series:
@@ -79,8 +83,12 @@ def _numeric(
         if pd.isna(val):
             if required or (raw is not None and not (isinstance(raw, float) and np.isnan(raw))):
                 problems.append((f"{field}.{i}.{column}", f"must be a number, got {raw!r}"))
+        elif not np.isfinite(val):
+            problems.append((f"{field}.{i}.{column}", f"must be a finite number, got {val:g}"))
         elif minimum is not None and val < minimum:
             problems.append((f"{field}.{i}.{column}", f"must be >= {minimum:g}, got {val:g}"))
+        elif maximum is not None and val > maximum:
+            problems.append((f"{field}.{i}.{column}", f"must be <= {maximum:g}, got {val:g}"))
         elif integer and float(val) != int(val):
             problems.append((f"{field}.{i}.{column}", f"must be a whole number, got {val:g}"))
     if problems:
@@ -92,10 +100,12 @@ def city_from_layers(config: CityConfig) -> City:
     """Build a City from the layer form of ``city``."""
     roads = read_layer(config.roads, field="city.roads", geom_types=("LineString", "MultiLineString"))
     roads = roads.explode(index_parts=False).reset_index(drop=True)
-    _numeric(roads, "lanes", field="city.roads", minimum=1)
-    _numeric(roads, "width_m", field="city.roads", minimum=0.1)
-    _numeric(roads, "speed_kph", field="city.roads", minimum=1)
-    _numeric(roads, "capacity_pph", field="city.roads", minimum=0)
+    if len(roads) > MAX_ROAD_SEGMENTS:
+        raise InputError.single("city.roads", f"{len(roads):,} road segments; at most {MAX_ROAD_SEGMENTS:,}")
+    _numeric(roads, "lanes", field="city.roads", minimum=1, maximum=20)
+    _numeric(roads, "width_m", field="city.roads", minimum=0.1, maximum=500)
+    _numeric(roads, "speed_kph", field="city.roads", minimum=1, maximum=300)
+    _numeric(roads, "capacity_pph", field="city.roads", minimum=0, maximum=1e6)
     crs = _metric_crs(roads)
     roads_m = roads.to_crs(crs)
     if "id" in roads_m:
@@ -113,7 +123,9 @@ def city_from_layers(config: CityConfig) -> City:
         dup = ids[ids.duplicated()]
         if len(dup):
             raise InputError.single(f"city.shelters.{dup.index[0]}.id", f"shelter id {dup.iloc[0]!r} is not unique")
-        cap = _numeric(sg, "capacity", field="city.shelters", minimum=0, integer=True, required=True)
+        cap = _numeric(
+            sg, "capacity", field="city.shelters", minimum=0, maximum=MAX_SHELTER_CAPACITY, integer=True, required=True
+        )
         sm = sg.to_crs(crs)
         shelters = pd.DataFrame(
             {
@@ -132,13 +144,35 @@ def city_from_layers(config: CityConfig) -> City:
         pm = pg.to_crs(crs)
         is_point = pm.geom_type == "Point"
         rows = []
+        total = 0.0
         if is_point.any():
-            count = _numeric(pg[is_point], "count", field="city.population", minimum=0, required=True)
+            count = _numeric(
+                pg[is_point], "count", field="city.population", minimum=0, maximum=MAX_POPULATION, required=True
+            )
             pts = pm[is_point]
-            rows.append(pd.DataFrame({"x": pts.geometry.x, "y": pts.geometry.y, "count": count.to_numpy()}))
+            total += float(count.sum())
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "x": pts.geometry.x,
+                        "y": pts.geometry.y,
+                        "count": count.to_numpy(),
+                        "feature": np.nonzero(is_point.to_numpy())[0],
+                    }
+                )
+            )
         if (~is_point).any():
-            popn = _numeric(pg[~is_point], "population", field="city.population", minimum=0, required=True)
+            popn = _numeric(
+                pg[~is_point], "population", field="city.population", minimum=0, maximum=MAX_POPULATION, required=True
+            )
+            total += float(popn.sum())
             rows.append(_spread_in_polygons(pm[~is_point], popn.to_numpy(), roads_m))
+        if total > MAX_POPULATION:
+            raise InputError.single(
+                "city.population", f"the layer holds {total:,.0f} people; at most {MAX_POPULATION:,}"
+            )
+        if total <= 0:
+            raise InputError.single("city.population", "every count is 0: nobody lives in this city")
         people = pd.concat(rows, ignore_index=True)
 
     buildings = None
@@ -168,6 +202,19 @@ def city_from_layers(config: CityConfig) -> City:
     )
     if len(city.shelters) == 0:
         raise InputError.single("city.shelters", "the city has no shelter: give a shelters layer or scenario shelters")
+    if people is not None and "feature" in people:
+        pts = people.dropna(subset=["feature"])
+        city.snap(
+            pts[["x", "y"]].to_numpy(float),
+            max_m=config.snap_max_m,
+            fields=[f"city.population.{int(i)}" for i in pts["feature"]],
+        )
+    if shelters is not None:
+        city.snap(
+            shelters[["x", "y"]].to_numpy(float),
+            max_m=config.snap_max_m,
+            fields=[f"city.shelters.{i}" for i in range(len(shelters))],
+        )
     return city
 
 

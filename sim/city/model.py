@@ -80,6 +80,28 @@ class City:
         x, y = self._to_xy.transform(lonlat[:, 0], lonlat[:, 1])
         return np.column_stack([x, y])
 
+    def snap(self, xy: np.ndarray, *, max_m: float, fields: list[str]) -> np.ndarray:
+        """Nearest walkable road node of each metric point, refusing points farther than ``max_m``.
+
+        Raises:
+            InputError: naming ``fields[i]`` for each point too far from any road (up to 20).
+        """
+        from sim.core.errors import InputError
+
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        nodes = self.nearest_nodes(xy)
+        if len(xy) == 0:
+            return nodes
+        dist = np.hypot(*(self.node_xy[nodes] - xy).T)
+        far = np.nonzero(~(dist <= max_m))[0]
+        if len(far):
+            problems = [
+                (fields[i], f"is {dist[i]:,.0f} m from the nearest road; at most city.snap_max_m = {max_m:g} m")
+                for i in far[:20]
+            ]
+            raise InputError(problems)
+        return nodes
+
     def nearest_nodes(self, xy: np.ndarray, *, walkable_only: bool = True) -> np.ndarray:
         """Row index of the nearest road node to each metric point."""
         from scipy.spatial import cKDTree

@@ -30,7 +30,8 @@ _PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*")
 def parse_duration(value: object) -> float:
     """Return a duration in seconds from a number of seconds or a string like ``"90s"``.
 
-    Strings may combine parts (``"1h30min"``); a bare number in a string is seconds.
+    Strings may combine parts (``"1h30min"``); a bare number in a string is seconds, but only
+    alone: in ``"1h30"`` the 30 has no unit, and rather than guess (30 s? 30 min?) it is refused.
 
     Raises:
         ValueError: the value is not a finite, non-negative duration.
@@ -38,30 +39,42 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         msg = f"expected a duration (seconds or a string like '15min'), got {value!r}"
         raise ValueError(msg)
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
     if isinstance(value, int | float):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:
+            msg = f"must be a finite duration >= 0, got a {len(str(value))}-digit number"
+            raise ValueError(msg) from None
     elif isinstance(value, str):
         text = value.strip().lower()
-        pos, seconds, matched = 0, 0.0, False
+        if len(text) > 100:
+            msg = f"cannot read {shown} as a duration (examples: 3600, '90s', '15min', '6h')"
+            raise ValueError(msg)
+        pos, seconds, matched, parts = 0, 0.0, False, 0
         while pos < len(text):
             m = _PART.match(text, pos)
             if not m or m.end() == pos:
                 matched = False
                 break
+            parts += 1
+            if not m.group(2) and (parts > 1 or m.end() < len(text)):
+                msg = f"{shown}: give every number a unit, for example '1h30min' (a bare number is seconds only alone)"
+                raise ValueError(msg)
             unit = m.group(2) or "s"
             if unit not in _DURATION_UNITS:
-                msg = f"unknown time unit {unit!r} in {value!r} (use s, min, h or d)"
+                msg = f"unknown time unit {unit!r} in {shown} (use s, min, h or d)"
                 raise ValueError(msg)
             seconds += float(m.group(1)) * _DURATION_UNITS[unit]
             pos, matched = m.end(), True
         if not matched:
-            msg = f"cannot read {value!r} as a duration (examples: 3600, '90s', '15min', '6h')"
+            msg = f"cannot read {shown} as a duration (examples: 3600, '90s', '15min', '6h')"
             raise ValueError(msg)
     else:
         msg = f"expected a duration (seconds or a string like '15min'), got {type(value).__name__}"
         raise ValueError(msg)
     if not math.isfinite(seconds) or seconds < 0:
-        msg = f"must be a finite duration >= 0, got {value!r}"
+        msg = f"must be a finite duration >= 0, got {shown}"
         raise ValueError(msg)
     return seconds
 

@@ -48,7 +48,7 @@ class CyberWorld(Protocol):
     def registry_records(self) -> dict[str, int]:
         """What the shelter registry holds now, by sensitivity class."""
 
-    def shelter_rows(self, target: str | None) -> list[int]:
+    def shelter_rows(self, target: str | None, *, field: str = "target") -> list[int]:
         """Shelter rows named by an id, ``all`` or None."""
 
     def sensor_ids(self) -> set[str]:
@@ -386,7 +386,7 @@ class Spoofing(Attack):
         if cfg.mode in ("fake_reading", "suppress_readings") and cfg.target not in world.sensor_ids():
             raise InputError.single(f"cyber.{self.index}.target", f"no sensor has id {cfg.target!r}")
         if cfg.mode == "tamper_counts":
-            world.shelter_rows(cfg.target)  # raises for an unknown shelter
+            world.shelter_rows(cfg.target, field=f"cyber.{self.index}.target")  # raises for an unknown shelter
 
     def onset(self, world: CyberWorld) -> None:
         """Start the deception."""

@@ -141,6 +141,7 @@ class EvacuationModel(mesa.Model):
         table = city.shelters.copy()
         table["open"] = True
         extra = []
+        snap_m = self.scenario.city.snap_max_m
         for i, s in enumerate(self.scenario.shelters):
             hit = table.index[table["id"] == s.id]
             if len(hit):
@@ -151,7 +152,7 @@ class EvacuationModel(mesa.Model):
                     xy = city.xy_of_lonlat(np.array([s.location], dtype=float))
                     table.loc[row, ["x", "y"]] = xy[0]
                     table.loc[row, ["lon", "lat"]] = s.location
-                    table.loc[row, "node"] = city.nearest_nodes(xy)[0]
+                    table.loc[row, "node"] = city.snap(xy, max_m=snap_m, fields=[f"shelters.{i}.location"])[0]
                 if s.name:
                     table.loc[row, "name"] = s.name
                 table.loc[row, "open"] = s.open
@@ -176,7 +177,7 @@ class EvacuationModel(mesa.Model):
                         "y": xy[0, 1],
                         "capacity": s.capacity,
                         "source": "scenario",
-                        "node": int(city.nearest_nodes(xy)[0]),
+                        "node": int(city.snap(xy, max_m=snap_m, fields=[f"shelters.{i}.location"])[0]),
                         "lon": s.location[0],
                         "lat": s.location[1],
                         "open": s.open,
@@ -223,7 +224,12 @@ class EvacuationModel(mesa.Model):
         )
         self.sensors: list[SensorConfig] = list(cfg.sensors) + layer
         self.asset_table = build_assets(
-            self.city, cfg, shelters=self.shelter_table, sensor_layer=layer, layer_assets=layer_assets
+            self.city,
+            cfg,
+            shelters=self.shelter_table,
+            sensor_layer=layer,
+            layer_assets=layer_assets,
+            snap_max_m=self.scenario.city.snap_max_m,
         )
         self.link_table = build_links(self.asset_table, cfg, extra=layer_links)
         self.network = NetworkState(
@@ -352,12 +358,12 @@ class EvacuationModel(mesa.Model):
         """Ids of every sensor."""
         return {s.id for s in self.sensors}
 
-    def shelter_rows(self, target: str | None) -> list[int]:
-        """Shelter rows named by an id, ``all`` or None."""
+    def shelter_rows(self, target: str | None, *, field: str = "target") -> list[int]:
+        """Shelter rows named by an id, ``all`` or None (``field`` names the input in errors)."""
         if target is None or target == "all":
             return list(range(len(self.shelters)))
         if target not in self._shelter_index:
-            raise InputError.single("cyber.target", f"no shelter has id {target!r}")
+            raise InputError.single(field, f"no shelter has id {target!r}")
         return [self._shelter_index[target]]
 
     def inject_reading(self, sensor_id: str, value: float) -> None:

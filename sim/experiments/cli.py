@@ -84,12 +84,21 @@ def _default_out(name: str) -> Path:
     return Path("runs") / f"{slug}-{stamp}-{secrets.token_hex(3)}"
 
 
+def _warn(scenario: object) -> None:
+    """Print what is valid but will not happen (``warning: field.path: ...``), even with --quiet."""
+    from sim.scenario.loader import scenario_warnings
+
+    for path, message in scenario_warnings(scenario):  # type: ignore[arg-type]
+        sys.stderr.write(f"warning: {path}: {message}\n")
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load and check a scenario, including its city, without running it."""
     from sim.engine.model import EvacuationModel
     from sim.scenario.loader import load_scenario
 
     scenario = load_scenario(args.scenario, args.set)
+    _warn(scenario)
     model = EvacuationModel(scenario)
     print(
         f"{args.scenario}: valid ({model.city.name}: {model.city.n_roads} road segments, "
@@ -108,6 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
     scenario = load_scenario(args.scenario, overrides)
+    _warn(scenario)
     out = Path(args.out) if args.out else _default_out(scenario.name)
     # The place is checked, locked and probed before any simulated second.
     with reserve_run_dir(out, overwrite=args.force) as slot:

@@ -148,8 +148,12 @@ def build_assets(
     shelters: pd.DataFrame | None = None,
     sensor_layer: list[SensorConfig] | None = None,
     layer_assets: list[AssetConfig] | None = None,
+    snap_max_m: float = float("inf"),
 ) -> pd.DataFrame:
-    """The asset table: one row per asset (``ASSET_COLUMNS``), in a deterministic order."""
+    """The asset table: one row per asset (``ASSET_COLUMNS``), in a deterministic order.
+
+    Sensors and assets the user placed farther than ``snap_max_m`` from any road are refused.
+    """
     xy = city.node_xy
     homes = city.homes
     resid = np.zeros(city.n_nodes)
@@ -211,7 +215,9 @@ def build_assets(
             raise InputError.single(f"network.sensors.{i}.id", f"sensor id {s.id!r} appears twice")
         seen.add(s.id)
         sxy = city.xy_of_lonlat(np.array([s.location], dtype=float))[0]
-        add("sensor", s.id, nearest(sxy), s.type, at=sxy)
+        n_cfg = len(network.sensors)
+        where = f"network.sensors.{i}.location" if i < n_cfg else f"city.sensors.{i - n_cfg}"
+        add("sensor", s.id, int(city.snap(sxy, max_m=snap_max_m, fields=[where])[0]), s.type, at=sxy)
     table = pd.DataFrame(rows)
     table["subnet"] = [default_subnet(k, i, network.design) for k, i in zip(table["kind"], table["id"], strict=True)]
     table["battery_h"] = [
@@ -219,12 +225,14 @@ def build_assets(
         for k, i in zip(table["kind"], table["id"], strict=True)
     ]
     extra = list(layer_assets or []) + list(network.assets)
-    for a in extra:
+    n_layer = len(layer_assets or [])
+    for j, a in enumerate(extra):
         axy = city.xy_of_lonlat(np.array([a.location], dtype=float))[0]
+        where = f"city.network.{j}" if j < n_layer else f"network.assets.{j - n_layer}.location"
         row = {
             "id": a.id,
             "kind": a.kind,
-            "node": nearest(axy),
+            "node": int(city.snap(axy, max_m=snap_max_m, fields=[where])[0]),
             "sensor_type": "",
             "x": axy[0],
             "y": axy[1],

@@ -13,9 +13,22 @@ from pydantic import ValidationError
 from sim.core.errors import InputError
 from sim.scenario.cyber import AttackConfig
 from sim.scenario.hazards import HazardConfig
-from sim.scenario.schema import DelayDistribution, Scenario
+from sim.scenario.schema import (
+    MAX_RECORDS,
+    MAX_STEPS,
+    MAX_TRACK_ROWS,
+    DelayDistribution,
+    Scenario,
+)
 
 MAX_SCENARIO_BYTES = 2 * 1024 * 1024
+"""Largest scenario file read (2 MiB)."""
+MAX_DEPTH = 32
+"""Deepest nesting of lists and mappings in a scenario."""
+MAX_LIST_ITEMS = 20_000
+"""Longest list (or mapping) in a scenario."""
+MAX_NODES = 200_000
+"""Most values in a scenario once YAML aliases are expanded (an alias counts as a full copy)."""
 
 
 class _StrictSafeLoader(yaml.SafeLoader):
@@ -27,6 +40,10 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: 
     out: dict[Any, Any] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            mark = key_node.start_mark
+            msg = f"a key must be plain text, not {type(key).__name__}, at line {mark.line + 1}"
+            raise yaml.constructor.ConstructorError(None, None, msg, mark)
         if key in out:
             mark = key_node.start_mark
             msg = f"duplicate key {key!r} at line {mark.line + 1}"
@@ -38,19 +55,97 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: 
 _StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _join(prefix: str, key: object) -> str:
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _check_events(text: str, source: str) -> None:
+    """Bound nesting depth and list lengths from the event stream, before any tree is built.
+
+    The event parser is a state machine (no recursion), so this is safe on any input; it also
+    refuses lists or mappings used as keys, with the path of where they stand.
+    """
+    # One frame per open collection: [is_mapping, path, items seen, expecting a key].
+    stack: list[list[Any]] = []
+    pending_key: str | None = None
+    root = "" if source == "scenario" else source
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.NodeEvent) and not isinstance(event, yaml.CollectionEndEvent):
+            if stack:
+                frame = stack[-1]
+                if frame[0] and frame[3]:  # a key of a mapping
+                    if not isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
+                        raise InputError.single(frame[1] or source, "a key must be plain text, not a list or mapping")
+                    pending_key = event.value if isinstance(event, yaml.ScalarEvent) else "<alias>"
+                    frame[3] = False
+                    continue
+                here = _join(frame[1], pending_key if frame[0] else frame[2])
+                frame[2] += 1
+                if frame[0]:
+                    frame[3] = True
+                if frame[2] > MAX_LIST_ITEMS:
+                    raise InputError.single(frame[1] or source, f"more than {MAX_LIST_ITEMS:,} items")
+            else:
+                here = root
+            if isinstance(event, yaml.CollectionStartEvent):
+                if len(stack) >= MAX_DEPTH:
+                    raise InputError.single(here or source, f"nested deeper than {MAX_DEPTH} levels")
+                stack.append([isinstance(event, yaml.MappingStartEvent), here, 0, True])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            stack.pop()
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], active: set[int], source: str) -> int:
+    """Values in ``node`` with every alias expanded (memoised: cost linear in the file)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if key in active:
+        raise InputError.single(source, "a YAML alias refers to itself (recursive data)")
+    active.add(key)
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            total += _expanded_size(child, memo, active, source)
+            if total > MAX_NODES:
+                break
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            total += _expanded_size(k, memo, active, source) + _expanded_size(v, memo, active, source)
+            if total > MAX_NODES:
+                break
+    active.discard(key)
+    memo[key] = total
+    if total > MAX_NODES:
+        msg = f"more than {MAX_NODES:,} values once YAML aliases are expanded (an alias bomb?)"
+        raise InputError.single(source, msg)
+    return total
+
+
 def parse_yaml(text: str, *, source: str = "scenario") -> Any:
-    """Parse YAML text safely; syntax errors become an :class:`InputError` naming ``source``."""
+    """Parse YAML text safely, within bounds; problems become an :class:`InputError` naming ``source``.
+
+    Depth, list lengths and the size with aliases expanded are checked before anything is
+    built, so a small hostile file (an alias bomb, 5,000 nested brackets) costs nothing.
+    """
     try:
+        _check_events(text, source)
         loader = _StrictSafeLoader(text)  # a SafeLoader: plain data only, never Python objects
         try:
-            return loader.get_single_data()
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            _expanded_size(node, {}, set(), source)
+            return loader.construct_document(node)
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError.single(source, f"invalid YAML{where}: {problem}") from None
+        raise InputError.single(source, f"invalid YAML{where}: {_describe_text(problem)}") from None
+    except RecursionError:
+        raise InputError.single(source, f"nested deeper than {MAX_DEPTH} levels") from None
 
 
 def read_scenario_file(path: str | Path) -> dict[str, Any]:
@@ -66,7 +161,7 @@ def read_scenario_file(path: str | Path) -> dict[str, Any]:
         raise InputError.single("scenario", f"not a UTF-8 text file: {p}") from None
     data = parse_yaml(text, source="scenario")
     if data is None:
-        data = {}
+        raise InputError.single("scenario", "the file is empty (a scenario needs at least a city or a name)")
     if not isinstance(data, dict):
         raise InputError.single("scenario", f"the top level must be a mapping of keys, got {type(data).__name__}")
     return data
@@ -119,9 +214,21 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
                 node = node[key]
 
 
+def _describe_text(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _describe(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """A short repr of user input, built without ever rendering a large value in full."""
+    if isinstance(value, str):
+        return repr(_describe_text(value, 57))
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
+        return f"a {len(str(abs(value)))}-digit number" if abs(value) < 10**4000 else "a huge number"
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)} items" if len(value) > 5 else _describe_text(repr(value))
+    if isinstance(value, dict):
+        return f"a mapping of {len(value)} keys" if len(value) > 5 else _describe_text(repr(value))
+    return _describe_text(repr(value))
 
 
 def _union_tags(*unions: Any) -> frozenset[str]:
@@ -172,6 +279,8 @@ def _message(err: Mapping[str, Any]) -> str:
         return f"{err.get('msg')}, got {_describe(got)}"
     if kind == "union_tag_not_found":
         return f"needs a {ctx.get('discriminator', 'type')} key"
+    if kind == "int_parsing_size":
+        return f"must be a whole number of sane size, got {_describe(got)}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"must be a whole number, got {_describe(got)}"
     if kind in ("float_type", "float_parsing"):
@@ -184,6 +293,10 @@ def _message(err: Mapping[str, Any]) -> str:
         return f"must be a list, got {_describe(got)}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"must be a mapping of keys, got {_describe(got)}"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters, got {len(str(got)):,}"
+    if kind == "string_too_short":
+        return f"must be at least {ctx.get('min_length')} character(s), got {len(str(got))}"
     if kind in ("too_short", "too_long"):
         return f"{err.get('msg', 'wrong length').lower()}, got {_describe(got)}"
     msg = str(err.get("msg", "invalid"))
@@ -193,21 +306,106 @@ def _message(err: Mapping[str, Any]) -> str:
 
 def validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
     """Turn a pydantic error into ``(field.path, message)`` pairs, one per distinct problem."""
-    problems: list[tuple[str, str]] = []
-    for err in exc.errors(include_url=False):
+    problems: dict[tuple[str, str], None] = {}  # insertion-ordered set: linear, however many errors
+    for err in exc.errors(include_url=False, include_input=True):
         path = _loc_to_path(err.get("loc", ())) or "scenario"
-        item = (path, _message(err))
-        if item not in problems:
-            problems.append(item)
+        problems.setdefault((path, _message(err)))
+    return list(problems)
+
+
+def _duplicate_ids(items: Sequence[Any], path: str, attr: str = "id") -> list[tuple[str, str]]:
+    first: dict[Any, int] = {}
+    problems = []
+    for i, item in enumerate(items):
+        value = item if attr == "" else getattr(item, attr)
+        if value is None:
+            continue
+        if value in first:
+            where = f"{path}.{i}.{attr}" if attr else f"{path}.{i}"
+            problems.append((where, f"{_describe(value)} is already used by item {first[value]}; ids must be unique"))
+        else:
+            first[value] = i
     return problems
+
+
+def scenario_problems(s: Scenario) -> list[tuple[str, str]]:
+    """Checks across fields, each naming the exact field: unique ids, step and size limits."""
+    problems: list[tuple[str, str]] = []
+    for items, path, attr in (
+        (s.shelters, "shelters", "id"),
+        (s.alerting.orders, "alerting.orders", "id"),
+        (s.alerting.triggers, "alerting.triggers", "id"),
+        (s.hazards, "hazards", "id"),
+        (s.cyber, "cyber", "id"),
+        (s.network.assets, "network.assets", "id"),
+        (s.network.links, "network.links", "id"),
+        (s.network.services, "network.services", "name"),
+        (s.network.sensors, "network.sensors", "id"),
+        (s.shelter_operations.reserve, "shelter_operations.reserve", ""),
+        (s.defenses.assets, "defenses.assets", "id"),
+    ):
+        problems += _duplicate_ids(items, path, attr)
+    if s.step > s.duration:
+        problems.append(("step", f"must not exceed duration ({s.duration:g} s), got {s.step:g} s"))
+    elif s.duration / s.step > MAX_STEPS:
+        problems.append(
+            (
+                "step",
+                (
+                    f"{s.duration / s.step:,.0f} steps of {s.step:g} s in {s.duration:g} s; at most {MAX_STEPS:,} "
+                    "(use a longer step or a shorter duration)"
+                ),
+            )
+        )
+    records = s.duration / s.output.record_every
+    if records > MAX_RECORDS:
+        msg = f"{records:,.0f} recorded times; at most {MAX_RECORDS:,} (record less often)"
+        problems.append(("output.record_every", msg))
+    tracks = s.output.tracks
+    rows = tracks.max_citizens * (s.duration / tracks.every + 1)
+    if rows > MAX_TRACK_ROWS:
+        problems.append(
+            (
+                "output.tracks.every",
+                (
+                    f"{rows:,.0f} sampled positions ({tracks.max_citizens:,} citizens every {tracks.every:g} s); "
+                    f"at most {MAX_TRACK_ROWS:,} (sample less often or fewer citizens)"
+                ),
+            )
+        )
+    return problems
+
+
+def scenario_warnings(s: Scenario) -> list[tuple[str, str]]:
+    """What is valid but will not do what it seems to: onsets at or after the end of the run.
+
+    The rule (README, "Scenario files"): an order, hazard or attack whose ``at`` is at or after
+    ``duration`` never happens; the command line says so on stderr and the manifest lists it.
+    """
+    out: list[tuple[str, str]] = []
+    end = s.duration
+    for items, path in ((s.alerting.orders, "alerting.orders"), (s.hazards, "hazards"), (s.cyber, "cyber")):
+        for i, item in enumerate(items):
+            if item.at >= end:
+                out.append(
+                    (
+                        f"{path}.{i}.at",
+                        f"at {item.at:g} s is not before the end of the run ({end:g} s): it never happens",
+                    )
+                )
+    return out
 
 
 def validate_scenario(data: Mapping[str, Any], *, base_dir: str | Path | None = None) -> Scenario:
     """Validate a plain dict against the schema; raise :class:`InputError` listing every problem."""
     try:
-        return Scenario.model_validate(dict(data), context={"base_dir": base_dir})
+        scenario = Scenario.model_validate(dict(data), context={"base_dir": base_dir})
     except ValidationError as exc:
         raise InputError(validation_problems(exc)) from None
+    problems = scenario_problems(scenario)
+    if problems:
+        raise InputError(problems)
+    return scenario
 
 
 def load_scenario(

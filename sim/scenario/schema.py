@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
@@ -18,6 +18,7 @@ from sim.scenario.cyber import AttackConfig, DefensesConfig
 from sim.scenario.hazards import HazardConfig
 from sim.scenario.types import (
     MAX_POPULATION,
+    MAX_SHELTER_CAPACITY,
     Duration,
     Fraction,
     InputFile,
@@ -27,13 +28,22 @@ from sim.scenario.types import (
     Zone,
 )
 
+MIN_STEP_S = 0.1
+"""Shortest time step, s."""
+MAX_STEPS = 200_000
+"""Most time steps in one run (duration / step)."""
+MAX_RECORDS = 100_000
+"""Most recorded times in one run (duration / output.record_every)."""
+MAX_TRACK_ROWS = 5_000_000
+"""Most sampled positions in one run (tracked citizens x duration / output.tracks.every)."""
+
 # ----------------------------------------------------------------------------- city
 
 
 class SyntheticCityConfig(Strict):
     """A generated city: a street grid with districts, water and shelters, seeded."""
 
-    area_km2: float = Field(4.0, gt=0, le=2500, description="land area, km²")
+    area_km2: float = Field(4.0, ge=0.1, le=2500, description="land area, km²")
     population: int = Field(20_000, ge=1, le=MAX_POPULATION, description="residents")
     block_m: float = Field(120.0, ge=30, le=1000, description="street spacing, m")
     districts: int | None = Field(None, ge=1, le=400, description="number of districts (default by area)")
@@ -79,6 +89,12 @@ class CityConfig(Strict):
     data_shelters: bool = Field(True, description="use shelters found in the city data (schools, public buildings)")
     district_size_m: float = Field(
         1000.0, ge=100, le=20_000, description="side of the square districts of real cities, m"
+    )
+    snap_max_m: float = Field(
+        500.0,
+        gt=0,
+        le=100_000,
+        description="people, shelters, sensors and assets you place farther than this from any road are refused, m",
     )
     terrain: TerrainConfig = TerrainConfig()
 
@@ -173,7 +189,7 @@ class ShelterConfig(Strict):
 
     id: str = Field(min_length=1, max_length=100)
     location: tuple[Lon, Lat] | None = None
-    capacity: int | None = Field(None, ge=0, le=MAX_POPULATION)
+    capacity: int | None = Field(None, ge=0, le=MAX_SHELTER_CAPACITY)
     open: bool = True
     name: str | None = None
 
@@ -375,19 +391,27 @@ class MovementConfig(Strict):
 class TracksConfig(Strict):
     """Sampled positions for map playback."""
 
-    every: Duration = Field(60.0, gt=0)
-    max_citizens: int = Field(2000, ge=0, le=200_000)
+    every: Duration = Field(60.0, ge=1, le=86400, description="interval between sampled positions, s")
+    max_citizens: int = Field(2000, ge=0, le=200_000, description="how many citizens are tracked")
 
 
 class OutputConfig(Strict):
     """What a run records."""
 
-    record_every: Duration = Field(60.0, gt=0, description="timeseries interval, s")
+    record_every: Duration = Field(60.0, ge=1, le=86400, description="timeseries interval, s")
     tracks: TracksConfig = TracksConfig()
     start_time: AwareDatetime = Field(
         datetime(2026, 1, 1, 8, 0, tzinfo=UTC), description="wall-clock time of t = 0 (CAP messages), with time zone"
     )
     cap_sender: str = Field("ccc@safecity.example", min_length=1, max_length=200, description="CAP sender")
+
+    @field_validator("start_time")
+    @classmethod
+    def _plausible_start(cls, value: datetime) -> datetime:
+        if not 1900 <= value.year <= 2200:
+            msg = f"must be between 1900 and 2200, got {value.year}"
+            raise ValueError(msg)
+        return value
 
 
 SensorType = Literal["seismometer", "river_gauge", "sea_gauge"]
@@ -401,17 +425,6 @@ class SensorConfig(Strict):
     type: SensorType
     location: tuple[Lon, Lat] = Field(description="[lon, lat] of the sensor")
     every: Duration = Field(60.0, ge=1, le=3600, description="sampling interval, s")
-
-
-def _unique_ids(items: list[Any], what: str) -> list[Any]:
-    """Items with an ``id``, each id once (a field validator's body)."""
-    seen: set[str] = set()
-    for i, item in enumerate(items):
-        if item.id in seen:
-            msg = f"{what} id {item.id!r} appears twice (item {i})"
-            raise ValueError(msg)
-        seen.add(item.id)
-    return items
 
 
 LinkType = Literal["lan", "fibre", "radio", "satellite", "cellular", "internet", "diode"]
@@ -528,20 +541,15 @@ class NetworkConfig(Strict):
     services: list[ServiceConfig] = Field(default_factory=list)
     sensors: list[SensorConfig] = Field(default_factory=list)
 
-    @field_validator("sensors")
-    @classmethod
-    def _unique_sensor_ids(cls, sensors: list[SensorConfig]) -> list[SensorConfig]:
-        return _unique_ids(sensors, "sensor")
-
 
 class Scenario(Strict):
     """A whole scenario; the loader fills every default, so ``model_dump`` is the resolved file."""
 
     name: str = Field("scenario", min_length=1, max_length=200)
-    description: str = ""
+    description: str = Field("", max_length=20_000)
     seed: int = Field(0, ge=0, le=2**63 - 1)
     duration: Duration = Field(3 * 3600.0, gt=0, le=14 * 86400)
-    step: Duration = Field(10.0, gt=0, le=60)
+    step: Duration = Field(10.0, ge=MIN_STEP_S, le=60)
     city: CityConfig = Field(default_factory=lambda: CityConfig(builtin="kotka"))
     population: PopulationConfig = PopulationConfig()
     shelters: list[ShelterConfig] = Field(default_factory=list)
@@ -554,15 +562,3 @@ class Scenario(Strict):
     privacy: PrivacyConfig = PrivacyConfig()
     movement: MovementConfig = MovementConfig()
     output: OutputConfig = OutputConfig()
-
-    @field_validator("shelters")
-    @classmethod
-    def _unique_shelter_ids(cls, shelters: list[ShelterConfig]) -> list[ShelterConfig]:
-        return _unique_ids(shelters, "shelter")
-
-    @model_validator(mode="after")
-    def _times_within_run(self) -> Scenario:
-        if self.step > self.duration:
-            msg = f"step ({self.step:g} s) must not exceed duration ({self.duration:g} s)"
-            raise ValueError(msg)
-        return self

@@ -26,6 +26,9 @@ Lat = Annotated[float, Field(ge=-90.0, le=90.0)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 MAX_POPULATION = 2_000_000
+"""Most citizens in one run, from any source (count, synthetic city, layers)."""
+MAX_SHELTER_CAPACITY = 1_000_000
+"""Most places in one shelter (the largest stadiums hold about 150,000)."""
 
 
 class Strict(BaseModel):
@@ -74,7 +77,19 @@ class BBoxArea(Strict):
 class PolygonArea(Strict):
     """A polygon given as a list of ``[lon, lat]`` corners (closed automatically)."""
 
-    polygon: list[tuple[Lon, Lat]] = Field(min_length=3)
+    polygon: list[tuple[Lon, Lat]] = Field(min_length=3, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _valid(self) -> PolygonArea:
+        from shapely import Polygon
+        from shapely.validation import explain_validity
+
+        shape = Polygon(self.polygon)
+        if not shape.is_valid or shape.area == 0:
+            why = explain_validity(shape) if not shape.is_valid else "it has no area"
+            msg = f"not a valid polygon ({why}); corners must go round the area once without crossing"
+            raise ValueError(msg)
+        return self
 
 
 class CircleArea(Strict):
