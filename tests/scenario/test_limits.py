@@ -122,7 +122,10 @@ def test_an_empty_scenario_file_is_refused(tmp_path, text):
         ),
         (
             [
-                "hazards=[{type: flood, stages: [{at: 0, level_m: 2}], area: {polygon: [[0, 0], [1, 1], [1, 0], [0, 1]]}}]"
+                (
+                    "hazards=[{type: flood, stages: [{at: 0, level_m: 2}], "
+                    "area: {polygon: [[0, 0], [1, 1], [1, 0], [0, 1]]}}]"
+                )
             ],
             "hazards.0.area: not a valid polygon (Self-intersection",
         ),
