@@ -5,6 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
+def printable(text: str, *, limit: int = 500) -> str:
+    """User text made safe for a terminal or a log line: control characters escaped, length capped.
+
+    A key or value from a file may hold escape sequences (``\\x1b[2J`` clears a screen); they
+    are shown as ``\\x1b``, never sent.
+    """
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class InputError(Exception):
     """Invalid user input: one or more problems, each tied to a dotted field path.
 
@@ -14,7 +25,9 @@ class InputError(Exception):
     """
 
     def __init__(self, problems: Iterable[tuple[str, str]]):
-        self.problems: list[tuple[str, str]] = [(str(p), str(m)) for p, m in problems]
+        self.problems: list[tuple[str, str]] = [
+            (printable(str(p), limit=200) or "input", printable(str(m))) for p, m in problems
+        ]
         if not self.problems:
             self.problems = [("input", "invalid")]
         super().__init__(self.lines()[0])
