@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,10 @@ import pytest
 from pyproj import Transformer
 
 from sim.scenario import load_scenario
+
+# Every test run uses one fixed team key: reproducible pseudonyms, and no key file is made in
+# the home folder. tests/io/test_privacy.py tests the key file itself.
+os.environ["SAFECITY_PSEUDONYM_KEY"] = "safecity-test-suite-key"
 
 # A local metric frame: metres east/north of a point in Kotka, in UTM zone 35N.
 _ORIGIN_LONLAT = (26.95, 60.52)

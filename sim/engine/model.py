@@ -8,7 +8,6 @@ recorded tables to whoever asked (``sim.io`` writes them, ``sim.metrics`` reads 
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -44,6 +43,7 @@ from sim.city.model import City
 from sim.city.select import select_roads, zone_node_mask
 from sim.city.terrain import Terrain, build_terrain
 from sim.core.errors import InputError
+from sim.core.privacy import installation_key, pseudonyms, run_key
 from sim.core.rng import RandomStreams
 from sim.cyber.attacks import CyberState, make_attack
 from sim.cyber.inventory import build_inventory
@@ -66,7 +66,9 @@ ProgressCallback = Callable[[float, float], None]
 class EvacuationModel(mesa.Model):
     """A city's citizens moving to its shelters under orders, closures and hazards."""
 
-    def __init__(self, scenario: Scenario, *, city: City | None = None):
+    def __init__(self, scenario: Scenario, *, city: City | None = None, pseudonym_secret: bytes | None = None):
+        # The secret behind pseudonyms: the installation's (or the team's) key, never the seed.
+        self._secret = pseudonym_secret if pseudonym_secret is not None else installation_key()
         self.streams = RandomStreams(scenario.seed)
         super().__init__(seed=self.streams.seed_for("mesa"))
         self.scenario = scenario
@@ -295,8 +297,19 @@ class EvacuationModel(mesa.Model):
         k = min(self.scenario.output.tracks.max_citizens, n)
         rng = self.streams.get("tracks")
         self.track_idx = np.sort(rng.choice(n, size=k, replace=False)) if k else np.zeros(0, dtype=np.int64)
-        self._pseudonym_key = self.streams.fresh("privacy").bytes(16)
-        self.track_ids = pseudonyms(self.track_idx, key=self._pseudonym_key)
+        priv, name = self.scenario.privacy, self.scenario.name
+        self._registry_key = run_key(self._secret, scenario=name, purpose="registry")
+        if priv.link_tracks_to_registry:
+            self.track_ids = pseudonyms(self.track_idx, key=self._registry_key, prefix="R")
+        else:
+            self.track_ids = pseudonyms(
+                self.track_idx, key=run_key(self._secret, scenario=name, purpose="tracks"), prefix="T"
+            )
+        # Before departure a tracked citizen is shown at their district's centre, never at home.
+        city = self.city
+        centre = np.column_stack([city.districts.geometry.centroid.x, city.districts.geometry.centroid.y])
+        district = city.nodes["district"].to_numpy()[self.pop.home_node[self.track_idx]]
+        self._track_home_xy = centre[district] if len(centre) else np.zeros((len(self.track_idx), 2))
 
     def _setup_shelter_operations(self) -> None:
         ops = self.scenario.shelter_operations
@@ -1304,7 +1317,10 @@ class EvacuationModel(mesa.Model):
 
     def _track_rows(self, t: float) -> pd.DataFrame:
         idx = self.track_idx
-        ll = self.city.lonlat_of_xy(self.positions(idx, t))
+        xy = self.positions(idx, t)
+        home = ~(self.pop.depart_t[idx] <= t)  # not left (yet): coarsened to the district centre
+        xy[home] = self._track_home_xy[home]
+        ll = self.city.lonlat_of_xy(xy)
         names = np.array(STATE_NAMES)
         return pd.DataFrame(
             {
@@ -1402,7 +1418,7 @@ class EvacuationModel(mesa.Model):
         priv = self.scenario.privacy
         frame = pd.DataFrame(
             {
-                "person": pseudonyms(idx, key=self._pseudonym_key),
+                "person": pseudonyms(idx, key=self._registry_key, prefix="R"),
                 "shelter": np.array([s.shelter_id for s in self.shelters], dtype=object)[self.pop.shelter[idx]],
                 "arrival_t": reg.arrival_t[idx],
                 "registered_t": reg.reg_t[idx],
@@ -1470,14 +1486,6 @@ class EvacuationModel(mesa.Model):
                 "state": p.state,
             }
         )
-
-
-def pseudonyms(idx: np.ndarray, *, key: bytes) -> np.ndarray:
-    """Keyed-hash pseudonyms for citizen rows: stable within a run, not reversible without the key."""
-    return np.array(
-        ["P" + hashlib.blake2b(int(i).to_bytes(8, "little"), key=key, digest_size=6).hexdigest() for i in idx],
-        dtype=object,
-    )
 
 
 def _safe(label: str) -> str:

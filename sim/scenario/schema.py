@@ -369,6 +369,10 @@ class PrivacyConfig(Strict):
     consent_share: Fraction = Field(0.9, description="share who consent to optional fields being stored")
     health_share: Fraction = Field(0.08, description="share with a sensitive health flag (simulated)")
     pseudonymise: bool = Field(True, description="registry records carry pseudonyms, not names")
+    link_tracks_to_registry: bool = Field(
+        False,
+        description="tracks carry the registry's pseudonyms, so a track joins its registration (off: unlinkable)",
+    )
     pfif_max_records: int = Field(20_000, ge=0, le=2_000_000, description="cap on persons in the PFIF export")
 
 

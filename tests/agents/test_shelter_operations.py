@@ -154,7 +154,7 @@ def test_district_counts_sum_to_the_population_at_every_time():
     assert len(totals) == len(m.timeseries())
 
 
-PSEUDONYM = re.compile(r"^P[0-9a-f]{12}$")
+PSEUDONYM = re.compile(r"^[RT][0-9a-f]{16}$")
 
 
 @pytest.mark.parametrize("name", sorted(sample_scenarios()))

@@ -48,7 +48,7 @@ def test_outputs_carry_pseudonyms_and_no_personal_fields():
     for table in (res.timeseries, res.events, res.tracks, *res.tables.values()):
         assert not personal & set(table.columns)
     ids = res.tracks["citizen"].astype(str)
-    assert ids.str.fullmatch(r"P[0-9a-f]{12}").all()
+    assert ids.str.fullmatch(r"T[0-9a-f]{16}").all()
     assert not ids.str.fullmatch(r"\d+").any()
     # Pseudonyms do not follow the citizens' row order.
     first = res.tracks[res.tracks["t_s"] == 0]["citizen"].tolist()
