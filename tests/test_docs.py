@@ -44,3 +44,16 @@ def test_docs_exist_and_name_their_sources():
     for test in ("corridor", "bottleneck", "RiMEA 9", "RiMEA 12"):
         assert test.lower() in verification.lower()
     assert "per-agent Mesa" in (ROOT / "docs" / "performance.md").read_text()
+
+
+def test_readme_lists_every_event_kind_the_code_can_write():
+    kinds: set[str] = set()
+    for path in (ROOT / "sim").rglob("*.py"):
+        text = path.read_text()
+        kinds |= set(re.findall(r'log_event\(\s*"([a-z_]+)"', text))
+        kinds |= set(re.findall(r'_events\.append\(\(\s*[^,]+,\s*"([a-z_]+)"', text))
+    assert len(kinds) > 20  # the kinds written literally; a few more are chosen at run time
+    readme = (ROOT / "README.md").read_text()
+    events_row = next(line for line in readme.splitlines() if line.startswith("| `events.parquet`"))
+    missing = sorted(k for k in kinds if f"`{k}`" not in events_row)
+    assert missing == []
