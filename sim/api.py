@@ -219,7 +219,12 @@ def run(scenario: Scenario, *, progress: Callable[[float, float], None] | None =
 
 
 def write_run(result: RunResult, out_dir: str | Path, *, overwrite: bool = False) -> Path:
-    """Write a run directory."""
+    """Write a run directory atomically, locked against other writers (README, "The run directory").
+
+    Raises:
+        InputError: (field ``--out``) the place is a file, not writable, locked by another run,
+            not empty (without ``overwrite``), or not a run directory (with ``overwrite``).
+    """
     from sim.io.rundir import write_run as _write
 
     return _write(result, out_dir, overwrite=overwrite)

@@ -183,3 +183,17 @@ def test_run_directories_follow_the_umask(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "shared").stat().st_mode & 0o777 == 0o750
+
+
+def test_a_quiet_run_prints_only_its_path(tmp_path):
+    res = _run("run", str(_scenario(tmp_path, QUICK)), "--out", "q", "--quiet", cwd=tmp_path)
+    assert res.returncode == 0
+    assert res.stderr == ""  # no library warning, no log line
+    assert res.stdout == f"{tmp_path / 'q'}\n"
+
+
+def test_an_attack_on_a_missing_shelter_names_its_index(tmp_path):
+    data = {**QUICK, "cyber": [{"type": "spoofing", "mode": "tamper_counts", "target": "nowhere"}]}
+    res = _run("validate", str(_scenario(tmp_path, data)), cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr == "cyber.0.target: no shelter has id 'nowhere'\n"
