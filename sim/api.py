@@ -26,6 +26,7 @@ __all__ = [
     "InputError",
     "RunResult",
     "Scenario",
+    "asset_state_frames",
     "asset_states_at",
     "check_files_within",
     "check_ui_limits",
@@ -228,6 +229,13 @@ def write_run(result: RunResult, out_dir: str | Path, *, overwrite: bool = False
     from sim.io.rundir import write_run as _write
 
     return _write(result, out_dir, overwrite=overwrite)
+
+
+def asset_state_frames(assets: pd.DataFrame, events: pd.DataFrame, times: list[float]) -> list[pd.DataFrame]:
+    """Every asset's state at each of ``times``, in one pass over the events (map playback)."""
+    from sim.metrics.assets import asset_state_frames as _frames
+
+    return _frames(assets, events, times)
 
 
 def asset_states_at(assets: pd.DataFrame, events: pd.DataFrame, t_s: float) -> pd.DataFrame:

@@ -1,13 +1,23 @@
-"""Map builders: pydeck decks drawn from the city's own layers, with no basemap (works offline)."""
+"""Map builders: pydeck decks drawn from the city's own layers, with no basemap (works offline).
+
+pydeck reads every plain string argument as a data accessor (``"pixels"`` goes to the browser
+as ``"@@=pixels"``, an expression that is undefined for every row), so unit names and other
+literal strings are wrapped in ``pdk.types.String``. Layers keep fixed ids, so deck.gl updates
+a layer in place when the time changes instead of rebuilding the map.
+"""
 
 from __future__ import annotations
 
 import json
 import urllib.parse
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pydeck as pdk
 
+PIXELS = pdk.types.String("pixels")
+BACKGROUND = [232, 238, 242]
 BLANK_STYLE = "data:application/json," + urllib.parse.quote(
     json.dumps(
         {
@@ -18,34 +28,52 @@ BLANK_STYLE = "data:application/json," + urllib.parse.quote(
     )
 )
 
-
-def _paths(roads) -> pd.DataFrame:
-    rows = []
-    for geom, hw in zip(roads.geometry, roads["highway"], strict=True):
-        coords = [list(c[:2]) for c in geom.coords]
-        rows.append({"path": coords, "width": 4 if hw in ("primary", "secondary") else 2})
-    return pd.DataFrame(rows)
-
-
-def _polygons(gdf) -> pd.DataFrame:
-    rows = []
-    for geom in gdf.geometry:
-        parts = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
-        for part in parts:
-            if part.geom_type == "Polygon":
-                rows.append({"polygon": [list(c[:2]) for c in part.exterior.coords]})
-    return pd.DataFrame(rows)
-
-
-# Hazard bands: light to dark blue for water depth, yellow to vermillion for shaking.
+# Okabe-Ito colours, readable by colour-blind planners.
+ROAD_COLOUR = [90, 90, 90]
+WATER_COLOUR = [86, 180, 233, 160]
+BUILDING_COLOUR = [180, 180, 180, 170]
 HAZARD_COLOURS = {"flood": [0, 114, 178], "tsunami": [0, 114, 178], "earthquake": [230, 159, 0]}
-# Okabe-Ito: working blue, on battery sky blue, down vermillion, compromised reddish purple.
 ASSET_COLOURS = {
     "up": [0, 114, 178, 230],
     "on battery": [86, 180, 233, 230],
     "down": [213, 94, 0, 230],
     "compromised": [204, 121, 167, 230],
 }
+STATE_COLOURS = {
+    "at_home": [153, 153, 153],
+    "evacuating": [230, 159, 0],
+    "sheltered": [0, 158, 115],
+    "casualties": [213, 94, 0],
+    "stranded": [204, 121, 167],
+    "trapped": [86, 180, 233],
+}
+SHELTER_COLOURS = {"room": [0, 158, 115, 220], "filling": [230, 159, 0, 230], "full": [213, 94, 0, 240]}
+
+
+def _round(coords) -> list[list[float]]:
+    """Coordinates to 1e-5 degrees (about a metre): a third of the bytes sent to the browser."""
+    return [[round(float(c[0]), 5), round(float(c[1]), 5)] for c in coords]
+
+
+def _paths(roads) -> pd.DataFrame:
+    rows = []
+    for geom, hw in zip(roads.geometry, roads["highway"], strict=True):
+        parts = list(geom.geoms) if geom.geom_type == "MultiLineString" else [geom]
+        for part in parts:
+            rows.append({"path": _round(part.coords), "width": 3 if hw in ("primary", "secondary", "trunk") else 2})
+    return pd.DataFrame(rows or {"path": [], "width": []})
+
+
+def _polygons(gdf) -> pd.DataFrame:
+    rows = []
+    for geom in gdf.geometry:
+        if geom is None:
+            continue
+        parts = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+        for part in parts:
+            if part.geom_type == "Polygon":
+                rows.append({"polygon": _round(part.exterior.coords)})
+    return pd.DataFrame(rows or {"polygon": []})
 
 
 def hazard_polygons(footprint: pd.DataFrame | None, t_s: float | None = None) -> pd.DataFrame:
@@ -65,14 +93,143 @@ def hazard_polygons(footprint: pd.DataFrame | None, t_s: float | None = None) ->
             polys = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
             for poly in polys:
                 if poly.geom_type == "Polygon":
-                    rows.append(
-                        {
-                            "polygon": [list(c[:2]) for c in poly.exterior.coords],
-                            "fill": [*base, alpha],
-                            "label": r.band,
-                        }
-                    )
+                    rows.append({"polygon": _round(poly.exterior.coords), "fill": [*base, alpha], "label": r.band})
     return pd.DataFrame(rows or {"polygon": [], "fill": [], "label": []})
+
+
+def base_layers(layers: dict) -> list[pdk.Layer]:
+    """Water, buildings and roads: drawn once per run, the same at every time."""
+    out = []
+    for name, colour in (("water", WATER_COLOUR), ("buildings", BUILDING_COLOUR)):
+        if name in layers and len(layers[name]):
+            out.append(
+                pdk.Layer(
+                    "PolygonLayer",
+                    _polygons(layers[name]),
+                    id=name,
+                    get_polygon="polygon",
+                    get_fill_color=colour,
+                    stroked=False,
+                )
+            )
+    out.append(
+        pdk.Layer(
+            "PathLayer",
+            _paths(layers["roads"]),
+            id="roads",
+            get_path="path",
+            get_width="width",
+            width_units=PIXELS,
+            width_min_pixels=1,
+            get_color=ROAD_COLOUR,
+        )
+    )
+    return out
+
+
+def shelter_frame(shelters: pd.DataFrame, occupancy: pd.Series | np.ndarray) -> pd.DataFrame:
+    """Shelters with their occupancy at one time: fill by how full, radius by capacity (pixels)."""
+    sh = shelters[["id", "name", "capacity", "lon", "lat"]].copy()
+    sh["occupancy"] = np.asarray(occupancy, dtype=np.int64)
+    share = sh["occupancy"] / sh["capacity"].clip(lower=1)
+    sh["fill"] = [
+        SHELTER_COLOURS["room"] if s < 0.8 else SHELTER_COLOURS["filling"] if s < 1 else SHELTER_COLOURS["full"]
+        for s in share
+    ]
+    cap = sh["capacity"].astype(float)
+    sh["radius"] = 5 + np.sqrt(cap / max(float(cap.max()), 1.0)) * 11
+    sh["name"] = sh["name"].astype(str)
+    return sh
+
+
+def time_layers(
+    shelters: pd.DataFrame,
+    tracks: pd.DataFrame | None = None,
+    *,
+    hazard: pd.DataFrame | None = None,
+    assets: pd.DataFrame | None = None,
+) -> list[pdk.Layer]:
+    """What changes with time: the hazard's footprint, assets by state, evacuees, shelters."""
+    out = []
+    if hazard is not None and len(hazard):
+        out.append(
+            pdk.Layer("PolygonLayer", hazard, id="hazard", get_polygon="polygon", get_fill_color="fill", stroked=False)
+        )
+    if assets is not None and len(assets):
+        a = assets[["id", "kind", "state", "lon", "lat"]].copy()
+        a["fill"] = [ASSET_COLOURS.get(s, [120, 120, 120, 200]) for s in a["state"]]
+        a["name"] = a["id"] + " (" + a["kind"] + ", " + a["state"] + ")"
+        out.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                a,
+                id="assets",
+                get_position=["lon", "lat"],
+                get_fill_color="fill",
+                get_radius=4,
+                radius_units=PIXELS,
+                pickable=True,
+            )
+        )
+    if tracks is not None and len(tracks):
+        t = pd.DataFrame(
+            {
+                "lon": tracks["lon"].round(5),
+                "lat": tracks["lat"].round(5),
+                "color": [STATE_COLOURS.get(s, [0, 0, 0]) for s in tracks["state"]],
+            }
+        )
+        out.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                t,
+                id="evacuees",
+                get_position=["lon", "lat"],
+                get_fill_color="color",
+                get_radius=3,
+                radius_units=PIXELS,
+            )
+        )
+    out.append(
+        pdk.Layer(
+            "ScatterplotLayer",
+            shelters,
+            id="shelters",
+            get_position=["lon", "lat"],
+            get_fill_color="fill",
+            get_radius="radius",
+            radius_units=PIXELS,
+            pickable=True,
+            stroked=True,
+            get_line_color=[0, 0, 0],
+            line_width_min_pixels=1,
+        )
+    )
+    return out
+
+
+def view_of(layers: dict, *, center: tuple[float, float] | None = None, zoom: float | None = None) -> pdk.ViewState:
+    """A view that fits the city's roads (or centres on ``center``)."""
+    x0, y0, x1, y1 = layers["roads"].total_bounds
+    lon, lat = center if center is not None else ((x0 + x1) / 2, (y0 + y1) / 2)
+    if zoom is None:
+        span = max(x1 - x0, (y1 - y0) * 2, 1e-4)
+        zoom = float(np.clip(np.log2(360 / span) + 0.6, 10, 17))
+    return pdk.ViewState(longitude=float(lon), latitude=float(lat), zoom=zoom)
+
+
+TOOLTIP = {"text": "{name}\n{occupancy} of {capacity} places"}
+
+
+def deck_of(base: list[pdk.Layer], timed: list[pdk.Layer], view: pdk.ViewState) -> pdk.Deck:
+    """One deck: the run's base layers under the layers of one time."""
+    return pdk.Deck(
+        layers=[*base, *timed],
+        initial_view_state=view,
+        map_style=BLANK_STYLE,
+        map_provider=None,
+        tooltip=TOOLTIP,
+    )
 
 
 def city_deck(
@@ -84,90 +241,49 @@ def city_deck(
     assets: pd.DataFrame | None = None,
 ) -> pdk.Deck:
     """Roads, buildings, water, hazard footprint, assets by state, shelters by occupancy, evacuees."""
-    deck_layers = []
-    for name, colour in (("water", [86, 180, 233, 140]), ("buildings", [190, 190, 190, 160])):
-        if name in layers:
-            deck_layers.append(
-                pdk.Layer(
-                    "PolygonLayer", _polygons(layers[name]), get_polygon="polygon", get_fill_color=colour, stroked=False
-                )
+    sh = shelter_frame(shelters, shelters["occupancy"] if "occupancy" in shelters else np.zeros(len(shelters)))
+    timed = time_layers(sh, tracks, hazard=hazard_polygons(footprint), assets=assets)
+    return deck_of(base_layers(layers), timed, view_of(layers))
+
+
+@dataclass
+class Legend:
+    """The map's legend: (colour, label) rows per group, all our own text."""
+
+    groups: dict[str, list[tuple[list[int], str]]] = field(default_factory=dict)
+
+    def html(self) -> str:
+        """A small static HTML legend (no user text goes in here)."""
+        parts = []
+        for title, rows in self.groups.items():
+            items = "".join(
+                f'<span style="display:inline-block;margin-right:12px;white-space:nowrap">'
+                f'<span style="display:inline-block;width:11px;height:11px;border-radius:6px;'
+                f"background:rgba({c[0]},{c[1]},{c[2]},{(c[3] if len(c) > 3 else 255) / 255:.2f});"
+                f'border:1px solid #333;margin-right:4px;vertical-align:middle"></span>{label}</span>'
+                for c, label in rows
             )
-    deck_layers.append(
-        pdk.Layer(
-            "PathLayer",
-            _paths(layers["roads"]),
-            get_path="path",
-            get_width="width",
-            width_units="pixels",
-            get_color=[120, 120, 120],
-        )
-    )
-    hz = hazard_polygons(footprint)
-    if len(hz):
-        deck_layers.append(
-            pdk.Layer("PolygonLayer", hz, get_polygon="polygon", get_fill_color="fill", stroked=False, pickable=False)
-        )
-    if assets is not None and len(assets):
-        a = assets.copy()
-        if "state" not in a:
-            a["state"] = a["up"].map({True: "up", False: "down"})
-        a["fill"] = a["state"].map(ASSET_COLOURS).apply(lambda c: c if isinstance(c, list) else [120, 120, 120, 200])
-        a["name"] = a["id"] + " (" + a["kind"] + ", " + a["state"] + ")"
-        deck_layers.append(
-            pdk.Layer(
-                "ScatterplotLayer",
-                a[["id", "kind", "state", "name", "lon", "lat", "fill"]],
-                get_position=["lon", "lat"],
-                get_fill_color="fill",
-                get_radius=4,
-                radius_units="pixels",
-                pickable=True,
-            )
-        )
-    if tracks is not None and len(tracks):
-        colours = {
-            "at_home": [153, 153, 153],
-            "evacuating": [230, 159, 0],
-            "sheltered": [0, 158, 115],
-            "casualties": [213, 94, 0],
-            "stranded": [204, 121, 167],
-            "trapped": [86, 180, 233],
-        }
-        t = tracks.copy()
-        t["color"] = t["state"].map(colours)
-        deck_layers.append(
-            pdk.Layer(
-                "ScatterplotLayer",
-                t,
-                get_position=["lon", "lat"],
-                get_fill_color="color",
-                get_radius=3,
-                radius_units="pixels",
-            )
-        )
-    sh = shelters.copy()
-    sh["fill"] = sh["share"].map(
-        lambda s: [0, 158, 115, 200] if s < 0.8 else [230, 159, 0, 220] if s < 1 else [213, 94, 0, 230]
-    )
-    deck_layers.append(
-        pdk.Layer(
-            "ScatterplotLayer",
-            sh,
-            get_position=["lon", "lat"],
-            get_fill_color="fill",
-            get_radius="radius",
-            radius_units="pixels",
-            pickable=True,
-            stroked=True,
-            get_line_color=[0, 0, 0],
-            line_width_min_pixels=1,
-        )
-    )
-    view = pdk.ViewState(longitude=float(sh["lon"].mean()), latitude=float(sh["lat"].mean()), zoom=13)
-    return pdk.Deck(
-        layers=deck_layers,
-        initial_view_state=view,
-        map_style=BLANK_STYLE,
-        map_provider=None,
-        tooltip={"text": "{name}\n{occupancy} of {capacity} places"},
-    )
+            parts.append(f'<div style="font-size:0.85rem;margin:2px 0"><b>{title}</b>: {items}</div>')
+        return "".join(parts)
+
+
+LEGEND = Legend(
+    {
+        "Shelters (size: capacity)": [
+            (SHELTER_COLOURS["room"], "under 80 % full"),
+            (SHELTER_COLOURS["filling"], "80-99 %"),
+            (SHELTER_COLOURS["full"], "full"),
+        ],
+        "People (a sample)": [
+            (STATE_COLOURS["at_home"], "at home (shown at the district centre)"),
+            (STATE_COLOURS["evacuating"], "on the move"),
+            (STATE_COLOURS["sheltered"], "sheltered"),
+            (STATE_COLOURS["casualties"], "casualty"),
+            (STATE_COLOURS["stranded"], "stranded"),
+            (STATE_COLOURS["trapped"], "trapped"),
+        ],
+        "Network assets": [(c, s) for s, c in ASSET_COLOURS.items()],
+        "Hazard": [([*HAZARD_COLOURS["flood"], 110], "water"), ([*HAZARD_COLOURS["earthquake"], 110], "shaking")],
+        "City": [(ROAD_COLOUR, "roads"), (BUILDING_COLOUR, "buildings"), (WATER_COLOUR, "water")],
+    }
+)

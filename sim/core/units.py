@@ -24,6 +24,8 @@ _DURATION_UNITS = {
     "day": 86400.0,
     "days": 86400.0,
 }
+MAX_DURATION_S = 366 * 86400.0
+"""Longest duration anywhere in a scenario: a year (runs themselves stop at 14 days)."""
 _PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*")
 
 
@@ -75,6 +77,9 @@ def parse_duration(value: object) -> float:
         raise ValueError(msg)
     if not math.isfinite(seconds) or seconds < 0:
         msg = f"must be a finite duration >= 0, got {shown}"
+        raise ValueError(msg)
+    if seconds > MAX_DURATION_S:
+        msg = f"must be at most a year ({MAX_DURATION_S:g} s), got {shown}"
         raise ValueError(msg)
     return seconds
 

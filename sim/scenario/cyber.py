@@ -71,7 +71,7 @@ class SpoofingConfig(_AttackBase):
         description="what the attacker fakes, hides, alters or reads"
     )
     target: str | None = Field(None, description="sensor id (readings), shelter id or 'all' (counts)")
-    value: float | None = Field(None, description="fake_reading: the value reported (m or g)")
+    value: float | None = Field(None, ge=-10_000, le=10_000, description="fake_reading: the value reported (m or g)")
     factor: float = Field(0.5, ge=0, le=100, description="tamper_counts: reported count x this")
     zone: Zone = Field("all", description="false_alarm: who receives the fake order")
     every: Duration = Field(60.0, ge=1, le=3600, description="fake_reading: how often, s")
@@ -107,7 +107,7 @@ class DDoSProtectionConfig(Strict):
     """Scrubbing, rate limits and failover against denial of service."""
 
     scrubbing_rps: float = Field(0.0, ge=0, le=1e9, description="attack traffic a scrubbing service removes, req/s")
-    rate_limit_rps: float | None = Field(None, gt=0, description="cap on traffic reaching a server, req/s")
+    rate_limit_rps: float | None = Field(None, gt=0, le=1e9, description="cap on traffic reaching a server, req/s")
     failover_to_safety: bool = Field(False, description="app alerts go out through the safety network's operator link")
 
 

@@ -304,7 +304,9 @@ class TriggerConfig(Strict):
     """A policy: when a sensor's reading first passes ``above``, order ``zone`` out."""
 
     sensor: str = Field(min_length=1, description="id of a sensor in network.sensors or the sensors layer")
-    above: float = Field(description="threshold in the sensor's unit (m for gauges, g for seismometers)")
+    above: float = Field(
+        ge=-10_000, le=10_000, description="threshold in the sensor's unit (m for gauges, g for seismometers)"
+    )
     zone: Zone = Field("all", description="who is ordered out: all, district name(s) or an area")
     channels: list[ChannelType] | None = Field(None, description="channel types used (default: every channel)")
     id: str | None = None

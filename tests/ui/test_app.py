@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -94,10 +95,46 @@ def test_map_page_draws_the_hazard_footprint_and_assets_at_the_chosen_time():
     assert any(len(layer["data"]) > 0 and "label" in layer["data"][0] for layer in fills)  # hazard bands
     points = [layer for layer in spec["layers"] if layer["@@type"] == "ScatterplotLayer"]
     assert any(layer["data"] and "state" in layer["data"][0] and "kind" in layer["data"][0] for layer in points)
-    slider = at.select_slider(key="map_page.t")
-    first = slider.options[0]
-    slider.set_value(float(first)).run()
+    times = _track_times()
+    at.select_slider(key="map_page.t").set_value(times[0]).run()
     assert not at.exception
+    assert at.select_slider(key="map_page.t").value == times[0]
+
+
+def _track_times(sample: str = "coastal_quake_tsunami") -> list[float]:
+    return sorted(float(t) for t in _RUNS[sample].tracks["t_s"].unique())
+
+
+def _deck(at) -> dict:
+    import json
+
+    return json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+
+
+def test_map_units_reach_the_browser_as_literal_strings():
+    at = _with_run("map").run()
+    spec = _deck(at)
+    text = json.dumps(spec)
+    assert "@@=pixels" not in text  # pydeck's accessor syntax would turn units into undefined values
+    by_id = {layer["id"]: layer for layer in spec["layers"]}
+    assert {"roads", "water", "shelters", "evacuees", "assets"} <= set(by_id)
+    assert by_id["roads"]["widthUnits"] == "pixels"
+    for name in ("shelters", "evacuees", "assets"):
+        assert by_id[name]["radiusUnits"] == "pixels", name
+    radii = [row["radius"] for row in by_id["shelters"]["data"]]
+    assert 5 <= min(radii) <= max(radii) <= 16  # a few pixels, never the whole canvas
+
+
+def test_map_play_steps_through_time_and_stops_at_the_end():
+    at = _with_run("map").run()
+    times = _track_times()
+    at.select_slider(key="map_page.t").set_value(times[-3]).run()
+    before = _deck(at)
+    at.button(key="map_page.play").click().run()  # plays the last two frames, then stops
+    assert not at.exception
+    assert float(at.select_slider(key="map_page.t").value) == times[-1]
+    assert at.session_state["map_page.playing"] is False
+    assert _deck(at)["layers"] != before["layers"]
 
 
 def test_results_page_has_cards_with_units_and_every_chart():

@@ -1,20 +1,93 @@
-"""Map page: the city's own layers, the hazard, network assets and evacuees, on a time slider."""
+"""Map page: the city's own layers, the hazard, network assets and evacuees, on a time slider.
+
+Everything that depends on the time is computed once per run (``MapFrames``) and kept in the
+session; moving the slider or playing only picks a prepared frame.
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from sim import api
 from ui import state
-from ui.maps import city_deck
+from ui.maps import LEGEND, base_layers, deck_of, hazard_polygons, shelter_frame, time_layers, view_of
 from ui.pages.results_page import pick_run
 
 KEY = "map_page"
+PLAY_PAUSE_S = 0.7
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _layers(scenario_json: str) -> dict:
     return api.city_layers(api.Scenario.model_validate_json(scenario_json))
+
+
+@dataclass
+class MapFrames:
+    """A run's map, prepared for every recorded time."""
+
+    times: list[float]
+    layers: dict
+    base: list
+    shelters: list[pd.DataFrame]
+    tracks: list[pd.DataFrame | None]
+    hazard: list[pd.DataFrame]
+    assets: list[pd.DataFrame | None]
+
+    @classmethod
+    def of(cls, result: api.RunResult) -> MapFrames:
+        """Prepare every frame of a run (one pass over its events and tables)."""
+        scenario = api.Scenario.model_validate(result.scenario)
+        layers = _layers(scenario.model_dump_json())
+        tracks = result.tracks
+        ts = result.timeseries
+        times = sorted(float(t) for t in tracks["t_s"].unique()) if len(tracks) else [float(ts["t_s"].max())]
+        shelters = result.tables["shelters"]
+        rows = np.searchsorted(ts["t_s"].to_numpy(), times, side="right") - 1
+        cols = [f"shelter:{sid}" for sid in shelters["id"]]
+        occ = np.column_stack([ts[c].to_numpy() if c in ts else np.zeros(len(ts)) for c in cols])
+        footprint = result.tables.get("hazard")
+        assets = result.tables.get("assets")
+        asset_frames = (
+            api.asset_state_frames(assets, result.events, times) if assets is not None else [None] * len(times)
+        )
+        by_t = dict(tuple(tracks.groupby("t_s"))) if len(tracks) else {}
+        return cls(
+            times=times,
+            layers=layers,
+            base=base_layers(layers),
+            shelters=[shelter_frame(shelters, occ[max(r, 0)]) for r in rows],
+            tracks=[by_t.get(t) for t in times],
+            hazard=[hazard_polygons(footprint, t) for t in times],
+            assets=list(asset_frames),
+        )
+
+    def deck(self, i: int):
+        """The deck at the i-th time."""
+        timed = time_layers(self.shelters[i], self.tracks[i], hazard=self.hazard[i], assets=self.assets[i])
+        return deck_of(self.base, timed, view_of(self.layers))
+
+
+def frames(name: str, result: api.RunResult) -> MapFrames:
+    """The run's prepared frames (built on first view, kept for the session)."""
+    store = st.session_state.setdefault(f"{KEY}.frames", {})
+    if name not in store:
+        with st.spinner("Preparing the map..."):
+            store[name] = MapFrames.of(result)
+        for old in [k for k in store if k not in state.runs()]:
+            del store[old]
+    return store[name]
+
+
+def clock(t_s: float) -> str:
+    """Simulated time as h:mm."""
+    m = round(t_s / 60)
+    return f"{m // 60}:{m % 60:02d}"
 
 
 def render() -> None:
@@ -23,50 +96,28 @@ def render() -> None:
     name = pick_run(f"{KEY}.run")
     if name is None:
         return
-    result = state.runs()[name]
-    tracks = result.tracks
-    times = sorted(tracks["t_s"].unique()) if len(tracks) else [float(result.timeseries["t_s"].max())]
-    c1, c2 = st.columns([4, 1])
-    t = c1.select_slider(
-        "Time (min)",
-        options=times,
-        value=times[-1],
-        format_func=lambda v: f"{v / 60:.0f}",
-        key=f"{KEY}.t",
-    )
-    playing = st.session_state.get(f"{KEY}.playing", False)
+    f = frames(name, state.runs()[name])
+    t_key, play_key = f"{KEY}.t", f"{KEY}.playing"
+    # The slider's value is set here, before the widget exists (Streamlit forbids it after).
+    if st.session_state.get(t_key) not in f.times:
+        st.session_state[t_key] = f.times[-1]
+    playing = st.session_state.get(play_key, False)
+    if playing:
+        later = [x for x in f.times if x > st.session_state[t_key]]
+        if later:
+            st.session_state[t_key] = later[0]
+        else:
+            st.session_state[play_key] = playing = False
+    c1, c2 = st.columns([5, 1])
+    t = c1.select_slider("Time (h:mm)", options=f.times, format_func=clock, key=t_key)
     if c2.button("⏸ Pause" if playing else "▶ Play", key=f"{KEY}.play", help="step through the recorded times"):
-        st.session_state[f"{KEY}.playing"] = not playing
+        if not playing and t == f.times[-1]:
+            st.session_state[t_key] = f.times[0]
+        st.session_state[play_key] = not playing
         st.rerun()
-    _draw(result, t)
-    if st.session_state.get(f"{KEY}.playing"):
-        nxt = [x for x in times if x > t]
-        if nxt:
-            st.session_state[f"{KEY}.t"] = nxt[0]
-            st.rerun()
-        st.session_state[f"{KEY}.playing"] = False
-
-
-def _draw(result: api.RunResult, t: float) -> None:
-    scenario = api.Scenario.model_validate(result.scenario)
-    ts = result.timeseries
-    row = ts[ts["t_s"] <= t].iloc[-1]
-    shelters = result.tables["shelters"].copy()
-    shelters["occupancy"] = [int(row.get(f"shelter:{sid}", 0)) for sid in shelters["id"]]
-    shelters["share"] = shelters["occupancy"] / shelters["capacity"].clip(lower=1)
-    shelters["radius"] = 4 + (shelters["capacity"] / max(shelters["capacity"].max(), 1)) ** 0.5 * 14
-    tracks = result.tracks
-    now = tracks[tracks["t_s"] == t] if len(tracks) else None
-    footprint = result.tables.get("hazard")
-    if footprint is not None and len(footprint):
-        footprint = footprint[footprint["t_s"] <= t]
-    assets = result.tables.get("assets")
-    if assets is not None:
-        assets = api.asset_states_at(assets, result.events, t)
-    deck = city_deck(_layers(scenario.model_dump_json()), shelters, now, footprint=footprint, assets=assets)
-    st.pydeck_chart(deck, height=560)
-    st.caption(
-        "Shelters: size by capacity; green < 80 % full, orange < 100 %, vermillion full. Water: blue "
-        "(darker: deeper than the casualty depth). Shaking: orange rings. Assets: blue working, "
-        "light blue on battery, vermillion down, purple compromised. Dots: sampled evacuees (pseudonymous)."
-    )
+    i = f.times.index(t)
+    st.pydeck_chart(f.deck(i), height=560, key=f"{KEY}.deck")
+    st.markdown(LEGEND.html(), unsafe_allow_html=True)  # our own fixed text only
+    if playing:
+        time.sleep(PLAY_PAUSE_S)
+        st.rerun()
