@@ -214,7 +214,7 @@ def view_of(layers: dict, *, center: tuple[float, float] | None = None, zoom: fl
     lon, lat = center if center is not None else ((x0 + x1) / 2, (y0 + y1) / 2)
     if zoom is None:
         span = max(x1 - x0, (y1 - y0) * 2, 1e-4)
-        zoom = float(np.clip(np.log2(360 / span) + 0.6, 10, 17))
+        zoom = float(np.clip(np.log2(360 / span) + 0.2, 10, 17))
     return pdk.ViewState(longitude=float(lon), latitude=float(lat), zoom=zoom)
 
 

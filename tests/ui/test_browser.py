@@ -1,10 +1,11 @@
 """End to end in a real headless Chromium: start the app, run the default scenario, look at it.
 
-Uses Debian's Chromium (installed by ``./run.sh test``), never a downloaded browser. Saves
-screenshots in ``test-artifacts/`` (the page before and after the run; screenshots of the map
-itself stall the software-rendered WebGL of headless Chromium, so the map is checked by its
-canvas instead). Fails on any browser console error and on any request to
-an address other than 127.0.0.1.
+Uses Debian's Chromium (installed by ``./run.sh test``), never a downloaded browser, with
+WebGL rendered by SwiftShader so the map can be photographed. Saves screenshots in
+``test-artifacts/`` and judges the map by its pixels: roads, shelters and people must be
+visible, and no single colour other than the background may cover the canvas (the old
+failure: one green square). Fails on any browser console error and on any request to an
+address other than 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
+    # Software WebGL that renders deck.gl reliably in a headless browser.
+    "--use-gl=angle",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
@@ -136,15 +141,75 @@ def test_default_scenario_end_to_end_in_chromium(app_url):
         time.sleep(3)  # let the form's widgets replace their placeholders
         page.screenshot(path=str(ARTIFACTS / "scenario-page.png"), full_page=True)
         page.get_by_role("link", name="Map").click()
-        # Single-shot queries and plain sleeps from here on: in-page waiting (wait_for) competes
-        # with deck.gl's software-rendered frames and can stall the headless renderer.
-        canvases = 0
-        for _ in range(90):
-            canvases = page.locator("canvas").count()
-            if canvases:
-                break
-            time.sleep(0.5)
-        assert canvases > 0, "the map was not drawn"
+        _check_map(page)
         browser.close()
     assert outside == [], f"requests left the machine: {outside[:5]}"
     assert console_errors == [], console_errors[:5]
+
+
+# Colours of ui/maps.py, as the browser draws them.
+BACKGROUND = (232, 238, 242)
+ROAD = (90, 90, 90)
+SHELTERS = [(0, 158, 115), (230, 159, 0), (213, 94, 0)]
+ON_THE_MOVE = (230, 159, 0)
+
+
+def _pixels(png: Path):
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3).astype(int)
+
+
+def _share(px, colour, tol: int = 14) -> float:
+    import numpy as np
+
+    return float((np.abs(px - np.array(colour)).max(axis=1) <= tol).mean())
+
+
+def _canvas_shot(page, name: str) -> Path:
+    path = ARTIFACTS / name
+    for _ in range(90):
+        if page.locator("canvas").count():
+            break
+        time.sleep(0.5)
+    time.sleep(4)  # let deck.gl draw its frames
+    page.locator("canvas").first.screenshot(path=str(path))
+    return path
+
+
+def _check_map(page) -> None:
+    import numpy as np
+
+    px = _pixels(_canvas_shot(page, "map-canvas-end.png"))
+    colours, counts = np.unique(px, axis=0, return_counts=True)
+    top = counts.argsort()[::-1]
+    dominant = [(tuple(colours[i]), counts[i] / len(px)) for i in top[:3]]
+    assert _share(px, BACKGROUND, tol=3) < 0.95, dominant  # something is drawn
+    for colour, share in dominant:
+        if max(abs(a - b) for a, b in zip(colour, BACKGROUND, strict=True)) > 3:
+            assert share < 0.3, dominant  # no layer floods the canvas
+    assert _share(px, ROAD) > 0.01, "roads are not visible"
+    assert sum(_share(px, c, tol=10) for c in SHELTERS) * len(px) > 200, "shelters are not visible"
+
+    # Back to the start and ten minutes on: people are on their way.
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    page.keyboard.press("Home")
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    time.sleep(2)
+    assert slider.get_attribute("aria-valuetext") == "0:10"
+    px = _pixels(_canvas_shot(page, "map-canvas-0h10.png"))
+    page.screenshot(path=str(ARTIFACTS / "map-page.png"))
+    assert _share(px, ON_THE_MOVE, tol=10) * len(px) > 40, "no evacuee on the move is visible at 0:10"
+
+    # Play steps through time without an error, and pauses.
+    page.get_by_role("button", name="▶ Play").click()
+    time.sleep(5)
+    later = page.get_by_role("slider").first.get_attribute("aria-valuetext")
+    assert later != "0:10", "Play did not move the time"
+    assert page.get_by_text("Exception").count() == 0
+    assert page.get_by_text("Error").count() == 0
+    page.get_by_role("button", name="⏸ Pause").click()
+    time.sleep(1)
