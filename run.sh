@@ -74,8 +74,12 @@ case "$cmd" in
     ;;
   app)
     setup_venv requirements.txt
+    addr=${SAFECITY_ADDRESS:-127.0.0.1}
+    # The address colleagues use; given, so that Streamlit never looks this machine up outside.
+    shown=$addr
+    if [ "$addr" = "0.0.0.0" ]; then shown=$(hostname -f 2>/dev/null || hostname); fi
     exec "$VENV/bin/python" -m streamlit run app.py \
-      --server.address "${SAFECITY_ADDRESS:-127.0.0.1}" --server.port "${SAFECITY_PORT:-8501}" \
+      --server.address "$addr" --server.port "${SAFECITY_PORT:-8501}" --browser.serverAddress "$shown" \
       --server.headless true --server.fileWatcherType none --browser.gatherUsageStats false "$@"
     ;;
   test)

@@ -36,6 +36,7 @@ __all__ = [
     "format_duration",
     "load_scenario",
     "parse_duration",
+    "public_problems",
     "read_run",
     "resolved_dict",
     "run",
@@ -43,6 +44,7 @@ __all__ = [
     "save_upload",
     "scenario_from_dict",
     "scenario_from_text",
+    "scenario_from_upload",
     "write_run",
 ]
 
@@ -67,10 +69,67 @@ def scenario_from_text(text: str, *, base_dir: str | Path | None = None, overrid
     """Validate a scenario given as YAML text (for example an upload)."""
     data = parse_yaml(text, source="scenario")
     if data is None:
-        data = {}
+        raise InputError.single("scenario", "the file is empty")
     if not isinstance(data, Mapping):
         raise InputError.single("scenario", "the top level must be a mapping of keys")
     return load_scenario(dict(data), overrides, base_dir=base_dir)
+
+
+_FILE_FIELDS = ("osm", "roads", "shelters", "population", "buildings", "sensors", "network")
+
+
+def _raw_files(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    city = data.get("city")
+    if not isinstance(city, Mapping):
+        return []
+    out = [(f"city.{name}", city.get(name)) for name in _FILE_FIELDS if city.get(name) is not None]
+    terrain = city.get("terrain")
+    if isinstance(terrain, Mapping) and terrain.get("dem") is not None:
+        out.append(("city.terrain.dem", terrain["dem"]))
+    return out
+
+
+def public_problems(exc: InputError, folder: str | Path) -> InputError:
+    """The same problems with every file path reduced to its name (no server path reaches a user)."""
+    import re
+
+    root = str(Path(folder).resolve())
+    path_re = re.compile(r"(?:[A-Za-z]:)?(?:/[^/\s:'\"]+)+/?")
+
+    def clean(text: str) -> str:
+        text = text.replace(root + "/", "").replace(root, "")
+        return path_re.sub(lambda m: Path(m.group(0)).name or "?", text)
+
+    return InputError((p, clean(m)) for p, m in exc.problems)
+
+
+def scenario_from_upload(text: str, *, folder: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """Validate an uploaded scenario: it may read only files uploaded into ``folder``.
+
+    A file path outside the folder is refused before anything looks at the disk, with the same
+    words whether or not such a server file exists; messages never show a server path.
+
+    Raises:
+        InputError: naming the field.
+    """
+    root = Path(folder).resolve()
+    try:
+        data = parse_yaml(text, source="scenario")
+        if data is None:
+            raise InputError.single("scenario", "the file is empty")
+        if not isinstance(data, Mapping):
+            raise InputError.single("scenario", "the top level must be a mapping of keys")
+        problems = []
+        for field, raw in _raw_files(data):
+            if not isinstance(raw, str) or not (root / raw).resolve().is_relative_to(root):
+                problems.append((field, "must name a file uploaded on this page"))
+        if problems:
+            raise InputError(problems)
+        scenario = load_scenario(dict(data), overrides, base_dir=root)
+        check_files_within(scenario, [root])
+    except InputError as exc:
+        raise public_problems(exc, root) from None
+    return scenario
 
 
 def scenario_from_dict(data: Mapping[str, Any], *, base_dir: str | Path | None = None) -> Scenario:
@@ -144,12 +203,10 @@ def check_files_within(scenario: Scenario, folders: Iterable[str | Path]) -> Non
     for name in ("osm", "roads", "shelters", "population", "buildings", "sensors", "network"):
         path = getattr(city, name)
         if path is not None and not any(Path(path).resolve().is_relative_to(r) for r in roots):
-            problems.append(
-                (f"city.{name}", "files must be uploaded on this page (the server's own files are off limits)")
-            )
+            problems.append((f"city.{name}", "must name a file uploaded on this page"))
     dem = city.terrain.dem
     if dem is not None and not any(Path(dem).resolve().is_relative_to(r) for r in roots):
-        problems.append(("city.terrain.dem", "files must be uploaded (the server's own files are off limits)"))
+        problems.append(("city.terrain.dem", "must name a file uploaded on this page"))
     if problems:
         raise InputError(problems)
 

@@ -9,6 +9,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+# Run names and descriptions are user text: a "$" must never start mathtext.
+plt.rcParams["text.parse_math"] = False
+
 # Okabe-Ito: a palette that colour-blind readers can tell apart.
 PALETTE = {
     "at_home": "#999999",

@@ -17,6 +17,9 @@ from matplotlib.figure import Figure
 from sim import api
 from ui import charts
 
+# Run names and descriptions are user text: a "$" must never start mathtext.
+plt.rcParams["text.parse_math"] = False
+
 KPIS = [
     ("Ordered to leave", ("evacuation", "ordered"), "people"),
     ("In shelters at the end", ("evacuation", "sheltered"), "people"),

@@ -6,8 +6,11 @@ users. Keys live here only, so pages stay thin.
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 import uuid
+import weakref
 from pathlib import Path
 
 import streamlit as st
@@ -54,17 +57,56 @@ def add_run(label: str, result: api.RunResult) -> str:
     return name
 
 
+def uploads_root() -> Path:
+    """This server process's folder of upload folders (private to the user running the app)."""
+    return Path(tempfile.gettempdir()) / f"safecity-uploads-{os.getuid()}" / f"server-{os.getpid()}"
+
+
+def _clean_stale_uploads() -> None:
+    """At server start: delete the upload folders of app processes that are gone."""
+    parent = uploads_root().parent
+    if not parent.is_dir():
+        return
+    for folder in parent.glob("server-*"):
+        try:
+            pid = int(folder.name.removeprefix("server-"))
+            os.kill(pid, 0)
+            alive = True
+        except (ValueError, ProcessLookupError):
+            alive = False
+        except PermissionError:
+            alive = True
+        if not alive:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+_clean_stale_uploads()  # once per server process: this module is imported once
+
+
+class _SessionFolder:
+    """A session's upload folder (mode 0700), deleted when the session's state is let go."""
+
+    def __init__(self) -> None:
+        self.path = uploads_root() / uuid.uuid4().hex
+        for p in (uploads_root().parent, uploads_root(), self.path):
+            p.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(p, 0o700)
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), True)
+
+
 def upload_folder() -> Path:
-    """This session's private folder for uploaded files."""
-    if SESSION not in st.session_state:
-        st.session_state[SESSION] = uuid.uuid4().hex
-    return Path(tempfile.gettempdir()) / "safecity-uploads" / st.session_state[SESSION]
+    """This session's private folder for uploaded files (deleted with the session, or at the next start)."""
+    holder = st.session_state.get(SESSION)
+    if not isinstance(holder, _SessionFolder) or not holder.path.is_dir():
+        holder = _SessionFolder()
+        st.session_state[SESSION] = holder
+    return holder.path
 
 
 def show_problems(exc: api.InputError) -> None:
-    """Field-named messages, as on the command line."""
-    for field, message in exc.problems:
-        st.error(f"{field}: {message}")
+    """Field-named messages, as on the command line, shown as plain text (never Markdown)."""
+    st.error("Please correct the following:", icon="⚠️")
+    st.code("\n".join(exc.lines()), language=None, wrap_lines=True)
 
 
 def minutes(seconds: float | None) -> str:

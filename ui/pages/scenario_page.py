@@ -30,14 +30,14 @@ def _choose_source() -> None:
             st.error("upload.scenario: not a UTF-8 text file")
             return
         try:
-            scenario = api.scenario_from_text(text, base_dir=state.upload_folder())
-            api.check_files_within(scenario, [state.upload_folder()])
+            scenario = api.scenario_from_upload(text, folder=state.upload_folder())
             api.check_ui_limits(scenario)
         except api.InputError as exc:
             state.show_problems(exc)
             return
         state.set_current(upload.name.rsplit(".", 1)[0], scenario)
-        st.success(f"Using {upload.name}")
+        st.success("Scenario file in use:")
+        st.text(upload.name)  # user text: plain
 
 
 def _own_city(data: dict) -> None:

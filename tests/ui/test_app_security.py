@@ -1,0 +1,107 @@
+"""The app on an office network: nothing a user types is interpreted, nothing of the server leaks."""
+
+from __future__ import annotations
+
+import gc
+import io
+import os
+import stat
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from sim import api
+
+ROOT = Path(__file__).resolve().parents[2]
+BEACON = "![x](https://evil.example/beacon.png) **bold** <img src=x onerror=alert(1)>"
+
+
+def test_problems_are_shown_as_plain_text_never_markdown():
+    def page():
+        from sim import api
+        from ui import state
+
+        state.show_problems(api.InputError([("city.roads", "![x](https://evil.example/beacon.png) **bold**")]))
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Please correct the following:"]
+    assert at.code[0].value == "city.roads: ![x](https://evil.example/beacon.png) **bold**"
+    assert not at.markdown  # nothing went through the Markdown renderer
+
+
+def test_dollar_signs_in_user_text_never_start_mathtext():
+    from ui.charts import compare_curves
+
+    ts = pd.DataFrame({"t_s": [0, 60], "at_home": [5, 0], "evacuating": [0, 1], "sheltered": [0, 4]})
+    for c in ("casualties", "stranded", "trapped"):
+        ts[c] = 0
+    fig = compare_curves({"cost $\\frac{$ and 5": ts, "plain": ts})
+    fig.savefig(io.BytesIO(), format="png")  # mathtext would raise on the unbalanced '$'
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "cost $\\frac{$ and 5" in texts
+
+
+def test_an_uploaded_scenario_cannot_probe_the_servers_files(tmp_path):
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    answers = []
+    for target in ("/etc/passwd", "/etc/no-such-file-here", "../../etc/passwd", "roads.geojson"):
+        try:
+            api.scenario_from_upload(f"city: {{roads: {target}}}\n", folder=folder)
+        except api.InputError as exc:
+            answers.append(exc.lines())
+    # An existing and a missing server file get the same answer, with no path in it.
+    assert answers[0] == answers[1] == answers[2] == ["city.roads: must name a file uploaded on this page"]
+    # A name inside the folder that was never uploaded: named, but without the server's folder.
+    assert len(answers[3]) == 1
+    assert answers[3][0].startswith("city.roads: ")
+    assert str(tmp_path) not in answers[3][0]
+    assert "/" not in answers[3][0].removeprefix("city.roads: ")
+
+
+def test_paths_in_any_problem_are_reduced_to_file_names(tmp_path):
+    exc = api.InputError([("city.dem", f"cannot read {tmp_path}/uploads/dem.tif: broken; see /usr/lib/x.so")])
+    (line,) = api.public_problems(exc, tmp_path / "uploads").lines()
+    assert line == "city.dem: cannot read dem.tif: broken; see x.so"
+
+
+def test_the_server_config_binds_locally_hides_errors_and_never_looks_itself_up():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["browser"]["serverAddress"]  # set: no outside IP lookup at start-up
+    assert config["browser"]["gatherUsageStats"] is False
+    run_sh = (ROOT / "run.sh").read_text()
+    assert '--browser.serverAddress "$shown"' in run_sh
+
+
+def test_upload_folders_are_private_and_go_with_their_session():
+    from ui import state
+
+    holder = state._SessionFolder()
+    path = holder.path
+    assert stat.S_IMODE(path.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    (path / "roads-x.geojson").write_text("{}")
+    del holder
+    gc.collect()
+    assert not path.exists()
+
+
+def test_upload_folders_of_dead_servers_are_deleted_at_start():
+    from ui import state
+
+    parent = state.uploads_root().parent
+    parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    dead = parent / "server-999999999"
+    (dead / "session").mkdir(parents=True, exist_ok=True)
+    mine = state.uploads_root()
+    mine.mkdir(mode=0o700, exist_ok=True)
+    state._clean_stale_uploads()
+    assert not dead.exists()
+    assert mine.exists()
+    assert os.getpid() == int(mine.name.removeprefix("server-"))
