@@ -15,6 +15,7 @@ import pandas as pd
 from sim.core.errors import InputError
 from sim.core.records import RunResult
 from sim.core.units import format_duration, parse_duration
+from sim.experiments.isolated import RunLimitError
 from sim.scenario.loader import dump_yaml, load_scenario, parse_yaml, resolved_dict
 from sim.scenario.schema import Scenario
 
@@ -22,8 +23,10 @@ SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 
 __all__ = [
     "SCENARIO_DIR",
+    "UI_CAPS",
     "UI_LIMITS",
     "InputError",
+    "RunLimitError",
     "RunResult",
     "Scenario",
     "asset_state_frames",
@@ -50,6 +53,8 @@ __all__ = [
 
 UI_LIMITS = {"population": 200_000, "duration_s": 12 * 3600.0, "upload_mb": 50}
 """Caps on what the planner app accepts, so that a slider cannot take the server down."""
+UI_CAPS = {"population": 200_000, "roads": 100_000, "track_rows": 1_000_000, "records": 20_000}
+"""Caps checked on the built city before an app run: people from any source, road segments, rows."""
 
 UPLOAD_KINDS = {
     "roads": ((".geojson", ".json", ".gpkg"), ("LineString", "MultiLineString")),
@@ -274,6 +279,31 @@ def run(scenario: Scenario, *, progress: Callable[[float, float], None] | None =
     from sim.experiments.runner import run_scenario
 
     return run_scenario(scenario, progress=progress)
+
+
+def run_isolated(
+    scenario: Scenario,
+    *,
+    progress: Callable[[float, float], None] | None = None,
+    memory_mb: int | None = None,
+    cpu_s: int | None = None,
+    caps: Mapping[str, float] | None = None,
+) -> RunResult:
+    """Run a scenario in a child process with memory and CPU-time limits (the app's runs).
+
+    Raises:
+        InputError: the scenario or its built city is over ``caps`` (default: the app's).
+        RunLimitError: the run hit a limit or its process died; the caller carries on.
+    """
+    from sim.experiments import isolated
+
+    return isolated.run_isolated(
+        scenario,
+        progress=progress,
+        memory_mb=isolated.DEFAULT_MEMORY_MB if memory_mb is None else memory_mb,
+        cpu_s=isolated.DEFAULT_CPU_S if cpu_s is None else cpu_s,
+        caps=UI_CAPS if caps is None else caps,
+    )
 
 
 def write_run(result: RunResult, out_dir: str | Path, *, overwrite: bool = False) -> Path:

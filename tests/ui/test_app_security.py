@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from sim import api
@@ -105,3 +106,41 @@ def test_upload_folders_of_dead_servers_are_deleted_at_start():
     assert not dead.exists()
     assert mine.exists()
     assert os.getpid() == int(mine.name.removeprefix("server-"))
+
+
+def test_a_run_over_its_memory_limit_ends_with_a_message_and_the_app_carries_on(monkeypatch):
+    from sim.experiments import isolated
+
+    monkeypatch.setattr(isolated, "DEFAULT_MEMORY_MB", 300)  # far below what any run needs
+    at = AppTest.from_string("from ui.pages import run_page\nrun_page.render()\n", default_timeout=120)
+    at.run()
+    at.button(key="run_page.run").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["The run was stopped:"]
+    assert any("more than 300 MB" in t.value for t in at.text)
+    assert "state.runs" not in at.session_state or not at.session_state["state.runs"]  # nothing half-kept
+    monkeypatch.setattr(isolated, "DEFAULT_MEMORY_MB", 6144)
+    at.button(key="run_page.run").click().run()  # the same session runs again, within limits
+    assert not at.exception
+    assert "Ordered to leave" in [m.label for m in at.metric]
+
+
+def test_runs_in_their_own_process_match_runs_in_this_one():
+    scenario = api.load_scenario(api.sample_scenarios()["kotka_district_evacuation"], ["duration=20min"])
+    seen = []
+    isolated = api.run_isolated(scenario, progress=lambda t, d: seen.append(t))
+    plain = api.run(scenario)
+    pd.testing.assert_frame_equal(isolated.timeseries, plain.timeseries)
+    assert isolated.summary["evacuation"] == plain.summary["evacuation"]
+    assert seen
+    assert seen[-1] == 1200.0
+
+
+def test_cpu_time_and_caps_on_the_built_city_are_enforced():
+    scenario = api.load_scenario(api.sample_scenarios()["kotka_district_evacuation"])
+    with pytest.raises(api.RunLimitError, match="CPU time"):
+        api.run_isolated(scenario, cpu_s=1)
+    crowded = api.load_scenario({"city": {"synthetic": {"population": 300_000, "area_km2": 4}}})
+    with pytest.raises(api.InputError) as err:
+        api.run_isolated(crowded)
+    assert err.value.lines() == ["city.synthetic: the city holds 300,000 people; here at most 200,000"]

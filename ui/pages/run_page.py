@@ -69,10 +69,26 @@ def render() -> None:
                 ),
             )
 
-        result = api.run(scenario, progress=progress)
-        bar.empty()
-        cancel.empty()
-        st.session_state[RUNNING] = False
+        try:
+            # A separate process with memory and CPU-time limits: one run cannot hurt other users.
+            result = api.run_isolated(scenario, progress=progress)
+        except api.InputError as exc:
+            result = None
+            state.show_problems(exc)
+        except api.RunLimitError as exc:
+            result = None
+            st.error("The run was stopped:", icon="⛔")
+            st.text(str(exc))
+        except Exception as exc:  # anything else: a plain message, never a traceback
+            result = None
+            st.error("The run failed unexpectedly.", icon="⛔")
+            st.text(type(exc).__name__)
+        finally:
+            bar.empty()
+            cancel.empty()
+        st.session_state[RUNNING] = False  # not reached when Cancel stops the script: then it says so
+        if result is None:
+            return
         name = state.add_run(label, result)
         st.session_state[f"{KEY}.last"] = name
     last = st.session_state.get(f"{KEY}.last")
