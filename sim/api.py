@@ -34,6 +34,7 @@ __all__ = [
     "check_files_within",
     "check_ui_limits",
     "city_layers",
+    "city_summary",
     "dump_yaml",
     "form_fields",
     "format_duration",
@@ -41,6 +42,7 @@ __all__ = [
     "parse_duration",
     "public_problems",
     "read_run",
+    "rebase_on_city",
     "resolved_dict",
     "run",
     "sample_scenarios",
@@ -337,6 +339,69 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     from sim.io.rundir import read_run as _read
 
     return _read(run_dir)
+
+
+def city_summary(scenario: Scenario) -> dict[str, Any]:
+    """What the scenario's city holds: residents (and where that number comes from), roads,
+    shelters, district names."""
+    from sim.city.build import build_city
+
+    city = build_city(scenario.city)
+    return {
+        "residents": round(city.population_total),
+        "residents_from": city.sources.get("residents_from", ""),
+        "roads": city.n_roads,
+        "shelters": len(city.shelters),
+        "districts": list(city.districts["name"]),
+    }
+
+
+# What a scenario says about the features of one particular city: dropped when the city changes.
+_CITY_BOUND = (
+    ("hazards", "hazards (they name roads, shelters, areas or assets of the old city)"),
+    ("cyber", "attacks (they name devices of the old city)"),
+    ("shelters", "shelter changes (they name shelters of the old city)"),
+)
+
+
+def rebase_on_city(data: Mapping[str, Any], city: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The scenario ``data`` moved to another ``city``: orders become one order for everyone at
+    the first order's time, and what named features of the old city is dropped.
+
+    Returns the new data and one plain note per change (for the user).
+    """
+    import copy
+
+    out = copy.deepcopy(dict(data))
+    out["city"] = dict(city)
+    notes = []
+    for key, what in _CITY_BOUND:
+        if out.get(key):
+            notes.append(f"{len(out[key])} {what} were removed")
+            out[key] = []
+    alerting = out.setdefault("alerting", {})
+    orders = alerting.get("orders") or []
+    if orders and any(o.get("zone", "all") != "all" for o in orders):
+        notes.append("orders now cover everyone (district names differ between cities)")
+    at = min((o.get("at", 0) for o in orders), default=0)
+    alerting["orders"] = [{"at": at, "zone": "all"}]
+    if alerting.get("triggers"):
+        notes.append(f"{len(alerting['triggers'])} sensor triggers were removed (they name the old city's sensors)")
+        alerting["triggers"] = []
+    network = out.setdefault("network", {})
+    for key in ("sensors", "assets", "links", "services"):
+        if network.get(key):
+            notes.append(f"{len(network[key])} network {key} of the old city were removed")
+            network[key] = []
+    ops = out.get("shelter_operations") or {}
+    if ops.get("reserve"):
+        notes.append("reserve shelters were cleared")
+        ops["reserve"] = []
+    terrain = (out["city"].get("terrain") or {}) if isinstance(out["city"], Mapping) else {}
+    old_terrain = (data.get("city") or {}).get("terrain") if isinstance(data.get("city"), Mapping) else None
+    if isinstance(old_terrain, Mapping) and old_terrain.get("water") and not terrain:
+        notes.append("the old city's river line was removed")
+    return out, notes
 
 
 def city_layers(scenario: Scenario) -> dict[str, pd.DataFrame]:

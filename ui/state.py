@@ -103,6 +103,25 @@ def upload_folder() -> Path:
     return holder.path
 
 
+NOTICE = "state.notice"
+
+
+def notify(kind: str, message: str, details: list[str] | tuple[str, ...] = ()) -> None:
+    """A message that stays until the next action (shown by ``show_notice``); details are user text."""
+    st.session_state[NOTICE] = (kind, message, list(details))
+
+
+def show_notice() -> None:
+    """The last notice, if any: our own words in the box, user text as plain text below it."""
+    notice = st.session_state.get(NOTICE)
+    if not notice:
+        return
+    kind, message, details = notice
+    {"success": st.success, "warning": st.warning}.get(kind, st.info)(message)
+    for line in details:
+        st.text(line)
+
+
 def show_problems(exc: api.InputError) -> None:
     """Field-named messages, as on the command line, shown as plain text (never Markdown)."""
     st.error("Please correct the following:", icon="⚠️")

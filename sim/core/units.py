@@ -26,13 +26,15 @@ _DURATION_UNITS = {
 }
 MAX_DURATION_S = 366 * 86400.0
 """Longest duration anywhere in a scenario: a year (runs themselves stop at 14 days)."""
+_CLOCK = re.compile(r"^\s*(\d{1,4}):([0-5]\d)(?::([0-5]\d(?:\.\d+)?))?\s*$")
 _PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*")
 
 
 def parse_duration(value: object) -> float:
     """Return a duration in seconds from a number of seconds or a string like ``"90s"``.
 
-    Strings may combine parts (``"1h30min"``); a bare number in a string is seconds, but only
+    Strings may combine parts (``"1h30min"``) or be a clock reading ``h:mm`` or ``h:mm:ss``
+    (``"1:30"`` is an hour and a half, as the app prints it); a bare number in a string is seconds, but only
     alone: in ``"1h30"`` the 30 has no unit, and rather than guess (30 s? 30 min?) it is refused.
 
     Raises:
@@ -48,10 +50,16 @@ def parse_duration(value: object) -> float:
         except OverflowError:
             msg = f"must be a finite duration >= 0, got a {len(str(value))}-digit number"
             raise ValueError(msg) from None
+    elif isinstance(value, str) and _CLOCK.match(value):
+        h, m, sec = _CLOCK.match(value).groups()  # type: ignore[union-attr]
+        seconds = int(h) * 3600.0 + int(m) * 60.0 + float(sec or 0)
     elif isinstance(value, str):
         text = value.strip().lower()
         if len(text) > 100:
             msg = f"cannot read {shown} as a duration (examples: 3600, '90s', '15min', '6h')"
+            raise ValueError(msg)
+        if ":" in text:
+            msg = f"cannot read {shown} as a clock duration h:mm or h:mm:ss (minutes and seconds below 60)"
             raise ValueError(msg)
         pos, seconds, matched, parts = 0, 0.0, False, 0
         while pos < len(text):

@@ -173,7 +173,6 @@ class PopulationConfig(Strict):
     age_shares: AgeShares = AgeShares()
     limited_mobility_share: Fraction = Field(0.05, description="share with limited mobility (slower)")
     household_size_mean: float = Field(2.0, ge=1, le=10, description="persons per household")
-    floor_area_per_person_m2: float = Field(40.0, gt=1, le=1000, description="residential floor area per resident, m²")
     phone_share: Fraction = Field(0.95, description="share with a mobile phone")
     smartphone_share: Fraction = Field(0.85, description="share of phone owners with a smartphone")
     car_household_share: Fraction = Field(0.6, description="share of households with a car")

@@ -187,7 +187,11 @@ def test_report_page_offers_html_and_pdf():
 def test_scenario_page_edits_the_scenario_and_rejects_what_is_over_the_caps():
     at = _page("scenario").run()
     assert not at.exception
-    at.number_input[0].set_value(5000)
+    own = next(t.value for t in at.text if t.value.startswith("This city has "))
+    assert own.startswith("This city has 13,402 residents")  # Kotka's own number, shown
+    at.number_input(key="scenario_page.count").set_value(5000)
+    at.number_input(key="scenario_page.seed").set_value(42)
+    at.number_input(key="scenario_page.form.pop.phone_share").set_value(80.0)  # a percentage
     # Widgets built from the schema: a choice, a bound integer, a checkbox.
     at.selectbox(key="scenario_page.form.net.design").set_value("shared")
     at.number_input(key="scenario_page.form.net.redundancy").set_value(3)
@@ -196,11 +200,16 @@ def test_scenario_page_edits_the_scenario_and_rejects_what_is_over_the_caps():
     assert not at.exception
     label, scenario = at.session_state["state.scenario"]
     assert scenario.population.count == 5000
+    assert scenario.seed == 42
+    assert scenario.population.phone_share == 0.8
     assert scenario.network.design == "shared"
     assert scenario.network.redundancy == 3
     assert scenario.defenses.device_identity
     assert label.endswith("(edited)")
-    assert at.number_input[0].proto.max == 200_000  # the cap is in the widget too
+    assert at.number_input(key="scenario_page.count").proto.max == 200_000  # the cap is in the widget too
+    assert [s.value for s in at.success] == ["Changes applied. Run it on the Run page."]
+    at.run()
+    assert [s.value for s in at.success] == ["Changes applied. Run it on the Run page."]  # it stays
 
 
 def test_run_page_refuses_a_scenario_over_the_caps_with_a_field_named_message():

@@ -1,0 +1,84 @@
+"""Forms in a planner's words, and a city of one's own that runs end to end."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim import api
+from tests.conftest import LayerCity
+from ui import labels
+from ui.pages.scenario_page import AREA_ZONE, _orders_table, _read_orders
+
+SECTIONS = ("population", "network", "defenses", "shelter_operations")
+
+
+def test_every_form_field_has_words_and_a_unit_from_one_table():
+    for section in SECTIONS:
+        for f in api.form_fields(section):
+            key = f"{section}.{f['key']}"
+            assert key in labels.FIELDS, key
+            label = labels.FIELDS[key]
+            assert "_" not in label.text, key
+            if f["kind"] == "float" and f["min"] == 0.0 and f["max"] == 1.0:
+                assert label.unit == "%", key  # shares are percentages
+            if f["kind"] == "duration":
+                assert label.unit in ("h:mm", "h:mm:ss"), key
+
+
+def test_clock_and_people_formats():
+    assert labels.clock(5400) == "1:30"
+    assert labels.clock(330, with_seconds=True) == "0:05:30"
+    assert labels.people(13402) == "13,402"
+    assert api.parse_duration(labels.clock(5400)) == 5400
+
+
+def test_orders_round_trip_through_the_table():
+    data = {
+        "alerting": {
+            "orders": [
+                {"at": 0.0, "zone": "all"},
+                {"at": 900.0, "zone": ["C1", "C2"], "channels": ["siren"]},
+                {"at": 1800.0, "zone": {"bbox": [26.9, 60.4, 27.0, 60.5]}},
+            ]
+        }
+    }
+    table = _orders_table(data)
+    assert list(table["time"]) == ["0:00", "0:15", "0:30"]
+    assert list(table["zone"]) == ["everyone", "C1, C2", AREA_ZONE]
+    table.loc[0, "zone"] = "B2"
+    table.loc[1, "time"] = "1:05"
+    problems: list = []
+    orders = _read_orders(data, table, problems)
+    assert problems == []
+    assert orders[0] == {"at": 0.0, "zone": "B2"}
+    assert orders[1] == {"at": 3900.0, "zone": ["C1", "C2"], "channels": ["siren"]}
+    assert orders[2]["zone"] == {"bbox": [26.9, 60.4, 27.0, 60.5]}  # an area stays as it was
+    table.loc[2, "time"] = "half past"
+    _read_orders(data, pd.DataFrame(table), problems)
+    assert problems[0][0] == "alerting.orders.2.at"
+
+
+def test_own_city_drops_what_named_the_old_city_and_runs(tmp_path):
+    city = (
+        LayerCity(tmp_path / "mine")
+        .road((0, 0), (0, 400))
+        .road((0, 400), (300, 400))
+        .people_at((0, 0), 40)
+        .shelter("S1", (0, 400), 30)
+        .shelter("S2", (300, 400), 30)
+        .write()
+    )
+    old = api.resolved_dict(api.load_scenario(api.sample_scenarios()["cyber_ddos_coc_flood"]))
+    assert old["hazards"]
+    assert old["cyber"]
+    data, notes = api.rebase_on_city(old, city)
+    assert data["hazards"] == []
+    assert data["cyber"] == []
+    assert [o["zone"] for o in data["alerting"]["orders"]] == ["all"]
+    assert data["alerting"]["triggers"] == []  # they named the old city's river gauge
+    assert any("hazards" in n for n in notes)
+    assert any("attacks" in n for n in notes)
+    scenario = api.scenario_from_dict({**data, "duration": "20min"})
+    result = api.run(scenario)
+    assert result.summary["population"] == 40
+    assert result.summary["evacuation"]["sheltered"] > 0
