@@ -57,7 +57,12 @@ def evacuation_curve(timeseries: pd.DataFrame) -> Figure:
 
 
 def shelter_occupancy(
-    timeseries: pd.DataFrame, capacities: dict[str, int], *, top: int = 8, observed: bool = False
+    timeseries: pd.DataFrame,
+    capacities: dict[str, int],
+    *,
+    top: int = 8,
+    observed: bool = False,
+    names: dict[str, str] | None = None,
 ) -> Figure:
     """Occupancy over time of the busiest shelters, with their capacity as a dashed line
     (and, with ``observed``, the count the command centre saw as a dotted line)."""
@@ -67,7 +72,8 @@ def shelter_occupancy(
     t_min = timeseries["t_s"] / 60.0
     for i, col in enumerate(busiest):
         sid = col.removeprefix("shelter:")
-        line = ax.plot(t_min, timeseries[col], label=sid, color=plt.cm.tab10(i % 10))[0]
+        label = (names or {}).get(sid, sid)
+        line = ax.plot(t_min, timeseries[col], label=label[:40], color=plt.cm.tab10(i % 10))[0]
         if sid in capacities:
             ax.axhline(capacities[sid], color=line.get_color(), linestyle="--", linewidth=0.8)
         if observed and f"observed:{sid}" in timeseries:

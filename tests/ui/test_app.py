@@ -162,8 +162,11 @@ def test_compare_page_shows_deltas_between_two_runs():
     at.run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert "separate − shared" in table.columns
-    assert table.loc["In shelters at the end (people)", "separate − shared"] > 0  # the shared design sent no order
+    assert [t.value for t in at.text] == ["A: shared", "B: separate"]
+    assert "B − A" in table.columns
+    delta = table.loc["In shelters at the end (people)", "B − A"]
+    assert delta.startswith("+")  # the shared design sent no order
+    assert int(delta.replace(",", "")) > 0
 
 
 def test_report_page_offers_html_and_pdf():

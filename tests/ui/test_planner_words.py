@@ -82,3 +82,31 @@ def test_own_city_drops_what_named_the_old_city_and_runs(tmp_path):
     result = api.run(scenario)
     assert result.summary["population"] == 40
     assert result.summary["evacuation"]["sheltered"] > 0
+
+
+def _summary(**ev):
+    base = {"ordered": 1000, "sheltered": 900, "not_departed": 70, "t50_s": 600.0, "t90_s": 1800.0, "t95_s": None}
+    return {"evacuation": {**base, **ev}, "alerts": {"reach_fraction": 0.93}}
+
+
+def test_not_reached_says_why():
+    from ui.pages.run_page import not_reached, stayed_home
+
+    assert not_reached(_summary(), 95) == "93 % were warned; T95 needs 95 %"
+    s = _summary()
+    s["alerts"]["reach_fraction"] = 0.99
+    assert not_reached(s, 95) == "90 % reached a shelter by the end; T95 needs 95 %"
+    assert stayed_home(_summary()) == (70, 70, 0)
+    s = _summary(not_departed=100)
+    assert stayed_home(s) == (100, 70, 30)
+
+
+def test_comparison_table_is_readable():
+    from ui.pages.compare_page import comparison_table
+
+    a, b = _summary(), _summary(sheltered=12345, t95_s=3000.0)
+    table = comparison_table({"a very long run name that would be cut": a, "another long one": b})
+    assert list(table.columns) == ["A", "B", "B − A"]
+    row = table.loc["In shelters at the end (people)"]
+    assert list(row) == ["900", "12,345", "+11,445"]
+    assert list(table.loc["T95 (min)"]) == ["not reached", "50", "-"]

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from ui import charts, state
+from ui.labels import KPIS
 from ui.pages.run_page import kpi_cards
+
+
+def shelter_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Shelters by name with their figures, thousands separated, busiest first."""
+    t = table.sort_values(["peak_occupancy", "name"], ascending=[False, True])
+    return pd.DataFrame(
+        {
+            "Shelter": t["name"].astype(str),
+            "Places": [f"{v:,}" for v in t["capacity"]],
+            "Most present": [f"{v:,}" for v in t["peak_occupancy"]],
+            "Present at the end": [f"{v:,}" for v in t["final_occupancy"]],
+            "Turned away": [f"{v:,}" for v in t["turned_away"]],
+            "Status": t["status"].astype(str),
+        }
+    )
 
 
 def pick_run(key: str) -> str | None:
@@ -26,28 +43,28 @@ def render() -> None:
     result = state.runs()[name]
     s = result.summary
     kpi_cards(result)
-    cols = st.columns(3) + st.columns(2)
+    cols = st.columns(4)
     services = s.get("services", {})
     alerting = services.get("alerting", {}).get("availability")
-    t95 = s["evacuation"].get("t95_s")
-    cols[4].metric("95 % in shelters (T95)", state.minutes(t95), help="T95: time until 95 % reached a shelter")
     cols[0].metric(
-        "Alerting worked",
+        KPIS["alerting"].text,
         "-" if alerting is None else f"{alerting:.0%} of the time",
         help="service availability: share of simulated time the alerting service was up",
     )
     cyber = s.get("cyber", {})
     cols[1].metric(
-        "Devices compromised (peak)", f"{cyber.get('devices_compromised_peak', 0):,}", help="devices_compromised_peak"
+        KPIS["devices_compromised"].text,
+        f"{cyber.get('devices_compromised_peak', 0):,}",
+        help="devices_compromised_peak",
     )
     cols[2].metric(
-        "Records exposed",
+        KPIS["records_exposed"].text,
         f"{cyber.get('records_exposed', 0):,}",
         help="records_exposed: person records readable by an attacker",
     )
     told = s.get("relatives_notified_fraction")
     cols[3].metric(
-        "Relatives told",
+        KPIS["relatives"].text,
         "-" if told is None else f"{told:.0%}",
         help="share of sheltered people whose relatives got a 'safe and well' message",
     )
@@ -55,8 +72,12 @@ def render() -> None:
     st.subheader("Where people are over time")
     st.pyplot(charts.evacuation_curve(ts), clear_figure=True)
     caps = {k: v["capacity"] for k, v in s["shelters"].items()}
+    table = result.tables["shelters"]
+    names = dict(zip(table["id"], table["name"].astype(str), strict=True))
     st.subheader("Busiest shelters: true count (solid), what the command centre saw (dotted), capacity (dashed)")
-    st.pyplot(charts.shelter_occupancy(ts, caps, observed=True), clear_figure=True)
+    st.pyplot(charts.shelter_occupancy(ts, caps, observed=True, names=names), clear_figure=True)
+    st.subheader("Shelters")
+    st.dataframe(shelter_rows(table), hide_index=True, width="stretch")
     if any(c.startswith("service:") for c in ts.columns):
         st.subheader("City services over time")
         st.pyplot(charts.service_timeline(ts), clear_figure=True)
