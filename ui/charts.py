@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -158,5 +160,70 @@ def compare_curves(series: dict[str, pd.DataFrame]) -> Figure:
     ax.set_ylabel("People in shelters")
     ax.legend(frameon=False, fontsize=8)
     ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def map_figure(
+    layers: dict,
+    shelters: pd.DataFrame,
+    tracks: pd.DataFrame | None = None,
+    *,
+    hazard: pd.DataFrame | None = None,
+    title: str = "",
+) -> Figure:
+    """A still map for reports: roads, water, buildings, the hazard, shelters by occupancy, people.
+
+    ``shelters`` has ``lon``, ``lat``, ``capacity`` and ``occupancy``; ``tracks`` the sampled
+    people at one time; ``hazard`` the footprint rows (``polygon``, ``fill``) of that time.
+    """
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    fig, ax = plt.subplots(figsize=(7, 6), dpi=100)
+    ax.set_facecolor("#e8eef2")
+    for name, colour in (("water", "#56B4E9"), ("buildings", "#b4b4b4")):
+        gdf = layers.get(name)
+        if gdf is not None and len(gdf):
+            polys = []
+            for geom in gdf.geometry:
+                if geom is None:
+                    continue
+                for part in getattr(geom, "geoms", [geom]):
+                    if part.geom_type == "Polygon":
+                        polys.append(list(part.exterior.coords))
+            ax.add_collection(PolyCollection(polys, facecolors=colour, edgecolors="none", alpha=0.7))
+    if hazard is not None and len(hazard):
+        ax.add_collection(
+            PolyCollection(
+                list(hazard["polygon"]),
+                facecolors=[[c / 255 for c in f[:3]] + [f[3] / 255] for f in hazard["fill"]],
+                edgecolors="none",
+            )
+        )
+    segments = []
+    for geom in layers["roads"].geometry:
+        for part in getattr(geom, "geoms", [geom]):
+            segments.append(list(part.coords))
+    ax.add_collection(LineCollection(segments, colors="#5a5a5a", linewidths=0.6))
+    if tracks is not None and len(tracks):
+        ax.scatter(
+            tracks["lon"],
+            tracks["lat"],
+            s=4,
+            c=[PALETTE.get(s, "#000000") for s in tracks["state"]],
+            linewidths=0,
+            zorder=3,
+        )
+    share = shelters["occupancy"] / shelters["capacity"].clip(lower=1)
+    colours = ["#009E73" if s < 0.8 else "#E69F00" if s < 1 else "#D55E00" for s in share]
+    size = 20 + 180 * (shelters["capacity"] / max(float(shelters["capacity"].max()), 1.0)) ** 0.5
+    ax.scatter(shelters["lon"], shelters["lat"], s=size, c=colours, edgecolors="black", linewidths=0.6, zorder=4)
+    x0, y0, x1, y1 = layers["roads"].total_bounds
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect(1 / max(0.2, math.cos(math.radians((y0 + y1) / 2))))  # metres look square
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import textwrap
 
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
@@ -73,6 +74,41 @@ def figures(result: api.RunResult) -> list[tuple[str, Figure]]:
     return out
 
 
+def moments(result: api.RunResult) -> list[tuple[str, float]]:
+    """Start, peak (most people on the move) and end: the times the report maps."""
+    tracks, ts = result.tracks, result.timeseries
+    times = sorted(float(t) for t in tracks["t_s"].unique()) if len(tracks) else [float(ts["t_s"].max())]
+    moving = ts["evacuating"] if "evacuating" in ts else ts.iloc[:, 1]
+    peak_t = float(ts["t_s"].iloc[int(moving.to_numpy().argmax())])
+    peak = min(times, key=lambda t: abs(t - peak_t))
+    return [("Start", times[0]), ("Peak (most people on the move)", peak), ("End", times[-1])]
+
+
+def map_figures(result: api.RunResult) -> list[tuple[str, Figure]]:
+    """The city map at the start, the peak and the end of the run."""
+    from ui.maps import hazard_polygons
+
+    layers = api.city_layers(api.Scenario.model_validate(result.scenario))
+    ts = result.timeseries
+    shelters = result.tables["shelters"]
+    footprint = result.tables.get("hazard")
+    out = []
+    for label, t in moments(result):
+        row = ts[ts["t_s"] <= t].iloc[-1]
+        frame = shelters[["id", "lon", "lat", "capacity"]].copy()
+        frame["occupancy"] = [int(row.get(f"shelter:{sid}", 0)) for sid in frame["id"]]
+        people = result.tracks[result.tracks["t_s"] == t] if len(result.tracks) else None
+        title = f"Map at {label.lower()}: {format_clock(t)}"
+        out.append((title, charts.map_figure(layers, frame, people, hazard=hazard_polygons(footprint, t), title=title)))
+    return out
+
+
+def format_clock(t_s: float) -> str:
+    """Simulated time as h:mm."""
+    m = round(t_s / 60)
+    return f"{m // 60}:{m % 60:02d}"
+
+
 def report_html(name: str, result: api.RunResult) -> str:
     """A self-contained HTML report: scenario, KPIs, charts."""
     s = result.summary
@@ -92,7 +128,7 @@ def report_html(name: str, result: api.RunResult) -> str:
     ]
     parts += [f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in kpi_rows(s)]
     parts.append("</table>")
-    for title, fig in figures(result):
+    for title, fig in [*map_figures(result), *figures(result)]:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=100)
         plt.close(fig)
@@ -105,30 +141,64 @@ def report_html(name: str, result: api.RunResult) -> str:
     return "\n".join(parts)
 
 
-def report_pdf(name: str, result: api.RunResult) -> bytes:
-    """The same report as a PDF: a KPI page, one page per chart, then the scenario."""
+A4 = (8.27, 11.69)
+
+
+def _text_pages(pdf: PdfPages, title: str, lines: list[str], *, per_page: int, fontsize: float, mono: bool) -> None:
+    for start in range(0, max(len(lines), 1), per_page):
+        page = plt.figure(figsize=A4)
+        page.text(0.06, 0.96, title if start == 0 else f"{title} (continued)", fontsize=12, weight="bold")
+        page.text(
+            0.06,
+            0.94,
+            "\n".join(lines[start : start + per_page]),
+            fontsize=fontsize,
+            family="monospace" if mono else "sans-serif",
+            va="top",
+        )
+        pdf.savefig(page)
+        plt.close(page)
+
+
+def _chart_page(pdf: PdfPages, title: str, chart: Figure) -> None:
+    """A chart on an A4 page of its own (every page of the PDF has the same size)."""
     buf = io.BytesIO()
+    chart.savefig(buf, format="png", dpi=150)
+    plt.close(chart)
+    buf.seek(0)
+    image = plt.imread(buf)
+    page = plt.figure(figsize=A4)
+    page.text(0.06, 0.96, title, fontsize=12, weight="bold")
+    h, w = image.shape[:2]
+    width = 0.88
+    height = min(0.85, width * (h / w) * (A4[0] / A4[1]))
+    ax = page.add_axes((0.06, 0.93 - height, width, height))
+    ax.imshow(image)
+    ax.axis("off")
+    pdf.savefig(page)
+    plt.close(page)
+
+
+def report_pdf(name: str, result: api.RunResult) -> bytes:
+    """The same report as a PDF of A4 pages: figures, the description in full, maps, charts, the scenario."""
+    buf = io.BytesIO()
+    desc = str(result.scenario.get("description") or "")
+    desc_lines = [line for para in desc.splitlines() for line in (textwrap.wrap(para, 95) or [""])]
     with PdfPages(buf) as pdf:
-        fig = plt.figure(figsize=(8.27, 11.69))
-        fig.text(0.08, 0.95, f"SafeCity Twin report: {name}", fontsize=16, weight="bold")
-        desc = str(result.scenario.get("description") or "")
-        fig.text(0.08, 0.91, desc[:110], fontsize=9)
+        fig = plt.figure(figsize=A4)
+        fig.text(0.06, 0.96, textwrap.shorten(f"SafeCity Twin report: {name}", 80), fontsize=15, weight="bold")
+        first = desc_lines[:12]
+        fig.text(0.06, 0.93, "\n".join(first), fontsize=9, va="top")
         rows = kpi_rows(result.summary)
-        ax = fig.add_axes([0.08, 0.35, 0.84, 0.5])
+        ax = fig.add_axes((0.06, 0.25, 0.88, 0.5))
         ax.axis("off")
         table = ax.table(cellText=[[k, v] for k, v in rows], colLabels=["Figure", "Value"], loc="upper left")
         table.scale(1, 1.4)
         pdf.savefig(fig)
         plt.close(fig)
-        for title, chart in figures(result):
-            chart.suptitle(title, fontsize=10)
-            pdf.savefig(chart)
-            plt.close(chart)
-        lines = api.dump_yaml(result.scenario).splitlines()
-        for start in range(0, len(lines), 90):  # the scenario, 90 lines a page
-            page = plt.figure(figsize=(8.27, 11.69))
-            page.text(0.05, 0.97, "Scenario" if start == 0 else "Scenario (continued)", fontsize=12, weight="bold")
-            page.text(0.05, 0.95, "\n".join(lines[start : start + 90]), fontsize=6, family="monospace", va="top")
-            pdf.savefig(page)
-            plt.close(page)
+        if len(desc_lines) > len(first):
+            _text_pages(pdf, "Description", desc_lines[len(first) :], per_page=70, fontsize=9, mono=False)
+        for title, chart in [*map_figures(result), *figures(result)]:
+            _chart_page(pdf, title, chart)
+        _text_pages(pdf, "Scenario", api.dump_yaml(result.scenario).splitlines(), per_page=90, fontsize=6, mono=True)
     return buf.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -181,10 +182,27 @@ def test_report_page_offers_html_and_pdf():
     assert "data:image/png;base64," in page
     assert "http://" not in page
     assert "https://" not in page
+    for moment in ("Map at start: 0:00", "Map at peak (most people on the move)", "Map at end: 0:40"):
+        assert moment in page
     pdf = report_pdf("coastal", result)
     assert pdf.startswith(b"%PDF")
-    assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= len(report_figures(result)) + 2
+    pages = pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ")
+    assert pages >= len(report_figures(result)) + 3 + 2  # figures, three maps, the summary and the scenario
+    assert set(re.findall(rb"/MediaBox \[([^\]]*)\]", pdf)) == {b" 0 0 595.44 841.68 "}  # A4, every page
     assert len(pdf) > 10_000
+
+
+def test_the_report_keeps_a_long_description_whole():
+    from ui.report import report_html, report_pdf
+
+    at = _with_run("report")
+    result = at.session_state["state.runs"]["coastal_quake_tsunami"]
+    long = " ".join(f"word{i}" for i in range(600))
+    result = type(result)(**{**result.__dict__, "scenario": {**result.scenario, "description": long}})
+    assert long in report_html("x", result)
+    short = type(result)(**{**result.__dict__, "scenario": {**result.scenario, "description": "short"}})
+    count = lambda pdf: pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ")  # noqa: E731
+    assert count(report_pdf("x", result)) == count(report_pdf("x", short)) + 1  # a page more, nothing cut
 
 
 def test_scenario_page_edits_the_scenario_and_rejects_what_is_over_the_caps():
