@@ -101,7 +101,7 @@ def public_problems(exc: InputError, folder: str | Path) -> InputError:
     import re
 
     root = str(Path(folder).resolve())
-    path_re = re.compile(r"(?:[A-Za-z]:)?(?:/[^/\s:'\"]+)+/?")
+    path_re = re.compile(r"(?<![\w:/.])(?:/[^/\s:'\"]+)+/?")  # absolute paths, not the // of a URL
 
     def clean(text: str) -> str:
         text = text.replace(root + "/", "").replace(root, "")
@@ -374,6 +374,7 @@ def rebase_on_city(data: Mapping[str, Any], city: Mapping[str, Any]) -> tuple[di
 
     out = copy.deepcopy(dict(data))
     out["city"] = dict(city)
+    out["description"] = f"Your own city, with the settings of '{data.get('name', 'scenario')}'."
     notes = []
     for key, what in _CITY_BOUND:
         if out.get(key):

@@ -213,3 +213,102 @@ def _check_map(page) -> None:
     assert page.get_by_text("Error").count() == 0
     page.get_by_role("button", name="⏸ Pause").click()
     time.sleep(1)
+
+
+def _browser(pw):
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    outside: list[str] = []
+
+    def watch(request):
+        url = request.url
+        if not url.startswith(("data:", "blob:")) and urlparse(url).hostname != "127.0.0.1":
+            outside.append(url)
+
+    context.on("request", watch)
+    return browser, context.new_page(), outside
+
+
+def _upload_scenario(page, path: Path) -> None:
+    page.get_by_text("My own scenario file (YAML)").click()
+    page.locator("input[type=file]").first.wait_for(state="attached", timeout=30_000)
+    page.locator("input[type=file]").first.set_input_files(str(path))
+    page.get_by_text(path.name).first.wait_for(timeout=30_000)  # uploaded
+    time.sleep(0.5)
+    page.get_by_role("button", name="Check and use this file").click()
+
+
+def test_own_city_alias_bomb_and_markdown_injection_in_chromium(app_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import LayerCity
+
+    city = (
+        LayerCity(tmp_path / "city")
+        .road((0, 0), (0, 400))
+        .road((0, 400), (300, 400))
+        .road((0, 0), (300, 0))
+        .road((300, 0), (300, 400))
+        .people_at((0, 0), 60)
+        .people_at((300, 0), 40)
+        .shelter("S1", (0, 400), 80)
+        .shelter("S2", (300, 400), 80)
+        .write()
+    )
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(
+        "a: &a [x,x,x,x,x,x,x,x,x]\n"
+        + "".join(f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=False))
+    )
+    bad_beacon = tmp_path / "bad.yaml"
+    bad_beacon.write_text('seed: "![z](https://evil.example/c.png)"\n')
+    beacon = tmp_path / "beacon.yaml"
+    beacon.write_text(
+        'name: "![x](https://evil.example/a.png)"\n'
+        'description: "**bold** ![y](https://evil.example/b.png)"\n'
+        "city: {builtin: kotka}\n"
+    )
+    with sync_playwright() as pw:
+        browser, page, outside = _browser(pw)
+        # 1. A small city of one's own, from the default sample, run end to end.
+        page.goto(f"{app_url}/scenario", wait_until="domcontentloaded")
+        page.get_by_text("Use my own city").wait_for(timeout=60_000)
+        page.get_by_text("Use my own city").click()
+        time.sleep(1)
+        inputs = page.locator("input[type=file]")
+        for i, name in ((1, "roads"), (2, "shelters"), (3, "population")):
+            inputs.nth(i).set_input_files(city[name])
+            page.get_by_text(f"{name}.geojson").first.wait_for(timeout=30_000)  # uploaded
+        time.sleep(1)
+        page.screenshot(path=str(ARTIFACTS / "own-city-upload.png"), full_page=True)
+        page.get_by_role("button", name="Check and use my city").click()
+        page.get_by_text("Your city is in use: 100 residents").wait_for(timeout=60_000)
+        assert page.get_by_text("orders now cover everyone").count() == 1  # the sample ordered C1 and C2 out
+        page.get_by_role("link", name="Run").click()
+        page.get_by_role("button", name="Run scenario").click()
+        page.get_by_text("Ordered to leave").wait_for(timeout=120_000)
+        assert page.get_by_text("100 people").count() >= 1
+        page.screenshot(path=str(ARTIFACTS / "own-city-run.png"), full_page=True)
+
+        # 2. An alias bomb: refused at once, and the server stays responsive.
+        page.get_by_role("link", name="Scenario").click()
+        started = time.monotonic()
+        _upload_scenario(page, bomb)
+        page.get_by_text("an alias bomb?").wait_for(timeout=30_000)
+        assert time.monotonic() - started < 20
+
+        # 3. Markdown in a scenario, in an error and in a valid file: shown as text, never fetched.
+        _upload_scenario(page, bad_beacon)
+        page.get_by_text("Please correct the following:").wait_for(timeout=30_000)
+        page.get_by_text("seed: must be a whole number, got '![z](https://evil.example/c.png)'").wait_for(
+            timeout=10_000
+        )
+        _upload_scenario(page, beacon)
+        page.get_by_text("Scenario file in use:").wait_for(timeout=60_000)
+        page.get_by_text("**bold** ![y](https://evil.example/b.png)", exact=False).first.wait_for(timeout=10_000)
+        time.sleep(1)
+        assert page.locator("img[src*='evil.example']").count() == 0
+        assert page.locator("strong", has_text="bold").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "hostile-uploads.png"), full_page=True)
+        browser.close()
+    assert outside == [], f"requests left the machine: {outside[:5]}"
