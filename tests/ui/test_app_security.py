@@ -144,3 +144,20 @@ def test_cpu_time_and_caps_on_the_built_city_are_enforced():
     with pytest.raises(api.InputError) as err:
         api.run_isolated(crowded)
     assert err.value.lines() == ["city.synthetic: the city holds 300,000 people; here at most 200,000"]
+
+
+def test_a_population_layer_over_the_apps_cap_is_refused_before_it_runs(tmp_path):
+    from tests.conftest import LayerCity
+
+    city = (
+        LayerCity(tmp_path / "c")
+        .road((0, 0), (0, 400))
+        .people_at((0, 0), 150_000)
+        .people_at((0, 200), 150_000)
+        .shelter("S1", (0, 400), 30)
+        .write()
+    )
+    scenario = api.load_scenario({"city": city, "duration": "10min"})
+    with pytest.raises(api.InputError) as err:
+        api.run_isolated(scenario)
+    assert err.value.lines() == ["city.roads: the city holds 300,000 people; here at most 200,000"]
