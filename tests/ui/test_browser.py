@@ -231,10 +231,12 @@ def _browser(pw):
 
 def _upload_scenario(page, path: Path) -> None:
     page.get_by_text("My own scenario file (YAML)").click()
-    page.locator("input[type=file]").first.wait_for(state="attached", timeout=30_000)
-    page.locator("input[type=file]").first.set_input_files(str(path))
-    page.get_by_text(path.name).first.wait_for(timeout=30_000)  # uploaded
-    time.sleep(0.5)
+    # The scenario uploader itself (the own-city uploaders further down have file inputs too).
+    uploader = page.locator("[data-testid=stFileUploader]").filter(has_text="Scenario file").locator("input[type=file]")
+    uploader.wait_for(state="attached", timeout=30_000)
+    uploader.set_input_files(str(path))
+    page.locator(f"[data-testid=stFileChipName][title='{path.name}']").first.wait_for(timeout=30_000)  # uploaded
+    time.sleep(1)
     page.get_by_role("button", name="Check and use this file").click()
 
 
@@ -275,10 +277,16 @@ def test_own_city_alias_bomb_and_markdown_injection_in_chromium(app_url, tmp_pat
         page.get_by_text("Use my own city").wait_for(timeout=60_000)
         page.get_by_text("Use my own city").click()
         time.sleep(1)
-        inputs = page.locator("input[type=file]")
-        for i, name in ((1, "roads"), (2, "shelters"), (3, "population")):
-            inputs.nth(i).set_input_files(city[name])
-            page.get_by_text(f"{name}.geojson").first.wait_for(timeout=30_000)  # uploaded
+        for label, name in (
+            ("Roads (lines)", "roads"),
+            ("Shelters (points", "shelters"),
+            ("Population (", "population"),
+        ):
+            box = page.locator("[data-testid=stFileUploader]").filter(has_text=label).locator("input[type=file]")
+            box.set_input_files(city[name])
+            page.locator(f"[data-testid=stFileChipName][title='{name}.geojson']").first.wait_for(
+                state="attached", timeout=30_000
+            )  # uploaded
         time.sleep(1)
         page.screenshot(path=str(ARTIFACTS / "own-city-upload.png"), full_page=True)
         page.get_by_role("button", name="Check and use my city").click()
