@@ -15,6 +15,7 @@ import pandas as pd
 from sim.core.errors import InputError
 from sim.core.records import RunResult
 from sim.core.units import format_duration, parse_duration
+from sim.experiments.control import Simulation
 from sim.experiments.isolated import RunLimitError
 from sim.scenario.loader import dump_yaml, load_scenario, parse_yaml, resolved_dict
 from sim.scenario.schema import Scenario
@@ -29,6 +30,7 @@ __all__ = [
     "RunLimitError",
     "RunResult",
     "Scenario",
+    "Simulation",
     "asset_state_frames",
     "asset_states_at",
     "check_files_within",

@@ -103,7 +103,7 @@ class Attack:
 
     def _lifecycle(self, world: CyberWorld) -> Generator[simpy.Event, Any, None]:
         cfg = self.config
-        yield world.env.timeout(cfg.at)
+        yield world.env.timeout(max(0.0, cfg.at - world.env.now))  # at is absolute
         self.active = True
         world.log_event("attack_started", self.label, f"type={self.type_name}")
         self.onset(world)

@@ -8,6 +8,7 @@ recorded tables to whoever asked (``sim.io`` writes them, ``sim.metrics`` reads 
 
 from __future__ import annotations
 
+import collections
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -61,6 +62,10 @@ MODE_CODES = {"walk": WALK, "car": CAR}
 SENSOR_QUANTITY = {"river_gauge": "water_level_m", "sea_gauge": "sea_level_m", "seismometer": "pga_g"}
 
 ProgressCallback = Callable[[float, float], None]
+
+
+READINGS_KEPT = 20
+"""Readings per sensor the command centre's picture keeps (the most recent)."""
 
 
 class EvacuationModel(mesa.Model):
@@ -245,7 +250,12 @@ class EvacuationModel(mesa.Model):
             min_share=cfg.min_share,
         )
         self._asset_index = self.network.index
-        self.sensor_reading: dict[str, float] = {s.id: np.nan for s in self.sensors}
+        self.sensor_reading: dict[str, float] = {s.id: np.nan for s in self.sensors}  # as received by the CCC
+        self.true_reading: dict[str, float] = {s.id: np.nan for s in self.sensors}  # as measured
+        # The last readings the CCC received per sensor (time, value), spoofed ones included.
+        self.received_readings: dict[str, collections.deque] = {
+            s.id: collections.deque(maxlen=READINGS_KEPT) for s in self.sensors
+        }
         # Who hears which device: each home node's nearest siren (within earshot) and two nearest towers.
         xy = self.city.node_xy
         self._served: dict[str, np.ndarray] = {}
@@ -666,6 +676,30 @@ class EvacuationModel(mesa.Model):
         self.close_roads(roads, cause=cause)
         return len(roads)
 
+    def reopen_road(
+        self, *, ids: Iterable[str | int] = (), names: Iterable[str] = (), area: Any = None, cause: str = "operator"
+    ) -> int:
+        """Reopen roads chosen by id, name or area now (closures of this cause); returns how many."""
+        roads = select_roads(self.city, ids=list(ids), names=list(names), area=area, field="action")
+        self.reopen_roads(roads, cause=cause)
+        return len(roads)
+
+    def isolate_device(self, asset_id: str, *, cause: str = "operator") -> None:
+        """Cut a device off the network now (an operator's containment)."""
+        if asset_id not in self._asset_index:
+            raise InputError.single("action.id", f"no device has id {asset_id!r}")
+        self.network.isolate([self._asset_index[asset_id]])
+        self.log_event("device_isolated", asset_id, f"cause={cause}")
+
+    def inject_attack(self, config: Any) -> None:
+        """Start an attack (a validated attack config) on the running simulation."""
+        if config.at < self.env.now:
+            config = config.model_copy(update={"at": self.env.now})
+        atk = make_attack(config, index=len(self.cyber_attacks))
+        atk.prepare(self)
+        self.cyber_attacks.append(atk)
+        atk.start(self)
+
     def open_shelter(
         self,
         shelter_id: str,
@@ -790,6 +824,7 @@ class EvacuationModel(mesa.Model):
                     seen = hz.observe(quantity, xy, t, sensor.every)
                     if seen is not None and np.isfinite(seen[0]):
                         value = max(value, float(seen[0]))
+                self.true_reading[sensor.id] = value
                 if self.network.compromised[row] and self.cyber.effect[row] == "lie":
                     value *= float(self.cyber.lie_factor[row])
                     self.cyber.false_readings += 1
@@ -808,6 +843,7 @@ class EvacuationModel(mesa.Model):
 
     def _reading_arrived(self, sensor_id: str, value: float, *, spoofed: bool = False) -> None:
         self.sensor_reading[sensor_id] = value
+        self.received_readings[sensor_id].append((float(self.env.now), float(value)))
         row = self._asset_index[sensor_id]
         lying = bool(self.network.compromised[row] and self.cyber.effect[row] == "lie")
         self._check_triggers_on(sensor_id, value, false=spoofed or lying)

@@ -103,7 +103,7 @@ class Hazard:
         world.env.process(self._run(world))
 
     def _run(self, world: World) -> Generator[simpy.Event, Any, None]:
-        yield world.env.timeout(self.config.at)
+        yield world.env.timeout(max(0.0, self.config.at - world.env.now))  # at is absolute
         self.onset(world)
         if self.config.until is not None:
             yield world.env.timeout(self.config.until - self.config.at)

@@ -101,7 +101,7 @@ class WaterHazard(Hazard):
     # -------------------------------------------------------------- running
     def _run(self, world: World) -> Generator[simpy.Event, Any, None]:
         cfg = self.config
-        yield world.env.timeout(cfg.at)
+        yield world.env.timeout(max(0.0, cfg.at - world.env.now))  # at is absolute
         world.log_event(self.type_name, self.label, "onset")
         while True:
             self.update(world)

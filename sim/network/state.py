@@ -206,6 +206,11 @@ class NetworkState:
 
     # ------------------------------------------------------------------ reachability
 
+    def isolate(self, rows: np.ndarray | list[int], *, on: bool = True) -> None:
+        """Cut devices off the network (or reconnect them), keeping the caches right."""
+        self.isolated[np.asarray(rows, dtype=np.int64)] = on
+        self.set_cyber()
+
     def set_cyber(self) -> None:
         """Re-judge routes and services after a change in cyber state."""
         self._changed()
