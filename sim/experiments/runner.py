@@ -51,7 +51,7 @@ def package_versions() -> dict[str, str]:
 
 
 def _terrain_inputs(model: EvacuationModel) -> dict[str, str]:
-    from sim.city.build import file_sha256
+    from sim.city.assemble import file_sha256
 
     dem = model.scenario.city.terrain.dem
     return {"city.terrain.dem": file_sha256(dem)} if dem is not None and model.terrain_source == "dem" else {}
