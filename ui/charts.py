@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ui.labels import SERVICE_LABELS, STATE_LABELS
+
 # Run names and descriptions are user text: a "$" must never start mathtext.
 plt.rcParams["text.parse_math"] = False
 
@@ -23,14 +25,6 @@ PALETTE = {
     "stranded": "#CC79A7",
     "trapped": "#56B4E9",
     "accent": "#0072B2",
-}
-STATE_LABELS = {
-    "at_home": "At home",
-    "evacuating": "On the way",
-    "sheltered": "In a shelter",
-    "casualties": "Casualties",
-    "stranded": "Stranded (no route)",
-    "trapped": "Trapped in rubble",
 }
 
 
@@ -86,20 +80,6 @@ def shelter_occupancy(
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
-
-
-SERVICE_LABELS = {
-    "alerting": "Alerting (any channel)",
-    "alerting_siren": "Sirens",
-    "cell_broadcast": "Cell broadcast",
-    "app_push": "App push",
-    "radio_broadcast": "Radio and TV",
-    "sensor_monitoring": "Sensor monitoring",
-    "shelter_registry": "Shelter registry",
-    "relatives_notification": "Relatives told",
-    "traffic_control": "Traffic control",
-    "public_information": "Public information",
-}
 
 
 def service_timeline(timeseries: pd.DataFrame) -> Figure:

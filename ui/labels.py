@@ -66,20 +66,73 @@ FIELDS: dict[str, Label] = {
     "shelter_operations.open_reserve_at": Label("Open a reserve hall when shelters are this full", "%"),
 }
 
-KPIS: dict[str, Label] = {
-    "ordered": Label("Ordered to leave", "people"),
-    "t50": Label("Half in shelters (T50)", "h:mm"),
-    "t90": Label("90 % in shelters (T90)", "h:mm"),
-    "t95": Label("95 % in shelters (T95)", "h:mm"),
-    "warned": Label("Warned", "%"),
-    "stayed_home": Label("Stayed home", "people"),
-    "stranded": Label("Stranded", "people"),
-    "casualties": Label("Casualties", "people"),
-    "alerting": Label("Alerting worked", "% of the time"),
-    "devices_compromised": Label("Devices compromised (peak)", "devices"),
-    "records_exposed": Label("Records exposed", "records"),
-    "relatives": Label("Relatives told", "%"),
+
+STATE_LABELS: dict[str, str] = {
+    "at_home": "At home",
+    "evacuating": "On the way",
+    "sheltered": "In a shelter",
+    "casualties": "Casualties",
+    "stranded": "Stranded (no route)",
+    "trapped": "Trapped in rubble",
 }
+"""The citizens' states in words (charts, legends)."""
+
+
+SERVICE_LABELS = {
+    "alerting": "Alerting (any channel)",
+    "alerting_siren": "Sirens",
+    "cell_broadcast": "Cell broadcast",
+    "app_push": "App push",
+    "radio_broadcast": "Radio and TV",
+    "sensor_monitoring": "Sensor monitoring",
+    "shelter_registry": "Shelter registry",
+    "relatives_notification": "Relatives told",
+    "traffic_control": "Traffic control",
+    "public_information": "Public information",
+}
+"""City services in words."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of a run's summary: its key, words, where it sits in summary.json, and its unit.
+
+    Units: ``people``, ``time`` (seconds in the summary; shown as h:mm, or minutes in tables
+    of differences), ``share`` (0..1; shown in %), ``devices``, ``records``.
+    """
+
+    key: str
+    text: str
+    where: tuple[str | None, str]
+    unit: str
+
+
+FIGURES: list[Figure] = [
+    Figure("ordered", "Ordered to leave", ("evacuation", "ordered"), "people"),
+    Figure("sheltered", "In shelters at the end", ("evacuation", "sheltered"), "people"),
+    Figure("t50", "Half in shelters (T50)", ("evacuation", "t50_s"), "time"),
+    Figure("t90", "90 % in shelters (T90)", ("evacuation", "t90_s"), "time"),
+    Figure("t95", "95 % in shelters (T95)", ("evacuation", "t95_s"), "time"),
+    Figure("warned", "Warned", ("alerts", "reach_fraction"), "share"),
+    Figure("stayed_home", "Stayed home", ("evacuation", "not_departed"), "people"),
+    Figure("stranded", "Stranded", ("evacuation", "stranded"), "people"),
+    Figure("casualties", "Casualties", ("evacuation", "casualties"), "people"),
+    Figure("relatives", "Relatives told", (None, "relatives_notified_fraction"), "share"),
+    Figure("devices_compromised", "Devices compromised (peak)", ("cyber", "devices_compromised_peak"), "devices"),
+    Figure("records_exposed", "Records exposed", ("cyber", "records_exposed"), "records"),
+]
+"""The run's headline figures, in the order every page and report shows them."""
+
+KPIS: dict[str, Label] = {f.key: Label(f.text, f.unit) for f in FIGURES} | {
+    "alerting": Label("Alerting worked", "% of the time")
+}
+
+
+def figure_value(summary: dict, figure: Figure) -> float | None:
+    """The raw value of a figure in a run's summary (None if absent)."""
+    part, key = figure.where
+    value = summary.get(key) if part is None else (summary.get(part) or {}).get(key)
+    return None if value is None else float(value)
 
 
 def field(key: str) -> Label:

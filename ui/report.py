@@ -17,42 +17,29 @@ from matplotlib.figure import Figure
 
 from sim import api
 from ui import charts
+from ui.labels import FIGURES, KPIS, clock, figure_value
 
 # Run names and descriptions are user text: a "$" must never start mathtext.
 plt.rcParams["text.parse_math"] = False
-
-KPIS = [
-    ("Ordered to leave", ("evacuation", "ordered"), "people"),
-    ("In shelters at the end", ("evacuation", "sheltered"), "people"),
-    ("Half in shelters (T50)", ("evacuation", "t50_s"), "min"),
-    ("90 % in shelters (T90)", ("evacuation", "t90_s"), "min"),
-    ("95 % in shelters (T95)", ("evacuation", "t95_s"), "min"),
-    ("Warned", ("alerts", "reach_fraction"), "%"),
-    ("Stranded", ("evacuation", "stranded"), "people"),
-    ("Casualties", ("evacuation", "casualties"), "people"),
-    ("Relatives told", (None, "relatives_notified_fraction"), "%"),
-    ("Devices compromised (peak)", ("cyber", "devices_compromised_peak"), "devices"),
-    ("Records exposed", ("cyber", "records_exposed"), "records"),
-]
 
 
 def kpi_rows(summary: dict) -> list[tuple[str, str]]:
     """(label, value with unit) for the report's KPI table."""
     out = []
-    for label, (part, key), unit in KPIS:
-        v = summary.get(key) if part is None else summary.get(part, {}).get(key)
+    for f in FIGURES:
+        v = figure_value(summary, f)
         if v is None:
-            text = "not reached" if unit == "min" else "-"
-        elif unit == "min":
-            text = f"{v / 60:.0f} min"
-        elif unit == "%":
-            text = f"{100 * v:.0f} %"
+            text = "not reached" if f.unit == "time" else "-"
+        elif f.unit == "time":
+            text = f"{clock(v)} (h:mm)"
+        elif f.unit == "share":
+            text = f"{round(100 * v)} %"
         else:
-            text = f"{int(v):,} {unit}"
-        out.append((label, text))
+            text = f"{int(v):,} {f.unit}"
+        out.append((f.text, text))
     alerting = summary.get("services", {}).get("alerting", {}).get("availability")
     if alerting is not None:
-        out.append(("Alerting service worked", f"{100 * alerting:.0f} % of the time"))
+        out.append((KPIS["alerting"].text, f"{100 * alerting:.0f} % of the time"))
     return out
 
 

@@ -90,7 +90,7 @@ def _summary(**ev):
 
 
 def test_not_reached_says_why():
-    from ui.pages.run_page import not_reached, stayed_home
+    from ui.components import not_reached, stayed_home
 
     assert not_reached(_summary(), 95) == "93 % were warned; T95 needs 95 %"
     s = _summary()
@@ -109,4 +109,15 @@ def test_comparison_table_is_readable():
     assert list(table.columns) == ["A", "B", "B − A"]
     row = table.loc["In shelters at the end (people)"]
     assert list(row) == ["900", "12,345", "+11,445"]
-    assert list(table.loc["T95 (min)"]) == ["not reached", "50", "-"]
+    assert list(table.loc["95 % in shelters (T95) (min)"]) == ["not reached", "50", "-"]
+
+
+def test_pages_never_import_each_other_and_kpi_words_live_in_one_place():
+    from pathlib import Path
+
+    ui = Path(__file__).resolve().parents[2] / "ui"
+    for page in (ui / "pages").glob("*.py"):
+        assert "from ui.pages" not in page.read_text(), page.name
+    for f in labels.FIGURES:
+        users = [p.name for p in ui.rglob("*.py") if f'"{f.text}"' in p.read_text()]
+        assert users == ["labels.py"], (f.text, users)

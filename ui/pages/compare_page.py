@@ -6,31 +6,22 @@ import pandas as pd
 import streamlit as st
 
 from ui import charts, state
+from ui.labels import FIGURES, Figure, figure_value
 
-ROWS = {
-    "Ordered to leave (people)": ("evacuation", "ordered"),
-    "In shelters at the end (people)": ("evacuation", "sheltered"),
-    "Stayed home (people)": ("evacuation", "not_departed"),
-    "Stranded (people)": ("evacuation", "stranded"),
-    "Casualties (people)": ("evacuation", "casualties"),
-    "T50 (min)": ("evacuation", "t50_s"),
-    "T90 (min)": ("evacuation", "t90_s"),
-    "T95 (min)": ("evacuation", "t95_s"),
-    "Warned (%)": ("alerts", "reach_fraction"),
-    "Relatives told (%)": (None, "relatives_notified_fraction"),
-    "Devices compromised, peak": ("cyber", "devices_compromised_peak"),
-    "Records exposed": ("cyber", "records_exposed"),
-}
+UNITS = {"people": "people", "time": "min", "share": "%", "devices": "devices", "records": "records"}
 
 
-def _value(summary: dict, where: tuple[str | None, str]) -> float | None:
-    part, key = where
-    v = summary.get(key) if part is None else summary.get(part, {}).get(key)
+def _row(f: Figure) -> str:
+    return f"{f.text} ({UNITS[f.unit]})"
+
+
+def _value(summary: dict, f: Figure) -> float | None:
+    v = figure_value(summary, f)
     if v is None:
         return None
-    if key.endswith("_s"):
+    if f.unit == "time":
         return round(v / 60.0, 1)
-    if key.endswith("fraction"):
+    if f.unit == "share":
         return round(100.0 * v, 1)
     return v
 
@@ -59,8 +50,8 @@ def comparison_table(summaries: dict[str, dict]) -> pd.DataFrame:
     """KPIs per run (columns A, B...) and each run's difference from the first (``B − A``), as text."""
     names = list(summaries)
     short = letters(names)
-    values = {name: [_value(summaries[name], w) for w in ROWS.values()] for name in names}
-    table = pd.DataFrame({short[n]: [_fmt(v) for v in values[n]] for n in names}, index=list(ROWS))
+    values = {name: [_value(summaries[name], f) for f in FIGURES] for name in names}
+    table = pd.DataFrame({short[n]: [_fmt(v) for v in values[n]] for n in names}, index=[_row(f) for f in FIGURES])
     for name in names[1:]:
         table[f"{short[name]} − A"] = [_delta(a, b) for a, b in zip(values[names[0]], values[name], strict=True)]
     return table

@@ -15,8 +15,8 @@ import streamlit as st
 
 from sim import api
 from ui import state
+from ui.components import pick_run
 from ui.maps import LEGEND, base_layers, deck_of, hazard_polygons, shelter_frame, time_layers, view_of
-from ui.pages.results_page import pick_run
 
 KEY = "map_page"
 PLAY_PAUSE_S = 0.7

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import report, state
-from ui.pages.results_page import pick_run
+from ui.components import pick_run
 
 
 def render() -> None:

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from ui import charts, state
+from ui.components import kpi_cards, pick_run
 from ui.labels import KPIS
-from ui.pages.run_page import kpi_cards
 
 
 def shelter_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -23,15 +23,6 @@ def shelter_rows(table: pd.DataFrame) -> pd.DataFrame:
             "Status": t["status"].astype(str),
         }
     )
-
-
-def pick_run(key: str) -> str | None:
-    """A run of this session, chosen by the user (the latest first)."""
-    names = list(state.runs())[::-1]
-    if not names:
-        st.info("No run yet: run a scenario on the Run page.")
-        return None
-    return st.selectbox("Run", names, key=key)
 
 
 def render() -> None:
