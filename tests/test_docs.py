@@ -57,3 +57,12 @@ def test_readme_lists_every_event_kind_the_code_can_write():
     events_row = next(line for line in readme.splitlines() if line.startswith("| `events.parquet`"))
     missing = sorted(k for k in kinds if f"`{k}`" not in events_row)
     assert missing == []
+
+
+def test_no_row_of_the_key_reference_repeats_its_parent():
+    table = {key: desc for key, _typ, _default, desc in rows()}
+    for key, desc in table.items():
+        plain = re.sub(r" \([^)]*\)", "", key)  # a.b (distribution: weibull).shape -> a.b.shape
+        parent = plain.rsplit(".", 1)[0] if "." in plain else None
+        if parent in table and desc:
+            assert desc != table[parent], key

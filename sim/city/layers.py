@@ -1,7 +1,7 @@
 """The layer form of ``city``: roads, shelters, population (and buildings) from GeoJSON or GeoPackage.
 
 Every layer is checked before use: a readable file, the right geometry types, valid
-geometry, a CRS (GeoJSON is WGS84 by RFC 7946), and the properties SPEC section 3 names.
+geometry, a CRS (GeoJSON is WGS84 by RFC 7946), and the properties the README's "City sources" names.
 Problems are reported as ``city.<layer>: ...`` or ``city.<layer>.<feature>.<property>: ...``.
 """
 

@@ -11,7 +11,7 @@ class RunResult:
     """Everything one run produced, in memory; ``sim.io`` writes it to a run directory.
 
     Attributes:
-        summary: the KPIs of SPEC section 4 (JSON-serialisable).
+        summary: the KPIs of ``summary.json`` (JSON-serialisable).
         timeseries: one row per recorded time (pandas DataFrame).
         events: one row per event: t_s, kind, subject, detail (pandas DataFrame).
         tracks: sampled pseudonymous positions (pandas DataFrame).

@@ -878,7 +878,7 @@ class EvacuationModel(mesa.Model):
                 continue
             used.append(ch.type)
             # ``coverage`` is the share of all citizens the channel reaches where it works, drawn
-            # among those who can receive it at all (phone or smartphone owners): SPEC section 2.
+            # among those who can receive it at all (phone or smartphone owners).
             able = self._receivers(ch.type)
             share = float(able.mean()) if able.size else 0.0
             cut = min(1.0, ch.coverage / share) if share > 0 else 0.0
@@ -900,7 +900,7 @@ class EvacuationModel(mesa.Model):
     def _deliver(self, i: int, ch: Any, who: np.ndarray, t: float, *, false: bool = False) -> None:
         """Channel ``i`` carries an order to the citizens ``who`` it would reach if it worked.
 
-        SPEC section 2: ``ideal`` reaches them at the order; the others reach them only through
+        ``ideal`` reaches them at the order; the others reach them only through
         working devices and network paths (docs/networks.md).
         """
         if len(who) == 0:
@@ -1412,7 +1412,7 @@ class EvacuationModel(mesa.Model):
         return {k: {"availability": v} for k, v in self.network.availability(float(self.env.now)).items()}
 
     def cyber_summary(self) -> dict[str, Any]:
-        """The ``cyber`` block of the summary (SPEC section 4, and more)."""
+        """The ``cyber`` block of the summary."""
         c = self.cyber
         exposed = {k: v for k, v in c.records_exposed.items() if k not in ("ciphertext", "pseudonym")}
         return {

@@ -1,4 +1,4 @@
-"""The command line: ``python -m sim run | validate | sweep`` (SPEC section 1).
+"""The command line: ``python -m sim run | validate``.
 
 Exit codes: 0 done, 2 invalid input (each problem on stderr as ``field.path: what is wrong``,
 no traceback), 1 anything unexpected.

@@ -30,7 +30,6 @@ PACKAGES = (
     "mesa",
     "pydantic",
     "PyYAML",
-    "networkx",
     "rasterio",
 )
 STATE_CODES = {name: i for i, name in enumerate(STATE_NAMES)}

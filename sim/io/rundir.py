@@ -1,4 +1,4 @@
-"""Write and read run directories (SPEC section 4), with no loss and no half-written state.
+"""Write and read run directories, with no loss and no half-written state.
 
 How a run directory is written (docs in the README, "Run directory"):
 

