@@ -44,6 +44,7 @@ from sim.city.model import City
 from sim.city.select import select_roads, zone_node_mask
 from sim.city.terrain import Terrain, build_terrain
 from sim.core.errors import InputError
+from sim.core.events import EVENT_COLUMNS, event_row
 from sim.core.privacy import installation_key, pseudonyms, run_key
 from sim.core.rng import RandomStreams
 from sim.cyber.attacks import CyberState, make_attack
@@ -1376,7 +1377,10 @@ class EvacuationModel(mesa.Model):
 
     def events(self) -> pd.DataFrame:
         """One row per event, in time order (stable)."""
-        ev = pd.DataFrame(self._events, columns=["t_s", "kind", "subject", "detail"])
+        rows = [event_row(*e) for e in self._events]
+        ev = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+        ev["count"] = pd.array([r[4] for r in rows], dtype="Int64")  # a whole number, or missing
+        ev["cause"] = ev["cause"].astype(object)
         return ev.sort_values("t_s", kind="stable").reset_index(drop=True)
 
     def tracks(self) -> pd.DataFrame:

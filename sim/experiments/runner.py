@@ -14,6 +14,7 @@ from sim.core.records import RunResult
 from sim.engine.model import EvacuationModel, ProgressCallback
 from sim.io.pfif import pfif_document
 from sim.metrics.summary import build_summary
+from sim.metrics.timelines import service_timeline, shelter_timeline
 from sim.scenario.loader import resolved_dict
 from sim.scenario.schema import Scenario
 
@@ -109,9 +110,10 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
             "terrain": model.terrain_source,
         },
     }
+    timeseries = model.timeseries()
     return RunResult(
         summary=summary,
-        timeseries=model.timeseries(),
+        timeseries=timeseries,
         events=events,
         tracks=model.tracks(),
         scenario=scenario,
@@ -124,6 +126,8 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
             "registrations": registrations,
             "devices": model.inventory.drop(columns=["asset_row"]),
             "districts": model.district_counts(),
+            "shelter_timeline": shelter_timeline(timeseries, [s.shelter_id for s in model.shelters]),
+            "service_timeline": service_timeline(timeseries),
         },
         files=model.cap_files() | {"pfif.xml": pfif},
     )

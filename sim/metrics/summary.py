@@ -80,7 +80,7 @@ def shelter_figures(shelters: pd.DataFrame) -> dict[str, dict[str, int]]:
 def hazard_figures(events: pd.DataFrame, hazards: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per hazard (by id): what it closed, damaged and broke, counted from the events."""
     out: dict[str, dict[str, Any]] = {}
-    cause = events["detail"].str.extract(r"cause=([^;]+)", expand=False)
+    cause = events["cause"]
     for i, h in enumerate(hazards):
         label = h.get("id") or f"{h['type']}-{i}"
         mine = events[cause == label]
@@ -92,12 +92,7 @@ def hazard_figures(events: pd.DataFrame, hazards: list[dict[str, Any]]) -> dict[
             "assets_failed": int((kinds == "asset_failed").sum()),
             "shelters_damaged": int((kinds == "shelter_damaged").sum()),
             "buildings_collapsed": int((kinds == "building_collapsed").sum())
-            + int(
-                mine.loc[kinds == "buildings_collapsed", "detail"]
-                .str.extract(r"households=(\d+)", expand=False)
-                .astype(float)
-                .sum()
-            ),
+            + int(mine.loc[kinds == "buildings_collapsed", "count"].fillna(0).sum()),
         }
     return out
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from sim.core.events import EventKind
 from sim.experiments.runner import run_scenario
 from sim.io.rundir import REQUIRED_FILES
 from sim.scenario import load_scenario
@@ -78,7 +79,16 @@ def test_run_writes_the_run_directory(layer_city, tmp_path):
     assert (ts[states].sum(axis=1) == 40).all()
     assert {"shelter:S1", "shelter:S2"} <= set(ts.columns)
     ev = pd.read_parquet(out / "events.parquet")
-    assert list(ev.columns) == ["t_s", "kind", "subject", "detail"]
+    assert list(ev.columns) == ["t_s", "kind", "subject", "cause", "count", "detail"]
+    assert set(ev["kind"]) <= {k.value for k in EventKind}
+    assert ev["detail"].map(lambda d: isinstance(json.loads(d), dict)).all()
+    sheltl = pd.read_parquet(out / "shelter_timeline.parquet")
+    assert list(sheltl.columns) == ["t_s", "shelter", "present", "registered", "observed"]
+    last = sheltl[sheltl["t_s"] == ts["t_s"].max()].set_index("shelter")["present"]
+    assert int(last["S1"]) == int(ts["shelter:S1"].iloc[-1])
+    servtl = pd.read_parquet(out / "service_timeline.parquet")
+    assert list(servtl.columns) == ["t_s", "service", "up"]
+    assert len(servtl) == len(ts) * sum(c.startswith("service:") for c in ts.columns)
     tracks = pd.read_parquet(out / "tracks.parquet")
     assert list(tracks.columns) == ["t_s", "citizen", "lon", "lat", "state"]
     resolved = yaml.safe_load((out / "scenario.yaml").read_text())
