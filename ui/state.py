@@ -123,7 +123,9 @@ def show_notice() -> None:
 
 
 def show_problems(exc: api.InputError) -> None:
-    """Field-named messages, as on the command line, shown as plain text (never Markdown)."""
+    """Field-named messages, as on the command line, shown as plain text (never Markdown) and
+    with every file path reduced to its name (no server path reaches a browser)."""
+    exc = api.public_problems(exc, uploads_root())
     st.error("Please correct the following:", icon="⚠️")
     st.code("\n".join(exc.lines()), language=None, wrap_lines=True)
 

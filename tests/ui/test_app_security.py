@@ -24,12 +24,21 @@ def test_problems_are_shown_as_plain_text_never_markdown():
         from sim import api
         from ui import state
 
-        state.show_problems(api.InputError([("city.roads", "![x](https://evil.example/beacon.png) **bold**")]))
+        state.show_problems(
+            api.InputError(
+                [
+                    ("city.roads", "![x](https://evil.example/beacon.png) **bold**"),
+                    ("city.terrain.dem", "cannot read /srv/safecity/secret/dem.tif"),
+                ]
+            )
+        )
 
     at = AppTest.from_function(page).run()
     assert not at.exception
     assert [e.value for e in at.error] == ["Please correct the following:"]
-    assert at.code[0].value == "city.roads: ![x](https://evil.example/beacon.png) **bold**"
+    assert at.code[0].value == (
+        "city.roads: ![x](https://evil.example/beacon.png) **bold**\ncity.terrain.dem: cannot read dem.tif"
+    )
     assert not at.markdown  # nothing went through the Markdown renderer
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sim import api
-from tests.conftest import LayerCity
+from tests.experiments.test_cli import small_city
 from ui import labels
 from ui.pages.scenario_page import AREA_ZONE, _orders_table, _read_orders
 
@@ -58,16 +58,8 @@ def test_orders_round_trip_through_the_table():
     assert problems[0][0] == "alerting.orders.2.at"
 
 
-def test_own_city_drops_what_named_the_old_city_and_runs(tmp_path):
-    city = (
-        LayerCity(tmp_path / "mine")
-        .road((0, 0), (0, 400))
-        .road((0, 400), (300, 400))
-        .people_at((0, 0), 40)
-        .shelter("S1", (0, 400), 30)
-        .shelter("S2", (300, 400), 30)
-        .write()
-    )
+def test_own_city_drops_what_named_the_old_city_and_runs(layer_city):
+    city = small_city(layer_city)
     old = api.resolved_dict(api.load_scenario(api.sample_scenarios()["cyber_ddos_coc_flood"]))
     assert old["hazards"]
     assert old["cyber"]
