@@ -55,6 +55,7 @@ from sim.engine.routing import ArcNetwork, Field, build_arcs, compute_field
 from sim.hazards import make_hazard
 from sim.network.assets import build_assets, read_network_layer, read_sensor_layer
 from sim.network.cap import cap_alert
+from sim.network.channels import make_channel
 from sim.network.state import BATTERY, OFF, NetworkState
 from sim.network.topology import build_links, build_services
 from sim.scenario.schema import OrderConfig, Scenario, SensorConfig
@@ -259,18 +260,18 @@ class EvacuationModel(mesa.Model):
         }
         # Who hears which device: each home node's nearest siren (within earshot) and two nearest towers.
         xy = self.city.node_xy
-        self._served: dict[str, np.ndarray] = {}
+        self.served: dict[str, np.ndarray] = {}
         for kind, k in (("siren", 1), ("cell_tower", 2)):
             rows = np.nonzero(self.asset_table["kind"].to_numpy() == kind)[0]
             if len(rows) == 0:
-                self._served[kind] = np.full((len(xy), 1), -1, dtype=np.int64)
+                self.served[kind] = np.full((len(xy), 1), -1, dtype=np.int64)
                 continue
             axy = self.asset_table[["x", "y"]].to_numpy(dtype=float)[rows]
             dist, nearest = cKDTree(axy).query(xy, k=min(k, len(rows)))
             served = rows[np.asarray(nearest).reshape(len(xy), -1)]
             if kind == "siren":  # out of earshot, no siren warns you
                 served = np.where(np.asarray(dist).reshape(len(xy), -1) <= cfg.siren_audible_m, served, -1)
-            self._served[kind] = served
+            self.served[kind] = served
         self._cap_files: dict[str, str] = {}
 
     def _check_triggers(self) -> list[np.ndarray]:
@@ -405,7 +406,7 @@ class EvacuationModel(mesa.Model):
         p = self.pop
         at_home = (p.state == AT_HOME) | (p.state == TRAPPED)
         if served_by is not None:
-            mask = self._served["siren"][p.home_node, 0] == served_by
+            mask = self.served["siren"][p.home_node, 0] == served_by
         else:
             mask = zone_node_mask(self.city, zone, field="cyber.zone")[p.home_node]
         who = np.nonzero(mask & at_home)[0]
@@ -890,93 +891,26 @@ class EvacuationModel(mesa.Model):
         return int(fresh.sum())
 
     def _receivers(self, channel: str) -> np.ndarray:
-        """Who can receive a channel at all: phone owners, smartphone owners, or everyone."""
-        p = self.pop
-        if channel in ("cell_broadcast", "sms"):
-            return p.has_phone
-        if channel == "app_push":
-            return p.has_smartphone
-        return np.ones(p.n, dtype=bool)
+        """Who can receive a channel at all (its plug-in says: phone owners, smartphone owners...)."""
+        return make_channel(channel).receivers(self)
 
     def _deliver(self, i: int, ch: Any, who: np.ndarray, t: float, *, false: bool = False) -> None:
         """Channel ``i`` carries an order to the citizens ``who`` it would reach if it worked.
 
-        ``ideal`` reaches them at the order; the others reach them only through
-        working devices and network paths (docs/networks.md).
+        The channel's plug-in (``sim/network/channels.py``) sends it through the devices and
+        paths that carry it; whoever it reaches takes the warning here.
         """
         if len(who) == 0:
             return
-        p = self.pop
-        delay = ch.delay_s
-        net = self.network
-        node = p.home_node[who]
 
         def reach(group: np.ndarray, when: float | np.ndarray) -> None:
             if false:
                 self.false_alarmed[group] = True
             self._reached(i, group, when)
 
-        if ch.type == "ideal":
-            reach(who, t + delay)
-        elif ch.type == "siren":
-            siren_of = self._served["siren"][node, 0]
-            for row in np.unique(siren_of[siren_of >= 0]):
-                group = who[siren_of == row]
-                net.send(
-                    "CCC",
-                    net.assets["id"].iat[row],
-                    kind="alert",
-                    on_delivered=lambda td, g=group, r=row: self._siren_sounds(r, g, td + delay, reach),
-                )
-        elif ch.type in ("cell_broadcast", "sms"):
-            phones = who
-            towers = self._served["cell_tower"][p.home_node[phones]]
+        make_channel(ch.type).deliver(self, index=i, config=ch, who=who, t=t, reach=reach)
 
-            def to_towers(_t: float) -> None:
-                for row in np.unique(towers[towers >= 0]):
-                    group = phones[(towers == row).any(axis=1)]
-                    net.send(
-                        "operator",
-                        net.assets["id"].iat[row],
-                        kind="alert",
-                        on_delivered=lambda td, g=group: reach(g, td + delay),
-                    )
-
-            net.send("CCC", "operator", kind="alert", on_delivered=to_towers)
-        elif ch.type == "app_push":
-            phones = who
-
-            def pushed(td: float) -> None:  # mobile data through any of their two towers
-                towers = self._served["cell_tower"][p.home_node[phones]]
-                up = net.operational()
-                ok = ((towers >= 0) & up[np.maximum(towers, 0)]).any(axis=1)
-                reach(phones[ok], td + delay)
-
-            coc = net.index["COC"]
-            if not net.serving()[coc] and self.defenses.ddos_protection.failover_to_safety:
-                # Failover: the push goes through the safety network's link to the operator.
-                self.log_event("failover", "app_push", "COC overloaded: pushing through the operator")
-                net.send("CCC", "operator", kind="alert", on_delivered=pushed)
-            else:
-                net.send(
-                    "CCC",
-                    "COC",
-                    kind="alert",
-                    on_delivered=lambda _t: net.send("COC", "internet", kind="alert", on_delivered=pushed),
-                )
-        elif ch.type in ("radio", "tv"):
-            net.send("CCC", "broadcaster", kind="alert", on_delivered=lambda td: reach(who, td + delay))
-        elif ch.type == "door_to_door":
-            households, inverse = np.unique(p.household[who], return_inverse=True)
-            order = self.streams.get(f"alerting/door_to_door/{i}").permutation(len(households))
-            rank = np.empty(len(households), dtype=np.int64)
-            rank[order] = np.arange(len(households))
-            if ch.staff == 0:
-                return
-            visit_h = (rank // ch.staff + 1) / ch.households_per_staff_h
-            reach(who, t + delay + visit_h[inverse] * 3600.0)
-
-    def _siren_sounds(self, row: int, group: np.ndarray, when: float, reach: Callable) -> None:
+    def siren_sounds(self, row: int, group: np.ndarray, when: float, reach: Callable) -> None:
         """A siren got the order: it sounds, unless an attacker silenced it."""
         if self.network.compromised[row] and self.cyber.effect[row] == "silence":
             self.log_event("siren_silent", str(self.network.asset_ids[row]), f"people={len(group)}")

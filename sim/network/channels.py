@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
+from sim.scenario.schema import DEFAULT_CHANNEL_DELAY_S
+
 Reach = Callable[[np.ndarray, "float | np.ndarray"], None]
 
 
@@ -42,14 +44,13 @@ class AlertChannel:
     """Base of every channel: everyone can receive it, and it reaches them at once."""
 
     type_name: ClassVar[str] = ""
+    default_delay_s: ClassVar[float] = 0.0  # from the message reaching the device to the person
 
     def receivers(self, world: ChannelWorld) -> np.ndarray:
         """Who can receive this channel at all (a boolean mask over citizens)."""
         return np.ones(world.pop.n, dtype=bool)
 
-    def deliver(
-        self, world: ChannelWorld, *, index: int, config: Any, who: np.ndarray, t: float, reach: Reach
-    ) -> None:
+    def deliver(self, world: ChannelWorld, *, index: int, config: Any, who: np.ndarray, t: float, reach: Reach) -> None:
         """Carry an order issued at ``t`` to ``who`` (those it would reach if it worked)."""
         reach(who, t + config.delay_s)
 
@@ -58,8 +59,9 @@ CHANNELS: dict[str, type[AlertChannel]] = {}
 
 
 def register(cls: type[AlertChannel]) -> type[AlertChannel]:
-    """Register a channel class under its ``type_name``."""
+    """Register a channel class under its ``type_name``; the scenario then accepts that type."""
     CHANNELS[cls.type_name] = cls
+    DEFAULT_CHANNEL_DELAY_S.setdefault(cls.type_name, cls.default_delay_s)
     return cls
 
 
@@ -85,9 +87,7 @@ class Siren(AlertChannel):
 
     type_name = "siren"
 
-    def deliver(
-        self, world: ChannelWorld, *, index: int, config: Any, who: np.ndarray, t: float, reach: Reach
-    ) -> None:
+    def deliver(self, world: ChannelWorld, *, index: int, config: Any, who: np.ndarray, t: float, reach: Reach) -> None:
         """One alert message per siren; each sounds when its message arrives (unless silenced)."""
         net = world.network
         delay = config.delay_s
@@ -112,9 +112,7 @@ class CellBroadcast(AlertChannel):
         """Phone owners."""
         return world.pop.has_phone
 
-    def deliver(
-        self, world: ChannelWorld, *, index: int, config: Any, who: np.ndarray, t: float, reach: Reach
-    ) -> None:
+    def deliver(self, world: ChannelWorld, *, index: int, config: Any, who: np.ndarray, t: float, reach: Reach) -> None:
         """CCC to the operator, then one message per tower serving the phones."""
         net = world.network
         delay = config.delay_s
@@ -150,9 +148,7 @@ class AppPush(AlertChannel):
         """Smartphone owners."""
         return world.pop.has_smartphone
 
-    def deliver(
-        self, world: ChannelWorld, *, index: int, config: Any, who: np.ndarray, t: float, reach: Reach
-    ) -> None:
+    def deliver(self, world: ChannelWorld, *, index: int, config: Any, who: np.ndarray, t: float, reach: Reach) -> None:
         """CCC to the COC, then the internet; phones need one of their two towers working."""
         net = world.network
         delay = config.delay_s
@@ -184,9 +180,7 @@ class Radio(AlertChannel):
 
     type_name = "radio"
 
-    def deliver(
-        self, world: ChannelWorld, *, index: int, config: Any, who: np.ndarray, t: float, reach: Reach
-    ) -> None:
+    def deliver(self, world: ChannelWorld, *, index: int, config: Any, who: np.ndarray, t: float, reach: Reach) -> None:
         """One message to the broadcaster."""
         delay = config.delay_s
         world.network.send("CCC", "broadcaster", kind="alert", on_delivered=lambda td: reach(who, td + delay))
@@ -205,9 +199,7 @@ class DoorToDoor(AlertChannel):
 
     type_name = "door_to_door"
 
-    def deliver(
-        self, world: ChannelWorld, *, index: int, config: Any, who: np.ndarray, t: float, reach: Reach
-    ) -> None:
+    def deliver(self, world: ChannelWorld, *, index: int, config: Any, who: np.ndarray, t: float, reach: Reach) -> None:
         """Each household is reached after its turn: rank // staff + 1 visits at the hourly rate."""
         households, inverse = np.unique(world.pop.household[who], return_inverse=True)
         order = world.stream(f"alerting/door_to_door/{index}").permutation(len(households))

@@ -11,7 +11,7 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import ChannelType, Scenario
 
 BEGIN = "<!-- scenario-keys:begin -->"
 END = "<!-- scenario-keys:end -->"
@@ -33,6 +33,10 @@ def _type_text(annotation: Any) -> str:
     text = str(annotation)
     if "parse_duration" in text:
         return "duration"
+    if "_known_channel" in text and get_origin(annotation) is typing.Annotated:
+        from sim.scenario.schema import DEFAULT_CHANNEL_DELAY_S
+
+        return " / ".join(DEFAULT_CHANNEL_DELAY_S)
     if "Path" in text:
         return "file path"
     origin = get_origin(annotation)
@@ -164,6 +168,8 @@ def rows(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tuple[str,
         ann = field.annotation
         is_duration = any("parse_duration" in str(m) for m in field.metadata)
         typ = "duration" if is_duration else _type_text(ann)
+        if any("_known_channel" in str(m) for m in field.metadata):
+            typ = _type_text(ChannelType)
         generic = re.sub(r" \([^)]*\)", "", key)  # the key without its (type: ...) tags
         leaf = key.rsplit(".", 1)[-1]
         desc = field.description or MEANINGS.get(key) or MEANINGS.get(generic) or LEAF_MEANINGS.get(leaf, "")

@@ -12,7 +12,7 @@ import math
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, field_validator, model_validator
 
 from sim.scenario.cyber import AttackConfig, DefensesConfig
 from sim.scenario.hazards import HazardConfig
@@ -253,7 +253,6 @@ DelayDistribution = Annotated[
     Field(discriminator="distribution"),
 ]
 
-ChannelType = Literal["ideal", "siren", "cell_broadcast", "app_push", "sms", "radio", "tv", "door_to_door"]
 
 DEFAULT_CHANNEL_DELAY_S: dict[str, float] = {
     "ideal": 0.0,
@@ -265,7 +264,20 @@ DEFAULT_CHANNEL_DELAY_S: dict[str, float] = {
     "tv": 300.0,
     "door_to_door": 1800.0,
 }
-"""Time from an order to its delivery by each channel when the scenario does not say."""
+"""Time from an order to its delivery by each channel when the scenario does not say; also the
+list of known channel types (a channel plug-in registered in ``sim/network/channels.py`` adds
+its own)."""
+
+
+def _known_channel(value: str) -> str:
+    if value not in DEFAULT_CHANNEL_DELAY_S:
+        msg = f"unknown channel type {value!r}; one of {', '.join(DEFAULT_CHANNEL_DELAY_S)}"
+        raise ValueError(msg)
+    return value
+
+
+ChannelType = Annotated[str, AfterValidator(_known_channel)]
+"""A channel's ``type``: one of the registered channels."""
 
 
 class ChannelConfig(Strict):
