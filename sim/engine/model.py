@@ -1329,54 +1329,40 @@ class EvacuationModel(mesa.Model):
         frame = pd.DataFrame(self._footprints, columns=cols)
         return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
 
-    def channel_figures(self) -> dict[str, dict[str, Any]]:
-        """Per channel type: citizens ordered out it reached, that share, and its median delay."""
-        p = self.pop
-        ordered = np.isfinite(p.ordered_t)
-        n = int(ordered.sum())
-        out: dict[str, dict[str, Any]] = {}
-        for i, ch in enumerate(self.scenario.alerting.channels):
-            rec = self._chan_receipt.get(i, np.full(p.n, NEVER))
-            hit = ordered & np.isfinite(rec)
-            out[ch.type] = {
-                "reached": int(hit.sum()),
-                "reach_fraction": round(float(hit.sum() / n), 6) if n else None,
-                "median_delay_s": round(float(np.median(rec[hit] - p.ordered_t[hit])), 3) if hit.any() else None,
-            }
-        return out
+    def channel_receipts(self) -> list[np.ndarray | None]:
+        """Per channel (in scenario order): each citizen's receipt time, infinite if never (None: reached nobody)."""
+        return [self._chan_receipt.get(i) for i in range(len(self.scenario.alerting.channels))]
 
     def service_availability(self) -> dict[str, dict[str, float]]:
         """Per service: the share of simulated time it worked."""
         return {k: {"availability": v} for k, v in self.network.availability(float(self.env.now)).items()}
 
-    def cyber_summary(self) -> dict[str, Any]:
-        """The ``cyber`` block of the summary."""
+    def cyber_record(self) -> dict[str, Any]:
+        """What the attacks did, as recorded (``sim.metrics.figures.CyberRecord``'s fields)."""
         c = self.cyber
-        exposed = {k: v for k, v in c.records_exposed.items() if k not in ("ciphertext", "pseudonym")}
         return {
             "devices_total": len(self.inventory),
-            "devices_compromised_peak": int(c.peak_compromised),
-            "records_exposed": int(max(exposed.values(), default=0)),
-            "records_exposed_by_class": dict(sorted(c.records_exposed.items())),
+            "internet_exposed_devices": int(self.inventory["internet_exposed"].sum()),
+            "peak_compromised": int(c.peak_compromised),
+            "records_exposed": dict(c.records_exposed),
             "false_readings": int(c.false_readings),
             "rejected_spoofs": int(c.rejected),
             "people_given_a_false_alarm": int(self.false_alarmed.sum()),
-            "messages_intercepted": dict(sorted(self.network.intercepted.items())),
-            "internet_exposed_devices": int(self.inventory["internet_exposed"].sum()),
-            "attacks": {
-                a.label: {"type": a.type_name, "at_s": float(a.config.at), "detected_at_s": c.detected.get(a.label)}
+            "messages_intercepted": dict(self.network.intercepted),
+            "attacks": [
+                {
+                    "label": a.label,
+                    "type": a.type_name,
+                    "at_s": float(a.config.at),
+                    "detected_at_s": c.detected.get(a.label),
+                }
                 for a in self.cyber_attacks
-            },
+            ],
         }
 
     def cap_files(self) -> dict[str, str]:
         """CAP 1.2 XML text of every order, by run-directory path."""
         return dict(self._cap_files)
-
-    def casualties_by_cause(self) -> dict[str, int]:
-        """Casualties per cause (``flood``, ``tsunami``, ``earthquake`` ...)."""
-        counts = np.bincount(self.casualty_cause[self.casualty_cause >= 0], minlength=len(self.cause_names))
-        return {name: int(counts[i]) for i, name in enumerate(self.cause_names)}
 
     def district_counts(self) -> pd.DataFrame:
         """People per district and state at every recorded time (for heatmaps)."""
@@ -1422,7 +1408,6 @@ class EvacuationModel(mesa.Model):
         """Registration, relatives and overflow figures for the summary."""
         p = self.pop
         fig = self.registry.figures(p.state == SHELTERED, np.isfinite(p.ordered_t))
-        fig["reserves_opened"] = sum(1 for e in self._events if e[1] == "overflow_policy")
         fig["registry_records"] = self.registry_records()
         return fig
 

@@ -13,6 +13,7 @@ from sim.agents.citizens import STATE_NAMES
 from sim.core.records import RunResult
 from sim.engine.model import EvacuationModel, ProgressCallback
 from sim.io.pfif import pfif_document
+from sim.metrics.figures import CyberRecord, casualties_by_cause, channel_figures, cyber_figures, reserves_opened
 from sim.metrics.summary import build_summary
 from sim.metrics.timelines import service_timeline, shelter_timeline
 from sim.scenario.loader import resolved_dict
@@ -77,12 +78,14 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
         shelters=shelters,
         events=events,
         state_codes=STATE_CODES,
-        casualties_by_cause=model.casualties_by_cause(),
+        casualties_by_cause=casualties_by_cause(model.casualty_cause, model.cause_names),
         services=model.service_availability(),
-        channels=model.channel_figures(),
+        channels=channel_figures(
+            model.pop.ordered_t, model.channel_receipts(), [ch.type for ch in model.scenario.alerting.channels]
+        ),
         relatives_notified_fraction=_relatives_fraction(model),
-        cyber=model.cyber_summary(),
-        extra={"shelter_operations": model.shelter_operations_summary()},
+        cyber=cyber_figures(CyberRecord(**model.cyber_record())),
+        extra={"shelter_operations": model.shelter_operations_summary() | {"reserves_opened": reserves_opened(events)}},
     )
     registrations = model.registrations()
     names = {s.shelter_id: s.name for s in model.shelters}

@@ -11,8 +11,19 @@ from sim.api import sample_scenarios
 from sim.cyber.queueing import mm1_response, mm1k_loss, mm1k_response, simulate_queue
 from sim.engine.model import EvacuationModel
 from sim.experiments.runner import collect_results
+from sim.metrics.figures import CyberRecord, channel_figures, cyber_figures
 from sim.scenario import load_scenario
 from tests.experiments.test_cli import _assert_invalid, sim, write_scenario
+
+
+def _cyber(model) -> dict:
+    """The summary's cyber block, computed as the runner does (sim.metrics)."""
+    return cyber_figures(CyberRecord(**model.cyber_record()))
+
+
+def _channels(model) -> dict:
+    types = [ch.type for ch in model.scenario.alerting.channels]
+    return channel_figures(model.pop.ordered_t, model.channel_receipts(), types)
 
 
 def test_a_server_without_attack_matches_mm1_mean_response():
@@ -61,7 +72,7 @@ def test_a_zero_strength_attack_changes_nothing():
     assert weak.timeseries()[cols].equals(plain.timeseries()[cols])
     assert np.array_equal(weak.pop.warned_t, plain.pop.warned_t)
     assert np.array_equal(weak.pop.arrival_t, plain.pop.arrival_t)
-    assert weak.cyber_summary()["devices_compromised_peak"] == 0
+    assert _cyber(weak)["devices_compromised_peak"] == 0
 
 
 def _short(name: str, *extra: str) -> EvacuationModel:
@@ -100,13 +111,13 @@ def test_on_a_separate_network_even_a_misconfigured_firewall_cannot_reach_the_si
 def test_registry_theft_exposes_nothing_readable_when_encrypted():
     enc = _short("cyber_registry_theft_encrypted")
     plain = _short("cyber_registry_theft_plain")
-    e, p = enc.cyber_summary(), plain.cyber_summary()
+    e, p = _cyber(enc), _cyber(plain)
     assert e["records_exposed"] == 0
     assert e["records_exposed_by_class"].get("ciphertext", 0) > 0
     assert p["records_exposed"] > 0
     assert p["records_exposed_by_class"]["health"] > 0  # health is stored in this scenario
     assert p["records_exposed_by_class"]["identity"] == p["records_exposed"]
-    pseudo = _short("cyber_registry_theft_plain", "privacy.pseudonymise=true").cyber_summary()
+    pseudo = _cyber(_short("cyber_registry_theft_plain", "privacy.pseudonymise=true"))
     assert pseudo["records_exposed_by_class"].get("identity", 0) == 0
     assert pseudo["records_exposed_by_class"]["pseudonym"] > 0
 
@@ -115,13 +126,13 @@ def test_a_spoofed_gauge_triggers_a_false_evacuation_unless_identities_are_valid
     spoofed = _short("cyber_spoofed_gauge")
     ev = spoofed.events()
     assert (ev["kind"] == "trigger_fired").sum() == 1
-    assert spoofed.cyber_summary()["people_given_a_false_alarm"] > 1000
-    assert spoofed.cyber_summary()["false_readings"] > 0
+    assert _cyber(spoofed)["people_given_a_false_alarm"] > 1000
+    assert _cyber(spoofed)["false_readings"] > 0
     guarded = _short("cyber_spoofed_gauge", "defenses.device_identity=true")
     gev = guarded.events()
     assert (gev["kind"] == "trigger_fired").sum() == 0
     assert (gev["kind"] == "spoof_rejected").sum() > 0
-    assert guarded.cyber_summary()["people_given_a_false_alarm"] == 0
+    assert _cyber(guarded)["people_given_a_false_alarm"] == 0
 
 
 def test_a_false_alarm_lowers_compliance_with_the_next_real_order():
@@ -145,7 +156,7 @@ def test_a_false_alarm_lowers_compliance_with_the_next_real_order():
     # Those at home after the false alarm: u_comply >= 0.9 * 0.5 kept them home; the real order
     # reaches them at 0.9 * 0.5 again: none of them goes now (their draw is unchanged).
     assert share == pytest.approx(0.0, abs=0.01)
-    assert m.cyber_summary()["people_given_a_false_alarm"] > 3000
+    assert _cyber(m)["people_given_a_false_alarm"] > 3000
 
 
 def test_monitoring_detects_alerts_stakeholders_and_isolates():
@@ -194,11 +205,11 @@ def test_ddos_on_the_coc_takes_app_push_down_and_failover_restores_it():
     av = m.service_availability()
     assert av["app_push"]["availability"] == pytest.approx(5 / 40, abs=0.01)
     assert av["alerting_siren"]["availability"] == 1.0
-    pushed = m.channel_figures()["app_push"]["reached"]
+    pushed = _channels(m)["app_push"]["reached"]
     assert pushed == 0
     over = EvacuationModel(_kotka(**attack, defenses={"ddos_protection": {"failover_to_safety": True}}))
     over.run()
-    assert over.channel_figures()["app_push"]["reached"] > 1000
+    assert _channels(over)["app_push"]["reached"] > 1000
 
 
 def test_cli_baseline_reports_the_deltas(tmp_path):
