@@ -29,7 +29,6 @@ from sim.agents.citizens import (
     EVACUATING,
     NEVER,
     SHELTERED,
-    STATE_NAMES,
     STRANDED,
     TRAPPED,
     WALK,
@@ -44,19 +43,19 @@ from sim.city.model import City
 from sim.city.select import select_roads, zone_node_mask
 from sim.city.terrain import Terrain, build_terrain
 from sim.core.errors import InputError
-from sim.core.events import EVENT_COLUMNS, event_row
-from sim.core.privacy import installation_key, pseudonyms, run_key
+from sim.core.privacy import installation_key, pseudonyms
 from sim.core.rng import RandomStreams
 from sim.cyber.attacks import CyberState, make_attack
 from sim.cyber.inventory import build_inventory
 from sim.engine.behaviour import departure_delays
 from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
+from sim.engine.recorder import Recorder
 from sim.engine.routing import ArcNetwork, Field, build_arcs, compute_field
 from sim.hazards import make_hazard
 from sim.network.assets import build_assets, read_network_layer, read_sensor_layer
 from sim.network.cap import cap_alert
 from sim.network.channels import make_channel
-from sim.network.state import BATTERY, OFF, NetworkState
+from sim.network.state import NetworkState
 from sim.network.topology import build_links, build_services
 from sim.scenario.schema import OrderConfig, Scenario, SensorConfig
 
@@ -83,13 +82,8 @@ class EvacuationModel(mesa.Model):
         self.env = simpy.Environment()
         self.duration = float(scenario.duration)
         self.step_s = float(scenario.step)
-        self._events: list[tuple[float, str, str, str]] = []
-        self._records: list[dict[str, Any]] = []
-        self._tracks: list[pd.DataFrame] = []
-        self._next_record = 0.0
-        self._next_track = 0.0
+        self.recorder = Recorder(self)  # events, rows, tracks, footprints: the run's outputs
         self._finished = False
-        self._footprints: list[tuple[float, str, str, str, float, float, Any]] = []
         self._terrain: Terrain | None = None
 
         self._build_shelters()
@@ -124,7 +118,7 @@ class EvacuationModel(mesa.Model):
             for i in range(len(scenario.alerting.channels))
         }
         self._trigger_masks = self._check_triggers()
-        self._setup_tracks()
+        self.recorder.setup_tracks(self._secret)
         self._setup_shelter_operations()
         self._setup_cyber()
 
@@ -304,25 +298,6 @@ class EvacuationModel(mesa.Model):
                     raise InputError.single(f"{field}.channels.{j}", f"channel {ch!r} is not in alerting.channels")
         return nodes[self.pop.home_node]
 
-    def _setup_tracks(self) -> None:
-        n = self.pop.n
-        k = min(self.scenario.output.tracks.max_citizens, n)
-        rng = self.streams.get("tracks")
-        self.track_idx = np.sort(rng.choice(n, size=k, replace=False)) if k else np.zeros(0, dtype=np.int64)
-        priv, name = self.scenario.privacy, self.scenario.name
-        self._registry_key = run_key(self._secret, scenario=name, purpose="registry")
-        if priv.link_tracks_to_registry:
-            self.track_ids = pseudonyms(self.track_idx, key=self._registry_key, prefix="R")
-        else:
-            self.track_ids = pseudonyms(
-                self.track_idx, key=run_key(self._secret, scenario=name, purpose="tracks"), prefix="T"
-            )
-        # Before departure a tracked citizen is shown at their district's centre, never at home.
-        city = self.city
-        centre = np.column_stack([city.districts.geometry.centroid.x, city.districts.geometry.centroid.y])
-        district = city.nodes["district"].to_numpy()[self.pop.home_node[self.track_idx]]
-        self._track_home_xy = centre[district] if len(centre) else np.zeros((len(self.track_idx), 2))
-
     def _setup_shelter_operations(self) -> None:
         ops = self.scenario.shelter_operations
         priv = self.scenario.privacy
@@ -348,10 +323,8 @@ class EvacuationModel(mesa.Model):
         self.observed = np.zeros(len(self.shelters), dtype=np.int64)  # the CCC's view of each shelter
         self.observed_t = np.full(len(self.shelters), -np.inf)
         self._report_tamper = None  # a hook for attacks on the reports (cyber)
-        self._district_rows: list[pd.DataFrame] = []
         self._new_sheltered: list[np.ndarray] = []  # admitted since the desks last looked
         self._terminal_rows = np.zeros(0, dtype=np.int64)
-        self._district_t = -1.0
 
     def _setup_cyber(self) -> None:
         self.defenses = self.scenario.defenses
@@ -503,7 +476,32 @@ class EvacuationModel(mesa.Model):
 
     def log_event(self, kind: str, subject: str, detail: str = "") -> None:
         """Record an event at the current simulated time."""
-        self._events.append((float(self.env.now), kind, subject, detail))
+        self.recorder.log_event(float(self.env.now), kind, subject, detail)
+
+    def record_footprint(self, hazard: str, kind: str, bands: list[tuple[str, float, Any]]) -> None:
+        """Record a hazard's footprint now (metric geometries, stored in lon/lat)."""
+        self.recorder.record_footprint(float(self.env.now), hazard, kind, bands)
+
+    # The run's tables, from the recorder.
+    def timeseries(self) -> pd.DataFrame:
+        """One row per recorded time."""
+        return self.recorder.timeseries()
+
+    def events(self) -> pd.DataFrame:
+        """One row per event, in time order, with typed columns."""
+        return self.recorder.events()
+
+    def tracks(self) -> pd.DataFrame:
+        """Sampled pseudonymous positions."""
+        return self.recorder.tracks()
+
+    def hazard_footprints(self) -> gpd.GeoDataFrame:
+        """The hazards' footprints over time."""
+        return self.recorder.hazard_footprints()
+
+    def district_counts(self) -> pd.DataFrame:
+        """People per district and state at every recorded time."""
+        return self.recorder.district_counts()
 
     def shelter_ids(self) -> list[str]:
         """Ids of every shelter."""
@@ -659,15 +657,6 @@ class EvacuationModel(mesa.Model):
             self._next_departure = min(self._next_departure, float(p.depart_t[leaving].min()))
         self.log_event("freed", cause, f"count={len(idx)}")
 
-    def record_footprint(self, hazard: str, kind: str, bands: list[tuple[str, float, Any]]) -> None:
-        """Record a hazard's footprint now (metric geometries, stored in lon/lat)."""
-        t = float(self.env.now)
-        if not bands:
-            self._footprints.append((t, hazard, kind, "none", 0.0, 0.0, None))
-        for label, value, geom in bands:
-            ll = shapely.transform(geom, self.city.lonlat_of_xy)
-            self._footprints.append((t, hazard, kind, label, float(value), float(geom.area), ll))
-
     # ------------------------------------------------------------------ operator actions (external driving)
 
     def close_road(
@@ -798,7 +787,7 @@ class EvacuationModel(mesa.Model):
     def finish(self) -> None:
         """Record the final row (once)."""
         if not self._finished:
-            self._record(self.env.now, force=True)
+            self.recorder.record(self.env.now, force=True)
             self._finished = True
 
     def _tick_process(self):
@@ -806,7 +795,7 @@ class EvacuationModel(mesa.Model):
         while self.env.now < self.duration:
             t0 = float(self.env.now)
             t1 = min(t0 + self.step_s, self.duration)
-            self._record(t0)
+            self.recorder.record(t0)
             self._advance(t0, t1)
             self._operate_shelters(t0, t1)
             yield self.env.timeout(t1 - t0)
@@ -1137,7 +1126,9 @@ class EvacuationModel(mesa.Model):
                 sh = self.shelters[r]
                 sh.admit(count)
                 if sh.room == 0:
-                    self._events.append((float(times.max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}"))
+                    self.recorder.log_event(
+                        float(times.max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}"
+                    )
                     self._fields_dirty = True
             self.node_room[node] = sum(self.shelters[r].room for r in here)
         p.state[who] = SHELTERED
@@ -1199,77 +1190,6 @@ class EvacuationModel(mesa.Model):
 
     # ------------------------------------------------------------------ recording
 
-    def _record(self, t: float, *, force: bool = False) -> None:
-        if t + 1e-9 >= self._next_record or force:
-            if not self._records or self._records[-1]["t_s"] != t:
-                self._records.append(self._snapshot_row(t))
-            self._next_record = (math.floor(t / self.scenario.output.record_every + 1e-9) + 1) * (
-                self.scenario.output.record_every
-            )
-        if self._records and self._records[-1]["t_s"] == t and self._district_t != t:
-            self._district_rows.append(self._district_counts(t))
-            self._district_t = t
-        if (t + 1e-9 >= self._next_track or force) and len(self.track_idx):
-            if not self._tracks or self._tracks[-1]["t_s"].iat[0] != t:
-                self._tracks.append(self._track_rows(t))
-            self._next_track = (math.floor(t / self.scenario.output.tracks.every + 1e-9) + 1) * (
-                self.scenario.output.tracks.every
-            )
-
-    def _snapshot_row(self, t: float) -> dict[str, Any]:
-        p = self.pop
-        row: dict[str, Any] = {"t_s": float(t)}
-        row.update(p.state_counts())
-        row["ordered"] = int(np.isfinite(p.ordered_t).sum())
-        row["warned"] = int((p.warned_t <= t).sum())
-        row["departed"] = int((p.depart_t <= t).sum())
-        row["roads_closed"] = int((~self.road_open).any(axis=0).sum())
-        row["roads_closed_walk"] = int((~self.road_open[WALK]).sum())
-        row["roads_closed_car"] = int((~self.road_open[CAR]).sum())
-        row["assets_failed"] = int(self.network.damaged.sum())
-        row["assets_on_battery"] = int((self.network.power == BATTERY).sum())
-        row["assets_unpowered"] = int((self.network.power == OFF).sum())
-        row["links_down"] = int((~self.network.usable_links()).sum())
-        row["devices_compromised"] = int(self.network.compromised.sum())
-        row["devices_isolated"] = int(self.network.isolated.sum())
-        for name, up in self.network.service_up.items():
-            row[f"service:{name}"] = int(up)
-        row["shelters_open"] = int(sum(s.is_open for s in self.shelters))
-        row["shelters_damaged"] = int(sum(s.damaged for s in self.shelters))
-        reg = self.registry
-        registered = reg.counts(t, self.pop.shelter, len(self.shelters))
-        row["registered"] = int(registered.sum())
-        row["in_registry"] = int((reg.entry_t <= t).sum())
-        row["relatives_notified"] = int((reg.notified_t <= t).sum())
-        row["unaccounted"] = int((np.isfinite(p.ordered_t) & ~(reg.notified_t <= t)).sum())
-        for i, s in enumerate(self.shelters):
-            row[f"registered:{s.shelter_id}"] = int(registered[i])
-            row[f"observed:{s.shelter_id}"] = int(self.observed[i])
-        for sid, value in self.sensor_reading.items():
-            row[f"sensor:{sid}"] = value
-        for s in self.shelters:
-            row[f"shelter:{s.shelter_id}"] = s.occupancy
-        return row
-
-    def _district_counts(self, t: float) -> pd.DataFrame:
-        """People per district and state now (where they are, not where they live)."""
-        p = self.pop
-        node = np.where(p.state == SHELTERED, self.shelter_node[np.maximum(p.shelter, 0)], p.node)
-        district = self.city.nodes["district"].to_numpy()[node]
-        n_d = len(self.city.districts)
-        key = district.astype(np.int64) * len(STATE_NAMES) + p.state
-        counts = np.bincount(key, minlength=n_d * len(STATE_NAMES)).reshape(n_d, len(STATE_NAMES))
-        d_idx, s_idx = np.nonzero(counts)
-        names = self.city.districts["name"].to_numpy()
-        return pd.DataFrame(
-            {
-                "t_s": np.full(len(d_idx), float(t)),
-                "district": names[d_idx],
-                "state": np.array(STATE_NAMES)[s_idx],
-                "count": counts[d_idx, s_idx],
-            }
-        )
-
     def positions(self, idx: np.ndarray, t: float) -> np.ndarray:
         """Metric positions of citizens ``idx`` at time ``t`` (interpolated along their arc)."""
         p = self.pop
@@ -1286,48 +1206,7 @@ class EvacuationModel(mesa.Model):
             xy[sheltered] = self.shelter_xy_m[p.shelter[idx][sheltered]]
         return xy
 
-    def _track_rows(self, t: float) -> pd.DataFrame:
-        idx = self.track_idx
-        xy = self.positions(idx, t)
-        home = ~(self.pop.depart_t[idx] <= t)  # not left (yet): coarsened to the district centre
-        xy[home] = self._track_home_xy[home]
-        ll = self.city.lonlat_of_xy(xy)
-        names = np.array(STATE_NAMES)
-        return pd.DataFrame(
-            {
-                "t_s": np.full(len(idx), float(t)),
-                "citizen": self.track_ids,
-                "lon": ll[:, 0],
-                "lat": ll[:, 1],
-                "state": names[self.pop.state[idx]],
-            }
-        )
-
     # ------------------------------------------------------------------ results
-
-    def timeseries(self) -> pd.DataFrame:
-        """One row per recorded time."""
-        return pd.DataFrame(self._records).fillna(0)
-
-    def events(self) -> pd.DataFrame:
-        """One row per event, in time order (stable)."""
-        rows = [event_row(*e) for e in self._events]
-        ev = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
-        ev["count"] = pd.array([r[4] for r in rows], dtype="Int64")  # a whole number, or missing
-        ev["cause"] = ev["cause"].astype(object)
-        return ev.sort_values("t_s", kind="stable").reset_index(drop=True)
-
-    def tracks(self) -> pd.DataFrame:
-        """Sampled pseudonymous positions."""
-        if not self._tracks:
-            return pd.DataFrame({"t_s": [], "citizen": [], "lon": [], "lat": [], "state": []})
-        return pd.concat(self._tracks, ignore_index=True)
-
-    def hazard_footprints(self) -> gpd.GeoDataFrame:
-        """The hazards' footprints over time: one row per (time, hazard, band), lon/lat geometry."""
-        cols = ["t_s", "hazard", "type", "band", "value", "area_m2", "geometry"]
-        frame = pd.DataFrame(self._footprints, columns=cols)
-        return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
 
     def channel_receipts(self) -> list[np.ndarray | None]:
         """Per channel (in scenario order): each citizen's receipt time, infinite if never (None: reached nobody)."""
@@ -1363,12 +1242,6 @@ class EvacuationModel(mesa.Model):
     def cap_files(self) -> dict[str, str]:
         """CAP 1.2 XML text of every order, by run-directory path."""
         return dict(self._cap_files)
-
-    def district_counts(self) -> pd.DataFrame:
-        """People per district and state at every recorded time (for heatmaps)."""
-        if not self._district_rows:
-            return pd.DataFrame({"t_s": [], "district": [], "state": [], "count": []})
-        return pd.concat(self._district_rows, ignore_index=True)
 
     def registrations(self) -> pd.DataFrame:
         """One row per registered citizen: pseudonym, shelter, times, method, and the fields

@@ -157,7 +157,7 @@ class Simulation:
         m = self._model
         orders = [
             {"t_s": float(t), "by": subject, "detail": detail}
-            for t, kind, subject, detail in m._events
+            for t, kind, subject, detail in m.recorder.raw_events
             if kind == "order_issued"
         ]
         return {

@@ -127,4 +127,4 @@ def test_the_hazard_stream_leaves_citizens_untouched():
     a, b = EvacuationModel(base), EvacuationModel(quake)
     for name in ("walk_speed_mps", "u_delay", "u_comply", "home_node", "mode", "has_phone"):
         assert np.array_equal(getattr(a.pop, name), getattr(b.pop, name)), name
-    assert np.array_equal(a.track_ids, b.track_ids)
+    assert np.array_equal(a.recorder.track_ids, b.recorder.track_ids)

@@ -1,0 +1,189 @@
+"""The recorder: everything a run writes down, and the tables made from it.
+
+It owns the event log, the recorded rows (timeseries), the per-district counts, the sampled
+tracks (with their pseudonyms, shown at the district centre until a citizen leaves) and the
+hazards' footprints. The model calls :meth:`Recorder.record` at every tick; only ``sim/io``
+writes the tables to disk.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from sim.agents.citizens import CAR, SHELTERED, STATE_NAMES, WALK
+from sim.core.events import EVENT_COLUMNS, event_row
+from sim.core.privacy import pseudonyms, run_key
+from sim.network.state import BATTERY, OFF
+
+
+class Recorder:
+    """Records a run (see the module docstring)."""
+
+    def __init__(self, model: Any):
+        self.m = model  # the EvacuationModel it records (read only, never imported: no cycle)
+        self.raw_events: list[tuple[float, str, str, str]] = []
+        self.rows: list[dict[str, Any]] = []
+        self.track_frames: list[pd.DataFrame] = []
+        self.district_rows: list[pd.DataFrame] = []
+        self.footprints: list[tuple[float, str, str, str, float, float, Any]] = []
+        self.next_record = 0.0
+        self.next_track = 0.0
+        self.district_t = -1.0
+        self.track_idx = np.zeros(0, dtype=np.int64)
+        self.track_ids = np.zeros(0, dtype=object)
+        self.track_home_xy = np.zeros((0, 2))
+
+    def log_event(self, t: float, kind: str, subject: str, detail: str = "") -> None:
+        """Record an event at ``t``."""
+        self.raw_events.append((float(t), kind, subject, detail))
+
+    def record_footprint(self, t: float, hazard: str, kind: str, bands: list[tuple[str, float, Any]]) -> None:
+        """Record a hazard's footprint now (metric geometries, stored in lon/lat)."""
+        if not bands:
+            self.footprints.append((t, hazard, kind, "none", 0.0, 0.0, None))
+        for label, value, geom in bands:
+            ll = shapely.transform(geom, self.m.city.lonlat_of_xy)
+            self.footprints.append((t, hazard, kind, label, float(value), float(geom.area), ll))
+
+    def setup_tracks(self, secret: bytes) -> None:
+        n = self.m.pop.n
+        k = min(self.m.scenario.output.tracks.max_citizens, n)
+        rng = self.m.streams.get("tracks")
+        self.track_idx = np.sort(rng.choice(n, size=k, replace=False)) if k else np.zeros(0, dtype=np.int64)
+        priv, name = self.m.scenario.privacy, self.m.scenario.name
+        self.m._registry_key = run_key(secret, scenario=name, purpose="registry")
+        if priv.link_tracks_to_registry:
+            self.track_ids = pseudonyms(self.track_idx, key=self.m._registry_key, prefix="R")
+        else:
+            self.track_ids = pseudonyms(
+                self.track_idx, key=run_key(secret, scenario=name, purpose="tracks"), prefix="T"
+            )
+        # Before departure a tracked citizen is shown at their district's centre, never at home.
+        city = self.m.city
+        centre = np.column_stack([city.districts.geometry.centroid.x, city.districts.geometry.centroid.y])
+        district = city.nodes["district"].to_numpy()[self.m.pop.home_node[self.track_idx]]
+        self.track_home_xy = centre[district] if len(centre) else np.zeros((len(self.track_idx), 2))
+
+    def record(self, t: float, *, force: bool = False) -> None:
+        if t + 1e-9 >= self.next_record or force:
+            if not self.rows or self.rows[-1]["t_s"] != t:
+                self.rows.append(self.snapshot_row(t))
+            self.next_record = (math.floor(t / self.m.scenario.output.record_every + 1e-9) + 1) * (
+                self.m.scenario.output.record_every
+            )
+        if self.rows and self.rows[-1]["t_s"] == t and self.district_t != t:
+            self.district_rows.append(self.district_counts_now(t))
+            self.district_t = t
+        if (t + 1e-9 >= self.next_track or force) and len(self.track_idx):
+            if not self.track_frames or self.track_frames[-1]["t_s"].iat[0] != t:
+                self.track_frames.append(self.track_rows(t))
+            self.next_track = (math.floor(t / self.m.scenario.output.tracks.every + 1e-9) + 1) * (
+                self.m.scenario.output.tracks.every
+            )
+
+    def snapshot_row(self, t: float) -> dict[str, Any]:
+        p = self.m.pop
+        row: dict[str, Any] = {"t_s": float(t)}
+        row.update(p.state_counts())
+        row["ordered"] = int(np.isfinite(p.ordered_t).sum())
+        row["warned"] = int((p.warned_t <= t).sum())
+        row["departed"] = int((p.depart_t <= t).sum())
+        row["roads_closed"] = int((~self.m.road_open).any(axis=0).sum())
+        row["roads_closed_walk"] = int((~self.m.road_open[WALK]).sum())
+        row["roads_closed_car"] = int((~self.m.road_open[CAR]).sum())
+        row["assets_failed"] = int(self.m.network.damaged.sum())
+        row["assets_on_battery"] = int((self.m.network.power == BATTERY).sum())
+        row["assets_unpowered"] = int((self.m.network.power == OFF).sum())
+        row["links_down"] = int((~self.m.network.usable_links()).sum())
+        row["devices_compromised"] = int(self.m.network.compromised.sum())
+        row["devices_isolated"] = int(self.m.network.isolated.sum())
+        for name, up in self.m.network.service_up.items():
+            row[f"service:{name}"] = int(up)
+        row["shelters_open"] = int(sum(s.is_open for s in self.m.shelters))
+        row["shelters_damaged"] = int(sum(s.damaged for s in self.m.shelters))
+        reg = self.m.registry
+        registered = reg.counts(t, self.m.pop.shelter, len(self.m.shelters))
+        row["registered"] = int(registered.sum())
+        row["in_registry"] = int((reg.entry_t <= t).sum())
+        row["relatives_notified"] = int((reg.notified_t <= t).sum())
+        row["unaccounted"] = int((np.isfinite(p.ordered_t) & ~(reg.notified_t <= t)).sum())
+        for i, s in enumerate(self.m.shelters):
+            row[f"registered:{s.shelter_id}"] = int(registered[i])
+            row[f"observed:{s.shelter_id}"] = int(self.m.observed[i])
+        for sid, value in self.m.sensor_reading.items():
+            row[f"sensor:{sid}"] = value
+        for s in self.m.shelters:
+            row[f"shelter:{s.shelter_id}"] = s.occupancy
+        return row
+
+    def district_counts_now(self, t: float) -> pd.DataFrame:
+        """People per district and state now (where they are, not where they live)."""
+        p = self.m.pop
+        node = np.where(p.state == SHELTERED, self.m.shelter_node[np.maximum(p.shelter, 0)], p.node)
+        district = self.m.city.nodes["district"].to_numpy()[node]
+        n_d = len(self.m.city.districts)
+        key = district.astype(np.int64) * len(STATE_NAMES) + p.state
+        counts = np.bincount(key, minlength=n_d * len(STATE_NAMES)).reshape(n_d, len(STATE_NAMES))
+        d_idx, s_idx = np.nonzero(counts)
+        names = self.m.city.districts["name"].to_numpy()
+        return pd.DataFrame(
+            {
+                "t_s": np.full(len(d_idx), float(t)),
+                "district": names[d_idx],
+                "state": np.array(STATE_NAMES)[s_idx],
+                "count": counts[d_idx, s_idx],
+            }
+        )
+
+    def track_rows(self, t: float) -> pd.DataFrame:
+        idx = self.track_idx
+        xy = self.m.positions(idx, t)
+        home = ~(self.m.pop.depart_t[idx] <= t)  # not left (yet): coarsened to the district centre
+        xy[home] = self.track_home_xy[home]
+        ll = self.m.city.lonlat_of_xy(xy)
+        names = np.array(STATE_NAMES)
+        return pd.DataFrame(
+            {
+                "t_s": np.full(len(idx), float(t)),
+                "citizen": self.track_ids,
+                "lon": ll[:, 0],
+                "lat": ll[:, 1],
+                "state": names[self.m.pop.state[idx]],
+            }
+        )
+
+    def timeseries(self) -> pd.DataFrame:
+        """One row per recorded time."""
+        return pd.DataFrame(self.rows).fillna(0)
+
+    def events(self) -> pd.DataFrame:
+        """One row per event, in time order (stable)."""
+        rows = [event_row(*e) for e in self.raw_events]
+        ev = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+        ev["count"] = pd.array([r[4] for r in rows], dtype="Int64")  # a whole number, or missing
+        ev["cause"] = ev["cause"].astype(object)
+        return ev.sort_values("t_s", kind="stable").reset_index(drop=True)
+
+    def tracks(self) -> pd.DataFrame:
+        """Sampled pseudonymous positions."""
+        if not self.track_frames:
+            return pd.DataFrame({"t_s": [], "citizen": [], "lon": [], "lat": [], "state": []})
+        return pd.concat(self.track_frames, ignore_index=True)
+
+    def hazard_footprints(self) -> gpd.GeoDataFrame:
+        """The hazards' footprints over time: one row per (time, hazard, band), lon/lat geometry."""
+        cols = ["t_s", "hazard", "type", "band", "value", "area_m2", "geometry"]
+        frame = pd.DataFrame(self.footprints, columns=cols)
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+
+    def district_counts(self) -> pd.DataFrame:
+        """People per district and state at every recorded time (for heatmaps)."""
+        if not self.district_rows:
+            return pd.DataFrame({"t_s": [], "district": [], "state": [], "count": []})
+        return pd.concat(self.district_rows, ignore_index=True)
