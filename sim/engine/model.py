@@ -9,7 +9,6 @@ recorded tables to whoever asked (``sim.io`` writes them, ``sim.metrics`` reads 
 from __future__ import annotations
 
 import collections
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,7 +16,6 @@ import geopandas as gpd
 import mesa
 import numpy as np
 import pandas as pd
-import shapely
 import simpy
 from scipy.spatial import cKDTree
 
@@ -47,14 +45,13 @@ from sim.core.privacy import installation_key, pseudonyms
 from sim.core.rng import RandomStreams
 from sim.cyber.attacks import CyberState, make_attack
 from sim.cyber.inventory import build_inventory
+from sim.engine.alerting import Alerting
 from sim.engine.behaviour import departure_delays
 from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
 from sim.engine.recorder import Recorder
 from sim.engine.routing import ArcNetwork, Field, build_arcs, compute_field
 from sim.hazards import make_hazard
 from sim.network.assets import build_assets, read_network_layer, read_sensor_layer
-from sim.network.cap import cap_alert
-from sim.network.channels import make_channel
 from sim.network.state import NetworkState
 from sim.network.topology import build_links, build_services
 from sim.scenario.schema import OrderConfig, Scenario, SensorConfig
@@ -112,18 +109,14 @@ class EvacuationModel(mesa.Model):
         self._order_masks = [
             self._order_mask(o, f"alerting.orders.{i}") for i, o in enumerate(scenario.alerting.orders)
         ]
-        self._chan_receipt: dict[int, np.ndarray] = {}
-        self._channel_u = {
-            i: self.streams.get(f"alerting/channel/{i}").random(self.pop.n)
-            for i in range(len(scenario.alerting.channels))
-        }
+        self.alerting = Alerting(self)  # orders, triggers, channels, word of mouth, CAP files
         self._trigger_masks = self._check_triggers()
         self.recorder.setup_tracks(self._secret)
         self._setup_shelter_operations()
         self._setup_cyber()
 
         for i, order in enumerate(scenario.alerting.orders):
-            self.env.process(self._order_process(order, self._order_masks[i], label=order.id or f"order-{i}"))
+            self.env.process(self.alerting.order_process(order, self._order_masks[i], label=order.id or f"order-{i}"))
         for hz in self.hazards:
             hz.start(self)
         for sensor in self.sensors:  # after the hazards: a reading at t sees the hazards' state at t
@@ -133,8 +126,6 @@ class EvacuationModel(mesa.Model):
                 self.env.process(self._report_process(row))
         for atk in self.cyber_attacks:
             atk.start(self)
-        if scenario.alerting.word_of_mouth is not None:
-            self._wom_rng = self.streams.get("alerting/word_of_mouth")
         self.env.process(self._tick_process())  # created last: it runs after same-time events
 
     # ------------------------------------------------------------------ building
@@ -266,12 +257,10 @@ class EvacuationModel(mesa.Model):
             if kind == "siren":  # out of earshot, no siren warns you
                 served = np.where(np.asarray(dist).reshape(len(xy), -1) <= cfg.siren_audible_m, served, -1)
             self.served[kind] = served
-        self._cap_files: dict[str, str] = {}
 
     def _check_triggers(self) -> list[np.ndarray]:
         known = {s.id for s in self.sensors}
         masks = []
-        self._triggers_fired = [False] * len(self.scenario.alerting.triggers)
         for i, trig in enumerate(self.scenario.alerting.triggers):
             field = f"alerting.triggers.{i}"
             if trig.sensor not in known:
@@ -331,8 +320,6 @@ class EvacuationModel(mesa.Model):
         self.inventory = build_inventory(self.network, self.defenses, self.streams.get("cyber/inventory"))
         self.cyber = CyberState(len(self.asset_table))
         self.pseudonymised = self.scenario.privacy.pseudonymise
-        self.false_alarmed = np.zeros(self.pop.n, dtype=bool)
-        self._false_orders: set[str] = set()
         self.cyber_attacks = [make_attack(c, index=i) for i, c in enumerate(self.scenario.cyber)]
         for atk in self.cyber_attacks:
             atk.prepare(self)
@@ -373,24 +360,6 @@ class EvacuationModel(mesa.Model):
             kind="reading",
             on_delivered=lambda _t: self._reading_arrived(sensor_id, value, spoofed=True),
         )
-
-    def false_alarm(self, zone: Any, *, label: str, served_by: int | None = None) -> int:
-        """A fake evacuation order: the citizens of ``zone`` (or those a siren serves) receive it."""
-        p = self.pop
-        at_home = (p.state == AT_HOME) | (p.state == TRAPPED)
-        if served_by is not None:
-            mask = self.served["siren"][p.home_node, 0] == served_by
-        else:
-            mask = zone_node_mask(self.city, zone, field="cyber.zone")[p.home_node]
-        who = np.nonzero(mask & at_home)[0]
-        if len(who):
-            self.false_alarmed[who] = True
-            self.cyber.false_alarm_reached += len(who)
-            receipt = np.full(p.n, NEVER)
-            receipt[who] = float(self.env.now)
-            self._warn(who, receipt)
-        self.log_event("false_alarm", label, f"reached={len(who)}")
-        return len(who)
 
     def _registry_online(self) -> np.ndarray:
         """Per shelter: can its desk reach the registry now?"""
@@ -743,7 +712,7 @@ class EvacuationModel(mesa.Model):
         """Issue an evacuation order now; returns the number of citizens newly ordered."""
         order = OrderConfig(at=self.env.now, zone=zone, channels=channels)
         mask = self._order_mask(order, "action")
-        return self._issue(order, mask, label=label)
+        return self.alerting.issue(order, mask, label=label)
 
     def inject_hazard(self, config: Any) -> None:
         """Start a hazard (a validated hazard config) on the running simulation."""
@@ -837,67 +806,9 @@ class EvacuationModel(mesa.Model):
         self.received_readings[sensor_id].append((float(self.env.now), float(value)))
         row = self._asset_index[sensor_id]
         lying = bool(self.network.compromised[row] and self.cyber.effect[row] == "lie")
-        self._check_triggers_on(sensor_id, value, false=spoofed or lying)
-
-    def _check_triggers_on(self, sensor_id: str, value: float, *, false: bool = False) -> None:
-        for i, trig in enumerate(self.scenario.alerting.triggers):
-            if trig.sensor != sensor_id or self._triggers_fired[i] or not value > trig.above:
-                continue
-            self._triggers_fired[i] = True
-            label = trig.id or f"trigger-{i}"
-            self.log_event("trigger_fired", label, f"sensor={sensor_id}; reading={value:.3f}; above={trig.above:g}")
-            order = OrderConfig(at=float(self.env.now), zone=trig.zone, channels=trig.channels, id=label)
-            if false:  # the CCC believes it; the data behind it was false
-                self._false_orders.add(label)
-            self._issue(order, self._trigger_masks[i], label=label)
+        self.alerting.check_triggers_on(sensor_id, value, false=spoofed or lying)
 
     # ------------------------------------------------------------------ orders and departures
-
-    def _order_process(self, order: OrderConfig, mask: np.ndarray, *, label: str):
-        yield self.env.timeout(order.at)
-        self._issue(order, mask, label=label)
-
-    def _issue(self, order: OrderConfig, mask: np.ndarray, *, label: str) -> int:
-        p = self.pop
-        t = float(self.env.now)
-        fresh = mask & ~np.isfinite(p.ordered_t) & (p.state != CASUALTY)
-        p.ordered_t[fresh] = t
-        targets = np.nonzero(mask & ((p.state == AT_HOME) | (p.state == TRAPPED)))[0]
-        used = []
-        for i, ch in enumerate(self.scenario.alerting.channels):
-            if order.channels is not None and ch.type not in order.channels:
-                continue
-            used.append(ch.type)
-            # ``coverage`` is the share of all citizens the channel reaches where it works, drawn
-            # among those who can receive it at all (phone or smartphone owners).
-            able = self._receivers(ch.type)
-            share = float(able.mean()) if able.size else 0.0
-            cut = min(1.0, ch.coverage / share) if share > 0 else 0.0
-            who = targets[able[targets] & (self._channel_u[i][targets] < cut)]
-            self._deliver(i, ch, who, t, false=label in self._false_orders)
-        self.log_event("order_issued", label, f"zone={_zone_text(order.zone)}; ordered={int(fresh.sum())}")
-        self._write_cap(order, label, t, used)
-        return int(fresh.sum())
-
-    def _receivers(self, channel: str) -> np.ndarray:
-        """Who can receive a channel at all (its plug-in says: phone owners, smartphone owners...)."""
-        return make_channel(channel).receivers(self)
-
-    def _deliver(self, i: int, ch: Any, who: np.ndarray, t: float, *, false: bool = False) -> None:
-        """Channel ``i`` carries an order to the citizens ``who`` it would reach if it worked.
-
-        The channel's plug-in (``sim/network/channels.py``) sends it through the devices and
-        paths that carry it; whoever it reaches takes the warning here.
-        """
-        if len(who) == 0:
-            return
-
-        def reach(group: np.ndarray, when: float | np.ndarray) -> None:
-            if false:
-                self.false_alarmed[group] = True
-            self._reached(i, group, when)
-
-        make_channel(ch.type).deliver(self, index=i, config=ch, who=who, t=t, reach=reach)
 
     def siren_sounds(self, row: int, group: np.ndarray, when: float, reach: Callable) -> None:
         """A siren got the order: it sounds, unless an attacker silenced it."""
@@ -906,50 +817,9 @@ class EvacuationModel(mesa.Model):
             return
         reach(group, when)
 
-    def _reached(self, i: int, who: np.ndarray, receipt: float | np.ndarray) -> None:
-        """Channel ``i`` reached ``who`` at ``receipt``; those still at home take the warning."""
-        p = self.pop
-        when = np.broadcast_to(np.asarray(receipt, dtype=float), who.shape)
-        home = (p.state[who] == AT_HOME) | (p.state[who] == TRAPPED)
-        who, when = who[home], when[home]
-        if len(who) == 0:
-            return
-        rec = self._chan_receipt.setdefault(i, np.full(p.n, NEVER))
-        rec[who] = np.minimum(rec[who], when)
-        full = np.full(p.n, NEVER)
-        full[who] = when
-        self._warn(who[when < p.warned_t[who]], full)
-
-    def _write_cap(self, order: OrderConfig, label: str, t: float, channels: list[str]) -> None:
-        from sim.city.select import area_polygon
-
-        zone = order.zone
-        if isinstance(zone, str) and zone.lower() == "all":
-            geom = shapely.MultiPoint(self.city.node_xy).convex_hull
-            desc = "the whole city"
-        elif isinstance(zone, str | list):
-            names = [zone] if isinstance(zone, str) else zone
-            d = self.city.districts
-            geom = shapely.union_all(d.geometry[d["name"].isin(names)].values)
-            desc = "districts " + ", ".join(names)
-        else:
-            geom = area_polygon(self.city, zone)
-            desc = "the area of the order"
-        polys = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
-        rings = [self.city.lonlat_of_xy(np.asarray(g.exterior.coords)) for g in polys if g.geom_type == "Polygon"]
-        n = len(self._cap_files) + 1
-        ident = f"{self.scenario.name}-{n:03d}-{label}"
-        self._cap_files[f"cap/{n:03d}-{_safe(label)}.xml"] = cap_alert(
-            identifier=ident,
-            sender=self.scenario.output.cap_sender,
-            sent=self.scenario.output.start_time,
-            t_s=t,
-            event="Evacuation order",
-            headline=f"Evacuate {desc} now",
-            area_desc=desc,
-            rings_lonlat=rings,
-            channels=channels,
-        )
+    def false_alarm(self, zone: Any, *, label: str, served_by: int | None = None) -> int:
+        """A fake evacuation order (an attack): see ``Alerting.false_alarm``."""
+        return self.alerting.false_alarm(zone, label=label, served_by=served_by)
 
     def _warn(self, idx: np.ndarray, receipt: np.ndarray) -> None:
         """Citizens ``idx`` receive the order at ``receipt[idx]``; those who comply set a departure."""
@@ -958,33 +828,13 @@ class EvacuationModel(mesa.Model):
         p = self.pop
         p.warned_t[idx] = np.minimum(p.warned_t[idx], receipt[idx])
         # A false alarm earlier costs trust: those who got one comply less with the next order.
-        trust = np.where(self.false_alarmed[idx], 1.0 - self.scenario.alerting.false_alarm_trust_loss, 1.0)
+        trust = np.where(self.alerting.false_alarmed[idx], 1.0 - self.scenario.alerting.false_alarm_trust_loss, 1.0)
         comply = p.u_comply[idx] < self.scenario.population.compliance * trust
         go = idx[comply & ((p.state[idx] == AT_HOME) | (p.state[idx] == TRAPPED))]
         delay = departure_delays(self.scenario.alerting.departure_delay, p.u_delay[go])
         p.depart_t[go] = np.minimum(p.depart_t[go], p.warned_t[go] + delay)
         if len(go):
             self._next_departure = min(self._next_departure, float(p.depart_t[go].min()))
-
-    def _word_of_mouth(self, t0: float, t1: float) -> None:
-        cfg = self.scenario.alerting.word_of_mouth
-        p = self.pop
-        ordered = np.isfinite(p.ordered_t)
-        n_ordered = int(ordered.sum())
-        if n_ordered == 0:
-            return
-        told = ordered & (p.warned_t <= t0)
-        frac = told.sum() / n_ordered
-        hazard_per_s = (cfg.p_per_h + cfg.q_per_h * frac) / 3600.0
-        cand = np.nonzero(ordered & ~np.isfinite(p.warned_t) & ((p.state == AT_HOME) | (p.state == TRAPPED)))[0]
-        if len(cand) == 0 or hazard_per_s <= 0:
-            return
-        prob = 1.0 - math.exp(-hazard_per_s * (t1 - t0))
-        hit = cand[self._wom_rng.random(len(cand)) < prob]
-        if len(hit):
-            receipt = np.full(p.n, NEVER)
-            receipt[hit] = t0 + self._wom_rng.random(len(hit)) * (t1 - t0)
-            self._warn(hit, receipt)
 
     def _depart(self, idx: np.ndarray) -> None:
         p = self.pop
@@ -1039,7 +889,7 @@ class EvacuationModel(mesa.Model):
         p = self.pop
         self._refresh_fields()
         if self.scenario.alerting.word_of_mouth is not None:
-            self._word_of_mouth(t0, t1)
+            self.alerting.word_of_mouth(t0, t1)
         if self._next_departure < t1:  # a full scan only when somebody is due to leave
             dep = np.nonzero((p.state == AT_HOME) & (p.depart_t < t1))[0]
             if len(dep):
@@ -1210,7 +1060,7 @@ class EvacuationModel(mesa.Model):
 
     def channel_receipts(self) -> list[np.ndarray | None]:
         """Per channel (in scenario order): each citizen's receipt time, infinite if never (None: reached nobody)."""
-        return [self._chan_receipt.get(i) for i in range(len(self.scenario.alerting.channels))]
+        return [self.alerting.chan_receipt.get(i) for i in range(len(self.scenario.alerting.channels))]
 
     def service_availability(self) -> dict[str, dict[str, float]]:
         """Per service: the share of simulated time it worked."""
@@ -1226,7 +1076,7 @@ class EvacuationModel(mesa.Model):
             "records_exposed": dict(c.records_exposed),
             "false_readings": int(c.false_readings),
             "rejected_spoofs": int(c.rejected),
-            "people_given_a_false_alarm": int(self.false_alarmed.sum()),
+            "people_given_a_false_alarm": int(self.alerting.false_alarmed.sum()),
             "messages_intercepted": dict(self.network.intercepted),
             "attacks": [
                 {
@@ -1241,7 +1091,7 @@ class EvacuationModel(mesa.Model):
 
     def cap_files(self) -> dict[str, str]:
         """CAP 1.2 XML text of every order, by run-directory path."""
-        return dict(self._cap_files)
+        return dict(self.alerting.cap_files)
 
     def registrations(self) -> pd.DataFrame:
         """One row per registered citizen: pseudonym, shelter, times, method, and the fields
@@ -1318,15 +1168,3 @@ class EvacuationModel(mesa.Model):
                 "state": p.state,
             }
         )
-
-
-def _safe(label: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "-" for c in label)[:80] or "order"
-
-
-def _zone_text(zone: Any) -> str:
-    if isinstance(zone, str):
-        return zone
-    if isinstance(zone, list):
-        return ",".join(zone)
-    return type(zone).__name__.removesuffix("Area").lower()

@@ -1,0 +1,195 @@
+"""Alerting: orders, sensor triggers, warning channels, word of mouth and CAP files.
+
+It owns what the command centre sent and whom it reached: each channel's receipt time per
+citizen, the triggers that fired, the orders built on false data, who got a false alarm, and
+the CAP messages. Delivery itself is the channels' (``sim/network/channels.py``); a citizen who
+is reached takes the warning through the model (``EvacuationModel._warn``: compliance and the
+departure delay).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import shapely
+
+from sim.agents.citizens import AT_HOME, CASUALTY, NEVER, TRAPPED
+from sim.city.select import zone_node_mask
+from sim.network.cap import cap_alert
+from sim.network.channels import make_channel
+from sim.scenario.schema import OrderConfig
+
+
+class Alerting:
+    """The alerting part of a running model (see the module docstring)."""
+
+    def __init__(self, model: Any):
+        self.m = model  # the EvacuationModel (read through, never imported: no cycle)
+        n = model.pop.n
+        scenario = model.scenario
+        self.chan_receipt: dict[int, np.ndarray] = {}
+        self.channel_u = {
+            i: model.streams.get(f"alerting/channel/{i}").random(n) for i in range(len(scenario.alerting.channels))
+        }
+        self.cap_files: dict[str, str] = {}
+        self.triggers_fired = [False] * len(scenario.alerting.triggers)
+        self.false_orders: set[str] = set()
+        self.false_alarmed = np.zeros(n, dtype=bool)
+        self.wom_rng = (
+            model.streams.get("alerting/word_of_mouth") if scenario.alerting.word_of_mouth is not None else None
+        )
+
+    def false_alarm(self, zone: Any, *, label: str, served_by: int | None = None) -> int:
+        """A fake evacuation order: the citizens of ``zone`` (or those a siren serves) receive it."""
+        p = self.m.pop
+        at_home = (p.state == AT_HOME) | (p.state == TRAPPED)
+        if served_by is not None:
+            mask = self.m.served["siren"][p.home_node, 0] == served_by
+        else:
+            mask = zone_node_mask(self.m.city, zone, field="cyber.zone")[p.home_node]
+        who = np.nonzero(mask & at_home)[0]
+        if len(who):
+            self.false_alarmed[who] = True
+            self.m.cyber.false_alarm_reached += len(who)
+            receipt = np.full(p.n, NEVER)
+            receipt[who] = float(self.m.env.now)
+            self.m._warn(who, receipt)
+        self.m.log_event("false_alarm", label, f"reached={len(who)}")
+        return len(who)
+
+    def check_triggers_on(self, sensor_id: str, value: float, *, false: bool = False) -> None:
+        for i, trig in enumerate(self.m.scenario.alerting.triggers):
+            if trig.sensor != sensor_id or self.triggers_fired[i] or not value > trig.above:
+                continue
+            self.triggers_fired[i] = True
+            label = trig.id or f"trigger-{i}"
+            self.m.log_event("trigger_fired", label, f"sensor={sensor_id}; reading={value:.3f}; above={trig.above:g}")
+            order = OrderConfig(at=float(self.m.env.now), zone=trig.zone, channels=trig.channels, id=label)
+            if false:  # the CCC believes it; the data behind it was false
+                self.false_orders.add(label)
+            self.issue(order, self.m._trigger_masks[i], label=label)
+
+    def order_process(self, order: OrderConfig, mask: np.ndarray, *, label: str):
+        yield self.m.env.timeout(order.at)
+        self.issue(order, mask, label=label)
+
+    def issue(self, order: OrderConfig, mask: np.ndarray, *, label: str) -> int:
+        p = self.m.pop
+        t = float(self.m.env.now)
+        fresh = mask & ~np.isfinite(p.ordered_t) & (p.state != CASUALTY)
+        p.ordered_t[fresh] = t
+        targets = np.nonzero(mask & ((p.state == AT_HOME) | (p.state == TRAPPED)))[0]
+        used = []
+        for i, ch in enumerate(self.m.scenario.alerting.channels):
+            if order.channels is not None and ch.type not in order.channels:
+                continue
+            used.append(ch.type)
+            # ``coverage`` is the share of all citizens the channel reaches where it works, drawn
+            # among those who can receive it at all (phone or smartphone owners).
+            able = self.receivers(ch.type)
+            share = float(able.mean()) if able.size else 0.0
+            cut = min(1.0, ch.coverage / share) if share > 0 else 0.0
+            who = targets[able[targets] & (self.channel_u[i][targets] < cut)]
+            self.deliver(i, ch, who, t, false=label in self.false_orders)
+        self.m.log_event("order_issued", label, f"zone={_zone_text(order.zone)}; ordered={int(fresh.sum())}")
+        self.write_cap(order, label, t, used)
+        return int(fresh.sum())
+
+    def receivers(self, channel: str) -> np.ndarray:
+        """Who can receive a channel at all (its plug-in says: phone owners, smartphone owners...)."""
+        return make_channel(channel).receivers(self.m)
+
+    def deliver(self, i: int, ch: Any, who: np.ndarray, t: float, *, false: bool = False) -> None:
+        """Channel ``i`` carries an order to the citizens ``who`` it would reach if it worked.
+
+        The channel's plug-in (``sim/network/channels.py``) sends it through the devices and
+        paths that carry it; whoever it reaches takes the warning here.
+        """
+        if len(who) == 0:
+            return
+
+        def reach(group: np.ndarray, when: float | np.ndarray) -> None:
+            if false:
+                self.false_alarmed[group] = True
+            self.reached(i, group, when)
+
+        make_channel(ch.type).deliver(self.m, index=i, config=ch, who=who, t=t, reach=reach)
+
+    def reached(self, i: int, who: np.ndarray, receipt: float | np.ndarray) -> None:
+        """Channel ``i`` reached ``who`` at ``receipt``; those still at home take the warning."""
+        p = self.m.pop
+        when = np.broadcast_to(np.asarray(receipt, dtype=float), who.shape)
+        home = (p.state[who] == AT_HOME) | (p.state[who] == TRAPPED)
+        who, when = who[home], when[home]
+        if len(who) == 0:
+            return
+        rec = self.chan_receipt.setdefault(i, np.full(p.n, NEVER))
+        rec[who] = np.minimum(rec[who], when)
+        full = np.full(p.n, NEVER)
+        full[who] = when
+        self.m._warn(who[when < p.warned_t[who]], full)
+
+    def write_cap(self, order: OrderConfig, label: str, t: float, channels: list[str]) -> None:
+        from sim.city.select import area_polygon
+
+        zone = order.zone
+        if isinstance(zone, str) and zone.lower() == "all":
+            geom = shapely.MultiPoint(self.m.city.node_xy).convex_hull
+            desc = "the whole city"
+        elif isinstance(zone, str | list):
+            names = [zone] if isinstance(zone, str) else zone
+            d = self.m.city.districts
+            geom = shapely.union_all(d.geometry[d["name"].isin(names)].values)
+            desc = "districts " + ", ".join(names)
+        else:
+            geom = area_polygon(self.m.city, zone)
+            desc = "the area of the order"
+        polys = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
+        rings = [self.m.city.lonlat_of_xy(np.asarray(g.exterior.coords)) for g in polys if g.geom_type == "Polygon"]
+        n = len(self.cap_files) + 1
+        ident = f"{self.m.scenario.name}-{n:03d}-{label}"
+        self.cap_files[f"cap/{n:03d}-{_safe(label)}.xml"] = cap_alert(
+            identifier=ident,
+            sender=self.m.scenario.output.cap_sender,
+            sent=self.m.scenario.output.start_time,
+            t_s=t,
+            event="Evacuation order",
+            headline=f"Evacuate {desc} now",
+            area_desc=desc,
+            rings_lonlat=rings,
+            channels=channels,
+        )
+
+    def word_of_mouth(self, t0: float, t1: float) -> None:
+        cfg = self.m.scenario.alerting.word_of_mouth
+        p = self.m.pop
+        ordered = np.isfinite(p.ordered_t)
+        n_ordered = int(ordered.sum())
+        if n_ordered == 0:
+            return
+        told = ordered & (p.warned_t <= t0)
+        frac = told.sum() / n_ordered
+        hazard_per_s = (cfg.p_per_h + cfg.q_per_h * frac) / 3600.0
+        cand = np.nonzero(ordered & ~np.isfinite(p.warned_t) & ((p.state == AT_HOME) | (p.state == TRAPPED)))[0]
+        if len(cand) == 0 or hazard_per_s <= 0:
+            return
+        prob = 1.0 - math.exp(-hazard_per_s * (t1 - t0))
+        hit = cand[self.wom_rng.random(len(cand)) < prob]
+        if len(hit):
+            receipt = np.full(p.n, NEVER)
+            receipt[hit] = t0 + self.wom_rng.random(len(hit)) * (t1 - t0)
+            self.m._warn(hit, receipt)
+
+
+def _safe(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in label)[:80] or "order"
+
+
+def _zone_text(zone: Any) -> str:
+    if isinstance(zone, str):
+        return zone
+    if isinstance(zone, list):
+        return ",".join(zone)
+    return type(zone).__name__.removesuffix("Area").lower()
