@@ -76,6 +76,35 @@ class CyberState:
         self.sensor_records = 0  # readings in the sensor data store
         self.false_alarm_reached = 0
 
+    # What a compromised device does is kept here; the engine asks, it never reads the flags.
+    def take(self, row: int, *, owner: str, effect: str, lie_factor: float = 1.0) -> None:
+        """Record that ``owner`` controls device ``row`` and makes it do ``effect``."""
+        self.owner[row] = owner
+        self.effect[row] = effect
+        self.lie_factor[row] = lie_factor
+
+    def clear(self, rows: np.ndarray | list[int]) -> None:
+        """Devices reimaged: they do nothing for an attacker any more."""
+        idx = np.asarray(rows, dtype=np.int64)
+        self.effect[idx] = ""
+        self.owner[idx] = ""
+
+    def lies(self, row: int) -> bool:
+        """Whether a device (a sensor) reports ``lie_factor`` times what it measures."""
+        return self.effect[row] == "lie"
+
+    def silences(self, row: int) -> bool:
+        """Whether a device (a siren) stays silent when told to sound."""
+        return self.effect[row] == "silence"
+
+    def botnet_mask(self) -> np.ndarray:
+        """Devices recruited into a botnet (boolean per asset)."""
+        return self.effect == "botnet"
+
+    def owned_by(self, label: str) -> np.ndarray:
+        """Devices an attack compromised (boolean per asset)."""
+        return self.owner == label
+
     def expose(self, cls: str, count: int) -> None:
         """Add exposed records of a sensitivity class."""
         if count > 0:
@@ -175,7 +204,7 @@ class DDoS(Attack):
         prot = world.defenses.ddos_protection
         rate = self.config.rate_rps
         if self.config.botnet:
-            bots = world.network.compromised & (world.cyber.effect == "botnet") & ~world.network.isolated
+            bots = world.network.compromised & world.cyber.botnet_mask() & ~world.network.isolated
             rate += float(bots.sum()) * self._bot_rps(world)
         rate = max(0.0, rate - prot.scrubbing_rps)
         if prot.rate_limit_rps is not None:
@@ -201,9 +230,7 @@ class DDoS(Attack):
             loss = mm1k_loss(lam, srv.capacity_rps, srv.queue_limit)
             delay = mm1k_response(lam, srv.capacity_rps, srv.queue_limit)
             if last is None or abs(loss - last) > 1e-9:
-                world.network.server_loss[self.row] = loss
-                world.network.server_delay[self.row] = delay
-                world.network.set_cyber()
+                world.network.set_server_load(self.row, loss=loss, delay_s=delay)
                 world.log_event(
                     "server_load", self.config.target, f"rps={lam:.0f}; loss={loss:.4f}; delay={delay:.3f}s"
                 )
@@ -213,9 +240,7 @@ class DDoS(Attack):
     def stop(self, world: CyberWorld, *, reason: str) -> None:
         """The server recovers."""
         super().stop(world, reason=reason)
-        world.network.server_loss[self.row] = 0.0
-        world.network.server_delay[self.row] = 0.0
-        world.network.set_cyber()
+        world.network.set_server_load(self.row, loss=0.0, delay_s=0.0)
 
 
 @register
@@ -272,7 +297,7 @@ class Takeover(Attack):
             if not self.active:
                 return
             usable = net.usable_links()
-            mine = np.nonzero(net.compromised & (world.cyber.owner == self.label) & ~net.isolated)[0]
+            mine = np.nonzero(net.compromised & world.cyber.owned_by(self.label) & ~net.isolated)[0]
             for u in mine:
                 out = (net.a == u) & usable
                 back = (net.b == u) & usable & ~net.directed
@@ -289,24 +314,20 @@ class Takeover(Attack):
         net = world.network
         if net.compromised[row]:
             return
-        net.compromised[row] = True
-        world.cyber.owner[row] = self.label
-        world.cyber.effect[row] = self.config.effect
-        world.cyber.lie_factor[row] = self.config.lie_factor
+        world.cyber.take(row, owner=self.label, effect=self.config.effect, lie_factor=self.config.lie_factor)
+        net.compromise(row)
         world.cyber.peak_compromised = max(world.cyber.peak_compromised, int(net.compromised.sum()))
         world.log_event("device_compromised", str(net.asset_ids[row]), f"via={via}; effect={self.config.effect}")
         if self.config.effect == "false_alert" and net.kind[row] == "siren":
             world.false_alarm(None, label=self.label, served_by=row)
-        net.set_cyber()
 
     def respond(self, world: CyberWorld, response: str) -> None:
         """Isolate the compromised devices, or reimage them (down for ``reimage_time``)."""
         net = world.network
-        mine = np.nonzero(net.compromised & (world.cyber.owner == self.label))[0]
+        mine = np.nonzero(net.compromised & world.cyber.owned_by(self.label))[0]
+        net.isolate(mine)
         for r in mine:
-            net.isolated[r] = True
             world.log_event("device_isolated", str(net.asset_ids[r]), f"attack={self.label}; response={response}")
-        net.set_cyber()
         self.stop(world, reason=f"response={response}")
         if response == "reimage":
             world.env.process(self._reimage(world, mine))
@@ -314,12 +335,10 @@ class Takeover(Attack):
     def _reimage(self, world: CyberWorld, rows: np.ndarray):
         yield world.env.timeout(world.defenses.monitoring.reimage_time)
         net = world.network
+        net.reimage(rows)
+        world.cyber.clear(rows)
         for r in rows:
-            net.compromised[r] = False
-            net.isolated[r] = False
-            world.cyber.effect[r] = ""
             world.log_event("device_reimaged", str(net.asset_ids[r]), f"attack={self.label}")
-        net.set_cyber()
 
 
 @register

@@ -785,7 +785,7 @@ class EvacuationModel(mesa.Model):
                     if seen is not None and np.isfinite(seen[0]):
                         value = max(value, float(seen[0]))
                 self.true_reading[sensor.id] = value
-                if self.network.compromised[row] and self.cyber.effect[row] == "lie":
+                if self.network.compromised[row] and self.cyber.lies(row):
                     value *= float(self.cyber.lie_factor[row])
                     self.cyber.false_readings += 1
                 if sensor.id in self.cyber.suppressed:
@@ -805,14 +805,14 @@ class EvacuationModel(mesa.Model):
         self.sensor_reading[sensor_id] = value
         self.received_readings[sensor_id].append((float(self.env.now), float(value)))
         row = self._asset_index[sensor_id]
-        lying = bool(self.network.compromised[row] and self.cyber.effect[row] == "lie")
+        lying = bool(self.network.compromised[row] and self.cyber.lies(row))
         self.alerting.check_triggers_on(sensor_id, value, false=spoofed or lying)
 
     # ------------------------------------------------------------------ orders and departures
 
     def siren_sounds(self, row: int, group: np.ndarray, when: float, reach: Callable) -> None:
         """A siren got the order: it sounds, unless an attacker silenced it."""
-        if self.network.compromised[row] and self.cyber.effect[row] == "silence":
+        if self.network.compromised[row] and self.cyber.silences(row):
             self.log_event("siren_silent", str(self.network.asset_ids[row]), f"people={len(group)}")
             return
         reach(group, when)

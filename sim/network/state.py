@@ -206,6 +206,24 @@ class NetworkState:
 
     # ------------------------------------------------------------------ reachability
 
+    def set_server_load(self, row: int, *, loss: float, delay_s: float) -> None:
+        """A server's share of requests dropped and its response delay (denial of service)."""
+        self.server_loss[row] = loss
+        self.server_delay[row] = delay_s
+        self.set_cyber()
+
+    def compromise(self, row: int) -> None:
+        """An attacker controls a device (it still runs: that is the danger)."""
+        self.compromised[row] = True
+        self.set_cyber()
+
+    def reimage(self, rows: np.ndarray | list[int]) -> None:
+        """Devices wiped and reinstalled: no longer compromised nor isolated."""
+        idx = np.asarray(rows, dtype=np.int64)
+        self.compromised[idx] = False
+        self.isolated[idx] = False
+        self.set_cyber()
+
     def isolate(self, rows: np.ndarray | list[int], *, on: bool = True) -> None:
         """Cut devices off the network (or reconnect them), keeping the caches right."""
         self.isolated[np.asarray(rows, dtype=np.int64)] = on
