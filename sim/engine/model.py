@@ -8,7 +8,6 @@ recorded tables to whoever asked (``sim.io`` writes them, ``sim.metrics`` reads 
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -50,6 +49,7 @@ from sim.engine.behaviour import departure_delays
 from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
 from sim.engine.recorder import Recorder
 from sim.engine.routing import ArcNetwork, Field, build_arcs, compute_field
+from sim.engine.sensing import Sensing
 from sim.hazards import make_hazard
 from sim.network.assets import build_assets, read_network_layer, read_sensor_layer
 from sim.network.state import NetworkState
@@ -57,13 +57,8 @@ from sim.network.topology import build_links, build_services
 from sim.scenario.schema import OrderConfig, Scenario, SensorConfig
 
 MODE_CODES = {"walk": WALK, "car": CAR}
-SENSOR_QUANTITY = {"river_gauge": "water_level_m", "sea_gauge": "sea_level_m", "seismometer": "pga_g"}
 
 ProgressCallback = Callable[[float, float], None]
-
-
-READINGS_KEPT = 20
-"""Readings per sensor the command centre's picture keeps (the most recent)."""
 
 
 class EvacuationModel(mesa.Model):
@@ -120,7 +115,7 @@ class EvacuationModel(mesa.Model):
         for hz in self.hazards:
             hz.start(self)
         for sensor in self.sensors:  # after the hazards: a reading at t sees the hazards' state at t
-            self.env.process(self._sensor_process(sensor))
+            self.env.process(self.sensing.process(sensor))
         if scenario.shelter_operations.enabled:
             for row in range(len(self.shelters)):
                 self.env.process(self._report_process(row))
@@ -237,12 +232,7 @@ class EvacuationModel(mesa.Model):
             min_share=cfg.min_share,
         )
         self._asset_index = self.network.index
-        self.sensor_reading: dict[str, float] = {s.id: np.nan for s in self.sensors}  # as received by the CCC
-        self.true_reading: dict[str, float] = {s.id: np.nan for s in self.sensors}  # as measured
-        # The last readings the CCC received per sensor (time, value), spoofed ones included.
-        self.received_readings: dict[str, collections.deque] = {
-            s.id: collections.deque(maxlen=READINGS_KEPT) for s in self.sensors
-        }
+        self.sensing = Sensing(self)  # readings as measured, as received, and the last few received
         # Who hears which device: each home node's nearest siren (within earshot) and two nearest towers.
         xy = self.city.node_xy
         self.served: dict[str, np.ndarray] = {}
@@ -352,14 +342,8 @@ class EvacuationModel(mesa.Model):
         return [self._shelter_index[target]]
 
     def inject_reading(self, sensor_id: str, value: float) -> None:
-        """A fake reading in the name of a sensor: it travels like a real one."""
-        self.cyber.false_readings += 1
-        self.network.send(
-            sensor_id,
-            "CCC",
-            kind="reading",
-            on_delivered=lambda _t: self._reading_arrived(sensor_id, value, spoofed=True),
-        )
+        """A fake reading in the name of a sensor (an attack): it travels like a real one."""
+        self.sensing.inject(sensor_id, value)
 
     def _registry_online(self) -> np.ndarray:
         """Per shelter: can its desk reach the registry now?"""
@@ -770,43 +754,6 @@ class EvacuationModel(mesa.Model):
             yield self.env.timeout(t1 - t0)
 
     # ------------------------------------------------------------------ sensors and triggers
-
-    def _sensor_process(self, sensor: SensorConfig):
-        quantity = SENSOR_QUANTITY[sensor.type]
-        row = self._asset_index[sensor.id]
-        xy = self.asset_table[["x", "y"]].to_numpy(dtype=float)[row : row + 1]
-        yield self.env.timeout(0)  # let hazards with the same onset act first
-        while True:
-            t = float(self.env.now)
-            if self.network.operational()[row]:
-                value = 0.0  # a gauge's normal level, a seismometer at rest
-                for hz in self.hazards:
-                    seen = hz.observe(quantity, xy, t, sensor.every)
-                    if seen is not None and np.isfinite(seen[0]):
-                        value = max(value, float(seen[0]))
-                self.true_reading[sensor.id] = value
-                if self.network.compromised[row] and self.cyber.lies(row):
-                    value *= float(self.cyber.lie_factor[row])
-                    self.cyber.false_readings += 1
-                if sensor.id in self.cyber.suppressed:
-                    yield self.env.timeout(sensor.every)
-                    continue
-                self.cyber.sensor_records += 1
-                # The reading travels to the command centre; triggers act on what arrives there.
-                self.network.send(
-                    sensor.id,
-                    "CCC",
-                    kind="reading",
-                    on_delivered=lambda _t, sid=sensor.id, v=value: self._reading_arrived(sid, v),
-                )
-            yield self.env.timeout(sensor.every)
-
-    def _reading_arrived(self, sensor_id: str, value: float, *, spoofed: bool = False) -> None:
-        self.sensor_reading[sensor_id] = value
-        self.received_readings[sensor_id].append((float(self.env.now), float(value)))
-        row = self._asset_index[sensor_id]
-        lying = bool(self.network.compromised[row] and self.cyber.lies(row))
-        self.alerting.check_triggers_on(sensor_id, value, false=spoofed or lying)
 
     # ------------------------------------------------------------------ orders and departures
 

@@ -116,7 +116,7 @@ class Recorder:
         for i, s in enumerate(self.m.shelters):
             row[f"registered:{s.shelter_id}"] = int(registered[i])
             row[f"observed:{s.shelter_id}"] = int(self.m.observed[i])
-        for sid, value in self.m.sensor_reading.items():
+        for sid, value in self.m.sensing.reading.items():
             row[f"sensor:{sid}"] = value
         for s in self.m.shelters:
             row[f"shelter:{s.shelter_id}"] = s.occupancy

@@ -145,7 +145,7 @@ class Simulation:
             "services": {name: bool(up) for name, up in m.network.service_up.items()},
             "roads_closed": int((~m.road_open).any(axis=0).sum()),
             "devices_compromised": int(m.network.compromised.sum()),
-            "sensors": {k: _finite(v) for k, v in m.true_reading.items()},
+            "sensors": {k: _finite(v) for k, v in m.sensing.true.items()},
         }
 
     def command_view(self) -> dict[str, Any]:
@@ -171,8 +171,8 @@ class Simulation:
                 }
                 for row, s in enumerate(m.shelters)
             },
-            "sensors": {k: _finite(v) for k, v in m.sensor_reading.items()},
-            "readings": {k: [(t, v) for t, v in q] for k, q in m.received_readings.items()},
+            "sensors": {k: _finite(v) for k, v in m.sensing.reading.items()},
+            "readings": {k: [(t, v) for t, v in q] for k, q in m.sensing.received.items()},
             "services": {name: bool(up) for name, up in m.network.service_up.items()},
             "orders": orders,
             "warned_reported": int((m.pop.warned_t <= self.now).sum()),
