@@ -19,7 +19,6 @@ import simpy
 from scipy.spatial import cKDTree
 
 from sim.agents.citizens import (
-    AGE_BANDS,
     AT_HOME,
     CAR,
     CASUALTY,
@@ -30,23 +29,22 @@ from sim.agents.citizens import (
     TRAPPED,
     WALK,
     Population,
-    create_personal_data,
     create_population,
 )
-from sim.agents.registry import METHOD_NAMES, Registry
 from sim.agents.shelters import ShelterAgent
 from sim.city.build import build_city
 from sim.city.model import City
 from sim.city.select import select_roads, zone_node_mask
 from sim.city.terrain import Terrain, build_terrain
 from sim.core.errors import InputError
-from sim.core.privacy import installation_key, pseudonyms
+from sim.core.privacy import installation_key
 from sim.core.rng import RandomStreams
 from sim.cyber.attacks import CyberState, make_attack
 from sim.cyber.inventory import build_inventory
 from sim.engine.alerting import Alerting
 from sim.engine.behaviour import departure_delays
 from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
+from sim.engine.operations import ShelterOperations
 from sim.engine.recorder import Recorder
 from sim.engine.routing import ArcNetwork, Field, build_arcs, compute_field
 from sim.engine.sensing import Sensing
@@ -107,7 +105,7 @@ class EvacuationModel(mesa.Model):
         self.alerting = Alerting(self)  # orders, triggers, channels, word of mouth, CAP files
         self._trigger_masks = self._check_triggers()
         self.recorder.setup_tracks(self._secret)
-        self._setup_shelter_operations()
+        self.ops = ShelterOperations(self)  # desks, the registry, count reports, the overflow policy
         self._setup_cyber()
 
         for i, order in enumerate(scenario.alerting.orders):
@@ -118,7 +116,7 @@ class EvacuationModel(mesa.Model):
             self.env.process(self.sensing.process(sensor))
         if scenario.shelter_operations.enabled:
             for row in range(len(self.shelters)):
-                self.env.process(self._report_process(row))
+                self.env.process(self.ops.report_process(row))
         for atk in self.cyber_attacks:
             atk.start(self)
         self.env.process(self._tick_process())  # created last: it runs after same-time events
@@ -277,34 +275,6 @@ class EvacuationModel(mesa.Model):
                     raise InputError.single(f"{field}.channels.{j}", f"channel {ch!r} is not in alerting.channels")
         return nodes[self.pop.home_node]
 
-    def _setup_shelter_operations(self) -> None:
-        ops = self.scenario.shelter_operations
-        priv = self.scenario.privacy
-        self.personal = create_personal_data(
-            self.pop,
-            health_share=priv.health_share,
-            consent_share=priv.consent_share,
-            rng=self.streams.get("population/personal"),
-        )
-        t = ops.registration_time
-        self.registry = Registry(
-            self.pop.n,
-            service_s=(t.digital_id, t.phone, t.manual),
-            relatives_delay_s=departure_delays(ops.relatives.delay, self.personal.u_relatives),
-        )
-        for s in self.shelters:
-            self.registry.add_shelter(s.capacity, ops.desks_per_100_places)
-        known = set(self._shelter_index)
-        for j, sid in enumerate(ops.reserve):
-            if sid not in known:
-                raise InputError.single(f"shelter_operations.reserve.{j}", f"no shelter has id {sid!r}")
-        self._reserve = list(ops.reserve)
-        self.observed = np.zeros(len(self.shelters), dtype=np.int64)  # the CCC's view of each shelter
-        self.observed_t = np.full(len(self.shelters), -np.inf)
-        self._report_tamper = None  # a hook for attacks on the reports (cyber)
-        self._new_sheltered: list[np.ndarray] = []  # admitted since the desks last looked
-        self._terminal_rows = np.zeros(0, dtype=np.int64)
-
     def _setup_cyber(self) -> None:
         self.defenses = self.scenario.defenses
         self.inventory = build_inventory(self.network, self.defenses, self.streams.get("cyber/inventory"))
@@ -314,18 +284,7 @@ class EvacuationModel(mesa.Model):
         for atk in self.cyber_attacks:
             atk.prepare(self)
         if any(s.mode == "tamper_counts" for s in self.scenario.cyber if s.type == "spoofing"):
-            self._report_tamper = self._tampered
-
-    def _tampered(self, row: int, count: int) -> int | None:
-        factor = self.cyber.tamper.get(row)
-        if factor is None:
-            return count
-        if self.defenses.encrypt_transit:
-            self.cyber.rejected += 1
-            self.log_event("spoof_rejected", self.shelters[row].shelter_id, "tampered report fails authentication")
-            return None
-        self.cyber.false_readings += 1
-        return round(count * factor)
+            self.ops.report_tamper = self.ops.tampered
 
     # -- the cyber world interface (sim.cyber.attacks.CyberWorld)
 
@@ -344,82 +303,6 @@ class EvacuationModel(mesa.Model):
     def inject_reading(self, sensor_id: str, value: float) -> None:
         """A fake reading in the name of a sensor (an attack): it travels like a real one."""
         self.sensing.inject(sensor_id, value)
-
-    def _registry_online(self) -> np.ndarray:
-        """Per shelter: can its desk reach the registry now?"""
-        if not self.network.service_up.get("shelter_registry", False):
-            return np.zeros(len(self.shelters), dtype=bool)
-        if len(self._terminal_rows) != len(self.shelters):
-            index = self._asset_index
-            self._terminal_rows = np.array([index.get(f"terminal-{s.shelter_id}", -1) for s in self.shelters])
-        terms = self._terminal_rows
-        to_ccc = self.network.reachable(self._asset_index["CCC"], reverse=True)  # who can reach the CCC
-        ok = terms >= 0
-        out = np.zeros(len(self.shelters), dtype=bool)
-        out[ok] = self.network.operational()[terms[ok]] & to_ccc[terms[ok]]
-        return out
-
-    def _operate_shelters(self, t0: float, t1: float) -> None:
-        """Registration queues for newcomers, paper sync, relatives' messages."""
-        if not self.scenario.shelter_operations.enabled:
-            self._new_sheltered = []
-            return
-        p = self.pop
-        new = np.concatenate(self._new_sheltered) if self._new_sheltered else np.zeros(0, dtype=np.int64)
-        self._new_sheltered = []
-        if len(new):
-            self.registry.enqueue(
-                new,
-                p.shelter[new],
-                p.arrival_t[new],
-                digital_id=p.digital_id,
-                has_phone=p.has_phone,
-                online=self._registry_online(),
-            )
-        self.registry.sync(t1, registry_up=self.network.service_up.get("shelter_registry", False))
-        self.registry.notify(t0, t1, service_up=self.network.service_up.get("relatives_notification", False))
-
-    def _report_process(self, row: int):
-        """A shelter's terminal reports its head count to the CCC every ``report_every``."""
-        every = self.scenario.shelter_operations.report_every
-        sid = self.shelters[row].shelter_id
-        term = f"terminal-{sid}"
-        if term not in self._asset_index:
-            return
-        yield self.env.timeout(0)
-        while True:
-            count = self.shelters[row].occupancy
-            if self._report_tamper is not None:
-                count = self._report_tamper(row, count)
-            if count is not None and self.network.operational()[self._asset_index[term]]:
-                taken = float(self.env.now)
-                self.network.send(
-                    term,
-                    "CCC",
-                    kind="report",
-                    on_delivered=lambda _t, r=row, c=count, tk=taken: self._report_arrived(r, c, tk),
-                )
-            yield self.env.timeout(every)
-
-    def _report_arrived(self, row: int, count: int, taken: float) -> None:
-        if taken < self.observed_t[row]:
-            return  # an older report overtaken by a newer one
-        self.observed[row] = count
-        self.observed_t[row] = taken
-        self._overflow_policy()
-
-    def _overflow_policy(self) -> None:
-        """Open the next reserve shelter when the observed occupancy of open shelters passes the threshold."""
-        if not self._reserve:
-            return
-        rows = [r for r, s in enumerate(self.shelters) if s.is_open]
-        cap = sum(self.shelters[r].capacity for r in rows)
-        seen = int(sum(self.observed[r] for r in rows))
-        threshold = self.scenario.shelter_operations.open_reserve_at
-        if cap > 0 and seen >= threshold * cap:
-            sid = self._reserve.pop(0)
-            self.log_event("overflow_policy", sid, f"observed={seen}; capacity={cap}; threshold={threshold:g}")
-            self.reopen_shelters([sid], cause="overflow-policy")
 
     # ------------------------------------------------------------------ World interface (for hazards)
 
@@ -678,9 +561,9 @@ class EvacuationModel(mesa.Model):
             )
         )
         self._shelter_index[shelter_id] = len(self.shelters) - 1
-        self.registry.add_shelter(int(capacity), self.scenario.shelter_operations.desks_per_100_places)
-        self.observed = np.append(self.observed, 0)
-        self.observed_t = np.append(self.observed_t, -np.inf)
+        self.ops.registry.add_shelter(int(capacity), self.scenario.shelter_operations.desks_per_100_places)
+        self.ops.observed = np.append(self.ops.observed, 0)
+        self.ops.observed_t = np.append(self.ops.observed_t, -np.inf)
         self.shelter_node = np.append(self.shelter_node, node)
         self.shelter_xy_m = np.vstack([self.shelter_xy_m, xy])
         self._fields_dirty = True
@@ -750,7 +633,7 @@ class EvacuationModel(mesa.Model):
             t1 = min(t0 + self.step_s, self.duration)
             self.recorder.record(t0)
             self._advance(t0, t1)
-            self._operate_shelters(t0, t1)
+            self.ops.operate(t0, t1)
             yield self.env.timeout(t1 - t0)
 
     # ------------------------------------------------------------------ sensors and triggers
@@ -929,7 +812,7 @@ class EvacuationModel(mesa.Model):
                     self._fields_dirty = True
             self.node_room[node] = sum(self.shelters[r].room for r in here)
         p.state[who] = SHELTERED
-        self._new_sheltered.append(who)
+        self.ops.new_sheltered.append(who)
         p.shelter[who] = rows
         p.arrival_t[who] = arrival
         return waiting[p.state[waiting] == EVACUATING]
@@ -1041,45 +924,16 @@ class EvacuationModel(mesa.Model):
         return dict(self.alerting.cap_files)
 
     def registrations(self) -> pd.DataFrame:
-        """One row per registered citizen: pseudonym, shelter, times, method, and the fields
-        the registry stores (``privacy.store``, with consent); never health or contact."""
-        reg = self.registry
-        idx = np.nonzero(reg.queued)[0]
-        priv = self.scenario.privacy
-        frame = pd.DataFrame(
-            {
-                "person": pseudonyms(idx, key=self._registry_key, prefix="R"),
-                "shelter": np.array([s.shelter_id for s in self.shelters], dtype=object)[self.pop.shelter[idx]],
-                "arrival_t": reg.arrival_t[idx],
-                "registered_t": reg.reg_t[idx],
-                "method": np.array(METHOD_NAMES)[reg.method[idx]],
-                "in_registry_t": reg.entry_t[idx],
-                "relatives_notified_t": reg.notified_t[idx],
-            }
-        )
-        if "age_band" in priv.store:
-            bands = np.array(AGE_BANDS, dtype=object)[self.pop.age_group[idx]]
-            frame["age_band"] = np.where(self.personal.consent[idx], bands, None)
-        return frame
+        """One row per registered citizen (pseudonymous): see ``ShelterOperations.registrations``."""
+        return self.ops.registrations()
 
     def registry_records(self) -> dict[str, int]:
         """What the registry's data store holds now, by sensitivity class (for data-theft attacks)."""
-        reg = self.registry
-        stored = np.isfinite(reg.entry_t)
-        consent = self.personal.consent & stored
-        priv = self.scenario.privacy
-        out = {"identity": int(stored.sum()), "location": int(stored.sum())}
-        out["age_band"] = int(consent.sum()) if "age_band" in priv.store else 0
-        out["contact"] = int((consent & (self.personal.contact > 0)).sum()) if "contact" in priv.store else 0
-        out["health"] = int((consent & self.personal.health).sum()) if "health" in priv.store else 0
-        return out
+        return self.ops.registry_records()
 
     def shelter_operations_summary(self) -> dict[str, Any]:
         """Registration, relatives and overflow figures for the summary."""
-        p = self.pop
-        fig = self.registry.figures(p.state == SHELTERED, np.isfinite(p.ordered_t))
-        fig["registry_records"] = self.registry_records()
-        return fig
+        return self.ops.summary()
 
     def shelter_stats(self) -> pd.DataFrame:
         """Per shelter: capacity, peak and final occupancy, turned away, status, position."""
@@ -1093,9 +947,9 @@ class EvacuationModel(mesa.Model):
                     "final_occupancy": s.occupancy,
                     "turned_away": s.turned_away,
                     "status": s.status,
-                    "registered": int((self.registry.queued & (self.pop.shelter == row)).sum()),
-                    "observed": int(self.observed[row]),
-                    "desks": len(self.registry.desks[row]),
+                    "registered": int((self.ops.registry.queued & (self.pop.shelter == row)).sum()),
+                    "observed": int(self.ops.observed[row]),
+                    "desks": len(self.ops.registry.desks[row]),
                     "lon": s.lon,
                     "lat": s.lat,
                 }

@@ -107,7 +107,7 @@ class Recorder:
             row[f"service:{name}"] = int(up)
         row["shelters_open"] = int(sum(s.is_open for s in self.m.shelters))
         row["shelters_damaged"] = int(sum(s.damaged for s in self.m.shelters))
-        reg = self.m.registry
+        reg = self.m.ops.registry
         registered = reg.counts(t, self.m.pop.shelter, len(self.m.shelters))
         row["registered"] = int(registered.sum())
         row["in_registry"] = int((reg.entry_t <= t).sum())
@@ -115,7 +115,7 @@ class Recorder:
         row["unaccounted"] = int((np.isfinite(p.ordered_t) & ~(reg.notified_t <= t)).sum())
         for i, s in enumerate(self.m.shelters):
             row[f"registered:{s.shelter_id}"] = int(registered[i])
-            row[f"observed:{s.shelter_id}"] = int(self.m.observed[i])
+            row[f"observed:{s.shelter_id}"] = int(self.m.ops.observed[i])
         for sid, value in self.m.sensing.reading.items():
             row[f"sensor:{sid}"] = value
         for s in self.m.shelters:

@@ -165,8 +165,8 @@ class Simulation:
             "shelters": {
                 s.shelter_id: {
                     "name": s.name,
-                    "reported": int(m.observed[row]),
-                    "reported_at_s": _finite(m.observed_t[row]),
+                    "reported": int(m.ops.observed[row]),
+                    "reported_at_s": _finite(m.ops.observed_t[row]),
                     "capacity": int(s.capacity),
                 }
                 for row, s in enumerate(m.shelters)
@@ -176,7 +176,7 @@ class Simulation:
             "services": {name: bool(up) for name, up in m.network.service_up.items()},
             "orders": orders,
             "warned_reported": int((m.pop.warned_t <= self.now).sum()),
-            "registered": int((m.registry.entry_t <= self.now).sum()),
+            "registered": int((m.ops.registry.entry_t <= self.now).sum()),
         }
 
     # -- the end -----------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def _relatives_fraction(model: EvacuationModel) -> float | None:
     sheltered = model.pop.state == STATE_CODES["sheltered"]
     if not sheltered.any():
         return None
-    told = np.isfinite(model.registry.notified_t) & sheltered
+    told = np.isfinite(model.ops.registry.notified_t) & sheltered
     return round(float(told.sum() / sheltered.sum()), 6)
 
 

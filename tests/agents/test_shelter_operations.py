@@ -119,7 +119,7 @@ def test_with_every_service_working_every_sheltered_citizen_is_reported_safe():
     m.run()
     sheltered = m.pop.state == 2
     assert sheltered.sum() > 2000
-    assert np.isfinite(m.registry.notified_t[sheltered]).all()
+    assert np.isfinite(m.ops.registry.notified_t[sheltered]).all()
     ts = m.timeseries()
     assert ts["relatives_notified"].is_monotonic_increasing
     assert ts["unaccounted"].iloc[-1] == int((np.isfinite(m.pop.ordered_t) & ~sheltered).sum())
@@ -167,7 +167,7 @@ def test_no_output_of_any_sample_holds_a_direct_identifier(name, tmp_path):
     model = EvacuationModel(scn)
     model.run()
     out = write_run(collect_results(model, wall_time_s=0.0), tmp_path / "run")
-    contacts = {int(c) for c in model.personal.contact if c > 0}
+    contacts = {int(c) for c in model.ops.personal.contact if c > 0}
     contact_text = {str(c) for c in list(contacts)[:500]}
     for path in out.rglob("*"):
         if not path.is_file():
