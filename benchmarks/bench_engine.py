@@ -87,7 +87,7 @@ class PerAgentModel(mesa.Model):
     def __init__(self, ref: EvacuationModel):
         super().__init__(seed=1)
         self.net = ref.net
-        self.dist = ref.fields[WALK].dist
+        self.dist = ref.mover.fields[WALK].dist
         self.next_free = np.full(ref.net.n_arcs, -np.inf)
         self.room: dict[int, int] = {}
         for s in ref.shelters:

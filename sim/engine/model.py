@@ -22,10 +22,7 @@ from sim.agents.citizens import (
     AT_HOME,
     CAR,
     CASUALTY,
-    EVACUATING,
-    NEVER,
     SHELTERED,
-    STRANDED,
     TRAPPED,
     WALK,
     Population,
@@ -43,10 +40,10 @@ from sim.cyber.attacks import CyberState, make_attack
 from sim.cyber.inventory import build_inventory
 from sim.engine.alerting import Alerting
 from sim.engine.behaviour import departure_delays
-from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
+from sim.engine.mover import Mover
 from sim.engine.operations import ShelterOperations
 from sim.engine.recorder import Recorder
-from sim.engine.routing import ArcNetwork, Field, build_arcs, compute_field
+from sim.engine.routing import ArcNetwork, build_arcs, compute_field
 from sim.engine.sensing import Sensing
 from sim.hazards import make_hazard
 from sim.network.assets import build_assets, read_network_layer, read_sensor_layer
@@ -86,12 +83,8 @@ class EvacuationModel(mesa.Model):
         self.casualty_cause = np.full(self.pop.n, -1, dtype=np.int16)
         self.cause_names: list[str] = []
         self._build_assets()
-        self._blocked = np.zeros(self.pop.n, dtype=bool)
-        self._next_departure = NEVER
-        self._drivers = bool((self.pop.mode == CAR).any())  # modes only ever change from car to walk
-        self._fields_dirty = True
-        self.fields: list[Field] = []
-        self._refresh_fields()
+        self.mover = Mover(self)  # departures, routing fields, movement passes, admission to shelters
+        self.mover.refresh_fields()
         self._check_reachable()
 
         if scenario.city.terrain.dem is not None:
@@ -405,7 +398,7 @@ class EvacuationModel(mesa.Model):
         changed = before != self.road_open
         if not changed.any():
             return
-        self._fields_dirty = True
+        self.mover.fields_dirty = True
         road_ids = self.city.roads["road_id"]
         for r in np.nonzero(changed.any(axis=0))[0]:
             which = [name for name, code in MODE_CODES.items() if changed[code, r]]
@@ -431,14 +424,18 @@ class EvacuationModel(mesa.Model):
             s = self.shelters[self._shelter_index[sid]]
             if s.is_open != is_open:
                 s.is_open = is_open
-                self._fields_dirty = True
+                self.mover.fields_dirty = True
                 self.log_event("shelter_opened" if is_open else "shelter_closed", sid, f"cause={cause}")
+
+    def positions(self, idx: np.ndarray, t: float) -> np.ndarray:
+        """Metric positions of citizens ``idx`` at ``t`` (see ``Mover.positions``)."""
+        return self.mover.positions(idx, t)
 
     def exposed_citizens(self) -> tuple[np.ndarray, np.ndarray]:
         """Citizens outside shelters and alive, with their metric positions now."""
         st = self.pop.state
         idx = np.nonzero((st != SHELTERED) & (st != CASUALTY))[0]
-        return idx, self.positions(idx, float(self.env.now))
+        return idx, self.mover.positions(idx, float(self.env.now))
 
     def citizens_at_home(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Citizens at home (or trapped there): indices, home nodes, household ids."""
@@ -490,7 +487,7 @@ class EvacuationModel(mesa.Model):
         leaving = idx[np.isfinite(p.depart_t[idx])]
         p.depart_t[leaving] = np.maximum(p.depart_t[leaving], float(self.env.now))
         if len(leaving):
-            self._next_departure = min(self._next_departure, float(p.depart_t[leaving].min()))
+            self.mover.next_departure = min(self.mover.next_departure, float(p.depart_t[leaving].min()))
         self.log_event("freed", cause, f"count={len(idx)}")
 
     # ------------------------------------------------------------------ operator actions (external driving)
@@ -543,7 +540,7 @@ class EvacuationModel(mesa.Model):
                     raise InputError.single("action.capacity", f"must be >= occupancy {s.occupancy}, got {capacity}")
                 s.capacity = int(capacity)
             self.reopen_shelters([shelter_id], cause=cause)
-            self._fields_dirty = True
+            self.mover.fields_dirty = True
             return
         if location is None or capacity is None or capacity < 0:
             raise InputError.single("action", "a new shelter needs a location [lon, lat] and a capacity >= 0")
@@ -566,7 +563,7 @@ class EvacuationModel(mesa.Model):
         self.ops.observed_t = np.append(self.ops.observed_t, -np.inf)
         self.shelter_node = np.append(self.shelter_node, node)
         self.shelter_xy_m = np.vstack([self.shelter_xy_m, xy])
-        self._fields_dirty = True
+        self.mover.fields_dirty = True
         self.log_event("shelter_opened", shelter_id, f"cause={cause}; new; capacity={capacity}")
 
     def close_shelter(self, shelter_id: str, *, cause: str = "operator") -> None:
@@ -632,7 +629,7 @@ class EvacuationModel(mesa.Model):
             t0 = float(self.env.now)
             t1 = min(t0 + self.step_s, self.duration)
             self.recorder.record(t0)
-            self._advance(t0, t1)
+            self.mover.advance(t0, t1)
             self.ops.operate(t0, t1)
             yield self.env.timeout(t1 - t0)
 
@@ -664,227 +661,9 @@ class EvacuationModel(mesa.Model):
         delay = departure_delays(self.scenario.alerting.departure_delay, p.u_delay[go])
         p.depart_t[go] = np.minimum(p.depart_t[go], p.warned_t[go] + delay)
         if len(go):
-            self._next_departure = min(self._next_departure, float(p.depart_t[go].min()))
-
-    def _depart(self, idx: np.ndarray) -> None:
-        p = self.pop
-        p.state[idx] = EVACUATING
-        p.node[idx] = p.home_node[idx]
-        p.arc[idx] = -1
-        p.t_ready[idx] = p.depart_t[idx]
-        # Drivers without a drivable route to any shelter walk instead.
-        drivers = idx[p.mode[idx] == CAR]
-        if len(drivers):
-            no_car_route = ~np.isfinite(self.fields[CAR].dist[p.node[drivers]])
-            p.mode[drivers[no_car_route]] = WALK
-
-    # ------------------------------------------------------------------ fields
-
-    def _refresh_fields(self) -> None:
-        if not self._fields_dirty:
-            return
-        open_arcs = [self.road_open[m][self.net.road] for m in (WALK, CAR)]
-        targets = np.unique([s.node for s in self.shelters if s.room > 0])
-        self.fields = [compute_field(self.net, m, open_arcs[m], targets) for m in (WALK, CAR)]
-        self.arc_ok = [self.net.usable[m] & open_arcs[m] for m in (WALK, CAR)]
-        # Per mode: how many arcs lead closer from each node, and the arc where there is just one
-        # (people there need no spreading over exits).
-        self.closer_count, self.only_closer = [], []
-        for m in (WALK, CAR):
-            dist = self.fields[m].dist
-            closer = self.arc_ok[m] & (dist[self.net.head] < dist[self.net.tail])
-            tails = self.net.tail[closer]
-            self.closer_count.append(np.bincount(tails, minlength=self.city.n_nodes))
-            only = np.full(self.city.n_nodes, -1, dtype=np.int64)
-            only[tails] = np.nonzero(closer)[0]
-            self.only_closer.append(only)
-        self.node_room = np.zeros(self.city.n_nodes, dtype=np.int64)
-        for s in self.shelters:
-            self.node_room[s.node] += s.room
-        self.node_has_shelter = np.zeros(self.city.n_nodes, dtype=bool)
-        self.node_has_shelter[self.shelter_node] = True
-        self.shelters_at: dict[int, list[int]] = {}
-        for row, node in enumerate(self.shelter_node.tolist()):
-            self.shelters_at.setdefault(node, []).append(row)
-        self._fields_dirty = False
-        # Whoever was stuck gets another try with the new routes.
-        stuck = np.nonzero(self.pop.state == STRANDED)[0]
-        if len(stuck):
-            self.pop.state[stuck] = EVACUATING
-            self.pop.t_ready[stuck] = np.maximum(self.pop.t_ready[stuck], float(self.env.now))
-
-    # ------------------------------------------------------------------ movement
-
-    def _advance(self, t0: float, t1: float) -> None:
-        p = self.pop
-        self._refresh_fields()
-        if self.scenario.alerting.word_of_mouth is not None:
-            self.alerting.word_of_mouth(t0, t1)
-        if self._next_departure < t1:  # a full scan only when somebody is due to leave
-            dep = np.nonzero((p.state == AT_HOME) & (p.depart_t < t1))[0]
-            if len(dep):
-                self._depart(dep)
-            pending = p.depart_t[p.state == AT_HOME]
-            self._next_departure = float(pending.min()) if len(pending) else NEVER
-        active = np.nonzero(p.state == EVACUATING)[0]
-        # People a queue could not take this step: later passes only make queues longer, so
-        # they wait for the next step instead of being tried again in every pass.
-        self._blocked[active] = False
-        turned: dict[int, int] = {}
-        for _ in range(self.scenario.movement.max_passes_per_step):
-            if len(active) == 0:
-                break
-            on_arc = active[p.arc[active] >= 0]
-            exiting = on_arc[p.t_ready[on_arc] < t1]
-            if len(exiting):
-                p.node[exiting] = self.net.head[p.arc[exiting]]
-                p.arc[exiting] = -1
-            waiting = active[(p.arc[active] < 0) & (p.t_ready[active] < t1) & ~self._blocked[active]]
-            waiting = self._admit_to_shelters(waiting, t0, turned)
-            self._refresh_fields()
-            moved = 0
-            modes = (CAR, WALK) if self._drivers else (WALK,)
-            for mode in modes:  # drivers who abandon their car walk in the same pass
-                sel = waiting[p.mode[waiting] == mode] if self._drivers else waiting
-                if len(sel):
-                    moved += self._enter_arcs(sel, mode, t0, t1)
-            active = active[p.state[active] == EVACUATING]
-            if len(exiting) == 0 and moved == 0:
-                break
-        for row, count in sorted(turned.items()):
-            sh = self.shelters[row]
-            reason = "damaged" if sh.damaged else "closed" if not sh.is_open else "full"
-            self.log_event("shelter_turned_away", sh.shelter_id, f"count={count}; reason={reason}")
-
-    def _admit_to_shelters(self, waiting: np.ndarray, t0: float, turned: dict[int, int]) -> np.ndarray:
-        """Admit waiting people at nodes with room; return those still waiting."""
-        p = self.pop
-        if len(waiting) == 0:
-            return waiting
-        at_shelter = self.node_has_shelter[p.node[waiting]]
-        if not at_shelter.any():
-            return waiting
-        cand = waiting[at_shelter]
-        room = self.node_room[p.node[cand]]
-        # Turned away: came for this shelter, found it full or closed.
-        refused = cand[(room == 0) & (p.target[cand] == p.node[cand])]
-        if len(refused):
-            for node, count in zip(*np.unique(p.node[refused], return_counts=True), strict=True):
-                row = self.shelters_at[int(node)][0]
-                self.shelters[row].turned_away += int(count)
-                turned[row] = turned.get(row, 0) + int(count)
-            p.target[refused] = -1
-        cand = cand[room > 0]
-        if len(cand) == 0:
-            return waiting
-        o = np.lexsort((cand, p.t_ready[cand], p.node[cand]))
-        cand = cand[o]
-        nodes = p.node[cand]
-        _, _, rank = group_starts(nodes)
-        admitted = rank < self.node_room[nodes]
-        who = cand[admitted]
-        if len(who) == 0:
-            return waiting
-        at = nodes[admitted]
-        rank = rank[admitted]
-        rows = np.empty(len(who), dtype=np.int64)
-        arrival = np.maximum(p.t_ready[who], t0)
-        bounds = np.flatnonzero(np.diff(at)) + 1
-        for s0, s1 in zip(np.concatenate(([0], bounds)), np.append(bounds, len(who)), strict=True):
-            node = int(at[s0])
-            here = self.shelters_at[node]
-            if len(here) == 1:
-                rows[s0:s1] = here[0]
-                takes = [(here[0], s1 - s0, arrival[s0:s1])]
-            else:  # several shelters at one node fill in the order of their rows
-                rooms = np.array([self.shelters[r].room for r in here])
-                rows[s0:s1] = np.asarray(here)[np.searchsorted(np.cumsum(rooms), rank[s0:s1], side="right")]
-                takes = [(r, int((rows[s0:s1] == r).sum()), arrival[s0:s1][rows[s0:s1] == r]) for r in here]
-            for r, count, times in takes:
-                if count == 0:
-                    continue
-                sh = self.shelters[r]
-                sh.admit(count)
-                if sh.room == 0:
-                    self.recorder.log_event(
-                        float(times.max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}"
-                    )
-                    self._fields_dirty = True
-            self.node_room[node] = sum(self.shelters[r].room for r in here)
-        p.state[who] = SHELTERED
-        self.ops.new_sheltered.append(who)
-        p.shelter[who] = rows
-        p.arrival_t[who] = arrival
-        return waiting[p.state[waiting] == EVACUATING]
-
-    def _enter_arcs(self, who: np.ndarray, mode: int, t0: float, t1: float) -> int:
-        """Choose arcs and admit people into them; return how many entered."""
-        p = self.pop
-        net = self.net
-        field = self.fields[mode]
-        a_eff = np.maximum(p.t_ready[who], t0)
-        q_offset = mode * net.n_arcs
-        headway = net.headway_s[q_offset : q_offset + net.n_arcs]
-        nf_view = self.next_free[q_offset : q_offset + net.n_arcs]
-        count = self.closer_count[mode][p.node[who]]
-        arcs = np.where(count == 1, self.only_closer[mode][p.node[who]], -1)
-        many = np.flatnonzero(count > 1)
-        if len(many):
-            arcs[many] = spread_over_arcs(
-                p.node[who[many]],
-                a_eff[many],
-                who[many],
-                net.out_ptr,
-                net.out_arcs,
-                self.arc_ok[mode],
-                net.head,
-                net.ref_time_s[mode],
-                field.dist,
-                nf_view,
-                headway,
-                t0,
-            )
-        stuck = who[arcs < 0]
-        if len(stuck) and mode == CAR:
-            # Drivers with no drivable way left leave the car and walk on (next pass).
-            walkable = np.isfinite(self.fields[WALK].dist[p.node[stuck]])
-            p.mode[stuck[walkable]] = WALK
-            stuck = stuck[~walkable]
-        if len(stuck):
-            p.state[stuck] = STRANDED
-        go = arcs >= 0
-        who, arcs, a_eff = who[go], arcs[go], a_eff[go]
-        if len(who) == 0:
-            return 0
-        entry, admitted = admit_fifo(arcs, a_eff, who, nf_view, headway, t1)
-        self._blocked[who[~admitted]] = True
-        who, arcs, entry = who[admitted], arcs[admitted], entry[admitted]
-        if len(who) == 0:
-            return 0
-        travel = net.car_time_s[arcs] if mode == CAR else net.length_m[arcs] / p.walk_speed_mps[who]
-        p.arc[who] = arcs
-        p.t_entry[who] = entry
-        p.t_ready[who] = entry + travel
-        p.target[who] = field.source[net.head[arcs]]
-        return len(who)
+            self.mover.next_departure = min(self.mover.next_departure, float(p.depart_t[go].min()))
 
     # ------------------------------------------------------------------ recording
-
-    def positions(self, idx: np.ndarray, t: float) -> np.ndarray:
-        """Metric positions of citizens ``idx`` at time ``t`` (interpolated along their arc)."""
-        p = self.pop
-        xy_nodes = self.city.node_xy
-        xy = xy_nodes[p.node[idx]].copy()
-        on = p.arc[idx] >= 0
-        if on.any():
-            a = p.arc[idx][on]
-            span = np.maximum(p.t_ready[idx][on] - p.t_entry[idx][on], 1e-9)
-            frac = np.clip((t - p.t_entry[idx][on]) / span, 0.0, 1.0)[:, None]
-            xy[on] = xy_nodes[self.net.tail[a]] + frac * (xy_nodes[self.net.head[a]] - xy_nodes[self.net.tail[a]])
-        sheltered = p.state[idx] == SHELTERED
-        if sheltered.any():
-            xy[sheltered] = self.shelter_xy_m[p.shelter[idx][sheltered]]
-        return xy
 
     # ------------------------------------------------------------------ results
 

@@ -143,7 +143,7 @@ class Recorder:
 
     def track_rows(self, t: float) -> pd.DataFrame:
         idx = self.track_idx
-        xy = self.m.positions(idx, t)
+        xy = self.m.mover.positions(idx, t)
         home = ~(self.m.pop.depart_t[idx] <= t)  # not left (yet): coarsened to the district centre
         xy[home] = self.track_home_xy[home]
         ll = self.m.city.lonlat_of_xy(xy)

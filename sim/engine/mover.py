@@ -1,0 +1,247 @@
+"""The mover: departures, routing fields, movement passes and admission to shelters.
+
+It owns the routing fields (one per mode toward the nearest open shelter with room, rebuilt
+when shelters fill or roads close: ``fields_dirty``), who is blocked, the next departure time
+and the room left at each shelter node. The point-queue kernels it calls are in
+``movement.py`` and ``routing.py``; docs/movement.md describes the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sim.agents.citizens import AT_HOME, CAR, EVACUATING, NEVER, SHELTERED, STRANDED, WALK
+from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
+from sim.engine.routing import Field, compute_field
+
+
+class Mover:
+    """The movement part of a running model (see the module docstring)."""
+
+    def __init__(self, model: Any):
+        self.m = model  # the EvacuationModel (read through, never imported: no cycle)
+        self.blocked = np.zeros(model.pop.n, dtype=bool)
+        self.next_departure = NEVER
+        self.drivers = bool((model.pop.mode == CAR).any())  # modes only ever change from car to walk
+        self.fields_dirty = True
+        self.fields: list[Field] = []
+
+    def depart(self, idx: np.ndarray) -> None:
+        p = self.m.pop
+        p.state[idx] = EVACUATING
+        p.node[idx] = p.home_node[idx]
+        p.arc[idx] = -1
+        p.t_ready[idx] = p.depart_t[idx]
+        # Drivers without a drivable route to any shelter walk instead.
+        drivers = idx[p.mode[idx] == CAR]
+        if len(drivers):
+            no_car_route = ~np.isfinite(self.fields[CAR].dist[p.node[drivers]])
+            p.mode[drivers[no_car_route]] = WALK
+
+    # ------------------------------------------------------------------ fields
+
+    def refresh_fields(self) -> None:
+        if not self.fields_dirty:
+            return
+        open_arcs = [self.m.road_open[m][self.m.net.road] for m in (WALK, CAR)]
+        targets = np.unique([s.node for s in self.m.shelters if s.room > 0])
+        self.fields = [compute_field(self.m.net, m, open_arcs[m], targets) for m in (WALK, CAR)]
+        self.m.arc_ok = [self.m.net.usable[m] & open_arcs[m] for m in (WALK, CAR)]
+        # Per mode: how many arcs lead closer from each node, and the arc where there is just one
+        # (people there need no spreading over exits).
+        self.closer_count, self.only_closer = [], []
+        for m in (WALK, CAR):
+            dist = self.fields[m].dist
+            closer = self.m.arc_ok[m] & (dist[self.m.net.head] < dist[self.m.net.tail])
+            tails = self.m.net.tail[closer]
+            self.closer_count.append(np.bincount(tails, minlength=self.m.city.n_nodes))
+            only = np.full(self.m.city.n_nodes, -1, dtype=np.int64)
+            only[tails] = np.nonzero(closer)[0]
+            self.only_closer.append(only)
+        self.node_room = np.zeros(self.m.city.n_nodes, dtype=np.int64)
+        for s in self.m.shelters:
+            self.node_room[s.node] += s.room
+        self.m.node_has_shelter = np.zeros(self.m.city.n_nodes, dtype=bool)
+        self.m.node_has_shelter[self.m.shelter_node] = True
+        self.m.shelters_at: dict[int, list[int]] = {}
+        for row, node in enumerate(self.m.shelter_node.tolist()):
+            self.m.shelters_at.setdefault(node, []).append(row)
+        self.fields_dirty = False
+        # Whoever was stuck gets another try with the new routes.
+        stuck = np.nonzero(self.m.pop.state == STRANDED)[0]
+        if len(stuck):
+            self.m.pop.state[stuck] = EVACUATING
+            self.m.pop.t_ready[stuck] = np.maximum(self.m.pop.t_ready[stuck], float(self.m.env.now))
+
+    # ------------------------------------------------------------------ movement
+
+    def advance(self, t0: float, t1: float) -> None:
+        p = self.m.pop
+        self.refresh_fields()
+        if self.m.scenario.alerting.word_of_mouth is not None:
+            self.m.alerting.word_of_mouth(t0, t1)
+        if self.next_departure < t1:  # a full scan only when somebody is due to leave
+            dep = np.nonzero((p.state == AT_HOME) & (p.depart_t < t1))[0]
+            if len(dep):
+                self.depart(dep)
+            pending = p.depart_t[p.state == AT_HOME]
+            self.next_departure = float(pending.min()) if len(pending) else NEVER
+        active = np.nonzero(p.state == EVACUATING)[0]
+        # People a queue could not take this step: later passes only make queues longer, so
+        # they wait for the next step instead of being tried again in every pass.
+        self.blocked[active] = False
+        turned: dict[int, int] = {}
+        for _ in range(self.m.scenario.movement.max_passes_per_step):
+            if len(active) == 0:
+                break
+            on_arc = active[p.arc[active] >= 0]
+            exiting = on_arc[p.t_ready[on_arc] < t1]
+            if len(exiting):
+                p.node[exiting] = self.m.net.head[p.arc[exiting]]
+                p.arc[exiting] = -1
+            waiting = active[(p.arc[active] < 0) & (p.t_ready[active] < t1) & ~self.blocked[active]]
+            waiting = self.admit(waiting, t0, turned)
+            self.refresh_fields()
+            moved = 0
+            modes = (CAR, WALK) if self.drivers else (WALK,)
+            for mode in modes:  # drivers who abandon their car walk in the same pass
+                sel = waiting[p.mode[waiting] == mode] if self.drivers else waiting
+                if len(sel):
+                    moved += self.enter_arcs(sel, mode, t0, t1)
+            active = active[p.state[active] == EVACUATING]
+            if len(exiting) == 0 and moved == 0:
+                break
+        for row, count in sorted(turned.items()):
+            sh = self.m.shelters[row]
+            reason = "damaged" if sh.damaged else "closed" if not sh.is_open else "full"
+            self.m.log_event("shelter_turned_away", sh.shelter_id, f"count={count}; reason={reason}")
+
+    def admit(self, waiting: np.ndarray, t0: float, turned: dict[int, int]) -> np.ndarray:
+        """Admit waiting people at nodes with room; return those still waiting."""
+        p = self.m.pop
+        if len(waiting) == 0:
+            return waiting
+        at_shelter = self.m.node_has_shelter[p.node[waiting]]
+        if not at_shelter.any():
+            return waiting
+        cand = waiting[at_shelter]
+        room = self.node_room[p.node[cand]]
+        # Turned away: came for this shelter, found it full or closed.
+        refused = cand[(room == 0) & (p.target[cand] == p.node[cand])]
+        if len(refused):
+            for node, count in zip(*np.unique(p.node[refused], return_counts=True), strict=True):
+                row = self.m.shelters_at[int(node)][0]
+                self.m.shelters[row].turned_away += int(count)
+                turned[row] = turned.get(row, 0) + int(count)
+            p.target[refused] = -1
+        cand = cand[room > 0]
+        if len(cand) == 0:
+            return waiting
+        o = np.lexsort((cand, p.t_ready[cand], p.node[cand]))
+        cand = cand[o]
+        nodes = p.node[cand]
+        _, _, rank = group_starts(nodes)
+        admitted = rank < self.node_room[nodes]
+        who = cand[admitted]
+        if len(who) == 0:
+            return waiting
+        at = nodes[admitted]
+        rank = rank[admitted]
+        rows = np.empty(len(who), dtype=np.int64)
+        arrival = np.maximum(p.t_ready[who], t0)
+        bounds = np.flatnonzero(np.diff(at)) + 1
+        for s0, s1 in zip(np.concatenate(([0], bounds)), np.append(bounds, len(who)), strict=True):
+            node = int(at[s0])
+            here = self.m.shelters_at[node]
+            if len(here) == 1:
+                rows[s0:s1] = here[0]
+                takes = [(here[0], s1 - s0, arrival[s0:s1])]
+            else:  # several shelters at one node fill in the order of their rows
+                rooms = np.array([self.m.shelters[r].room for r in here])
+                rows[s0:s1] = np.asarray(here)[np.searchsorted(np.cumsum(rooms), rank[s0:s1], side="right")]
+                takes = [(r, int((rows[s0:s1] == r).sum()), arrival[s0:s1][rows[s0:s1] == r]) for r in here]
+            for r, count, times in takes:
+                if count == 0:
+                    continue
+                sh = self.m.shelters[r]
+                sh.admit(count)
+                if sh.room == 0:
+                    self.m.recorder.log_event(
+                        float(times.max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}"
+                    )
+                    self.fields_dirty = True
+            self.node_room[node] = sum(self.m.shelters[r].room for r in here)
+        p.state[who] = SHELTERED
+        self.m.ops.new_sheltered.append(who)
+        p.shelter[who] = rows
+        p.arrival_t[who] = arrival
+        return waiting[p.state[waiting] == EVACUATING]
+
+    def enter_arcs(self, who: np.ndarray, mode: int, t0: float, t1: float) -> int:
+        """Choose arcs and admit people into them; return how many entered."""
+        p = self.m.pop
+        net = self.m.net
+        field = self.fields[mode]
+        a_eff = np.maximum(p.t_ready[who], t0)
+        q_offset = mode * net.n_arcs
+        headway = net.headway_s[q_offset : q_offset + net.n_arcs]
+        nf_view = self.m.next_free[q_offset : q_offset + net.n_arcs]
+        count = self.closer_count[mode][p.node[who]]
+        arcs = np.where(count == 1, self.only_closer[mode][p.node[who]], -1)
+        many = np.flatnonzero(count > 1)
+        if len(many):
+            arcs[many] = spread_over_arcs(
+                p.node[who[many]],
+                a_eff[many],
+                who[many],
+                net.out_ptr,
+                net.out_arcs,
+                self.m.arc_ok[mode],
+                net.head,
+                net.ref_time_s[mode],
+                field.dist,
+                nf_view,
+                headway,
+                t0,
+            )
+        stuck = who[arcs < 0]
+        if len(stuck) and mode == CAR:
+            # Drivers with no drivable way left leave the car and walk on (next pass).
+            walkable = np.isfinite(self.fields[WALK].dist[p.node[stuck]])
+            p.mode[stuck[walkable]] = WALK
+            stuck = stuck[~walkable]
+        if len(stuck):
+            p.state[stuck] = STRANDED
+        go = arcs >= 0
+        who, arcs, a_eff = who[go], arcs[go], a_eff[go]
+        if len(who) == 0:
+            return 0
+        entry, admitted = admit_fifo(arcs, a_eff, who, nf_view, headway, t1)
+        self.blocked[who[~admitted]] = True
+        who, arcs, entry = who[admitted], arcs[admitted], entry[admitted]
+        if len(who) == 0:
+            return 0
+        travel = net.car_time_s[arcs] if mode == CAR else net.length_m[arcs] / p.walk_speed_mps[who]
+        p.arc[who] = arcs
+        p.t_entry[who] = entry
+        p.t_ready[who] = entry + travel
+        p.target[who] = field.source[net.head[arcs]]
+        return len(who)
+
+    def positions(self, idx: np.ndarray, t: float) -> np.ndarray:
+        """Metric positions of citizens ``idx`` at time ``t`` (interpolated along their arc)."""
+        p = self.m.pop
+        xy_nodes = self.m.city.node_xy
+        xy = xy_nodes[p.node[idx]].copy()
+        on = p.arc[idx] >= 0
+        if on.any():
+            a = p.arc[idx][on]
+            span = np.maximum(p.t_ready[idx][on] - p.t_entry[idx][on], 1e-9)
+            frac = np.clip((t - p.t_entry[idx][on]) / span, 0.0, 1.0)[:, None]
+            xy[on] = xy_nodes[self.m.net.tail[a]] + frac * (xy_nodes[self.m.net.head[a]] - xy_nodes[self.m.net.tail[a]])
+        sheltered = p.state[idx] == SHELTERED
+        if sheltered.any():
+            xy[sheltered] = self.m.shelter_xy_m[p.shelter[idx][sheltered]]
+        return xy
