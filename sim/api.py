@@ -200,8 +200,9 @@ def form_fields(section: str) -> list[dict[str, Any]]:
 
 
 def check_files_within(scenario: Scenario, folders: Iterable[str | Path]) -> None:
-    """Refuse a scenario that reads files outside ``folders`` (an uploaded scenario must not read
-    the server's files).
+    """Refuse a scenario that reads files outside ``folders``.
+
+    An uploaded scenario must not read the server's files.
 
     Raises:
         InputError: naming the ``city.<layer>`` field.
@@ -344,8 +345,7 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
 
 
 def city_summary(scenario: Scenario) -> dict[str, Any]:
-    """What the scenario's city holds: residents (and where that number comes from), roads,
-    shelters, district names."""
+    """What the scenario's city holds: residents and their source, roads, shelters, districts."""
     from sim.city.build import build_city
 
     city = build_city(scenario.city)
@@ -367,8 +367,10 @@ _CITY_BOUND = (
 
 
 def rebase_on_city(data: Mapping[str, Any], city: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The scenario ``data`` moved to another ``city``: orders become one order for everyone at
-    the first order's time, and what named features of the old city is dropped.
+    """The scenario ``data`` moved to another ``city``.
+
+    Orders become one order for everyone at the first order's time, and what named features
+    of the old city is dropped.
 
     Returns the new data and one plain note per change (for the user).
     """

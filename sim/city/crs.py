@@ -13,6 +13,7 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> str:
 
 
 def utm_crs(lon: float, lat: float) -> str:
+    """The UTM zone (``EPSG:<code>``) of a longitude/latitude."""
     zone = int((lon + 180.0) // 6.0) + 1
     return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
 

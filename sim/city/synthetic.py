@@ -1,5 +1,7 @@
-"""A generated city of a chosen size: a jittered street grid with arterials, footpaths,
-districts of varying density, a river with bridges or a coastline, and shelters. Seeded.
+"""A generated city of a chosen size, seeded.
+
+A jittered street grid with arterials, footpaths, districts of varying density, a river with
+bridges or a coastline, and shelters.
 
 It exists for tests and for scale (up to millions of residents and 50,000+ road segments);
 its numbers are plausible, not a model of a real place.

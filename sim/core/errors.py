@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 
 def printable(text: str, *, limit: int = 500) -> str:
-    """User text made safe for a terminal or a log line: control characters escaped, length capped.
+    r"""User text made safe for a terminal or a log line: control characters escaped, length capped.
 
     A key or value from a file may hold escape sequences (``\\x1b[2J`` clears a screen); they
     are shown as ``\\x1b``, never sent.

@@ -1,5 +1,6 @@
-"""The device inventory: every networked city device with its security posture (the mobile
-operator's towers and core are the operator's, not the city's, and are left out).
+"""The device inventory: every networked city device with its security posture.
+
+The mobile operator's towers and core are the operator's, not the city's, and are left out.
 
 From ``defenses`` and per-asset overrides: ``patched`` (a deterministic draw at
 ``patched_share`` from the ``cyber/inventory`` stream), ``credentials`` (default or unique),

@@ -60,6 +60,7 @@ class Alerting:
         return len(who)
 
     def check_triggers_on(self, sensor_id: str, value: float, *, false: bool = False) -> None:
+        """A reading reached the command centre: fire the triggers it passes (once each)."""
         for i, trig in enumerate(self.m.scenario.alerting.triggers):
             if trig.sensor != sensor_id or self.triggers_fired[i] or not value > trig.above:
                 continue
@@ -72,10 +73,12 @@ class Alerting:
             self.issue(order, self.m._trigger_masks[i], label=label)
 
     def order_process(self, order: OrderConfig, mask: np.ndarray, *, label: str):
+        """A scheduled order: wait for its time, then issue it."""
         yield self.m.env.timeout(order.at)
         self.issue(order, mask, label=label)
 
     def issue(self, order: OrderConfig, mask: np.ndarray, *, label: str) -> int:
+        """Issue an order now to ``mask``; returns the number of citizens newly ordered out."""
         p = self.m.pop
         t = float(self.m.env.now)
         fresh = mask & ~np.isfinite(p.ordered_t) & (p.state != CASUALTY)
@@ -132,6 +135,7 @@ class Alerting:
         self.m._warn(who[when < p.warned_t[who]], full)
 
     def write_cap(self, order: OrderConfig, label: str, t: float, channels: list[str]) -> None:
+        """Write the order as a CAP 1.2 message (status Exercise) with its area."""
         from sim.city.select import area_polygon
 
         zone = order.zone
@@ -163,6 +167,7 @@ class Alerting:
         )
 
     def word_of_mouth(self, t0: float, t1: float) -> None:
+        """Bass diffusion among the ordered: the warned tell the others between ``t0`` and ``t1``."""
         cfg = self.m.scenario.alerting.word_of_mouth
         p = self.m.pop
         ordered = np.isfinite(p.ordered_t)

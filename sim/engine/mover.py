@@ -29,6 +29,7 @@ class Mover:
         self.fields: list[Field] = []
 
     def depart(self, idx: np.ndarray) -> None:
+        """Citizens ``idx`` leave home now, on foot or by car (drivers without a car route walk)."""
         p = self.m.pop
         p.state[idx] = EVACUATING
         p.node[idx] = p.home_node[idx]
@@ -43,6 +44,7 @@ class Mover:
     # ------------------------------------------------------------------ fields
 
     def refresh_fields(self) -> None:
+        """Rebuild the routing fields if shelters filled or roads closed since the last step."""
         if not self.fields_dirty:
             return
         open_arcs = [self.m.road_open[m][self.m.net.road] for m in (WALK, CAR)]
@@ -78,6 +80,7 @@ class Mover:
     # ------------------------------------------------------------------ movement
 
     def advance(self, t0: float, t1: float) -> None:
+        """One movement step from ``t0`` to ``t1``: word of mouth, departures, passes, admission."""
         p = self.m.pop
         self.refresh_fields()
         if self.m.scenario.alerting.word_of_mouth is not None:

@@ -53,6 +53,7 @@ class ShelterOperations:
         self.terminal_rows = np.zeros(0, dtype=np.int64)
 
     def tampered(self, row: int, count: int) -> int | None:
+        """A head count as an attacker altered it (None: the tampered report was rejected)."""
         factor = self.m.cyber.tamper.get(row)
         if factor is None:
             return count
@@ -120,6 +121,7 @@ class ShelterOperations:
             yield self.m.env.timeout(every)
 
     def report_arrived(self, row: int, count: int, taken: float) -> None:
+        """A head count reached the command centre (an older one overtaken by a newer is dropped)."""
         if taken < self.observed_t[row]:
             return  # an older report overtaken by a newer one
         self.observed[row] = count
@@ -140,8 +142,11 @@ class ShelterOperations:
             self.m.reopen_shelters([sid], cause="overflow-policy")
 
     def registrations(self) -> pd.DataFrame:
-        """One row per registered citizen: pseudonym, shelter, times, method, and the fields
-        the registry stores (``privacy.store``, with consent); never health or contact."""
+        """One row per registered citizen: pseudonym, shelter, times, method, stored fields.
+
+        The fields are those the registry stores (``privacy.store``, with consent); never health
+        or contact.
+        """
         reg = self.registry
         idx = np.nonzero(reg.queued)[0]
         priv = self.m.scenario.privacy

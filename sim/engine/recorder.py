@@ -52,6 +52,7 @@ class Recorder:
             self.footprints.append((t, hazard, kind, label, float(value), float(geom.area), ll))
 
     def setup_tracks(self, secret: bytes) -> None:
+        """Choose the tracked citizens and their pseudonyms (keyed by ``secret``, never the seed)."""
         n = self.m.pop.n
         k = min(self.m.scenario.output.tracks.max_citizens, n)
         rng = self.m.streams.get("tracks")
@@ -71,6 +72,7 @@ class Recorder:
         self.track_home_xy = centre[district] if len(centre) else np.zeros((len(self.track_idx), 2))
 
     def record(self, t: float, *, force: bool = False) -> None:
+        """At ``t``: a row, district counts and tracks, when each is due (or ``force``)."""
         if t + 1e-9 >= self.next_record or force:
             if not self.rows or self.rows[-1]["t_s"] != t:
                 self.rows.append(self.snapshot_row(t))
@@ -88,6 +90,7 @@ class Recorder:
             )
 
     def snapshot_row(self, t: float) -> dict[str, Any]:
+        """The timeseries row at ``t``: states, network, shelters, registry, sensors."""
         p = self.m.pop
         row: dict[str, Any] = {"t_s": float(t)}
         row.update(p.state_counts())
@@ -142,6 +145,7 @@ class Recorder:
         )
 
     def track_rows(self, t: float) -> pd.DataFrame:
+        """Sampled positions at ``t`` (at the district centre until a citizen leaves home)."""
         idx = self.track_idx
         xy = self.m.mover.positions(idx, t)
         home = ~(self.m.pop.depart_t[idx] <= t)  # not left (yet): coarsened to the district centre

@@ -43,6 +43,7 @@ class Sensing:
         )
 
     def process(self, sensor: SensorConfig):
+        """A sensor's sampling loop: measure, maybe lie or stay silent, send to the command centre."""
         quantity = SENSOR_QUANTITY[sensor.type]
         row = self.m._asset_index[sensor.id]
         xy = self.m.asset_table[["x", "y"]].to_numpy(dtype=float)[row : row + 1]
@@ -73,6 +74,7 @@ class Sensing:
             yield self.m.env.timeout(sensor.every)
 
     def arrived(self, sensor_id: str, value: float, *, spoofed: bool = False) -> None:
+        """A reading reached the command centre: keep it and let the triggers judge it."""
         self.reading[sensor_id] = value
         self.received[sensor_id].append((float(self.m.env.now), float(value)))
         row = self.m._asset_index[sensor_id]

@@ -33,8 +33,11 @@ class World(Protocol):
         """The city's ground height (built on first use; raises InputError for a bad DEM)."""
 
     def assets(self) -> pd.DataFrame:
-        """Assets: ``id, kind, subnet, node, x, y, lon, lat, power, battery_h, sensor_type`` and their state:
-        ``damaged``, ``power_state`` (grid, battery, off), ``up`` (working now)."""
+        """Assets and their state now.
+
+        Columns: ``id, kind, subnet, node, x, y, lon, lat, power, battery_h, sensor_type``,
+        ``damaged``, ``power_state`` (grid, battery, off), ``up`` (working now).
+        """
 
     def fail_assets(self, ids: list[str], *, cause: str) -> None:
         """Take assets out of service (an ``asset_failed`` event each)."""

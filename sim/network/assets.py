@@ -113,8 +113,11 @@ def read_sensor_layer(city: City, path: object) -> list[SensorConfig]:
 
 
 def read_network_layer(path: object) -> tuple[list[AssetConfig], list[dict]]:
-    """The city's ``network`` layer: Points are assets (``id``, ``kind``, optional ``subnet``,
-    ``battery_h``); LineStrings are links (``a``, ``b``, ``type``, optional properties)."""
+    """The city's ``network`` layer: assets (Points) and links (LineStrings).
+
+    Points have ``id``, ``kind``, optional ``subnet`` and ``battery_h``; LineStrings ``a``,
+    ``b``, ``type`` and optional properties.
+    """
     from pydantic import ValidationError
 
     from sim.city.layers import read_layer

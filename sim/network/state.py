@@ -108,7 +108,8 @@ class NetworkState:
     def operational(self) -> np.ndarray:
         """Assets that work now: not damaged, not cut from the grid (substations), powered.
 
-        Cached until the next change (every change of these arrays ends in ``_changed``)."""
+        Cached until the next change (every change of these arrays ends in ``_changed``).
+        """
         if "operational" not in self._cache:
             self._cache["operational"] = ~self.damaged & ~self.grid_cut & (self.power != OFF) & ~self.isolated
         return self._cache["operational"]

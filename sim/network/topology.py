@@ -59,9 +59,11 @@ RING_SIZE = 8  # hubs per fibre ring ("petal") from the core
 
 
 def _ring(assets: pd.DataFrame, centre_id: str, members: list[str]) -> list[tuple[str, str]]:
-    """Fibre rings ("petals") from ``centre_id`` through at most ``RING_SIZE`` neighbouring
-    ``members`` each (ordered by angle around the centre), and back: two ways to every hub, and
-    few hops even in a city of hundreds of districts."""
+    """Fibre rings ("petals") from ``centre_id`` through neighbouring ``members``, and back.
+
+    At most ``RING_SIZE`` members each, ordered by angle around the centre: two ways to every
+    hub, and few hops even in a city of hundreds of districts.
+    """
     if not members:
         return []
     xy = assets.set_index("id")[["x", "y"]]

@@ -145,16 +145,22 @@ class TsunamiConfig(_HazardBase, WaterRules):
 
 
 class PowerOutageConfig(_HazardBase):
-    """The grid fails at ``at`` (storm, overload, sabotage): the listed substations (default: all)
-    lose supply; assets they feed run on battery, then go dark. Supply returns at ``until``."""
+    """The grid fails at ``at`` (storm, overload, sabotage); supply returns at ``until``.
+
+    The listed substations (default: all) lose supply; assets they feed run on battery, then go
+    dark.
+    """
 
     type: Literal["power_outage"]
     substations: list[str] = Field(default_factory=list, description="substation ids (default: every one)")
 
 
 class LinkCutConfig(_HazardBase):
-    """Network links cut at ``at`` (an excavator through the fibre, a mast down): by ``ids`` or by
-    link ``types`` (for example ``[fibre]``), optionally only inside ``area``; repaired at ``until``."""
+    """Network links cut at ``at`` (an excavator through the fibre, a mast down).
+
+    Chosen by ``ids`` or by link ``types`` (for example ``[fibre]``), optionally only inside
+    ``area``; repaired at ``until``.
+    """
 
     type: Literal["link_cut"]
     ids: list[str] = Field(default_factory=list, description="link ids (see links.parquet)")
