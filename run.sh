@@ -86,6 +86,7 @@ case "$cmd" in
     setup_venv requirements-dev.txt
     setup_browser
     "$VENV/bin/python" -m ruff check sim ui app.py tests benchmarks
+    "$VENV/bin/python" -m mypy  # sim/, with pydantic's plugin (pyproject.toml)
     "$VENV/bin/lint-imports"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;

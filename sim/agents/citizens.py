@@ -105,13 +105,13 @@ def sample_walk_speeds(
             bad = (speed < lo) | (speed > hi)
         return speed
     u = rng.random(n)
-    lo = np.empty(n)
-    hi = np.empty(n)
+    low = np.empty(n)
+    high = np.empty(n)
     for g, name in enumerate(AGE_GROUPS):
         sel = age_group == g
-        lo[sel], hi[sel] = SPEED_RANGES_MPS[name]
-    lo[limited], hi[limited] = SPEED_RANGES_MPS["limited_mobility"]
-    return lo + u * (hi - lo)
+        low[sel], high[sel] = SPEED_RANGES_MPS[name]
+    low[limited], high[limited] = SPEED_RANGES_MPS["limited_mobility"]
+    return low + u * (high - low)
 
 
 def create_population(

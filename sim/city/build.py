@@ -32,10 +32,12 @@ def _build_city_cached(key: str) -> City:
     config = CityConfig.model_validate(json.loads(key))
     source = config.source
     if source == "builtin":
+        assert config.builtin is not None
         return city_from_builtin(
             config.builtin, data_shelters=config.data_shelters, district_size_m=config.district_size_m
         )
     if source == "osm":
+        assert config.osm is not None
         return city_from_osm(
             config.osm,
             name=Path(config.osm).name.split(".")[0],
@@ -45,6 +47,7 @@ def _build_city_cached(key: str) -> City:
         )
     if source == "roads":
         return city_from_layers(config)
+    assert config.synthetic is not None  # exactly one source: validated by CityConfig
     return city_from_synthetic(config.synthetic, seed=config.synthetic.seed)
 
 

@@ -99,6 +99,7 @@ def _numeric(
 
 def city_from_layers(config: CityConfig) -> City:
     """Build a City from the layer form of ``city``."""
+    assert config.roads is not None  # the layer form: validated by CityConfig
     roads = read_layer(config.roads, field="city.roads", geom_types=("LineString", "MultiLineString"))
     roads = roads.explode(index_parts=False).reset_index(drop=True)
     if len(roads) > MAX_ROAD_SEGMENTS:

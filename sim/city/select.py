@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 import shapely
@@ -46,7 +47,7 @@ def zone_node_mask(city: City, zone: object, *, field: str) -> np.ndarray:
             raise InputError.single(field, f"unknown district {unknown[0]!r}; this city has: {shown}")
         wanted = np.array([index[z] for z in zone])
         return np.isin(city.nodes["district"].to_numpy(), wanted)
-    poly = area_polygon(city, zone)
+    poly = area_polygon(city, cast(Any, zone))
     xy = city.nodes[["x", "y"]].to_numpy()
     mask = shapely.contains_xy(poly, xy[:, 0], xy[:, 1])
     if not mask.any():
@@ -79,7 +80,7 @@ def select_roads(
             raise InputError.single(f"{field}.names", f"no road is named {sorted(lowered)[:5]}")
         mask |= by_name
     if area is not None:
-        poly = area_polygon(city, area)
+        poly = area_polygon(city, cast(Any, area))
         by_area = shapely.intersects(roads.geometry.values, poly)
         if not by_area.any():
             raise InputError.single(f"{field}.area", "the area touches no road")

@@ -153,15 +153,15 @@ def generate_city(config: SyntheticCityConfig, *, seed: int = 0) -> City:
             picks.append(idx)
         if len(picks) >= n_sh:
             break
-    picks = np.array(sorted(picks))
-    share = rng.uniform(0.6, 1.4, size=len(picks))
+    chosen = np.array(sorted(picks))
+    share = rng.uniform(0.6, 1.4, size=len(chosen))
     cap = np.maximum(20, np.floor(share / share.sum() * config.shelter_capacity_ratio * config.population))
     shelters = pd.DataFrame(
         {
-            "id": [f"SH{i:04d}" for i in range(len(picks))],
-            "name": [f"Shelter {i + 1}" for i in range(len(picks))],
-            "x": node_xy[picks, 0],
-            "y": node_xy[picks, 1],
+            "id": [f"SH{i:04d}" for i in range(len(chosen))],
+            "name": [f"Shelter {i + 1}" for i in range(len(chosen))],
+            "x": node_xy[chosen, 0],
+            "y": node_xy[chosen, 1],
             "capacity": cap.astype(np.int64),
             "source": "synthetic",
         }

@@ -35,6 +35,8 @@ class CyberWorld(Protocol):
     inventory: pd.DataFrame
     defenses: DefensesConfig
     cyber: CyberState
+    cyber_attacks: list[Any]  # every attack of the run (botnets lend their bots to a DDoS)
+    pseudonymised: bool  # whether registry records carry pseudonyms, not names
 
     def stream(self, name: str) -> np.random.Generator:
         """A named random stream."""
@@ -414,6 +416,7 @@ class Spoofing(Attack):
         if cfg.mode == "fake_reading":
             world.env.process(self._fake(world))
         elif cfg.mode == "suppress_readings":
+            assert cfg.target is not None  # the config requires it for this mode
             c.suppressed.add(cfg.target)
         elif cfg.mode == "tamper_counts":
             for r in world.shelter_rows(cfg.target):
@@ -432,6 +435,8 @@ class Spoofing(Attack):
 
     def _fake(self, world: CyberWorld):
         cfg = self.config
+        assert cfg.target is not None
+        assert cfg.value is not None
         while self.active:
             if world.defenses.device_identity:
                 world.cyber.rejected += 1

@@ -181,10 +181,12 @@ class Alerting:
         if len(cand) == 0 or hazard_per_s <= 0:
             return
         prob = 1.0 - math.exp(-hazard_per_s * (t1 - t0))
-        hit = cand[self.wom_rng.random(len(cand)) < prob]
+        rng = self.wom_rng
+        assert rng is not None  # word of mouth is on: its stream exists
+        hit = cand[rng.random(len(cand)) < prob]
         if len(hit):
             receipt = np.full(p.n, NEVER)
-            receipt[hit] = t0 + self.wom_rng.random(len(hit)) * (t1 - t0)
+            receipt[hit] = t0 + rng.random(len(hit)) * (t1 - t0)
             self.m._warn(hit, receipt)
 
 

@@ -36,7 +36,7 @@ from sim.city.terrain import Terrain, build_terrain
 from sim.core.errors import InputError
 from sim.core.privacy import installation_key
 from sim.core.rng import RandomStreams
-from sim.cyber.attacks import CyberState, make_attack
+from sim.cyber.attacks import CyberState, CyberWorld, make_attack
 from sim.cyber.inventory import build_inventory
 from sim.engine.alerting import Alerting
 from sim.engine.behaviour import departure_delays
@@ -46,7 +46,9 @@ from sim.engine.recorder import Recorder
 from sim.engine.routing import ArcNetwork, build_arcs, compute_field
 from sim.engine.sensing import Sensing
 from sim.hazards import make_hazard
+from sim.hazards.base import World
 from sim.network.assets import build_assets, read_network_layer, read_sensor_layer
+from sim.network.channels import ChannelWorld
 from sim.network.state import NetworkState
 from sim.network.topology import build_links, build_services
 from sim.scenario.schema import OrderConfig, Scenario, SensorConfig
@@ -77,7 +79,7 @@ class EvacuationModel(mesa.Model):
         self.net: ArcNetwork = build_arcs(self.city, scenario.movement)
         # Closures per cause, per mode (row WALK, row CAR); a road is open to a mode when no cause closes it.
         self._closures: dict[str, np.ndarray] = {}
-        self.road_open = np.ones((2, self.city.n_roads), dtype=bool)
+        self.road_open: np.ndarray = np.ones((2, self.city.n_roads), dtype=bool)
         self.next_free = np.full(2 * self.net.n_arcs, -np.inf)
         self._build_population()
         self.casualty_cause = np.full(self.pop.n, -1, dtype=np.int16)
@@ -148,6 +150,8 @@ class EvacuationModel(mesa.Model):
                     )
                 if problems:
                     raise InputError(problems)
+                assert s.location is not None
+                assert s.capacity is not None
                 xy = city.xy_of_lonlat(np.array([s.location], dtype=float))
                 extra.append(
                     {
@@ -394,7 +398,7 @@ class EvacuationModel(mesa.Model):
             mask[MODE_CODES[m], roads] = closed
         before = self.road_open.copy()
         stack = np.stack(list(self._closures.values()))
-        self.road_open = ~stack.any(axis=0)
+        self.road_open = np.asarray(~stack.any(axis=0))
         changed = before != self.road_open
         if not changed.any():
             return
@@ -748,3 +752,12 @@ class EvacuationModel(mesa.Model):
                 "state": p.state,
             }
         )
+
+
+def _satisfies_the_interfaces(model: EvacuationModel) -> tuple[World, CyberWorld, ChannelWorld]:
+    """Never called: the type checker proves here that the model satisfies the declared interfaces.
+
+    Hazards (``World``), attacks (``CyberWorld``) and alert channels (``ChannelWorld``) declare
+    what they use; mypy, in the test command, fails if the model stops offering any of it.
+    """
+    return model, model, model

@@ -67,7 +67,7 @@ class Mover:
             self.node_room[s.node] += s.room
         self.m.node_has_shelter = np.zeros(self.m.city.n_nodes, dtype=bool)
         self.m.node_has_shelter[self.m.shelter_node] = True
-        self.m.shelters_at: dict[int, list[int]] = {}
+        self.m.shelters_at = {}
         for row, node in enumerate(self.m.shelter_node.tolist()):
             self.m.shelters_at.setdefault(node, []).append(row)
         self.fields_dirty = False

@@ -8,6 +8,7 @@ describes the process.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,7 @@ class ShelterOperations:
         self.reserve = list(ops.reserve)
         self.observed = np.zeros(len(self.m.shelters), dtype=np.int64)  # the CCC's view of each shelter
         self.observed_t = np.full(len(self.m.shelters), -np.inf)
-        self.report_tamper = None  # a hook for attacks on the reports (cyber)
+        self.report_tamper: Callable[[int, int], int | None] | None = None  # a hook for attacks on reports
         self.new_sheltered: list[np.ndarray] = []  # admitted since the desks last looked
         self.terminal_rows = np.zeros(0, dtype=np.int64)
 

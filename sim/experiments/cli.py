@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sim.core.errors import InputError
 from sim.core.units import format_duration
@@ -172,8 +173,8 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("PYTHONWARNINGS", "ignore")  # worker processes too
 
 
-def _install_signal_handlers() -> dict[int, object]:
-    previous = {}
+def _install_signal_handlers() -> dict[Any, Any]:
+    previous: dict[Any, Any] = {}
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         with contextlib.suppress(ValueError):  # not the main thread (tests calling main in a thread)
             previous[sig] = signal.signal(sig, _on_signal)
@@ -191,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + exc.signum
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+            signal.signal(sig, handler)
 
 
 def _main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,7 @@ own random stream (``hazards/<id>``) with lognormal fragility curves:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
@@ -45,7 +45,7 @@ class Earthquake(Hazard):
 
     def curve(self, asset_class: str) -> tuple[float, float]:
         """(median g, beta) of an asset class, the scenario's override first."""
-        own = self.config.fragility.get(asset_class)
+        own = cast(dict[str, Any], self.config.fragility).get(asset_class)
         if own is not None:
             return own.median_g, own.beta
         _, median, beta = DEFAULT_FRAGILITY[asset_class]

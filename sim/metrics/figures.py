@@ -25,8 +25,9 @@ def channel_figures(
     ordered = np.isfinite(ordered_t)
     n = int(ordered.sum())
     out: dict[str, dict[str, Any]] = {}
-    for rec, kind in zip(receipts, channel_types, strict=True):
-        hit = ordered & np.isfinite(rec) if rec is not None else np.zeros_like(ordered)
+    for given, kind in zip(receipts, channel_types, strict=True):
+        rec = given if given is not None else np.full(len(ordered_t), np.inf)
+        hit = ordered & np.isfinite(rec)
         out[kind] = {
             "reached": int(hit.sum()),
             "reach_fraction": round(float(hit.sum() / n), 6) if n else None,

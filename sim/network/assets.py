@@ -25,6 +25,9 @@ Then ``network.assets`` and the city's ``network`` layer add assets or replace t
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -86,7 +89,7 @@ def read_sensor_layer(city: City, path: object) -> list[SensorConfig]:
     """Sensors from the city's ``sensors`` layer: Point features with ``id`` and ``type``."""
     from sim.city.layers import read_layer
 
-    gdf = read_layer(path, field="city.sensors", geom_types=("Point",))
+    gdf = read_layer(cast(Path, path), field="city.sensors", geom_types=("Point",))
     problems = []
     out = []
     for i, row in enumerate(gdf.itertuples()):
@@ -123,7 +126,7 @@ def read_network_layer(path: object) -> tuple[list[AssetConfig], list[dict]]:
     from sim.city.layers import read_layer
     from sim.scenario.loader import validation_problems
 
-    gdf = read_layer(path, field="city.network", geom_types=("Point", "LineString"))
+    gdf = read_layer(cast(Path, path), field="city.network", geom_types=("Point", "LineString"))
     assets: list[AssetConfig] = []
     links: list[dict] = []
     problems: list[tuple[str, str]] = []

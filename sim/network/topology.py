@@ -17,6 +17,7 @@ endpoints (kinds or ids) of which a share must be reachable.
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -144,7 +145,7 @@ def build_links(assets: pd.DataFrame, network: NetworkConfig, *, extra: list[dic
     for r in rows_of("cell_tower"):
         link(ids[r], "operator", "fibre")
 
-    types = {**DEFAULT_LINK_TYPES, **network.link_types}
+    types: dict[Any, Any] = {**DEFAULT_LINK_TYPES, **network.link_types}
     records = []
     for a, b, t, directed in pairs:
         p = types[t]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import AfterValidator, AwareDatetime, Field, field_validator, model_validator
 
@@ -376,7 +376,7 @@ class PrivacyConfig(Strict):
     """Simulated personal data and what the shelter registry keeps of it (docs/shelters.md)."""
 
     store: list[PersonalField] = Field(
-        default_factory=lambda: ["age_band", "contact"],
+        default_factory=lambda: cast(list[PersonalField], ["age_band", "contact"]),
         description="fields the registry stores besides the pseudonym and shelter (data minimisation)",
     )
     consent_share: Fraction = Field(0.9, description="share who consent to optional fields being stored")
