@@ -402,10 +402,9 @@ def rebase_on_city(data: Mapping[str, Any], city: Mapping[str, Any]) -> tuple[di
     if ops.get("reserve"):
         notes.append("reserve shelters were cleared")
         ops["reserve"] = []
-    terrain = (out["city"].get("terrain") or {}) if isinstance(out["city"], Mapping) else {}
-    old_terrain = (data.get("city") or {}).get("terrain") if isinstance(data.get("city"), Mapping) else None
-    if isinstance(old_terrain, Mapping) and old_terrain.get("water") and not terrain:
-        notes.append("the old city's river line was removed")
+    old_city = data.get("city")
+    if isinstance(old_city, Mapping) and (old_city.get("terrain") or {}).get("water"):
+        notes.append("the old city's river line was removed")  # out["city"] is the new city alone
     return out, notes
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from sim import api
 from ui import state
-from ui.labels import KPIS, clock, people
+from ui.labels import KPIS, clock, people, percent
 
 
 def pick_run(key: str) -> str | None:
@@ -27,8 +27,8 @@ def not_reached(summary: dict, share: int) -> str:
     warned = al.get("reach_fraction") or 0.0
     sheltered = (ev.get("sheltered") or 0) / ordered
     if warned * 100 < share:
-        return f"{round(warned * 100)} % were warned; T{share} needs {share} %"
-    return f"{round(sheltered * 100)} % reached a shelter by the end; T{share} needs {share} %"
+        return f"{percent(warned)} were warned; T{share} needs {share} %"
+    return f"{percent(sheltered)} reached a shelter by the end; T{share} needs {share} %"
 
 
 def stayed_home(summary: dict) -> tuple[int, int, int]:
@@ -65,7 +65,7 @@ def kpi_cards(result: api.RunResult) -> None:
     reach = al["reach_fraction"]
     cols[4].metric(
         KPIS["warned"].text,
-        "-" if reach is None else f"{reach:.0%}",
+        percent(reach),
         help="share of those ordered out who received the order",
     )
     home, not_warned, chose = stayed_home(s)

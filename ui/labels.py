@@ -124,7 +124,7 @@ FIGURES: list[Figure] = [
 """The run's headline figures, in the order every page and report shows them."""
 
 KPIS: dict[str, Label] = {f.key: Label(f.text, f.unit) for f in FIGURES} | {
-    "alerting": Label("Alerting worked", "% of the time")
+    "alerting": Label("Alerting worked (share of the time)", "%")
 }
 
 
@@ -149,6 +149,11 @@ def clock(seconds: float | None, *, with_seconds: bool = False) -> str:
         return f"{s // 3600}:{(s % 3600) // 60:02d}:{s % 60:02d}"
     m = round(float(seconds) / 60)
     return f"{m // 60}:{m % 60:02d}"
+
+
+def percent(share: float | None) -> str:
+    """A share 0..1 as a whole percentage, ``93 %``; ``-`` for None."""
+    return "-" if share is None else f"{round(share * 100)} %"
 
 
 def people(n: float | int | None) -> str:

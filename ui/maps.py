@@ -232,20 +232,6 @@ def deck_of(base: list[pdk.Layer], timed: list[pdk.Layer], view: pdk.ViewState) 
     )
 
 
-def city_deck(
-    layers: dict,
-    shelters: pd.DataFrame,
-    tracks: pd.DataFrame | None = None,
-    *,
-    footprint: pd.DataFrame | None = None,
-    assets: pd.DataFrame | None = None,
-) -> pdk.Deck:
-    """Roads, buildings, water, hazard footprint, assets by state, shelters by occupancy, evacuees."""
-    sh = shelter_frame(shelters, shelters["occupancy"] if "occupancy" in shelters else np.zeros(len(shelters)))
-    timed = time_layers(sh, tracks, hazard=hazard_polygons(footprint), assets=assets)
-    return deck_of(base_layers(layers), timed, view_of(layers))
-
-
 @dataclass
 class Legend:
     """The map's legend: (colour, label) rows per group, all our own text."""

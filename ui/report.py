@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from sim import api
 from ui import charts
-from ui.labels import FIGURES, KPIS, clock, figure_value
+from ui.labels import FIGURES, KPIS, clock, figure_value, percent
 
 # Run names and descriptions are user text: a "$" must never start mathtext.
 plt.rcParams["text.parse_math"] = False
@@ -33,13 +33,13 @@ def kpi_rows(summary: dict) -> list[tuple[str, str]]:
         elif f.unit == "time":
             text = f"{clock(v)} (h:mm)"
         elif f.unit == "share":
-            text = f"{round(100 * v)} %"
+            text = percent(v)
         else:
             text = f"{int(v):,} {f.unit}"
         out.append((f.text, text))
     alerting = summary.get("services", {}).get("alerting", {}).get("availability")
     if alerting is not None:
-        out.append((KPIS["alerting"].text, f"{100 * alerting:.0f} % of the time"))
+        out.append((KPIS["alerting"].text, percent(alerting)))
     return out
 
 

@@ -128,8 +128,3 @@ def show_problems(exc: api.InputError) -> None:
     exc = api.public_problems(exc, uploads_root())
     st.error("Please correct the following:", icon="⚠️")
     st.code("\n".join(exc.lines()), language=None, wrap_lines=True)
-
-
-def minutes(seconds: float | None) -> str:
-    """A KPI time in minutes, or 'not reached'."""
-    return "not reached" if seconds is None else f"{seconds / 60:.0f} min"

@@ -16,7 +16,6 @@ import mesa
 import numpy as np
 import pandas as pd
 import simpy
-from scipy.spatial import cKDTree
 
 from sim.agents.citizens import (
     AT_HOME,
@@ -34,7 +33,7 @@ from sim.city.model import City
 from sim.city.select import select_roads, zone_node_mask
 from sim.city.terrain import Terrain, build_terrain
 from sim.core.errors import InputError
-from sim.core.privacy import installation_key
+from sim.core.privacy import installation_key, run_key
 from sim.core.rng import RandomStreams
 from sim.cyber.attacks import CyberState, CyberWorld, make_attack
 from sim.cyber.inventory import build_inventory
@@ -45,9 +44,10 @@ from sim.engine.operations import ShelterOperations
 from sim.engine.recorder import Recorder
 from sim.engine.routing import ArcNetwork, build_arcs, compute_field
 from sim.engine.sensing import Sensing
+from sim.engine.shelterbook import shelter_table
 from sim.hazards import make_hazard
 from sim.hazards.base import World
-from sim.network.assets import build_assets, read_network_layer, read_sensor_layer
+from sim.network.assets import build_assets, read_network_layer, read_sensor_layer, serving_devices
 from sim.network.channels import ChannelWorld
 from sim.network.state import NetworkState
 from sim.network.topology import build_links, build_services
@@ -63,7 +63,14 @@ class EvacuationModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, *, city: City | None = None, pseudonym_secret: bytes | None = None):
         # The secret behind pseudonyms: the installation's (or the team's) key, never the seed.
-        self._secret = pseudonym_secret if pseudonym_secret is not None else installation_key()
+        secret = pseudonym_secret if pseudonym_secret is not None else installation_key()
+        # One pseudonym space per scenario and purpose: tracks, and the registry (and PFIF).
+        self.registry_key = run_key(secret, scenario=scenario.name, purpose="registry")
+        self._tracks_key = (
+            self.registry_key
+            if scenario.privacy.link_tracks_to_registry
+            else run_key(secret, scenario=scenario.name, purpose="tracks")
+        )
         self.streams = RandomStreams(scenario.seed)
         super().__init__(seed=self.streams.seed_for("mesa"))
         self.scenario = scenario
@@ -99,7 +106,7 @@ class EvacuationModel(mesa.Model):
         ]
         self.alerting = Alerting(self)  # orders, triggers, channels, word of mouth, CAP files
         self._trigger_masks = self._check_triggers()
-        self.recorder.setup_tracks(self._secret)
+        self.recorder.setup_tracks(self._tracks_key)
         self.ops = ShelterOperations(self)  # desks, the registry, count reports, the overflow policy
         self._setup_cyber()
 
@@ -119,59 +126,7 @@ class EvacuationModel(mesa.Model):
     # ------------------------------------------------------------------ building
 
     def _build_shelters(self) -> None:
-        city = self.city
-        table = city.shelters.copy()
-        table["open"] = True
-        extra = []
-        snap_m = self.scenario.city.snap_max_m
-        for i, s in enumerate(self.scenario.shelters):
-            hit = table.index[table["id"] == s.id]
-            if len(hit):
-                row = hit[0]
-                if s.capacity is not None:
-                    table.loc[row, "capacity"] = s.capacity
-                if s.location is not None:
-                    xy = city.xy_of_lonlat(np.array([s.location], dtype=float))
-                    table.loc[row, ["x", "y"]] = xy[0]
-                    table.loc[row, ["lon", "lat"]] = s.location
-                    table.loc[row, "node"] = city.snap(xy, max_m=snap_m, fields=[f"shelters.{i}.location"])[0]
-                if s.name:
-                    table.loc[row, "name"] = s.name
-                table.loc[row, "open"] = s.open
-            else:
-                problems = []
-                if s.location is None:
-                    problems.append(
-                        (f"shelters.{i}.location", f"required for a new shelter ({s.id!r} is not in the city data)")
-                    )
-                if s.capacity is None:
-                    problems.append(
-                        (f"shelters.{i}.capacity", f"required for a new shelter ({s.id!r} is not in the city data)")
-                    )
-                if problems:
-                    raise InputError(problems)
-                assert s.location is not None
-                assert s.capacity is not None
-                xy = city.xy_of_lonlat(np.array([s.location], dtype=float))
-                extra.append(
-                    {
-                        "id": s.id,
-                        "name": s.name or s.id,
-                        "x": xy[0, 0],
-                        "y": xy[0, 1],
-                        "capacity": s.capacity,
-                        "source": "scenario",
-                        "node": int(city.snap(xy, max_m=snap_m, fields=[f"shelters.{i}.location"])[0]),
-                        "lon": s.location[0],
-                        "lat": s.location[1],
-                        "open": s.open,
-                    }
-                )
-        if extra:
-            table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
-        if len(table) == 0:
-            raise InputError.single("shelters", "the city has no shelter: add shelters to the scenario")
-        self.shelter_table = table.reset_index(drop=True)
+        self.shelter_table = shelter_table(self.city, self.scenario)
         self.shelters: list[ShelterAgent] = [
             ShelterAgent(
                 self,
@@ -229,19 +184,7 @@ class EvacuationModel(mesa.Model):
         self._asset_index = self.network.index
         self.sensing = Sensing(self)  # readings as measured, as received, and the last few received
         # Who hears which device: each home node's nearest siren (within earshot) and two nearest towers.
-        xy = self.city.node_xy
-        self.served: dict[str, np.ndarray] = {}
-        for kind, k in (("siren", 1), ("cell_tower", 2)):
-            rows = np.nonzero(self.asset_table["kind"].to_numpy() == kind)[0]
-            if len(rows) == 0:
-                self.served[kind] = np.full((len(xy), 1), -1, dtype=np.int64)
-                continue
-            axy = self.asset_table[["x", "y"]].to_numpy(dtype=float)[rows]
-            dist, nearest = cKDTree(axy).query(xy, k=min(k, len(rows)))
-            served = rows[np.asarray(nearest).reshape(len(xy), -1)]
-            if kind == "siren":  # out of earshot, no siren warns you
-                served = np.where(np.asarray(dist).reshape(len(xy), -1) <= cfg.siren_audible_m, served, -1)
-            self.served[kind] = served
+        self.served = serving_devices(self.city.node_xy, self.asset_table, siren_audible_m=cfg.siren_audible_m)
 
     def _check_triggers(self) -> list[np.ndarray]:
         known = {s.id for s in self.sensors}

@@ -153,7 +153,7 @@ class ShelterOperations:
         priv = self.m.scenario.privacy
         frame = pd.DataFrame(
             {
-                "person": pseudonyms(idx, key=self.m._registry_key, prefix="R"),
+                "person": pseudonyms(idx, key=self.m.registry_key, prefix="R"),
                 "shelter": np.array([s.shelter_id for s in self.m.shelters], dtype=object)[self.m.pop.shelter[idx]],
                 "arrival_t": reg.arrival_t[idx],
                 "registered_t": reg.reg_t[idx],

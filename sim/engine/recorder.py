@@ -18,7 +18,7 @@ import shapely
 
 from sim.agents.citizens import CAR, SHELTERED, STATE_NAMES, WALK
 from sim.core.events import EVENT_COLUMNS, event_row
-from sim.core.privacy import pseudonyms, run_key
+from sim.core.privacy import pseudonyms
 from sim.network.state import BATTERY, OFF
 
 
@@ -51,20 +51,14 @@ class Recorder:
             ll = shapely.transform(geom, self.m.city.lonlat_of_xy)
             self.footprints.append((t, hazard, kind, label, float(value), float(geom.area), ll))
 
-    def setup_tracks(self, secret: bytes) -> None:
-        """Choose the tracked citizens and their pseudonyms (keyed by ``secret``, never the seed)."""
+    def setup_tracks(self, tracks_key: bytes) -> None:
+        """Choose the tracked citizens and their pseudonyms (keyed by ``tracks_key``, never the seed)."""
         n = self.m.pop.n
         k = min(self.m.scenario.output.tracks.max_citizens, n)
         rng = self.m.streams.get("tracks")
         self.track_idx = np.sort(rng.choice(n, size=k, replace=False)) if k else np.zeros(0, dtype=np.int64)
-        priv, name = self.m.scenario.privacy, self.m.scenario.name
-        self.m._registry_key = run_key(secret, scenario=name, purpose="registry")
-        if priv.link_tracks_to_registry:
-            self.track_ids = pseudonyms(self.track_idx, key=self.m._registry_key, prefix="R")
-        else:
-            self.track_ids = pseudonyms(
-                self.track_idx, key=run_key(secret, scenario=name, purpose="tracks"), prefix="T"
-            )
+        linked = self.m.scenario.privacy.link_tracks_to_registry  # tracks in the registry's space
+        self.track_ids = pseudonyms(self.track_idx, key=tracks_key, prefix="R" if linked else "T")
         # Before departure a tracked citizen is shown at their district's centre, never at home.
         city = self.m.city
         centre = np.column_stack([city.districts.geometry.centroid.x, city.districts.geometry.centroid.y])

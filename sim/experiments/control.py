@@ -30,9 +30,11 @@ from sim.experiments.runner import collect_results
 from sim.scenario.cyber import AttackConfig
 from sim.scenario.hazards import HazardConfig
 from sim.scenario.schema import Scenario
+from sim.scenario.types import Area
 
 
 def _validated(kind: Any, config: Any, field: str) -> Any:
+    """A mapping validated as ``kind`` (a config type of the scenario); anything else as it is."""
     from pydantic import TypeAdapter, ValidationError
 
     from sim.scenario.loader import validation_problems
@@ -101,12 +103,12 @@ class Simulation:
     def close_road(self, *, ids: Iterable[str | int] = (), names: Iterable[str] = (), area: Any = None) -> int:
         """Close roads by id, street name or area now; returns how many."""
         self._check_open()
-        return self._model.close_road(ids=ids, names=names, area=_area(area))
+        return self._model.close_road(ids=ids, names=names, area=_validated(Area, area, "area"))
 
     def reopen_road(self, *, ids: Iterable[str | int] = (), names: Iterable[str] = (), area: Any = None) -> int:
         """Reopen roads an operator closed; returns how many were selected."""
         self._check_open()
-        return self._model.reopen_road(ids=ids, names=names, area=_area(area))
+        return self._model.reopen_road(ids=ids, names=names, area=_validated(Area, area, "area"))
 
     def isolate_device(self, asset_id: str) -> None:
         """Cut a device off the network now."""
@@ -195,20 +197,6 @@ class Simulation:
 
 def _finite(v: float) -> float | None:
     return float(v) if np.isfinite(v) else None
-
-
-def _area(area: Any) -> Any:
-    if isinstance(area, dict):
-        from pydantic import TypeAdapter, ValidationError
-
-        from sim.scenario.loader import validation_problems
-        from sim.scenario.types import Area
-
-        try:
-            return TypeAdapter(Area).validate_python(area)
-        except ValidationError as exc:
-            raise InputError(validation_problems(exc)).prefixed("area") from None
-    return area
 
 
 __all__ = ["STATE_NAMES", "Simulation"]

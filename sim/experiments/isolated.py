@@ -9,8 +9,8 @@ recorded rows) are checked in the child once the city is built, before the simul
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 import signal
 import subprocess
 import sys
@@ -130,7 +130,13 @@ def run_isolated(
     os.close(write_fd)
     parent = Connection(read_fd, writable=False)
     assert proc.stdin is not None
-    proc.stdin.write(pickle.dumps((scenario, memory_mb, cpu_s, dict(caps or {}))))
+    job = {
+        "scenario": scenario.model_dump(mode="json"),
+        "memory_mb": memory_mb,
+        "cpu_s": cpu_s,
+        "caps": dict(caps or {}),
+    }
+    proc.stdin.write(json.dumps(job).encode("utf-8"))
     proc.stdin.close()
     try:
         while True:
@@ -164,10 +170,11 @@ def run_isolated(
 
 
 def _main() -> None:
-    """The child: read the job from stdin (written by the parent only), report on the pipe."""
+    """The child: read the job (plain JSON, the resolved scenario) from stdin, report on the pipe."""
     conn = Connection(int(sys.argv[1]), readable=False)
-    scenario, memory_mb, cpu_s, caps = pickle.loads(sys.stdin.buffer.read())
-    _child(conn, scenario, memory_mb, cpu_s, caps)
+    job = json.loads(sys.stdin.buffer.read())
+    scenario = Scenario.model_validate(job["scenario"])  # validated again: nothing is unpickled here
+    _child(conn, scenario, int(job["memory_mb"]), int(job["cpu_s"]), dict(job["caps"]))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import fcntl
 import json
 import math
 import os
+import secrets
 import shutil
 import signal
 import tempfile
@@ -95,12 +96,6 @@ def is_run_dir(path: str | Path) -> bool:
         return False
     packages = data.get("packages")
     return data.get("format") == RUN_FORMAT or (isinstance(packages, dict) and "safecity-twin" in packages)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -188,8 +183,9 @@ class RunDirSlot:
         self._recover()
         self._check_target()
         try:
-            self.tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=self.parent))
-            os.chmod(self.tmp, 0o777 & ~_umask())  # the user's umask, like any folder they make
+            # os.mkdir applies the user's umask, like any folder they make (mkdtemp would force 0700).
+            self.tmp = self.parent / f".{target.name}.tmp-{secrets.token_hex(4)}"
+            os.mkdir(self.tmp, 0o777)
             (self.tmp / ".probe").write_bytes(b"")
             (self.tmp / ".probe").unlink()
         except OSError as exc:

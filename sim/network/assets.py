@@ -261,3 +261,26 @@ def build_assets(
 
 
 __all__ = ["ASSET_COLUMNS", "build_assets", "default_subnet", "read_network_layer", "read_sensor_layer"]
+
+
+def serving_devices(node_xy: np.ndarray, assets: pd.DataFrame, *, siren_audible_m: float) -> dict[str, np.ndarray]:
+    """Which devices serve each road node (-1 where none).
+
+    ``siren``: the nearest siren within earshot, ``(n, 1)``; ``cell_tower``: the two nearest
+    towers, ``(n, 2)``.
+    """
+    from scipy.spatial import cKDTree
+
+    served: dict[str, np.ndarray] = {}
+    for kind, k in (("siren", 1), ("cell_tower", 2)):
+        rows = np.nonzero(assets["kind"].to_numpy() == kind)[0]
+        if len(rows) == 0:
+            served[kind] = np.full((len(node_xy), 1), -1, dtype=np.int64)
+            continue
+        axy = assets[["x", "y"]].to_numpy(dtype=float)[rows]
+        dist, nearest = cKDTree(axy).query(node_xy, k=min(k, len(rows)))
+        got = rows[np.asarray(nearest).reshape(len(node_xy), -1)]
+        if kind == "siren":  # out of earshot, no siren warns you
+            got = np.where(np.asarray(dist).reshape(len(node_xy), -1) <= siren_audible_m, got, -1)
+        served[kind] = got
+    return served

@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui import charts, state
 from ui.components import kpi_cards, pick_run
-from ui.labels import KPIS
+from ui.labels import KPIS, percent
 
 
 def shelter_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -39,7 +39,7 @@ def render() -> None:
     alerting = services.get("alerting", {}).get("availability")
     cols[0].metric(
         KPIS["alerting"].text,
-        "-" if alerting is None else f"{alerting:.0%} of the time",
+        percent(alerting),
         help="service availability: share of simulated time the alerting service was up",
     )
     cyber = s.get("cyber", {})
@@ -56,7 +56,7 @@ def render() -> None:
     told = s.get("relatives_notified_fraction")
     cols[3].metric(
         KPIS["relatives"].text,
-        "-" if told is None else f"{told:.0%}",
+        percent(told),
         help="share of sheltered people whose relatives got a 'safe and well' message",
     )
     ts = result.timeseries
