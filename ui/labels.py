@@ -124,7 +124,7 @@ FIGURES: list[Figure] = [
 """The run's headline figures, in the order every page and report shows them."""
 
 KPIS: dict[str, Label] = {f.key: Label(f.text, f.unit) for f in FIGURES} | {
-    "alerting": Label("Alerting worked (share of the time)", "%")
+    "alerting": Label("Alerting worked", "% of the time")
 }
 
 

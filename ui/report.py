@@ -39,7 +39,8 @@ def kpi_rows(summary: dict) -> list[tuple[str, str]]:
         out.append((f.text, text))
     alerting = summary.get("services", {}).get("alerting", {}).get("availability")
     if alerting is not None:
-        out.append((KPIS["alerting"].text, percent(alerting)))
+        lab = KPIS["alerting"]
+        out.append((f"{lab.text} ({lab.unit})", percent(alerting)))
     return out
 
 
