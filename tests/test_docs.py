@@ -27,6 +27,22 @@ def test_readme_lists_every_scenario_key():
         assert any(k.startswith(must) for k in keys), must
 
 
+def test_every_scenario_key_is_described_once_in_the_schema():
+    """Each key's meaning is its schema field's description; no row just repeats its parent's."""
+    table = rows()
+    meaning = {key: desc for key, _, _, desc in table}
+    assert [key for key, desc in meaning.items() if not desc.strip()] == []
+    repeats = []
+    for key, desc in meaning.items():
+        parent = key.rsplit(".", 1)[0] if "." in key else None
+        if parent in meaning and meaning[parent] == desc:
+            repeats.append(key)
+    assert repeats == []
+    assert "receiving the order" not in meaning["alerting.departure_delay (distribution: weibull).shape"]
+    source = (ROOT / "sim" / "scenario" / "reference.py").read_text()
+    assert "MEANINGS" not in source  # no second dictionary of meanings beside the schema
+
+
 def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():
     readme = (ROOT / "README.md").read_text()
     quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]

@@ -17,7 +17,7 @@ from sim.scenario.types import Duration, Fraction, Strict, Zone
 class _AttackBase(Strict):
     at: Duration = Field(0.0, description="onset, s from the start of the run")
     duration: Duration | None = Field(None, gt=0, description="how long it lasts, s (default: to the end)")
-    id: str | None = None
+    id: str | None = Field(None, description="label used in events")
 
     @property
     def until(self) -> float | None:
@@ -28,7 +28,7 @@ class _AttackBase(Strict):
 class DDoSConfig(_AttackBase):
     """Flood a server with requests: legitimate requests through it are delayed or dropped."""
 
-    type: Literal["ddos"]
+    type: Literal["ddos"] = Field(description="selects the attack")
     target: str = Field(min_length=1, description="asset id of the server (for example COC or CCC)")
     rate_rps: float = Field(ge=0, le=1e9, description="attack requests per second")
     botnet: bool = Field(False, description="compromised devices (takeover effect botnet) add their traffic")
@@ -37,7 +37,7 @@ class DDoSConfig(_AttackBase):
 class TakeoverConfig(_AttackBase):
     """Remote takeover of devices that then move laterally along the network's links."""
 
-    type: Literal["takeover"]
+    type: Literal["takeover"] = Field(description="selects the attack")
     entry: list[str] = Field(min_length=1, description="asset ids or kinds the attacker starts from")
     effect: Literal["silence", "lie", "false_alert", "botnet"] = Field(
         "silence",
@@ -55,7 +55,7 @@ class TakeoverConfig(_AttackBase):
 class DataTheftConfig(_AttackBase):
     """Exfiltration of records from a data store once the attacker reaches it."""
 
-    type: Literal["data_theft"]
+    type: Literal["data_theft"] = Field(description="selects the attack")
     target: Literal["registry", "sensor_store"] = Field("registry", description="the data store attacked")
     rate_rps: float = Field(20.0, gt=0, le=1e7, description="records copied per second")
     access: Literal["initial", "takeover"] = Field(
@@ -66,7 +66,7 @@ class DataTheftConfig(_AttackBase):
 class SpoofingConfig(_AttackBase):
     """False data: fake readings, fake alarms, suppressed alarms, tampered counts, interception."""
 
-    type: Literal["spoofing"]
+    type: Literal["spoofing"] = Field(description="selects the attack")
     mode: Literal["fake_reading", "suppress_readings", "false_alarm", "tamper_counts", "intercept"] = Field(
         description="what the attacker fakes, hides, alters or reads"
     )

@@ -17,7 +17,7 @@ from sim.scenario.types import Area, Duration, Fraction, Lat, Lon, Strict
 class _HazardBase(Strict):
     at: Duration = Field(0.0, description="onset, s from the start of the run")
     until: Duration | None = Field(None, description="end, s from the start (default: never)")
-    id: str | None = None
+    id: str | None = Field(None, description="label used in events")
 
     @model_validator(mode="after")
     def _until_after_at(self):
@@ -35,10 +35,12 @@ class RoadClosureConfig(_HazardBase):
     on a closed road walk on to its end; nobody enters it while it is closed.
     """
 
-    type: Literal["road_closure"]
-    ids: list[str | int] = Field(default_factory=list)
-    names: list[str] = Field(default_factory=list)
-    area: Area | None = None
+    type: Literal["road_closure"] = Field(description="selects the hazard")
+    ids: list[str | int] = Field(
+        default_factory=list, description="road ids (OpenStreetMap way ids or the roads layer's id property)"
+    )
+    names: list[str] = Field(default_factory=list, description="street names")
+    area: Area | None = Field(None, description="an area: {bbox}, {polygon} or {center, radius_m}")
 
     @model_validator(mode="after")
     def _some_selector(self) -> RoadClosureConfig:
@@ -54,8 +56,8 @@ class ShelterClosureConfig(_HazardBase):
     People inside stay; newcomers are sent on to the nearest open shelter with room.
     """
 
-    type: Literal["shelter_closure"]
-    shelters: list[str] = Field(min_length=1)
+    type: Literal["shelter_closure"] = Field(description="selects the hazard")
+    shelters: list[str] = Field(min_length=1, description="ids of the shelters that close")
 
 
 class EarthquakeFragility(Strict):
@@ -78,7 +80,7 @@ class EarthquakeConfig(_HazardBase):
     class, overridable in ``fragility``). See docs/hazards.md.
     """
 
-    type: Literal["earthquake"]
+    type: Literal["earthquake"] = Field(description="selects the hazard")
     epicentre: tuple[Lon, Lat] = Field(description="[lon, lat] of the epicentre")
     magnitude: float = Field(ge=4.0, le=9.5, description="moment magnitude (4.0 to 9.5)")
     depth_km: float = Field(10.0, gt=0, le=700, description="focal depth, km")
@@ -118,7 +120,7 @@ class FloodConfig(_HazardBase, WaterRules):
     no flow dynamics. Roads, assets and people are judged against ``WaterRules``.
     """
 
-    type: Literal["flood"]
+    type: Literal["flood"] = Field(description="selects the hazard")
     stages: list[FloodStage] = Field(min_length=1, description="hydrograph: water level at times, linear between")
     area: Area | None = Field(None, description="limit the water to this area (default: everywhere)")
 
@@ -138,7 +140,7 @@ class TsunamiConfig(_HazardBase, WaterRules):
     the terrain lies below the level (depth = level - height). It recedes at ``until``.
     """
 
-    type: Literal["tsunami"]
+    type: Literal["tsunami"] = Field(description="selects the hazard")
     run_up_m: float = Field(gt=0, le=100, description="highest water level (run-up height), m")
     rise_time: Duration = Field(600.0, ge=0, le=7200, description="time from arrival to the highest level, s")
     zone: Area | None = Field(None, description="inundation zone (default: from terrain and run-up)")
@@ -151,7 +153,7 @@ class PowerOutageConfig(_HazardBase):
     dark.
     """
 
-    type: Literal["power_outage"]
+    type: Literal["power_outage"] = Field(description="selects the hazard")
     substations: list[str] = Field(default_factory=list, description="substation ids (default: every one)")
 
 
@@ -162,7 +164,7 @@ class LinkCutConfig(_HazardBase):
     ``area``; repaired at ``until``.
     """
 
-    type: Literal["link_cut"]
+    type: Literal["link_cut"] = Field(description="selects the hazard")
     ids: list[str] = Field(default_factory=list, description="link ids (see links.parquet)")
     types: list[Literal["lan", "fibre", "radio", "satellite", "cellular", "internet", "diode"]] = Field(
         default_factory=list, description="cut every link of these types"

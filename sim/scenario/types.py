@@ -63,7 +63,7 @@ InputFile = Annotated[Path | None, BeforeValidator(_resolve_path)]
 class BBoxArea(Strict):
     """A longitude/latitude box ``[min_lon, min_lat, max_lon, max_lat]``."""
 
-    bbox: tuple[Lon, Lat, Lon, Lat]
+    bbox: tuple[Lon, Lat, Lon, Lat] = Field(description="[min_lon, min_lat, max_lon, max_lat]")
 
     @model_validator(mode="after")
     def _ordered(self) -> BBoxArea:
@@ -77,7 +77,7 @@ class BBoxArea(Strict):
 class PolygonArea(Strict):
     """A polygon given as a list of ``[lon, lat]`` corners (closed automatically)."""
 
-    polygon: list[tuple[Lon, Lat]] = Field(min_length=3, max_length=10_000)
+    polygon: list[tuple[Lon, Lat]] = Field(min_length=3, max_length=10_000, description="corners [[lon, lat], ...]")
 
     @model_validator(mode="after")
     def _valid(self) -> PolygonArea:
@@ -95,8 +95,8 @@ class PolygonArea(Strict):
 class CircleArea(Strict):
     """A circle around ``center: [lon, lat]`` with ``radius_m`` metres."""
 
-    center: tuple[Lon, Lat]
-    radius_m: float = Field(gt=0, le=100_000)
+    center: tuple[Lon, Lat] = Field(description="[lon, lat] of a circle's centre")
+    radius_m: float = Field(gt=0, le=100_000, description="circle radius, m")
 
 
 def _area_kind(value: Any) -> str | None:
