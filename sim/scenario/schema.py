@@ -541,7 +541,7 @@ class LinkConfig(Strict):
     id: str | None = Field(None, description="link id (an existing id replaces that link)")
     a: str = Field(min_length=1, description="asset id at one end (the sender, for a diode)")
     b: str = Field(min_length=1, description="asset id at the other end")
-    type: LinkType = Field(description="medium: fibre, radio or satellite")
+    type: LinkType = Field(description="medium of the link (the type lists them; diode: one-way data diode)")
     latency_s: float | None = Field(None, ge=0, le=60, description="one-way delay, s")
     bandwidth_mbps: float | None = Field(None, gt=0, le=1e6, description="capacity, Mbit/s")
     availability: Fraction | None = Field(None, description="long-run share of time up")
