@@ -3,8 +3,8 @@
 It owns what the command centre sent and whom it reached: each channel's receipt time per
 citizen, the triggers that fired, the orders built on false data, who got a false alarm, and
 the CAP messages. Delivery itself is the channels' (``sim/network/channels.py``); a citizen who
-is reached takes the warning through the model (``EvacuationModel._warn``: compliance and the
-departure delay).
+is reached takes the warning here (:meth:`Alerting.warn`: compliance, trust after a false alarm
+and the departure delay).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import shapely
 
 from sim.agents.citizens import AT_HOME, CASUALTY, NEVER, TRAPPED
 from sim.city.select import zone_node_mask
+from sim.engine.behaviour import departure_delays
 from sim.network.cap import cap_alert
 from sim.network.channels import make_channel
 from sim.scenario.schema import OrderConfig
@@ -55,7 +56,7 @@ class Alerting:
             self.m.cyber.false_alarm_reached += len(who)
             receipt = np.full(p.n, NEVER)
             receipt[who] = float(self.m.env.now)
-            self.m._warn(who, receipt)
+            self.warn(who, receipt)
         self.m.log_event("false_alarm", label, f"reached={len(who)}")
         return len(who)
 
@@ -71,6 +72,22 @@ class Alerting:
             if false:  # the CCC believes it; the data behind it was false
                 self.false_orders.add(label)
             self.issue(order, self.m._trigger_masks[i], label=label)
+
+    def warn(self, idx: np.ndarray, receipt: np.ndarray) -> None:
+        """Citizens ``idx`` receive the order at ``receipt[idx]``; those who comply set a departure."""
+        if len(idx) == 0:
+            return
+        p = self.m.pop
+        p.warned_t[idx] = np.minimum(p.warned_t[idx], receipt[idx])
+        # A false alarm earlier costs trust: those who got one comply less with the next order.
+        cfg = self.m.scenario
+        trust = np.where(self.false_alarmed[idx], 1.0 - cfg.alerting.false_alarm_trust_loss, 1.0)
+        comply = p.u_comply[idx] < cfg.population.compliance * trust
+        go = idx[comply & ((p.state[idx] == AT_HOME) | (p.state[idx] == TRAPPED))]
+        delay = departure_delays(cfg.alerting.departure_delay, p.u_delay[go])
+        p.depart_t[go] = np.minimum(p.depart_t[go], p.warned_t[go] + delay)
+        if len(go):
+            self.m.mover.next_departure = min(self.m.mover.next_departure, float(p.depart_t[go].min()))
 
     def order_process(self, order: OrderConfig, mask: np.ndarray, *, label: str):
         """A scheduled order: wait for its time, then issue it."""
@@ -132,7 +149,7 @@ class Alerting:
         rec[who] = np.minimum(rec[who], when)
         full = np.full(p.n, NEVER)
         full[who] = when
-        self.m._warn(who[when < p.warned_t[who]], full)
+        self.warn(who[when < p.warned_t[who]], full)
 
     def write_cap(self, order: OrderConfig, label: str, t: float, channels: list[str]) -> None:
         """Write the order as a CAP 1.2 message (status Exercise) with its area."""
@@ -187,7 +204,7 @@ class Alerting:
         if len(hit):
             receipt = np.full(p.n, NEVER)
             receipt[hit] = t0 + rng.random(len(hit)) * (t1 - t0)
-            self.m._warn(hit, receipt)
+            self.warn(hit, receipt)
 
 
 def _safe(label: str) -> str:

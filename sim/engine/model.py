@@ -19,7 +19,6 @@ import simpy
 
 from sim.agents.citizens import (
     AT_HOME,
-    CAR,
     CASUALTY,
     SHELTERED,
     TRAPPED,
@@ -30,7 +29,7 @@ from sim.agents.citizens import (
 from sim.agents.shelters import ShelterAgent
 from sim.city.build import build_city
 from sim.city.model import City
-from sim.city.select import select_roads, zone_node_mask
+from sim.city.select import zone_node_mask
 from sim.city.terrain import Terrain, build_terrain
 from sim.core.errors import InputError
 from sim.core.privacy import installation_key, run_key
@@ -38,13 +37,13 @@ from sim.core.rng import RandomStreams
 from sim.cyber.attacks import CyberState, CyberWorld, make_attack
 from sim.cyber.inventory import build_inventory
 from sim.engine.alerting import Alerting
-from sim.engine.behaviour import departure_delays
 from sim.engine.mover import Mover
 from sim.engine.operations import ShelterOperations
 from sim.engine.recorder import Recorder
+from sim.engine.roads import RoadState
 from sim.engine.routing import ArcNetwork, build_arcs, compute_field
 from sim.engine.sensing import Sensing
-from sim.engine.shelterbook import shelter_table
+from sim.engine.shelterbook import ShelterBook, shelter_table
 from sim.hazards import make_hazard
 from sim.hazards.base import World
 from sim.network.assets import build_assets, read_network_layer, read_sensor_layer, serving_devices
@@ -52,8 +51,6 @@ from sim.network.channels import ChannelWorld
 from sim.network.state import NetworkState
 from sim.network.topology import build_links, build_services
 from sim.scenario.schema import OrderConfig, Scenario, SensorConfig
-
-MODE_CODES = {"walk": WALK, "car": CAR}
 
 ProgressCallback = Callable[[float, float], None]
 
@@ -82,11 +79,13 @@ class EvacuationModel(mesa.Model):
         self._finished = False
         self._terrain: Terrain | None = None
 
-        self._build_shelters()
+        # The shelter book and road state own their state; a change marks the routing fields stale.
+        self.book = ShelterBook(
+            self, shelter_table(self.city, scenario), log_event=self.log_event, changed=self._routes_changed
+        )
+        self.shelters: list[ShelterAgent] = self.book.agents  # the same list, in row order
+        self.roads = RoadState(self.city, log_event=self.log_event, changed=self._routes_changed)
         self.net: ArcNetwork = build_arcs(self.city, scenario.movement)
-        # Closures per cause, per mode (row WALK, row CAR); a road is open to a mode when no cause closes it.
-        self._closures: dict[str, np.ndarray] = {}
-        self.road_open: np.ndarray = np.ones((2, self.city.n_roads), dtype=bool)
         self.next_free = np.full(2 * self.net.n_arcs, -np.inf)
         self._build_population()
         self.casualty_cause = np.full(self.pop.n, -1, dtype=np.int16)
@@ -125,25 +124,6 @@ class EvacuationModel(mesa.Model):
 
     # ------------------------------------------------------------------ building
 
-    def _build_shelters(self) -> None:
-        self.shelter_table = shelter_table(self.city, self.scenario)
-        self.shelters: list[ShelterAgent] = [
-            ShelterAgent(
-                self,
-                shelter_id=str(r.id),
-                name=str(r.name),
-                node=int(r.node),
-                capacity=int(r.capacity),
-                lon=float(r.lon),
-                lat=float(r.lat),
-                is_open=bool(r.open),
-            )
-            for r in self.shelter_table.itertuples()
-        ]
-        self._shelter_index = {s.shelter_id: i for i, s in enumerate(self.shelters)}
-        self.shelter_node = np.array([s.node for s in self.shelters], dtype=np.int64)
-        self.shelter_xy_m = self.shelter_table[["x", "y"]].to_numpy(dtype=float)  # metric, one row per agent
-
     def _build_population(self) -> None:
         cfg = self.scenario.population
         total = cfg.count if cfg.count is not None else max(1, round(self.city.population_total))
@@ -165,7 +145,7 @@ class EvacuationModel(mesa.Model):
         self.asset_table = build_assets(
             self.city,
             cfg,
-            shelters=self.shelter_table,
+            shelters=self.book.table,
             sensor_layer=layer,
             layer_assets=layer_assets,
             snap_max_m=self.scenario.city.snap_max_m,
@@ -201,7 +181,7 @@ class EvacuationModel(mesa.Model):
         open_nodes = np.unique([s.node for s in self.shelters if s.is_open])
         if len(open_nodes) == 0:
             raise InputError.single("shelters", "no shelter is open at the start")
-        reach = compute_field(self.net, WALK, self.road_open[WALK][self.net.road], open_nodes)
+        reach = compute_field(self.net, WALK, self.roads.open[WALK][self.net.road], open_nodes)
         homes = np.unique(self.pop.home_node)
         if not np.isfinite(reach.dist[homes]).any():
             raise InputError.single("shelters", "no shelter can be reached from any home over the road network")
@@ -236,9 +216,9 @@ class EvacuationModel(mesa.Model):
         """Shelter rows named by an id, ``all`` or None (``field`` names the input in errors)."""
         if target is None or target == "all":
             return list(range(len(self.shelters)))
-        if target not in self._shelter_index:
+        if target not in self.book.index:
             raise InputError.single(field, f"no shelter has id {target!r}")
-        return [self._shelter_index[target]]
+        return [self.book.index[target]]
 
     def inject_reading(self, sensor_id: str, value: float) -> None:
         """A fake reading in the name of a sensor (an attack): it travels like a real one."""
@@ -285,7 +265,7 @@ class EvacuationModel(mesa.Model):
 
     def shelter_xy(self) -> np.ndarray:
         """Metric positions of the shelters, in the order of ``shelter_ids``."""
-        return self.shelter_xy_m.copy()
+        return self.book.xy_m.copy()
 
     def terrain(self) -> Terrain:
         """The city's ground height, built on first use (InputError for a bad DEM)."""
@@ -326,53 +306,23 @@ class EvacuationModel(mesa.Model):
 
     def close_roads(self, roads: np.ndarray, *, cause: str, modes: tuple[str, ...] = ("walk", "car")) -> None:
         """Close road segments to ``modes``; people on them walk on to the end, nobody enters."""
-        self._set_closure(roads, closed=True, cause=cause, modes=modes)
+        self.roads.set_closed(roads, closed=True, cause=cause, modes=modes)
 
     def reopen_roads(self, roads: np.ndarray, *, cause: str, modes: tuple[str, ...] = ("walk", "car")) -> None:
         """Lift ``cause``'s closure of road segments (another cause may still close them)."""
-        self._set_closure(roads, closed=False, cause=cause, modes=modes)
-
-    def _set_closure(self, roads: np.ndarray, *, closed: bool, cause: str, modes: tuple[str, ...]) -> None:
-        roads = np.asarray(roads, dtype=np.int64)
-        if len(roads) == 0:
-            return
-        mask = self._closures.setdefault(cause, np.zeros((2, self.city.n_roads), dtype=bool))
-        for m in modes:
-            mask[MODE_CODES[m], roads] = closed
-        before = self.road_open.copy()
-        stack = np.stack(list(self._closures.values()))
-        self.road_open = np.asarray(~stack.any(axis=0))
-        changed = before != self.road_open
-        if not changed.any():
-            return
-        self.mover.fields_dirty = True
-        road_ids = self.city.roads["road_id"]
-        for r in np.nonzero(changed.any(axis=0))[0]:
-            which = [name for name, code in MODE_CODES.items() if changed[code, r]]
-            kind = "road_reopened" if self.road_open[MODE_CODES[which[0]], r] else "road_closed"
-            self.log_event(kind, str(road_ids.iat[r]), f"modes={','.join(which)}; cause={cause}")
+        self.roads.set_closed(roads, closed=False, cause=cause, modes=modes)
 
     def close_shelters(self, shelter_ids: list[str], *, cause: str, damaged: bool = False) -> None:
         """Close shelters: occupants stay, newcomers are sent on; ``damaged`` marks hazard damage."""
-        for sid in shelter_ids:
-            s = self.shelters[self._shelter_index[sid]]
-            if damaged and not s.damaged:
-                s.damaged = True
-                self.log_event("shelter_damaged", sid, f"occupancy={s.occupancy}; cause={cause}")
-        self._set_shelters_open(shelter_ids, is_open=False, cause=cause)
+        self.book.close(shelter_ids, cause=cause, damaged=damaged)
 
     def reopen_shelters(self, shelter_ids: list[str], *, cause: str) -> None:
         """Reopen shelters (not damaged ones)."""
-        ok = [sid for sid in shelter_ids if not self.shelters[self._shelter_index[sid]].damaged]
-        self._set_shelters_open(ok, is_open=True, cause=cause)
+        self.book.reopen(shelter_ids, cause=cause)
 
-    def _set_shelters_open(self, shelter_ids: list[str], *, is_open: bool, cause: str) -> None:
-        for sid in shelter_ids:
-            s = self.shelters[self._shelter_index[sid]]
-            if s.is_open != is_open:
-                s.is_open = is_open
-                self.mover.fields_dirty = True
-                self.log_event("shelter_opened" if is_open else "shelter_closed", sid, f"cause={cause}")
+    def _routes_changed(self) -> None:
+        if hasattr(self, "mover"):  # before the mover exists, its first fields see the change anyway
+            self.mover.fields_dirty = True
 
     def positions(self, idx: np.ndarray, t: float) -> np.ndarray:
         """Metric positions of citizens ``idx`` at ``t`` (see ``Mover.positions``)."""
@@ -443,7 +393,7 @@ class EvacuationModel(mesa.Model):
         self, *, ids: Iterable[str | int] = (), names: Iterable[str] = (), area: Any = None, cause: str = "operator"
     ) -> int:
         """Close roads chosen by id, name or area now; returns how many were closed."""
-        roads = select_roads(self.city, ids=list(ids), names=list(names), area=area, field="action")
+        roads = self.roads.select(ids=ids, names=names, area=area)
         self.close_roads(roads, cause=cause)
         return len(roads)
 
@@ -451,7 +401,7 @@ class EvacuationModel(mesa.Model):
         self, *, ids: Iterable[str | int] = (), names: Iterable[str] = (), area: Any = None, cause: str = "operator"
     ) -> int:
         """Reopen roads chosen by id, name or area now (closures of this cause); returns how many."""
-        roads = select_roads(self.city, ids=list(ids), names=list(names), area=area, field="action")
+        roads = self.roads.select(ids=ids, names=names, area=area)
         self.reopen_roads(roads, cause=cause)
         return len(roads)
 
@@ -480,43 +430,19 @@ class EvacuationModel(mesa.Model):
         cause: str = "operator",
     ) -> None:
         """Open a shelter now (a closed one, or a new one at ``location`` with ``capacity``)."""
-        if shelter_id in self._shelter_index:
-            s = self.shelters[self._shelter_index[shelter_id]]
+        if shelter_id in self.book.index:
             if capacity is not None:
-                if capacity < s.occupancy:
-                    raise InputError.single("action.capacity", f"must be >= occupancy {s.occupancy}, got {capacity}")
-                s.capacity = int(capacity)
+                self.book.resize(shelter_id, capacity)
             self.reopen_shelters([shelter_id], cause=cause)
-            self.mover.fields_dirty = True
             return
         if location is None or capacity is None or capacity < 0:
             raise InputError.single("action", "a new shelter needs a location [lon, lat] and a capacity >= 0")
-        xy = self.city.xy_of_lonlat(np.array([location], dtype=float))
-        node = int(self.city.nearest_nodes(xy)[0])
-        self.shelters.append(
-            ShelterAgent(
-                self,
-                shelter_id=shelter_id,
-                name=shelter_id,
-                node=node,
-                capacity=int(capacity),
-                lon=location[0],
-                lat=location[1],
-            )
-        )
-        self._shelter_index[shelter_id] = len(self.shelters) - 1
-        self.ops.registry.add_shelter(int(capacity), self.scenario.shelter_operations.desks_per_100_places)
-        self.ops.observed = np.append(self.ops.observed, 0)
-        self.ops.observed_t = np.append(self.ops.observed_t, -np.inf)
-        self.shelter_node = np.append(self.shelter_node, node)
-        self.shelter_xy_m = np.vstack([self.shelter_xy_m, xy])
-        self.mover.fields_dirty = True
-        self.log_event("shelter_opened", shelter_id, f"cause={cause}; new; capacity={capacity}")
+        self.book.add(shelter_id, location=location, capacity=capacity, city=self.city, cause=cause)
+        self.ops.add_shelter(int(capacity))
 
     def close_shelter(self, shelter_id: str, *, cause: str = "operator") -> None:
         """Close a shelter now."""
-        if shelter_id not in self._shelter_index:
-            raise InputError.single("action.shelter", f"no shelter has id {shelter_id!r}")
+        self.book.row(shelter_id, field="action.shelter")
         self.close_shelters([shelter_id], cause=cause)
 
     def issue_order(self, zone: Any = "all", *, channels: list[str] | None = None, label: str = "operator") -> int:
@@ -580,8 +506,6 @@ class EvacuationModel(mesa.Model):
             self.ops.operate(t0, t1)
             yield self.env.timeout(t1 - t0)
 
-    # ------------------------------------------------------------------ sensors and triggers
-
     # ------------------------------------------------------------------ orders and departures
 
     def siren_sounds(self, row: int, group: np.ndarray, when: float, reach: Callable) -> None:
@@ -595,23 +519,6 @@ class EvacuationModel(mesa.Model):
         """A fake evacuation order (an attack): see ``Alerting.false_alarm``."""
         return self.alerting.false_alarm(zone, label=label, served_by=served_by)
 
-    def _warn(self, idx: np.ndarray, receipt: np.ndarray) -> None:
-        """Citizens ``idx`` receive the order at ``receipt[idx]``; those who comply set a departure."""
-        if len(idx) == 0:
-            return
-        p = self.pop
-        p.warned_t[idx] = np.minimum(p.warned_t[idx], receipt[idx])
-        # A false alarm earlier costs trust: those who got one comply less with the next order.
-        trust = np.where(self.alerting.false_alarmed[idx], 1.0 - self.scenario.alerting.false_alarm_trust_loss, 1.0)
-        comply = p.u_comply[idx] < self.scenario.population.compliance * trust
-        go = idx[comply & ((p.state[idx] == AT_HOME) | (p.state[idx] == TRAPPED))]
-        delay = departure_delays(self.scenario.alerting.departure_delay, p.u_delay[go])
-        p.depart_t[go] = np.minimum(p.depart_t[go], p.warned_t[go] + delay)
-        if len(go):
-            self.mover.next_departure = min(self.mover.next_departure, float(p.depart_t[go].min()))
-
-    # ------------------------------------------------------------------ recording
-
     # ------------------------------------------------------------------ results
 
     def channel_receipts(self) -> list[np.ndarray | None]:
@@ -621,29 +528,6 @@ class EvacuationModel(mesa.Model):
     def service_availability(self) -> dict[str, dict[str, float]]:
         """Per service: the share of simulated time it worked."""
         return {k: {"availability": v} for k, v in self.network.availability(float(self.env.now)).items()}
-
-    def cyber_record(self) -> dict[str, Any]:
-        """What the attacks did, as recorded (``sim.metrics.figures.CyberRecord``'s fields)."""
-        c = self.cyber
-        return {
-            "devices_total": len(self.inventory),
-            "internet_exposed_devices": int(self.inventory["internet_exposed"].sum()),
-            "peak_compromised": int(c.peak_compromised),
-            "records_exposed": dict(c.records_exposed),
-            "false_readings": int(c.false_readings),
-            "rejected_spoofs": int(c.rejected),
-            "people_given_a_false_alarm": int(self.alerting.false_alarmed.sum()),
-            "messages_intercepted": dict(self.network.intercepted),
-            "attacks": [
-                {
-                    "label": a.label,
-                    "type": a.type_name,
-                    "at_s": float(a.config.at),
-                    "detected_at_s": c.detected.get(a.label),
-                }
-                for a in self.cyber_attacks
-            ],
-        }
 
     def cap_files(self) -> dict[str, str]:
         """CAP 1.2 XML text of every order, by run-directory path."""
@@ -660,41 +544,6 @@ class EvacuationModel(mesa.Model):
     def shelter_operations_summary(self) -> dict[str, Any]:
         """Registration, relatives and overflow figures for the summary."""
         return self.ops.summary()
-
-    def shelter_stats(self) -> pd.DataFrame:
-        """Per shelter: capacity, peak and final occupancy, turned away, status, position."""
-        return pd.DataFrame(
-            [
-                {
-                    "id": s.shelter_id,
-                    "name": s.name,
-                    "capacity": s.capacity,
-                    "peak_occupancy": s.peak_occupancy,
-                    "final_occupancy": s.occupancy,
-                    "turned_away": s.turned_away,
-                    "status": s.status,
-                    "registered": int((self.ops.registry.queued & (self.pop.shelter == row)).sum()),
-                    "observed": int(self.ops.observed[row]),
-                    "desks": len(self.ops.registry.desks[row]),
-                    "lon": s.lon,
-                    "lat": s.lat,
-                }
-                for row, s in enumerate(self.shelters)
-            ]
-        )
-
-    def outcomes(self) -> pd.DataFrame:
-        """Per citizen (row order, no identifiers): the times that KPIs are computed from."""
-        p = self.pop
-        return pd.DataFrame(
-            {
-                "ordered_t": p.ordered_t,
-                "warned_t": p.warned_t,
-                "depart_t": p.depart_t,
-                "arrival_t": p.arrival_t,
-                "state": p.state,
-            }
-        )
 
 
 def _satisfies_the_interfaces(model: EvacuationModel) -> tuple[World, CyberWorld, ChannelWorld]:

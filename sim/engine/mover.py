@@ -47,7 +47,7 @@ class Mover:
         """Rebuild the routing fields if shelters filled or roads closed since the last step."""
         if not self.fields_dirty:
             return
-        open_arcs = [self.m.road_open[m][self.m.net.road] for m in (WALK, CAR)]
+        open_arcs = [self.m.roads.open[m][self.m.net.road] for m in (WALK, CAR)]
         targets = np.unique([s.node for s in self.m.shelters if s.room > 0])
         self.fields = [compute_field(self.m.net, m, open_arcs[m], targets) for m in (WALK, CAR)]
         self.m.arc_ok = [self.m.net.usable[m] & open_arcs[m] for m in (WALK, CAR)]
@@ -66,9 +66,9 @@ class Mover:
         for s in self.m.shelters:
             self.node_room[s.node] += s.room
         self.m.node_has_shelter = np.zeros(self.m.city.n_nodes, dtype=bool)
-        self.m.node_has_shelter[self.m.shelter_node] = True
+        self.m.node_has_shelter[self.m.book.node] = True
         self.m.shelters_at = {}
-        for row, node in enumerate(self.m.shelter_node.tolist()):
+        for row, node in enumerate(self.m.book.node.tolist()):
             self.m.shelters_at.setdefault(node, []).append(row)
         self.fields_dirty = False
         # Whoever was stuck gets another try with the new routes.
@@ -246,5 +246,5 @@ class Mover:
             xy[on] = xy_nodes[self.m.net.tail[a]] + frac * (xy_nodes[self.m.net.head[a]] - xy_nodes[self.m.net.tail[a]])
         sheltered = p.state[idx] == SHELTERED
         if sheltered.any():
-            xy[sheltered] = self.m.shelter_xy_m[p.shelter[idx][sheltered]]
+            xy[sheltered] = self.m.book.xy_m[p.shelter[idx][sheltered]]
         return xy

@@ -42,7 +42,7 @@ class ShelterOperations:
         )
         for s in self.m.shelters:
             self.registry.add_shelter(s.capacity, ops.desks_per_100_places)
-        known = set(self.m._shelter_index)
+        known = set(self.m.book.index)
         for j, sid in enumerate(ops.reserve):
             if sid not in known:
                 raise InputError.single(f"shelter_operations.reserve.{j}", f"no shelter has id {sid!r}")
@@ -52,6 +52,12 @@ class ShelterOperations:
         self.report_tamper: Callable[[int, int], int | None] | None = None  # a hook for attacks on reports
         self.new_sheltered: list[np.ndarray] = []  # admitted since the desks last looked
         self.terminal_rows = np.zeros(0, dtype=np.int64)
+
+    def add_shelter(self, capacity: int) -> None:
+        """Desks and an empty reported count for a shelter opened during the run."""
+        self.registry.add_shelter(capacity, self.m.scenario.shelter_operations.desks_per_100_places)
+        self.observed = np.append(self.observed, 0)
+        self.observed_t = np.append(self.observed_t, -np.inf)
 
     def tampered(self, row: int, count: int) -> int | None:
         """A head count as an attacker altered it (None: the tampered report was rejected)."""

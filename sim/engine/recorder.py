@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sim.agents.citizens import CAR, SHELTERED, STATE_NAMES, WALK
+from sim.agents.citizens import SHELTERED, STATE_NAMES
 from sim.core.events import EVENT_COLUMNS, event_row
 from sim.core.privacy import pseudonyms
 from sim.network.state import BATTERY, OFF
@@ -91,9 +91,7 @@ class Recorder:
         row["ordered"] = int(np.isfinite(p.ordered_t).sum())
         row["warned"] = int((p.warned_t <= t).sum())
         row["departed"] = int((p.depart_t <= t).sum())
-        row["roads_closed"] = int((~self.m.road_open).any(axis=0).sum())
-        row["roads_closed_walk"] = int((~self.m.road_open[WALK]).sum())
-        row["roads_closed_car"] = int((~self.m.road_open[CAR]).sum())
+        row.update(self.m.roads.closed_count())
         row["assets_failed"] = int(self.m.network.damaged.sum())
         row["assets_on_battery"] = int((self.m.network.power == BATTERY).sum())
         row["assets_unpowered"] = int((self.m.network.power == OFF).sum())
@@ -122,7 +120,7 @@ class Recorder:
     def district_counts_now(self, t: float) -> pd.DataFrame:
         """People per district and state now (where they are, not where they live)."""
         p = self.m.pop
-        node = np.where(p.state == SHELTERED, self.m.shelter_node[np.maximum(p.shelter, 0)], p.node)
+        node = np.where(p.state == SHELTERED, self.m.book.node[np.maximum(p.shelter, 0)], p.node)
         district = self.m.city.nodes["district"].to_numpy()[node]
         n_d = len(self.m.city.districts)
         key = district.astype(np.int64) * len(STATE_NAMES) + p.state
@@ -185,3 +183,65 @@ class Recorder:
         if not self.district_rows:
             return pd.DataFrame({"t_s": [], "district": [], "state": [], "count": []})
         return pd.concat(self.district_rows, ignore_index=True)
+
+    # ------------------------------------------------------------------ the final state, as tables
+
+    def shelter_stats(self) -> pd.DataFrame:
+        """Per shelter: capacity, peak and final occupancy, turned away, status, position."""
+        m = self.m
+        return pd.DataFrame(
+            [
+                {
+                    "id": s.shelter_id,
+                    "name": s.name,
+                    "capacity": s.capacity,
+                    "peak_occupancy": s.peak_occupancy,
+                    "final_occupancy": s.occupancy,
+                    "turned_away": s.turned_away,
+                    "status": s.status,
+                    "registered": int((m.ops.registry.queued & (m.pop.shelter == row)).sum()),
+                    "observed": int(m.ops.observed[row]),
+                    "desks": len(m.ops.registry.desks[row]),
+                    "lon": s.lon,
+                    "lat": s.lat,
+                }
+                for row, s in enumerate(m.shelters)
+            ]
+        )
+
+    def outcomes(self) -> pd.DataFrame:
+        """Per citizen (row order, no identifiers): the times that KPIs are computed from."""
+        p = self.m.pop
+        return pd.DataFrame(
+            {
+                "ordered_t": p.ordered_t,
+                "warned_t": p.warned_t,
+                "depart_t": p.depart_t,
+                "arrival_t": p.arrival_t,
+                "state": p.state,
+            }
+        )
+
+    def cyber_record(self) -> dict[str, Any]:
+        """What the attacks did, as recorded (``sim.metrics.figures.CyberRecord``'s fields)."""
+        m = self.m
+        c = m.cyber
+        return {
+            "devices_total": len(m.inventory),
+            "internet_exposed_devices": int(m.inventory["internet_exposed"].sum()),
+            "peak_compromised": int(c.peak_compromised),
+            "records_exposed": dict(c.records_exposed),
+            "false_readings": int(c.false_readings),
+            "rejected_spoofs": int(c.rejected),
+            "people_given_a_false_alarm": int(m.alerting.false_alarmed.sum()),
+            "messages_intercepted": dict(m.network.intercepted),
+            "attacks": [
+                {
+                    "label": a.label,
+                    "type": a.type_name,
+                    "at_s": float(a.config.at),
+                    "detected_at_s": c.detected.get(a.label),
+                }
+                for a in m.cyber_attacks
+            ],
+        }

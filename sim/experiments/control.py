@@ -145,7 +145,7 @@ class Simulation:
                 for s in m.shelters
             },
             "services": {name: bool(up) for name, up in m.network.service_up.items()},
-            "roads_closed": int((~m.road_open).any(axis=0).sum()),
+            "roads_closed": m.roads.closed_count()["roads_closed"],
             "devices_compromised": int(m.network.compromised.sum()),
             "sensors": {k: _finite(v) for k, v in m.sensing.true.items()},
         }

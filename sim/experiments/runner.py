@@ -70,11 +70,11 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
     """Turn a finished model into a :class:`RunResult`."""
     scenario = resolved_dict(model.scenario)
     events = model.events()
-    shelters = model.shelter_stats()
+    shelters = model.recorder.shelter_stats()
     summary = build_summary(
         scenario=scenario,
         population=model.pop.n,
-        outcomes=model.outcomes(),
+        outcomes=model.recorder.outcomes(),
         shelters=shelters,
         events=events,
         state_codes=STATE_CODES,
@@ -84,7 +84,7 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
             model.pop.ordered_t, model.channel_receipts(), [ch.type for ch in model.scenario.alerting.channels]
         ),
         relatives_notified_fraction=_relatives_fraction(model),
-        cyber=cyber_figures(CyberRecord(**model.cyber_record())),
+        cyber=cyber_figures(CyberRecord(**model.recorder.cyber_record())),
         extra={"shelter_operations": model.shelter_operations_summary() | {"reserves_opened": reserves_opened(events)}},
     )
     registrations = model.registrations()

@@ -18,7 +18,7 @@ from tests.experiments.test_cli import _assert_invalid, sim, write_scenario
 
 def _cyber(model) -> dict:
     """The summary's cyber block, computed as the runner does (sim.metrics)."""
-    return cyber_figures(CyberRecord(**model.cyber_record()))
+    return cyber_figures(CyberRecord(**model.recorder.cyber_record()))
 
 
 def _channels(model) -> dict:

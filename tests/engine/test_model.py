@@ -117,7 +117,7 @@ def test_closures_with_until_reopen(layer_city):
         )
     )
     m.advance_to(100)
-    assert not m.road_open[:, np.nonzero(m.city.roads["road_id"].to_numpy() == "north")[0]].any()
+    assert not m.roads.open[:, np.nonzero(m.city.roads["road_id"].to_numpy() == "north")[0]].any()
     assert m.pop.state_counts()["stranded"] == 50  # north road closed, south shelter closed: nowhere to go
     m.run()
     ev = m.events()

@@ -59,9 +59,9 @@ def test_a_dem_sets_where_the_water_goes(layer_city, tmp_path):
     m.advance_to(30)
     rows = {rid: i for i, rid in enumerate(m.city.roads["road_id"])}
     # Lowest points: 0 m, 2 m, 4 m; level 3.5 m; walkers stopped deeper than 0.3 m.
-    assert not m.road_open[WALK, rows["low"]]
-    assert not m.road_open[WALK, rows["mid"]]
-    assert m.road_open[WALK, rows["high"]]
+    assert not m.roads.open[WALK, rows["low"]]
+    assert not m.roads.open[WALK, rows["mid"]]
+    assert m.roads.open[WALK, rows["high"]]
     assert m.terrain_source == "dem"
     h = m.terrain().height_at(m.city.node_xy)
     x = m.city.node_xy[:, 0] - _OX

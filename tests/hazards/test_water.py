@@ -60,8 +60,8 @@ def test_a_flooded_road_is_never_entered_after_it_closes(layer_city):
     assert counts["sheltered"] == 0
     assert counts["casualties"] == 0
     assert counts["stranded"] == 100
-    assert not m.road_open[:, crossing].any()
-    assert m.road_open[:, _road_row(m, "west")].all()
+    assert not m.roads.open[:, crossing].any()
+    assert m.roads.open[:, _road_row(m, "west")].all()
 
 
 def test_people_on_a_road_when_it_floods_follow_the_documented_rule(layer_city):
@@ -101,8 +101,8 @@ def test_cars_are_stopped_at_shallower_water_than_walkers(layer_city):
     m = EvacuationModel(scn)
     m.advance_to(30)
     crossing = _road_row(m, "crossing")
-    assert not m.road_open[CAR, crossing]
-    assert m.road_open[WALK, crossing]
+    assert not m.roads.open[CAR, crossing]
+    assert m.roads.open[WALK, crossing]
     ts = m.timeseries()
     assert ts["roads_closed_car"].iloc[-1] > ts["roads_closed_walk"].iloc[-1]
 
@@ -203,9 +203,9 @@ def test_tsunami_zone_floods_inside_the_zone_only(layer_city):
     m = EvacuationModel(scn)
     m.advance_to(30)
     for inside in ("west", "crossing", "east"):  # each has an end or its middle in the zone
-        assert not m.road_open[:, _road_row(m, inside)].any(), inside
+        assert not m.roads.open[:, _road_row(m, inside)].any(), inside
     for outside in ("d1", "d2", "d3"):
-        assert m.road_open[:, _road_row(m, outside)].all(), outside
+        assert m.roads.open[:, _road_row(m, outside)].all(), outside
     m.run()
     assert m.pop.state_counts()["sheltered"] == 10  # the dry way round
 
