@@ -68,8 +68,8 @@ class CyberState:
         self.lie_factor = np.ones(n_assets)
         self.owner = np.full(n_assets, "", dtype=object)  # which attack compromised it
         self.fake_readings: dict[str, float] = {}
-        self.suppressed: set[str] = set()
-        self.tamper: dict[int, float] = {}
+        self._suppressed: set[str] = set()
+        self._tamper: dict[int, float] = {}
         self.false_readings = 0
         self.rejected = 0
         self.records_exposed: dict[str, int] = {}
@@ -106,6 +106,29 @@ class CyberState:
     def owned_by(self, label: str) -> np.ndarray:
         """Devices an attack compromised (boolean per asset)."""
         return self.owner == label
+
+    def suppress(self, sensor_id: str, *, on: bool) -> None:
+        """Start (or stop) dropping a sensor's readings before they are sent."""
+        if on:
+            self._suppressed.add(sensor_id)
+        else:
+            self._suppressed.discard(sensor_id)
+
+    def suppresses(self, sensor_id: str) -> bool:
+        """Whether an attacker drops this sensor's readings now."""
+        return sensor_id in self._suppressed
+
+    def tamper_reports(self, rows: list[int], factor: float | None) -> None:
+        """Multiply the head counts that shelters ``rows`` report by ``factor`` (None: stop)."""
+        for r in rows:
+            if factor is None:
+                self._tamper.pop(r, None)
+            else:
+                self._tamper[r] = float(factor)
+
+    def report_factor(self, row: int) -> float | None:
+        """The factor an attacker applies to shelter ``row``'s reports now (None: untouched)."""
+        return self._tamper.get(row)
 
     def expose(self, cls: str, count: int) -> None:
         """Add exposed records of a sensitivity class."""
@@ -417,10 +440,9 @@ class Spoofing(Attack):
             world.env.process(self._fake(world))
         elif cfg.mode == "suppress_readings":
             assert cfg.target is not None  # the config requires it for this mode
-            c.suppressed.add(cfg.target)
+            c.suppress(cfg.target, on=True)
         elif cfg.mode == "tamper_counts":
-            for r in world.shelter_rows(cfg.target):
-                c.tamper[r] = cfg.factor
+            c.tamper_reports(world.shelter_rows(cfg.target), cfg.factor)
         elif cfg.mode == "intercept":
             if world.defenses.encrypt_transit:
                 world.log_event("attack_blocked", self.label, "links are encrypted: nothing readable")
@@ -451,10 +473,10 @@ class Spoofing(Attack):
         cfg = self.config
         c = world.cyber
         if cfg.mode == "suppress_readings":
-            c.suppressed.discard(cfg.target)
+            assert cfg.target is not None
+            c.suppress(cfg.target, on=False)
         elif cfg.mode == "tamper_counts":
-            for r in world.shelter_rows(cfg.target):
-                c.tamper.pop(r, None)
+            c.tamper_reports(world.shelter_rows(cfg.target), None)
         elif cfg.mode == "intercept":
             world.network.intercept_types.clear()
 

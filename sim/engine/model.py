@@ -203,8 +203,6 @@ class EvacuationModel(mesa.Model):
         self.cyber_attacks = [make_attack(c, index=i) for i, c in enumerate(self.scenario.cyber)]
         for atk in self.cyber_attacks:
             atk.prepare(self)
-        if any(s.mode == "tamper_counts" for s in self.scenario.cyber if s.type == "spoofing"):
-            self.ops.report_tamper = self.ops.tampered
 
     # -- the cyber world interface (sim.cyber.attacks.CyberWorld)
 

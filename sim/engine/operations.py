@@ -2,13 +2,12 @@
 
 It owns the simulated personal data, the registry (desks, queues, entries, relatives told),
 the command centre's view of each shelter (the last reported count and when it arrived), the
-reserve halls and the hook through which an attack can tamper with reports. docs/shelters.md
-describes the process.
+reserve halls. A report passes :meth:`ShelterOperations.tampered` on its way, where an attack on
+the counts (``CyberState.report_factor``) alters it. docs/shelters.md describes the process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -49,7 +48,6 @@ class ShelterOperations:
         self.reserve = list(ops.reserve)
         self.observed = np.zeros(len(self.m.shelters), dtype=np.int64)  # the CCC's view of each shelter
         self.observed_t = np.full(len(self.m.shelters), -np.inf)
-        self.report_tamper: Callable[[int, int], int | None] | None = None  # a hook for attacks on reports
         self.new_sheltered: list[np.ndarray] = []  # admitted since the desks last looked
         self.terminal_rows = np.zeros(0, dtype=np.int64)
 
@@ -61,7 +59,7 @@ class ShelterOperations:
 
     def tampered(self, row: int, count: int) -> int | None:
         """A head count as an attacker altered it (None: the tampered report was rejected)."""
-        factor = self.m.cyber.tamper.get(row)
+        factor = self.m.cyber.report_factor(row)
         if factor is None:
             return count
         if self.m.defenses.encrypt_transit:
@@ -115,8 +113,7 @@ class ShelterOperations:
         yield self.m.env.timeout(0)
         while True:
             count = self.m.shelters[row].occupancy
-            if self.report_tamper is not None:
-                count = self.report_tamper(row, count)
+            count = self.tampered(row, count)  # what an attacker on the report's path makes of it
             if count is not None and self.m.network.operational()[self.m._asset_index[term]]:
                 taken = float(self.m.env.now)
                 self.m.network.send(

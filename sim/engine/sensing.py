@@ -60,7 +60,7 @@ class Sensing:
                 if self.m.network.compromised[row] and self.m.cyber.lies(row):
                     value *= float(self.m.cyber.lie_factor[row])
                     self.m.cyber.false_readings += 1
-                if sensor.id in self.m.cyber.suppressed:
+                if self.m.cyber.suppresses(sensor.id):
                     yield self.m.env.timeout(sensor.every)
                     continue
                 self.m.cyber.sensor_records += 1

@@ -85,3 +85,18 @@ def test_bad_actions_name_the_field():
         sim.isolate_device("nope")
     with pytest.raises(api.InputError, match=r"action\.shelter"):
         sim.close_shelter("nope")
+
+
+def test_an_attack_injected_mid_run_tampers_with_the_reports_the_command_centre_gets():
+    """Attacks act through the engine's hooks, so one injected during a run works like one in the file."""
+    sim = _sim("kotka_district_evacuation", "duration=50min")
+    sim.advance_to(20 * 60)
+    shelters = sim.truth()["shelters"]
+    target = max(shelters, key=lambda k: shelters[k]["present"])
+    sim.inject_attack({"type": "spoofing", "mode": "tamper_counts", "target": target, "factor": 3.0})
+    sim.advance_to(40 * 60)
+    seen = sim.command_view()["shelters"][target]
+    present = sim.truth()["shelters"][target]["present"]
+    assert seen["reported_at_s"] > 20 * 60
+    assert seen["reported"] > present  # three times a count taken at most one report interval ago
+    assert seen["reported"] % 3 == 0
