@@ -70,6 +70,7 @@ class CyberState:
         self.fake_readings: dict[str, float] = {}
         self._suppressed: set[str] = set()
         self._tamper: dict[int, float] = {}
+        self._camera_tamper: dict[str, float] = {}
         self.false_readings = 0
         self.rejected = 0
         self.records_exposed: dict[str, int] = {}
@@ -129,6 +130,17 @@ class CyberState:
     def report_factor(self, row: int) -> float | None:
         """The factor an attacker applies to shelter ``row``'s reports now (None: untouched)."""
         return self._tamper.get(row)
+
+    def tamper_camera(self, camera_id: str, factor: float | None) -> None:
+        """Multiply the people a camera reports by ``factor`` (None: stop)."""
+        if factor is None:
+            self._camera_tamper.pop(camera_id, None)
+        else:
+            self._camera_tamper[camera_id] = float(factor)
+
+    def count_factor(self, camera_id: str) -> float | None:
+        """The factor an attacker applies to a camera's people count now (None: untouched)."""
+        return self._camera_tamper.get(camera_id)
 
     def expose(self, cls: str, count: int) -> None:
         """Add exposed records of a sensitivity class."""
@@ -429,8 +441,13 @@ class Spoofing(Attack):
         cfg = self.config
         if cfg.mode in ("fake_reading", "suppress_readings") and cfg.target not in world.sensor_ids():
             raise InputError.single(f"cyber.{self.index}.target", f"no sensor has id {cfg.target!r}")
-        if cfg.mode == "tamper_counts":
+        if cfg.mode == "tamper_counts" and not self._camera(world):
             world.shelter_rows(cfg.target, field=f"cyber.{self.index}.target")  # raises for an unknown shelter
+
+    def _camera(self, world: CyberWorld) -> bool:
+        """Whether the target of tampered counts is a camera (else shelters)."""
+        row = world.network.index.get(self.config.target or "")
+        return row is not None and world.network.kind[row] == "camera"
 
     def onset(self, world: CyberWorld) -> None:
         """Start the deception."""
@@ -441,6 +458,9 @@ class Spoofing(Attack):
         elif cfg.mode == "suppress_readings":
             assert cfg.target is not None  # the config requires it for this mode
             c.suppress(cfg.target, on=True)
+        elif cfg.mode == "tamper_counts" and self._camera(world):
+            assert cfg.target is not None
+            c.tamper_camera(cfg.target, cfg.factor)
         elif cfg.mode == "tamper_counts":
             c.tamper_reports(world.shelter_rows(cfg.target), cfg.factor)
         elif cfg.mode == "intercept":
@@ -475,6 +495,9 @@ class Spoofing(Attack):
         if cfg.mode == "suppress_readings":
             assert cfg.target is not None
             c.suppress(cfg.target, on=False)
+        elif cfg.mode == "tamper_counts" and self._camera(world):
+            assert cfg.target is not None
+            c.tamper_camera(cfg.target, None)
         elif cfg.mode == "tamper_counts":
             c.tamper_reports(world.shelter_rows(cfg.target), None)
         elif cfg.mode == "intercept":

@@ -37,6 +37,7 @@ from sim.core.rng import RandomStreams
 from sim.cyber.attacks import CyberState, CyberWorld, make_attack
 from sim.cyber.inventory import build_inventory
 from sim.engine.alerting import Alerting
+from sim.engine.locating import Locating
 from sim.engine.mover import Mover
 from sim.engine.operations import ShelterOperations
 from sim.engine.recorder import Recorder
@@ -50,7 +51,8 @@ from sim.network.assets import build_assets, read_network_layer, read_sensor_lay
 from sim.network.channels import ChannelWorld
 from sim.network.state import NetworkState
 from sim.network.topology import build_links, build_services
-from sim.scenario.schema import OrderConfig, Scenario, SensorConfig
+from sim.scenario.network import SensorConfig
+from sim.scenario.schema import OrderConfig, Scenario
 
 ProgressCallback = Callable[[float, float], None]
 
@@ -108,6 +110,7 @@ class EvacuationModel(mesa.Model):
         self.recorder.setup_tracks(self._tracks_key)
         self.ops = ShelterOperations(self)  # desks, the registry, count reports, the overflow policy
         self._setup_cyber()
+        self.locating = Locating(self)  # towers, app check-ins, cameras: the command centre's picture
 
         for i, order in enumerate(scenario.alerting.orders):
             self.env.process(self.alerting.order_process(order, self._order_masks[i], label=order.id or f"order-{i}"))
@@ -120,6 +123,7 @@ class EvacuationModel(mesa.Model):
                 self.env.process(self.ops.report_process(row))
         for atk in self.cyber_attacks:
             atk.start(self)
+        self.locating.start()
         self.env.process(self._tick_process())  # created last: it runs after same-time events
 
     # ------------------------------------------------------------------ building

@@ -115,6 +115,7 @@ class Recorder:
             row[f"sensor:{sid}"] = value
         for s in self.m.shelters:
             row[f"shelter:{s.shelter_id}"] = s.occupancy
+        row.update(self.m.locating.picture(t))  # the command centre's picture, scored against the truth
         return row
 
     def district_counts_now(self, t: float) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.scenario.schema import SensorConfig
+from sim.scenario.network import SensorConfig
 
 SENSOR_QUANTITY = {"river_gauge": "water_level_m", "sea_gauge": "sea_level_m", "seismometer": "pga_g"}
 """The hazard quantity each sensor type measures."""

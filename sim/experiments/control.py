@@ -179,6 +179,7 @@ class Simulation:
             "orders": orders,
             "warned_reported": int((m.pop.warned_t <= self.now).sum()),
             "registered": int((m.ops.registry.entry_t <= self.now).sum()),
+            "location": m.locating.command_view(self.now),
         }
 
     # -- the end -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sim.core.records import RunResult
 from sim.engine.model import EvacuationModel, ProgressCallback
 from sim.io.pfif import pfif_document
 from sim.metrics.figures import CyberRecord, casualties_by_cause, channel_figures, cyber_figures, reserves_opened
+from sim.metrics.location import location_figures
 from sim.metrics.summary import build_summary
 from sim.metrics.timelines import service_timeline, shelter_timeline
 from sim.scenario.loader import resolved_dict
@@ -114,6 +115,16 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
         },
     }
     timeseries = model.timeseries()
+    location: dict[str, Any] = {}
+    if model.scenario.location.enabled:
+        location = location_figures(
+            model.locating.located(),
+            timeseries,
+            model.locating.report_table(),
+            population=model.pop.n,
+            districts=len(model.city.districts),
+        )
+    summary["location"] = location
     return RunResult(
         summary=summary,
         timeseries=timeseries,
@@ -131,6 +142,15 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
             "districts": model.district_counts(),
             "shelter_timeline": shelter_timeline(timeseries, [s.shelter_id for s in model.shelters]),
             "service_timeline": service_timeline(timeseries),
+            **(
+                {
+                    "located": model.locating.located(),
+                    "location_reports": model.locating.report_table(),
+                    "unaccounted": model.locating.unaccounted(model.registry_key),
+                }
+                if model.scenario.location.enabled
+                else {}
+            ),
         },
         files=model.cap_files() | {"pfif.xml": pfif},
     )

@@ -33,13 +33,7 @@ import pandas as pd
 
 from sim.city.model import City
 from sim.core.errors import InputError
-from sim.scenario.schema import (
-    DEFAULT_BATTERY_H,
-    SENSOR_UNITS,
-    AssetConfig,
-    NetworkConfig,
-    SensorConfig,
-)
+from sim.scenario.network import DEFAULT_BATTERY_H, SENSOR_UNITS, AssetConfig, NetworkConfig, SensorConfig
 
 CELL_GRID_M = 1500.0
 SIREN_GRID_M = 800.0

@@ -29,7 +29,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, shortest_path
 
 from sim.network.topology import ALERT_SERVICES, TIER
-from sim.scenario.schema import ServiceConfig
+from sim.scenario.network import ServiceConfig
 
 GRID, BATTERY, OFF = 0, 1, 2
 MAX_ATTEMPTS = 3
@@ -321,6 +321,29 @@ class NetworkState:
     ) -> None:
         """Send a message from asset ``src`` to asset ``dst`` (a SimPy process)."""
         self.env.process(self._message(self.index[src], self.index[dst], kind, on_delivered, on_lost))
+
+    def reaches(self, src: str, dst: str, rng: np.random.Generator) -> bool:
+        """Whether a small report from ``src`` gets to ``dst`` now.
+
+        It needs a working source, a working route and a serving destination, and it survives each
+        link's loss and each overloaded server's drop on the way (draws from ``rng``). Reports this
+        small take no bandwidth from other messages and arrive within the step.
+        """
+        s, d = self.index[src], self.index[dst]
+        path = self.route(s, d)
+        if path is None or not self.serving()[d]:
+            return False
+        usable = self.usable_links()
+        cur = s
+        for li in path:
+            if not usable[li]:
+                return False
+            if self.loss[li] > 0 and rng.random() < self.loss[li]:
+                return False
+            cur = int(self.b[li]) if int(self.a[li]) == cur else int(self.a[li])
+            if self.server_loss[cur] > 0 and rng.random() < self.server_loss[cur]:
+                return False
+        return True
 
     def _message(self, src: int, dst: int, kind: str, on_delivered, on_lost):
         t0 = float(self.env.now)

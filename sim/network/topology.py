@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.errors import InputError
-from sim.scenario.schema import DEFAULT_LINK_TYPES, LinkConfig, NetworkConfig, ServiceConfig
+from sim.scenario.network import DEFAULT_LINK_TYPES, LinkConfig, NetworkConfig, ServiceConfig
 
 LINK_COLUMNS = ["id", "a", "b", "type", "latency_s", "bandwidth_mbps", "availability", "loss", "directed"]
 TIER = {"lan": 0, "fibre": 0, "cellular": 0, "internet": 0, "diode": 0, "radio": 1, "satellite": 2}

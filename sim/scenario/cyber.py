@@ -70,7 +70,9 @@ class SpoofingConfig(_AttackBase):
     mode: Literal["fake_reading", "suppress_readings", "false_alarm", "tamper_counts", "intercept"] = Field(
         description="what the attacker fakes, hides, alters or reads"
     )
-    target: str | None = Field(None, description="sensor id (readings), shelter id or 'all' (counts)")
+    target: str | None = Field(
+        None, description="sensor id (readings); shelter id, 'all' or a camera id (tampered counts)"
+    )
     value: float | None = Field(None, ge=-10_000, le=10_000, description="fake_reading: the value reported (m or g)")
     factor: float = Field(0.5, ge=0, le=100, description="tamper_counts: reported count x this")
     zone: Zone = Field("all", description="false_alarm: who receives the fake order")

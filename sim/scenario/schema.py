@@ -16,6 +16,9 @@ from pydantic import AfterValidator, AwareDatetime, Field, field_validator, mode
 
 from sim.scenario.cyber import AttackConfig, DefensesConfig
 from sim.scenario.hazards import HazardConfig
+from sim.scenario.network import (  # re-exported: the schema is one namespace for its users
+    NetworkConfig,
+)
 from sim.scenario.types import (
     MAX_POPULATION,
     MAX_SHELTER_CAPACITY,
@@ -445,6 +448,30 @@ class TracksConfig(Strict):
     max_citizens: int = Field(2000, ge=0, le=200_000, description="how many citizens are tracked")
 
 
+class LocationConfig(Strict):
+    """Locating evacuees: the command centre's picture of where people are (docs/location.md)."""
+
+    enabled: bool = Field(True, description="build the picture (off: no location sources, no located.parquet)")
+    report_every: Duration = Field(
+        300.0, ge=10, le=86400, description="cell towers and cameras report their counts this often, s"
+    )
+    cell_range_m: float = Field(
+        2500.0, gt=0, le=50_000, description="a phone attaches to the nearest working tower within this distance, m"
+    )
+    camera_range_m: float = Field(
+        80.0, gt=0, le=1000, description="a camera counts people on the move at road nodes within this distance, m"
+    )
+    app_share: Fraction = Field(
+        0.3, description="share of smartphone owners who consented to share their position through the app"
+    )
+    checkin_every: Duration = Field(600.0, ge=10, le=86400, description="how often the app sends a position, s")
+    app_error_m: float = Field(50.0, ge=0, le=5000, description="standard deviation of an app position's error, m")
+    retention: Duration = Field(86400.0, ge=60, le=30 * 86400, description="check-ins older than this are deleted, s")
+    unaccounted_after: Duration = Field(
+        1800.0, ge=60, le=7 * 86400, description="an ordered resident unseen this long is on the unaccounted list, s"
+    )
+
+
 class OutputConfig(Strict):
     """What a run records."""
 
@@ -462,143 +489,6 @@ class OutputConfig(Strict):
             msg = f"must be between 1900 and 2200, got {value.year}"
             raise ValueError(msg)
         return value
-
-
-SensorType = Literal["seismometer", "river_gauge", "sea_gauge"]
-SENSOR_UNITS: dict[str, str] = {"seismometer": "g", "river_gauge": "m", "sea_gauge": "m"}
-
-
-class SensorConfig(Strict):
-    """A hazard sensor: gauges read the water level (m), seismometers peak ground acceleration (g)."""
-
-    id: str = Field(min_length=1, max_length=100, description="sensor id, used by alerting.triggers")
-    type: SensorType = Field(description="what it measures: river_gauge, sea_gauge or seismometer")
-    location: tuple[Lon, Lat] = Field(description="[lon, lat] of the sensor")
-    every: Duration = Field(60.0, ge=1, le=3600, description="sampling interval, s")
-
-
-LinkType = Literal["lan", "fibre", "radio", "satellite", "cellular", "internet", "diode"]
-AssetKind = Literal[
-    "substation",
-    "hub",
-    "radio_node",
-    "cell_tower",
-    "siren",
-    "sensor",
-    "camera",
-    "terminal",
-    "server",
-    "gateway",
-    "internet",
-    "satellite",
-    "operator",
-    "broadcaster",
-]
-Subnet = Literal["safety", "smart", "public", "power", "shared"]
-
-
-class LinkTypeConfig(Strict):
-    """Properties shared by every link of a type (each link may override them)."""
-
-    latency_s: float = Field(ge=0, le=60, description="one-way delay, s")
-    bandwidth_mbps: float = Field(gt=0, le=1e6, description="capacity, Mbit/s (messages queue beyond it)")
-    availability: Fraction = Field(description="long-run share of time the link is up (outages come and go)")
-    loss: Fraction = Field(0.0, description="probability that a message is lost on the link")
-
-
-DEFAULT_LINK_TYPES: dict[str, LinkTypeConfig] = {
-    "lan": LinkTypeConfig(latency_s=0.0005, bandwidth_mbps=1000, availability=1.0, loss=0.0),
-    "fibre": LinkTypeConfig(latency_s=0.002, bandwidth_mbps=1000, availability=0.999, loss=0.0),
-    "radio": LinkTypeConfig(latency_s=0.05, bandwidth_mbps=0.1, availability=0.99, loss=0.01),
-    "satellite": LinkTypeConfig(latency_s=0.6, bandwidth_mbps=2, availability=0.98, loss=0.02),
-    "cellular": LinkTypeConfig(latency_s=0.05, bandwidth_mbps=10, availability=0.995, loss=0.005),
-    "internet": LinkTypeConfig(latency_s=0.03, bandwidth_mbps=1000, availability=0.995, loss=0.001),
-    "diode": LinkTypeConfig(latency_s=0.001, bandwidth_mbps=100, availability=0.9999, loss=0.0),
-}
-"""Defaults per link type (docs/networks.md gives the reasoning)."""
-
-DEFAULT_BATTERY_H: dict[str, float] = {
-    "hub": 4.0,
-    "radio_node": 8.0,
-    "cell_tower": 2.0,
-    "siren": 24.0,
-    "sensor": 48.0,
-    "camera": 0.0,
-    "terminal": 2.0,
-    "server": 0.5,
-    "gateway": 0.5,
-    "internet": 0.5,
-    "satellite": 72.0,
-    "operator": 8.0,
-    "broadcaster": 24.0,
-}
-"""Battery (or generator) hours per asset kind when its substation is down; the CCC has 72 h."""
-
-
-class LinkConfig(Strict):
-    """A link between two assets; unset properties come from ``link_types``."""
-
-    id: str | None = Field(None, description="link id (an existing id replaces that link)")
-    a: str = Field(min_length=1, description="asset id at one end (the sender, for a diode)")
-    b: str = Field(min_length=1, description="asset id at the other end")
-    type: LinkType = Field(description="medium of the link (the type lists them; diode: one-way data diode)")
-    latency_s: float | None = Field(None, ge=0, le=60, description="one-way delay, s")
-    bandwidth_mbps: float | None = Field(None, gt=0, le=1e6, description="capacity, Mbit/s")
-    availability: Fraction | None = Field(None, description="long-run share of time up")
-    loss: Fraction | None = Field(None, description="probability that a message is lost on it")
-
-
-class AssetConfig(Strict):
-    """An extra (or replacing, by id) network asset."""
-
-    id: str = Field(min_length=1, max_length=100, description="asset id (an existing id replaces that asset)")
-    kind: AssetKind = Field(description="what the asset is (placement rules and defaults by kind)")
-    location: tuple[Lon, Lat] = Field(description="[lon, lat] of the asset")
-    subnet: Subnet | None = Field(None, description="default by kind and design")
-    battery_h: float | None = Field(None, ge=0, le=1000, description="battery hours (default by kind)")
-
-
-class ServiceConfig(Strict):
-    """A city service as a dependency chain: platform, then each ``via`` asset, then endpoints."""
-
-    name: str = Field(min_length=1, max_length=100, description="service name (a default one is replaced)")
-    platform: str = Field(description="asset id where the service runs (CCC, COC ...)")
-    via: list[str] = Field(default_factory=list, description="asset ids a message must pass in this order")
-    endpoints: list[str] = Field(default_factory=list, description="asset kinds or ids it serves")
-    direction: Literal["out", "in"] = Field("out", description="out: platform to endpoints; in: endpoints report")
-    subnet: Subnet = Field("smart", description="which subnetwork the service belongs to")
-    min_share: Fraction | None = Field(None, description="share of endpoints needed (default network.min_share)")
-
-
-class NetworkConfig(Strict):
-    """The safety and smart subnetworks, their devices, links and services (docs/networks.md)."""
-
-    design: Literal["separate", "shared"] = Field(
-        "separate", description="separate: an isolated safety subnetwork; shared: one network for everything"
-    )
-    redundancy: int = Field(2, ge=1, le=3, description="safety paths: 1 fibre; 2 + radio mesh; 3 + satellite")
-    battery_h: dict[AssetKind, float] = Field(
-        default_factory=dict, description="battery hours per asset kind (defaults in docs/networks.md)"
-    )
-    link_types: dict[LinkType, LinkTypeConfig] = Field(
-        default_factory=dict, description="properties per link type, replacing the defaults"
-    )
-    repair_time: Duration = Field(1800.0, gt=0, description="mean duration of a random link outage, s")
-    min_share: Fraction = Field(0.5, description="share of a service's endpoints that must be reachable")
-    siren_audible_m: float = Field(1000.0, gt=0, le=10_000, description="a siren is heard this far, m")
-    assets: list[AssetConfig] = Field(
-        default_factory=list, description="extra network assets, or replacements by id (docs/networks.md)"
-    )
-    links: list[LinkConfig] = Field(
-        default_factory=list, description="extra links between assets, or replacements by id"
-    )
-    services: list[ServiceConfig] = Field(
-        default_factory=list, description="extra services, or replacements by name: dependency chains over assets"
-    )
-    sensors: list[SensorConfig] = Field(
-        default_factory=list,
-        description="hazard sensors: gauges read the water level, seismometers the peak ground acceleration",
-    )
 
 
 class Scenario(Strict):
@@ -644,5 +534,8 @@ class Scenario(Strict):
     )
     movement: MovementConfig = Field(
         MovementConfig(), description="parameters of the movement model (docs/movement.md)"
+    )
+    location: LocationConfig = Field(
+        LocationConfig(), description="locating evacuees: towers, app check-ins, cameras (docs/location.md)"
     )
     output: OutputConfig = Field(OutputConfig(), description="what a run records")

@@ -15,7 +15,7 @@ from sim.engine.model import EvacuationModel
 from sim.network.cap import CAP_NS
 from sim.network.state import NetworkState
 from sim.scenario import load_scenario
-from sim.scenario.schema import ServiceConfig
+from sim.scenario.network import ServiceConfig
 from tests.conftest import everyone_now, scenario_from
 from tests.experiments.test_cli import _assert_invalid, sim, write_scenario
 

@@ -1,0 +1,332 @@
+"""Locating evacuees: the command centre's picture of where people are, built from what arrives.
+
+Four sources, each carried by the network that really carries it (docs/location.md):
+
+- **cell towers**: every phone attaches to the nearest working tower within ``cell_range_m``;
+  every ``report_every`` each tower sends its attached count (a number per cell, never a
+  person) through the operator and the internet to the city operation centre (COC);
+- **app check-ins**: smartphone owners who consented send a position (with an error of
+  ``app_error_m``) and whether they are moving, every ``checkin_every``, through their tower;
+- **cameras** count people on the move at the road nodes in view and report to the COC over
+  the smart subnetwork (a tampered camera reports its lie);
+- **shelters**: registrations that reached the registry (exact, by person) and the head counts
+  reported to the command centre.
+
+A report reaches the COC only if its device works and a route does, with the losses of links
+and overloaded servers (a DDoS) on the way. Reports are small: they do not compete with alerts
+for bandwidth. The picture (``Locating.picture``) fuses what arrived; the method is in
+docs/location.md. The ground truth is kept beside it for scoring, never mixed in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from sim.agents.citizens import AT_HOME, CASUALTY, EVACUATING, SHELTERED, STRANDED, TRAPPED
+from sim.core.privacy import pseudonyms
+
+PICTURE_STATES = ("at_home", "on_the_move", "sheltered", "casualties", "unknown")
+HOME, MOVE, SHELT, DEAD, UNKNOWN = range(5)
+# Citizen state code -> picture state.
+_STATE_OF = np.array([HOME, MOVE, SHELT, DEAD, MOVE, HOME], dtype=np.int64)
+assert (AT_HOME, EVACUATING, SHELTERED, CASUALTY, STRANDED, TRAPPED) == (0, 1, 2, 3, 4, 5)
+SOURCES = ("towers", "app", "cameras", "registry", "shelter_reports")
+
+
+class Locating:
+    """Location sources, their reports and the command centre's picture (see the module docstring)."""
+
+    def __init__(self, model: Any):
+        self.m = model  # the EvacuationModel (read only, never imported: no cycle)
+        cfg = model.scenario.location
+        self.cfg = cfg
+        city = model.city
+        p = model.pop
+        self.node_xy = city.nodes[["x", "y"]].to_numpy(dtype=float)
+        self.node_district = city.nodes["district"].to_numpy().astype(np.int64)
+        self.n_d = len(city.districts)
+        self.district_names = city.districts["name"].to_numpy().astype(str)
+        rng = model.streams.get("location")
+        self.app_user = p.has_smartphone & (rng.random(p.n) < cfg.app_share)
+        self._error_rng = model.streams.get("location/app_error")
+        self._msg_rng = model.streams.get("location/reports")
+        assets = model.asset_table
+        kind = assets["kind"].to_numpy()
+        self.tower_rows = np.nonzero(kind == "cell_tower")[0]
+        self.tower_ids = assets["id"].to_numpy()[self.tower_rows].astype(str)
+        self.tower_xy = assets[["x", "y"]].to_numpy(dtype=float)[self.tower_rows]
+        self.camera_rows = np.nonzero(kind == "camera")[0]
+        self.camera_ids = assets["id"].to_numpy()[self.camera_rows].astype(str)
+        cam_xy = assets[["x", "y"]].to_numpy(dtype=float)[self.camera_rows]
+        tree = cKDTree(self.node_xy)
+        views = tree.query_ball_point(cam_xy, cfg.camera_range_m) if len(cam_xy) else []
+        self.cam_nodes = np.array([n for v in views for n in v], dtype=np.int64)
+        self.cam_of = np.repeat(np.arange(len(views)), [len(v) for v in views]).astype(np.int64)
+        self.cam_node = assets["node"].to_numpy().astype(np.int64)[self.camera_rows]  # the node at each camera
+        self.cam_district = self.node_district[self.cam_node]
+        # Cell layout: recomputed when the set of working towers changes.
+        self._layout_key: bytes | None = None
+        self.node_tower = np.full(city.n_nodes, -1, dtype=np.int64)
+        self.cell_weights = np.zeros((len(self.tower_rows), self.n_d))
+        # What arrived: the latest round of tower and camera reports, and each person's last check-in.
+        self.tower_count = np.zeros(len(self.tower_rows))
+        self.tower_ok = np.zeros(len(self.tower_rows), dtype=bool)
+        self.camera_count = np.zeros(len(self.camera_rows))
+        self.camera_ok = np.zeros(len(self.camera_rows), dtype=bool)
+        self.seen_t = np.full(p.n, -np.inf)
+        self.seen_node = np.zeros(p.n, dtype=np.int64)
+        self.seen_state = np.zeros(p.n, dtype=np.int64)
+        self.reports: list[tuple[float, str, str, int, bool]] = []  # (t, source, device, count, delivered)
+        self.frames: list[pd.DataFrame] = []
+        self.last: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ processes
+
+    def start(self) -> None:
+        """Register the reporting processes on the model's clock."""
+        if not self.cfg.enabled:
+            return
+        env = self.m.env
+        env.process(self._every(self.cfg.report_every, self._tower_round))
+        env.process(self._every(self.cfg.report_every, self._camera_round))
+        env.process(self._every(self.cfg.checkin_every, self._checkin_round))
+
+    def _every(self, every: float, round_: Any):
+        while self.m.env.now < self.m.duration:
+            round_(float(self.m.env.now))
+            yield self.m.env.timeout(every)
+
+    def _layout(self) -> None:
+        """Attach every road node to its nearest working tower in range (cells), when towers change."""
+        working = self.m.network.operational()[self.tower_rows]
+        key = working.tobytes()
+        if key == self._layout_key:
+            return
+        self._layout_key = key
+        self.node_tower[:] = -1
+        rows = np.nonzero(working)[0]
+        if len(rows):
+            dist, k = cKDTree(self.tower_xy[rows]).query(self.node_xy, distance_upper_bound=self.cfg.cell_range_m)
+            ok = np.isfinite(dist)
+            self.node_tower[ok] = rows[k[ok]]
+        # The prior split of each cell among districts: where its residents live.
+        home_tower = self.node_tower[self.m.pop.home_node]
+        has = home_tower >= 0
+        w = np.zeros((len(self.tower_rows), self.n_d))
+        np.add.at(w, (home_tower[has], self.node_district[self.m.pop.home_node[has]]), 1.0)
+        totals = w.sum(axis=1, keepdims=True)
+        self.cell_weights = np.divide(w, totals, out=np.zeros_like(w), where=totals > 0)
+
+    def _node_now(self) -> np.ndarray:
+        p = self.m.pop
+        return np.where(p.state == SHELTERED, self.m.book.node[np.maximum(p.shelter, 0)], p.node)
+
+    def _deliver(self, device: str) -> bool:
+        return self.m.network.reaches(device, "COC", self._msg_rng)
+
+    def _tower_round(self, t: float) -> None:
+        self._layout()
+        p = self.m.pop
+        cell = self.node_tower[self._node_now()[p.has_phone]]
+        counts = np.bincount(cell[cell >= 0], minlength=len(self.tower_rows))
+        working = self.m.network.operational()[self.tower_rows]
+        for k, tid in enumerate(self.tower_ids):
+            if not working[k]:
+                self.tower_ok[k] = False
+                continue
+            ok = self._deliver(tid)
+            self.tower_ok[k] = ok
+            self.tower_count[k] = counts[k] if ok else 0
+            self.reports.append((t, "tower", tid, int(counts[k]), ok))
+
+    def _camera_round(self, t: float) -> None:
+        p = self.m.pop
+        moving = (p.state == EVACUATING) | (p.state == STRANDED)
+        at_node = np.bincount(p.node[moving], minlength=self.m.city.n_nodes)
+        counts = np.bincount(self.cam_of, weights=at_node[self.cam_nodes], minlength=len(self.camera_rows))
+        working = self.m.network.operational()[self.camera_rows]
+        for c, cid in enumerate(self.camera_ids):
+            if not working[c]:
+                self.camera_ok[c] = False
+                continue
+            count = int(counts[c])
+            factor = self.m.cyber.count_factor(cid)
+            if factor is not None:  # a tampered camera reports its lie
+                count = round(count * factor)
+                self.m.cyber.false_readings += 1
+            ok = self._deliver(cid)
+            self.camera_ok[c] = ok
+            self.camera_count[c] = count if ok else 0
+            self.reports.append((t, "camera", cid, count, ok))
+
+    def _checkin_round(self, t: float) -> None:
+        self._layout()
+        p = self.m.pop
+        node = self._node_now()
+        users = np.nonzero(self.app_user & (p.state != CASUALTY))[0]
+        cell = self.node_tower[node[users]]
+        if not self.m.network.service_up.get("app_push", False):
+            cell = np.full(len(users), -1)
+        sent = np.zeros(len(users), dtype=bool)
+        for k in np.unique(cell[cell >= 0]):  # one batch per tower, through it to the COC
+            mine = cell == k
+            ok = self._deliver(self.tower_ids[k])
+            sent[mine] = ok
+            self.reports.append((t, "app", self.tower_ids[k], int(mine.sum()), ok))
+        who = users[sent]
+        seen = node[who]
+        if self.cfg.app_error_m > 0 and len(who):
+            xy = self.node_xy[seen] + self._error_rng.normal(0.0, self.cfg.app_error_m, size=(len(who), 2))
+            seen = self.m.city.nearest_nodes(xy)
+        self.seen_t[who] = t
+        self.seen_node[who] = seen
+        self.seen_state[who] = _STATE_OF[p.state[who]]
+        old = self.seen_t < t - self.cfg.retention  # retention: older check-ins are deleted
+        self.seen_t[old] = -np.inf
+
+    # ------------------------------------------------------------------ the picture
+
+    def picture(self, t: float) -> dict[str, Any]:
+        """The command centre's estimate per district and state now, scored against the truth.
+
+        Appends the rows of ``located.parquet`` and returns the timeseries columns
+        (``located_estimate``, ``unaccounted_list``...).
+        """
+        if not self.cfg.enabled:
+            return {}
+        return self._finish(t, *self.estimate(t))
+
+    def estimate(self, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(truth, estimate, sources used, on the unaccounted list)`` at ``t``; records nothing.
+
+        ``truth`` and ``estimate`` are districts x ``PICTURE_STATES``; ``sources used`` adds a
+        last axis over ``SOURCES``; the list is a mask over citizens.
+        """
+        m, p, n_d = self.m, self.m.pop, self.n_d
+        n_s = len(PICTURE_STATES)
+        # Ground truth: where everyone is now.
+        node = self._node_now()
+        truth = np.bincount(self.node_district[node] * n_s + _STATE_OF[p.state], minlength=n_d * n_s).reshape(n_d, n_s)
+        est = np.zeros((n_d, n_s))
+        used = np.zeros((n_d, n_s, len(SOURCES)), dtype=bool)
+        after = self.cfg.unaccounted_after
+        registered = m.ops.registry.entry_t <= t
+        fresh = (t - self.seen_t) <= after
+        # Shelters: people known by name (registered, or checked in there), or the reported head count.
+        known_in = registered | (fresh & (self.seen_state == SHELT) & (p.state == SHELTERED))
+        n_shelters = len(m.shelters)
+        named = np.bincount(p.shelter[known_in & (p.shelter >= 0)], minlength=n_shelters).astype(float)
+        reported = m.ops.observed.astype(float)
+        in_shelter = np.maximum(named, reported)
+        sh_d = self.node_district[m.book.node]
+        est[:, SHELT] = np.bincount(sh_d, weights=in_shelter, minlength=n_d)
+        used[:, SHELT, 3] = np.bincount(sh_d, weights=named, minlength=n_d) > 0
+        used[:, SHELT, 4] = np.bincount(sh_d, weights=reported, minlength=n_d) > 0
+        # App check-ins of people not in a shelter's count.
+        app = fresh & ~known_in & ((self.seen_state == HOME) | (self.seen_state == MOVE))
+        for state in (HOME, MOVE):
+            who = app & (self.seen_state == state)
+            est[:, state] += np.bincount(self.node_district[self.seen_node[who]], minlength=n_d)
+            used[:, state, 1] |= est[:, state] > 0
+        # Cameras: people on the move in view, less those the app already placed there.
+        app_move_at = np.bincount(self.seen_node[app & (self.seen_state == MOVE)], minlength=m.city.n_nodes)
+        in_view = np.bincount(self.cam_of, weights=app_move_at[self.cam_nodes], minlength=len(self.camera_rows))
+        cam_extra = np.where(self.camera_ok, np.maximum(self.camera_count - in_view, 0.0), 0.0)
+        cam_add = np.bincount(self.cam_district, weights=cam_extra, minlength=n_d)
+        est[:, MOVE] += cam_add
+        used[:, MOVE, 2] = np.bincount(self.cam_district, weights=self.camera_ok, minlength=n_d) > 0
+        # Towers: people in each reporting cell (phones / phone ownership), less those already placed.
+        n_k = len(self.tower_rows)
+        if n_k:
+            people = self.tower_count / max(m.scenario.population.phone_share, 1e-9)
+            sh_cell = self.node_tower[m.book.node]
+            known = np.bincount(sh_cell[sh_cell >= 0], weights=in_shelter[sh_cell >= 0], minlength=n_k)
+            app_cell = self.node_tower[self.seen_node[app]]
+            known += np.bincount(app_cell[app_cell >= 0], minlength=n_k)
+            cam_cell = self.node_tower[self.cam_node]
+            known += np.bincount(cam_cell[cam_cell >= 0], weights=cam_extra[cam_cell >= 0], minlength=n_k)
+            rest = np.where(self.tower_ok, np.maximum(people - known, 0.0), 0.0)
+            est[:, UNKNOWN] = rest @ self.cell_weights
+            used[:, UNKNOWN, 0] = (self.tower_ok.astype(float) @ self.cell_weights) > 0
+        # The unaccounted list: ordered out, not in the registry, not seen by the app for ``after``.
+        ordered = p.ordered_t <= t - after
+        listed = ordered & ~registered & ((t - self.seen_t) > after)
+        return truth, est, used, listed
+
+    def _finish(self, t: float, truth: np.ndarray, est: np.ndarray, used: np.ndarray, listed: np.ndarray):
+        p = self.m.pop
+        node = self._node_now()
+        # Truly in danger: alive or not, still outside a shelter in the zone they were ordered out of.
+        zone = np.zeros(self.m.city.n_nodes, dtype=bool)
+        ordered = np.isfinite(p.ordered_t)
+        zone[p.home_node[ordered]] = True
+        danger = ordered & (p.state != SHELTERED) & zone[node]
+        self.last = {"t_s": t, "listed": listed, "danger": danger}
+        d_idx, s_idx = np.nonzero((truth > 0) | (est > 0.05))
+        names = np.array(SOURCES)
+        self.frames.append(
+            pd.DataFrame(
+                {
+                    "t_s": np.full(len(d_idx), float(t)),
+                    "district": self.district_names[d_idx],
+                    "state": np.array(PICTURE_STATES)[s_idx],
+                    "estimate": np.round(est[d_idx, s_idx], 1),
+                    "truth": truth[d_idx, s_idx].astype(np.int64),
+                    "sources": [",".join(names[used[d, s]]) for d, s in zip(d_idx, s_idx, strict=True)],
+                }
+            )
+        )
+        old_enough = p.ordered_t <= t - self.cfg.unaccounted_after
+        return {
+            "located_estimate": round(float(est.sum()), 1),
+            "located_matched": round(float(np.minimum(est.sum(axis=1), truth.sum(axis=1)).sum()), 1),
+            "unaccounted_list": int(listed.sum()),
+            "unaccounted_in_danger": int((listed & danger).sum()),
+            "unaccounted_false_alarms": int((listed & ~danger).sum()),
+            "in_danger_not_listed": int((danger & ~listed & old_enough).sum()),
+        }
+
+    # ------------------------------------------------------------------ tables
+
+    def located(self) -> pd.DataFrame:
+        """``located.parquet``: per recorded time, district and state: estimate, truth, sources."""
+        cols = ["t_s", "district", "state", "estimate", "truth", "sources"]
+        return pd.concat(self.frames, ignore_index=True) if self.frames else pd.DataFrame(columns=cols)
+
+    def report_table(self) -> pd.DataFrame:
+        """``location_reports.parquet``: every count report (towers, cameras, app batches) and its fate."""
+        return pd.DataFrame(self.reports, columns=["t_s", "source", "device", "count", "delivered"])
+
+    def unaccounted(self, key: bytes) -> pd.DataFrame:
+        """``unaccounted.parquet``: the search-and-rescue list at the end, pseudonymous."""
+        listed = self.last.get("listed", np.zeros(self.m.pop.n, dtype=bool))
+        idx = np.nonzero(listed)[0]
+        p = self.m.pop
+        seen = self.seen_t[idx]
+        return pd.DataFrame(
+            {
+                "citizen": pseudonyms(idx, key=key, prefix="R"),
+                "home_district": self.district_names[self.node_district[p.home_node[idx]]],
+                "ordered_t_s": p.ordered_t[idx],
+                "last_seen_t_s": np.where(np.isfinite(seen), seen, np.nan),
+                "in_danger": self.last.get("danger", np.zeros(p.n, dtype=bool))[idx],
+            }
+        )
+
+    def command_view(self, t: float) -> dict[str, Any]:
+        """The picture as the command centre has it at ``t`` (no ground truth): per district and state."""
+        if not self.cfg.enabled:
+            return {"t_s": t, "districts": {}, "unaccounted": []}
+        _, est, _, listed = self.estimate(t)
+        districts: dict[str, dict[str, float]] = {}
+        for d, s in zip(*np.nonzero(est > 0.05), strict=True):
+            districts.setdefault(str(self.district_names[d]), {})[PICTURE_STATES[s]] = round(float(est[d, s]), 1)
+        return {
+            "t_s": t,
+            "districts": districts,
+            "unaccounted": pseudonyms(np.nonzero(listed)[0], key=self.m.registry_key, prefix="R").tolist(),
+        }
