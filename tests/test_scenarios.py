@@ -24,6 +24,7 @@ SHORTEN = {
     "kotka_flood_shared_network": ["duration=80min"],
     "kotka_flood_separate_network": ["duration=80min"],
     "cyber_ddos_coc_flood": ["duration=80min"],
+    "kotka_flood_locating": ["duration=80min"],
     "cyber_camera_takeover_segmented": ["duration=75min"],
     "cyber_camera_takeover_misconfigured": ["duration=75min"],
     "cyber_registry_theft_encrypted": ["duration=75min"],
@@ -49,6 +50,7 @@ def test_there_are_sample_scenarios():
         "cyber_registry_theft_encrypted",
         "cyber_registry_theft_plain",
         "cyber_spoofed_gauge",
+        "kotka_flood_locating",
     } <= names
 
 
@@ -57,7 +59,7 @@ def test_sample_scenario_reproduces_its_kpis(name):
     path = sample_scenarios()[name]
     scenario = load_scenario(path, SHORTEN.get(name, DEFAULT_SHORTEN))
     result = run_scenario(scenario)
-    keys = ("population", "evacuation", "alerts", "hazards", "services", "shelter_operations", "cyber")
+    keys = ("population", "evacuation", "alerts", "hazards", "services", "shelter_operations", "cyber", "location")
     got = {k: result.summary[k] for k in (*keys, "relatives_notified_fraction")}
     got["shelters_used"] = sum(1 for s in result.summary["shelters"].values() if s["peak_occupancy"] > 0)
     got["events"] = result.events["kind"].value_counts().sort_index().to_dict()

@@ -47,6 +47,7 @@ STATE_COLOURS = {
     "stranded": [204, 121, 167],
     "trapped": [86, 180, 233],
 }
+PICTURE_COLOUR = [0, 114, 178]  # districts shaded by the people the command centre places there
 SHELTER_COLOURS = {"room": [0, 158, 115, 220], "filling": [230, 159, 0, 230], "full": [213, 94, 0, 240]}
 
 
@@ -97,6 +98,42 @@ def hazard_polygons(footprint: pd.DataFrame | None, t_s: float | None = None) ->
     return pd.DataFrame(rows or {"polygon": [], "fill": [], "label": []})
 
 
+def district_picture(districts, picture: pd.DataFrame | None) -> pd.DataFrame:
+    """District polygons shaded by the people the command centre places there, outside shelters.
+
+    ``picture`` is one recorded time of ``located.parquet``; the shade is the estimate of people
+    at home, on the move or of unknown state (sheltered people are on the shelter markers).
+    """
+    rows = []
+    est = pd.Series(dtype=float)
+    if picture is not None and len(picture):
+        outside = picture[picture["state"] != "sheltered"]
+        est = outside.groupby("district")["estimate"].sum()
+    by_state = (
+        picture.pivot_table(index="district", columns="state", values="estimate", aggfunc="sum").fillna(0.0)
+        if picture is not None and len(picture)
+        else pd.DataFrame()
+    )
+    top = max(float(est.max()) if len(est) else 0.0, 1.0)
+    for name, geom in zip(districts["name"], districts.geometry, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        n = float(est.get(name, 0.0))
+        parts = by_state.loc[name] if name in by_state.index else pd.Series(dtype=float)
+        text = ", ".join(f"{k.replace('_', ' ')} {v:,.0f}" for k, v in parts.items() if v > 0) or "nobody placed"
+        polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+        for poly in polys:
+            rows.append(
+                {
+                    "polygon": _round(poly.exterior.coords),
+                    "fill": [*PICTURE_COLOUR, int(25 + 150 * n / top)],
+                    "name": f"district {name}, as the command centre sees it",
+                    "tip": text,
+                }
+            )
+    return pd.DataFrame(rows or {"polygon": [], "fill": [], "name": [], "tip": []})
+
+
 def base_layers(layers: dict) -> list[pdk.Layer]:
     """Water, buildings and roads: drawn once per run, the same at every time."""
     out = []
@@ -139,6 +176,7 @@ def shelter_frame(shelters: pd.DataFrame, occupancy: pd.Series | np.ndarray) -> 
     cap = sh["capacity"].astype(float)
     sh["radius"] = 5 + np.sqrt(cap / max(float(cap.max()), 1.0)) * 11
     sh["name"] = sh["name"].astype(str)
+    sh["tip"] = [f"{o:,} of {c:,} places" for o, c in zip(sh["occupancy"], sh["capacity"], strict=True)]
     return sh
 
 
@@ -148,9 +186,24 @@ def time_layers(
     *,
     hazard: pd.DataFrame | None = None,
     assets: pd.DataFrame | None = None,
+    picture: pd.DataFrame | None = None,
 ) -> list[pdk.Layer]:
-    """What changes with time: the hazard's footprint, assets by state, evacuees, shelters."""
+    """What changes with time: the hazard's footprint, the command centre's picture, assets, evacuees, shelters."""
     out = []
+    if picture is not None and len(picture):
+        out.append(
+            pdk.Layer(
+                "PolygonLayer",
+                picture,
+                id="picture",
+                get_polygon="polygon",
+                get_fill_color="fill",
+                get_line_color=[0, 60, 110],
+                line_width_min_pixels=1,
+                stroked=True,
+                pickable=True,
+            )
+        )
     if hazard is not None and len(hazard):
         out.append(
             pdk.Layer("PolygonLayer", hazard, id="hazard", get_polygon="polygon", get_fill_color="fill", stroked=False)
@@ -158,7 +211,8 @@ def time_layers(
     if assets is not None and len(assets):
         a = assets[["id", "kind", "state", "lon", "lat"]].copy()
         a["fill"] = [ASSET_COLOURS.get(s, [120, 120, 120, 200]) for s in a["state"]]
-        a["name"] = a["id"] + " (" + a["kind"] + ", " + a["state"] + ")"
+        a["name"] = a["id"] + " (" + a["kind"] + ")"
+        a["tip"] = a["state"]
         out.append(
             pdk.Layer(
                 "ScatterplotLayer",
@@ -218,7 +272,7 @@ def view_of(layers: dict, *, center: tuple[float, float] | None = None, zoom: fl
     return pdk.ViewState(longitude=float(lon), latitude=float(lat), zoom=zoom)
 
 
-TOOLTIP = {"text": "{name}\n{occupancy} of {capacity} places"}
+TOOLTIP = {"text": "{name}\n{tip}"}  # every pickable layer has ``name`` and ``tip`` columns
 
 
 def deck_of(base: list[pdk.Layer], timed: list[pdk.Layer], view: pdk.ViewState) -> pdk.Deck:
@@ -269,6 +323,10 @@ LEGEND = Legend(
             (STATE_COLOURS["trapped"], "trapped"),
         ],
         "Network assets": [(c, s) for s, c in ASSET_COLOURS.items()],
+        "Command centre's view": [
+            ([*PICTURE_COLOUR, 40], "few people placed in the district"),
+            ([*PICTURE_COLOUR, 175], "many (outside shelters)"),
+        ],
         "Hazard": [([*HAZARD_COLOURS["flood"], 110], "water"), ([*HAZARD_COLOURS["earthquake"], 110], "shaking")],
         "City": [(ROAD_COLOUR, "roads"), (BUILDING_COLOUR, "buildings"), (WATER_COLOUR, "water")],
     }

@@ -167,6 +167,11 @@ def _share(px, colour, tol: int = 14) -> float:
     return float((np.abs(px - np.array(colour)).max(axis=1) <= tol).mean())
 
 
+def _bluish(px) -> float:
+    """The share of pixels shaded blue (the command centre's districts, or water)."""
+    return float(((px[:, 2] - px[:, 0] > 50) & (px[:, 1] - px[:, 0] > 30)).mean())
+
+
 def _canvas_shot(page, name: str) -> Path:
     path = ARTIFACTS / name
     for _ in range(90):
@@ -213,6 +218,23 @@ def _check_map(page) -> None:
     assert page.get_by_text("Error").count() == 0
     page.get_by_role("button", name="⏸ Pause").click()
     time.sleep(1)
+
+    # The command centre's view: districts shaded by its estimate, and no individual evacuee.
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    page.keyboard.press("Home")
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    time.sleep(2)
+    truth = _pixels(_canvas_shot(page, "map-canvas-truth-0h10.png"))
+    page.get_by_text("As the command centre sees it").click()
+    time.sleep(2)
+    seen = _pixels(_canvas_shot(page, "map-canvas-seen-0h10.png"))
+    page.screenshot(path=str(ARTIFACTS / "map-page-command-centre.png"))
+    assert _bluish(seen) - _bluish(truth) > 0.15, (_bluish(seen), _bluish(truth))
+    moving_truth, moving_seen = _share(truth, ON_THE_MOVE, tol=10), _share(seen, ON_THE_MOVE, tol=10)
+    assert moving_seen < 0.5 * moving_truth, (moving_seen, moving_truth)  # no dots of people on the move
+    assert page.get_by_text("Exception").count() == 0
 
 
 def _browser(pw):

@@ -16,9 +16,19 @@ import streamlit as st
 from sim import api
 from ui import state
 from ui.components import pick_run
-from ui.maps import LEGEND, base_layers, deck_of, hazard_polygons, shelter_frame, time_layers, view_of
+from ui.maps import (
+    LEGEND,
+    base_layers,
+    deck_of,
+    district_picture,
+    hazard_polygons,
+    shelter_frame,
+    time_layers,
+    view_of,
+)
 
 KEY = "map_page"
+TRUTH, SEEN = "Ground truth", "As the command centre sees it"
 PLAY_PAUSE_S = 0.7
 
 
@@ -38,6 +48,8 @@ class MapFrames:
     tracks: list[pd.DataFrame | None]
     hazard: list[pd.DataFrame]
     assets: list[pd.DataFrame | None]
+    seen_shelters: list[pd.DataFrame]  # occupancy as last reported to the command centre
+    picture: list[pd.DataFrame | None]  # districts shaded by the command centre's estimate
 
     @classmethod
     def of(cls, result: api.RunResult) -> MapFrames:
@@ -51,6 +63,12 @@ class MapFrames:
         rows = np.searchsorted(ts["t_s"].to_numpy(), times, side="right") - 1
         cols = [f"shelter:{sid}" for sid in shelters["id"]]
         occ = np.column_stack([ts[c].to_numpy() if c in ts else np.zeros(len(ts)) for c in cols])
+        seen_cols = [f"observed:{sid}" for sid in shelters["id"]]
+        seen = np.column_stack([ts[c].to_numpy() if c in ts else np.zeros(len(ts)) for c in seen_cols])
+        located = result.tables.get("located")
+        rec = ts["t_s"].to_numpy()
+        at = [float(rec[max(r, 0)]) for r in rows]  # the recorded time each frame shows
+        by_rec = dict(tuple(located.groupby("t_s"))) if located is not None and len(located) else {}
         footprint = result.tables.get("hazard")
         assets = result.tables.get("assets")
         asset_frames = (
@@ -65,11 +83,22 @@ class MapFrames:
             tracks=[by_t.get(t) for t in times],
             hazard=[hazard_polygons(footprint, t) for t in times],
             assets=list(asset_frames),
+            seen_shelters=[shelter_frame(shelters, seen[max(r, 0)]) for r in rows],
+            picture=[district_picture(layers["districts"], by_rec.get(t)) if by_rec else None for t in at],
         )
 
-    def deck(self, i: int):
-        """The deck at the i-th time."""
-        timed = time_layers(self.shelters[i], self.tracks[i], hazard=self.hazard[i], assets=self.assets[i])
+    def deck(self, i: int, *, seen: bool = False):
+        """The deck at the i-th time: the ground truth, or (``seen``) the command centre's picture.
+
+        The command centre's view has no individual positions: districts shaded by its estimate,
+        shelters by their last reported counts.
+        """
+        if seen:
+            timed = time_layers(
+                self.seen_shelters[i], None, hazard=self.hazard[i], assets=self.assets[i], picture=self.picture[i]
+            )
+        else:
+            timed = time_layers(self.shelters[i], self.tracks[i], hazard=self.hazard[i], assets=self.assets[i])
         return deck_of(self.base, timed, view_of(self.layers))
 
 
@@ -116,7 +145,16 @@ def render() -> None:
         st.session_state[play_key] = not playing
         st.rerun()
     i = f.times.index(t)
-    st.pydeck_chart(f.deck(i), height=560, key=f"{KEY}.deck")
+    view = st.radio(
+        "View",
+        [TRUTH, SEEN],
+        horizontal=True,
+        key=f"{KEY}.view",
+        help="the command centre's picture comes from what its location sources reported (docs/location.md)",
+    )
+    if view == SEEN and f.picture[i] is None:
+        st.info("This run has no location picture (location.enabled was off).")
+    st.pydeck_chart(f.deck(i, seen=view == SEEN), height=560, key=f"{KEY}.deck")
     st.markdown(LEGEND.html(), unsafe_allow_html=True)  # our own fixed text only
     if playing:
         time.sleep(PLAY_PAUSE_S)
