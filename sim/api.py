@@ -423,3 +423,38 @@ def city_layers(scenario: Scenario) -> dict[str, pd.DataFrame]:
     if len(city.water):
         out["water"] = city.water.to_crs(4326)
     return out
+
+
+def sweep(
+    sweep_file: str | Path,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    quiet: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run a sweep file on Dask into ``out``; returns ``(results, points)`` (SPEC section 5, docs/sweeps.md).
+
+    Raises:
+        InputError: the sweep file, its scenario or one of its points is invalid, or ``out`` is busy.
+    """
+    from sim.experiments.sweep import execute
+    from sim.experiments.sweepfile import load_sweep
+
+    outcome = execute(
+        load_sweep(sweep_file), Path(out), workers=workers, scheduler=scheduler, resume=resume, quiet=quiet
+    )
+    return outcome.results, outcome.points
+
+
+def read_sweep(sweep_dir: str | Path) -> dict[str, Any]:
+    """A sweep folder's tables and manifest: ``results``, ``points``, ``sensitivity``, ``design``, ``manifest``."""
+    import json
+
+    d = Path(sweep_dir)
+    out: dict[str, Any] = {"manifest": json.loads((d / "manifest.json").read_text())}
+    for name in ("results", "points", "sensitivity", "design"):
+        p = d / f"{name}.parquet"
+        out[name] = pd.read_parquet(p) if p.exists() else pd.DataFrame()
+    return out

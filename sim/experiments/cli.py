@@ -1,4 +1,4 @@
-"""The command line: ``python -m sim run | validate``.
+"""The command line: ``python -m sim run | validate | sweep``.
 
 Exit codes: 0 done, 2 invalid input (each problem on stderr as ``field.path: what is wrong``,
 no traceback), 1 anything unexpected.
@@ -130,6 +130,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _default_sweep_out(name: str) -> Path:
+    """``sweeps/<name>-<UTC time to the millisecond>-<random>``."""
+    return Path("sweeps") / _default_out(name).name
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a batch parameter sweep on Dask (SPEC section 5)."""
+    from sim.experiments.sweep import execute
+    from sim.experiments.sweepfile import load_sweep
+
+    if args.workers is not None and not 1 <= args.workers <= 512:
+        raise InputError.single("--workers", f"must be 1..512, got {args.workers}")
+    if args.scheduler is not None and not re.fullmatch(r"(tcp|tls|inproc)://[^\s]{1,300}", args.scheduler):
+        raise InputError.single("--scheduler", f"expected tcp://HOST:PORT, got {args.scheduler!r}")
+    if args.resume and not args.out:
+        raise InputError.single("--resume", "needs --out: the folder of the sweep to continue")
+    sweep = load_sweep(args.sweep)  # every point is checked before anything runs
+    out = Path(args.out) if args.out else _default_sweep_out(sweep.config.name)
+    outcome = execute(
+        sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume, quiet=args.quiet
+    )
+    if outcome.failed:
+        sys.stderr.write(f"{outcome.failed} run(s) failed: see the error column of results.parquet\n")
+    print(outcome.path)
+    return EXIT_UNEXPECTED if outcome.failed else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m sim``."""
     parser = _ArgumentParser(
@@ -161,6 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("scenario", help="scenario YAML file")
     val.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field")
     val.set_defaults(func=cmd_validate)
+
+    sw = sub.add_parser("sweep", help="batch parameter sweep on Dask (a sweep YAML file)")
+    sw.add_argument("sweep", help="sweep YAML file")
+    sw.add_argument("--out", help="sweep folder (default sweeps/<name>-<timestamp>)")
+    where = sw.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="worker processes of a local Dask cluster (default: the cores)")
+    where.add_argument("--scheduler", help="address of a running Dask scheduler, tcp://HOST:PORT")
+    sw.add_argument("--resume", action="store_true", help="continue the sweep in --out: run only missing pairs")
+    sw.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    sw.set_defaults(func=cmd_sweep)
     return parser
 
 
