@@ -257,3 +257,16 @@ def _wait_port(port: int, timeout: float = 60) -> None:
                 return
         time.sleep(0.2)
     raise TimeoutError(port)
+
+
+@pytest.mark.parametrize("name", ["kotka_warning_grid.yaml", "synthetic_sobol.yaml"])
+def test_the_shipped_sweep_files_are_valid_at_every_point(name):
+    from sim.experiments.sweepfile import load_sweep
+
+    sweep = load_sweep(ROOT / "studies" / name)
+    expected = {"kotka_warning_grid.yaml": 27, "synthetic_sobol.yaml": 32 * (4 + 2)}[name]
+    assert len(sweep.design) == expected
+    if name == "synthetic_sobol.yaml":
+        shares = sweep.design["population.mode_share.walk"] + sweep.design["population.mode_share.car"]
+        np.testing.assert_allclose(shares, 1.0)
+        assert set(sweep.design["network.redundancy"]) <= {1, 2, 3}
