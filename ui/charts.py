@@ -207,3 +207,50 @@ def map_figure(
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+SWEEP_HEADLINE = (
+    "evacuation.t50_s",
+    "evacuation.t90_s",
+    "evacuation.sheltered",
+    "evacuation.casualties",
+    "alerts.reach_fraction",
+    "services.alerting.availability",
+    "location.coverage",
+)
+
+
+def sweep_response(points: pd.DataFrame, param: str, figure: str) -> Figure:
+    """A figure's mean over seeds against one parameter, with its 95 % band (averaged over other parameters)."""
+    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
+    cols = [f"{figure}.mean", f"{figure}.ci95_low", f"{figure}.ci95_high"]
+    g = points.groupby(param)[cols].mean().sort_index()
+    x = g.index.to_numpy(dtype=float)
+    if len(points) > len(g):
+        ax.scatter(points[param], points[f"{figure}.mean"], s=10, color="#999999", label="each point")
+    ax.fill_between(x, g[cols[1]], g[cols[2]], alpha=0.25, color=PALETTE["accent"], label="95 % confidence")
+    ax.plot(x, g[cols[0]], "-o", ms=3, color=PALETTE["accent"], label="mean over seeds")
+    ax.set_xlabel(param)
+    ax.set_ylabel(figure)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def sweep_sensitivity(sens: pd.DataFrame, figure: str) -> Figure:
+    """Sobol first/total order indices (or Morris mu*) of one figure, per parameter."""
+    part = sens[sens["figure"] == figure]
+    fig, ax = plt.subplots(figsize=(7, 0.8 + 0.4 * len(part)), dpi=100)
+    y = range(len(part))
+    if "ST" in part:
+        ax.barh([i - 0.2 for i in y], part["S1"], 0.4, xerr=part["S1_conf"], color=PALETTE["accent"], label="S1")
+        ax.barh([i + 0.2 for i in y], part["ST"], 0.4, xerr=part["ST_conf"], color="#E69F00", label="ST")
+        ax.set_xlabel(f"Sobol index of {figure}")
+    else:
+        ax.barh(list(y), part["mu_star"], 0.6, xerr=part["mu_star_conf"], color=PALETTE["accent"], label="mu*")
+        ax.set_xlabel(f"Morris mu* of {figure}")
+    ax.set_yticks(list(y), list(part["parameter"]))
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

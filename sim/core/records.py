@@ -18,7 +18,7 @@ class RunResult:
         scenario: the resolved scenario as a plain dict (every default filled in).
         manifest: versions, input hashes, seed, wall time.
         tables: further named tables (for example ``hazard``), each written as Parquet.
-        files: further named text files (for example CAP alerts), written verbatim.
+        files: further named files (CAP alerts as text, an exercise log as bytes), written verbatim.
     """
 
     summary: dict[str, Any]
@@ -28,4 +28,4 @@ class RunResult:
     scenario: dict[str, Any]
     manifest: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str | bytes] = field(default_factory=dict)

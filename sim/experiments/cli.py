@@ -1,4 +1,4 @@
-"""The command line: ``python -m sim run | validate | sweep``.
+"""The command line: ``python -m sim run | validate | sweep | exercise run | replay | report``.
 
 Exit codes: 0 done, 2 invalid input (each problem on stderr as ``field.path: what is wrong``,
 no traceback), 1 anything unexpected.
@@ -157,6 +157,40 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_UNEXPECTED if outcome.failed else EXIT_OK
 
 
+def cmd_exercise_run(args: argparse.Namespace) -> int:
+    """Run an exercise headless: the MSEL's injects and the scripted actions (SPEC section 6)."""
+    from sim.experiments.exercise import headless
+    from sim.experiments.exercisefile import load_exercise
+
+    if not 0 <= args.speed <= 3600:
+        raise InputError.single("--speed", f"must be 0..3600 simulated seconds per second, got {args.speed}")
+    ex = load_exercise(args.exercise, actions=args.actions)  # everything is checked before it starts
+    out = Path(args.out) if args.out else Path("exercises") / _default_out(ex.config.name).name
+    path = headless(ex, out, speed=args.speed, progress=Progress(quiet=args.quiet, label=ex.config.name))
+    print(path)
+    return EXIT_OK
+
+
+def cmd_exercise_replay(args: argparse.Namespace) -> int:
+    """Re-run an exercise from its log (or its baseline without the players' actions)."""
+    from sim.experiments.exercise import replay
+
+    source = Path(args.dir)
+    suffix = "baseline" if args.without_actions else "replay"
+    out = Path(args.out) if args.out else source.parent / _default_out(f"{source.name}-{suffix}").name
+    print(replay(source, out, with_actions=not args.without_actions))
+    return EXIT_OK
+
+
+def cmd_exercise_report(args: argparse.Namespace) -> int:
+    """Write the after-action report of an exercise folder."""
+    from sim.experiments.exercise import report
+
+    for path in report(Path(args.dir)):
+        print(path)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m sim``."""
     parser = _ArgumentParser(
@@ -198,6 +232,24 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--resume", action="store_true", help="continue the sweep in --out: run only missing pairs")
     sw.add_argument("--quiet", action="store_true", help="no progress on stderr")
     sw.set_defaults(func=cmd_sweep)
+
+    ex = sub.add_parser("exercise", help="training exercises: run, replay, report (docs/exercises.md)")
+    exsub = ex.add_subparsers(dest="exercise_command", required=True, parser_class=_ArgumentParser)
+    er = exsub.add_parser("run", help="run an exercise headless")
+    er.add_argument("exercise", help="exercise YAML file")
+    er.add_argument("--out", help="exercise folder (default exercises/<name>-<timestamp>)")
+    er.add_argument("--speed", type=float, default=0.0, help="simulated seconds per wall second (0: flat out)")
+    er.add_argument("--actions", help="CSV of scripted player actions: at, role, action, args")
+    er.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    er.set_defaults(func=cmd_exercise_run)
+    rp = exsub.add_parser("replay", help="re-run an exercise from its log")
+    rp.add_argument("dir", help="exercise folder")
+    rp.add_argument("--out", help="folder for the replay")
+    rp.add_argument("--without-actions", action="store_true", help="leave the players' actions out (the baseline)")
+    rp.set_defaults(func=cmd_exercise_replay)
+    rr = exsub.add_parser("report", help="write aar.html and aar.pdf of an exercise folder")
+    rr.add_argument("dir", help="exercise folder")
+    rr.set_defaults(func=cmd_exercise_report)
     return parser
 
 

@@ -152,7 +152,7 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
                 else {}
             ),
         },
-        files=model.cap_files() | {"pfif.xml": pfif},
+        files={**model.cap_files(), "pfif.xml": pfif},
     )
 
 

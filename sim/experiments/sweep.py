@@ -281,6 +281,9 @@ def execute(
         seeds_of: dict[int, list[int]] = {k: [] for k in range(len(sweep.design))}
         for p, s in have:
             seeds_of.setdefault(p, []).append(s)
+        ok_rows: dict[int, list[dict[str, Any]]] = {}  # finished ok runs per point (adequacy reads them)
+        for rec in done[done["status"] == STATUS_OK].to_dict("records") if len(done) else []:
+            ok_rows.setdefault(int(rec["point"]), []).append(rec)
         todo = _initial_pairs(sweep, have)
         keep = folder.path / "runs" if cfg.keep_runs else None
         progress = SweepProgress(quiet=quiet, label=cfg.name)
@@ -305,9 +308,15 @@ def execute(
                     pure=False,
                 )
 
-            futures = {}
+            futures: dict[Any, tuple[int, int]] = {}
             for point, seed in todo:
                 futures[submit(point, seed)] = (point, seed)
+            # With adequacy, a resumed point that has its first seeds may still need more.
+            for point in range(len(sweep.design)):
+                more = _more_seeds(cfg, ok_rows, point, seeds_of[point], futures)
+                if more is not None:
+                    futures[submit(point, more)] = (point, more)
+                    total += 1
             queue = as_completed(list(futures))
             for fut in queue:
                 point, seed = futures.pop(fut)
@@ -319,9 +328,11 @@ def execute(
                 folder.add_part(row)
                 have.add((point, seed))
                 seeds_of.setdefault(point, []).append(seed)
+                if row["status"] == STATUS_OK:
+                    ok_rows.setdefault(point, []).append(row)
                 ran += 1
                 failed += row["status"] == STATUS_FAILED
-                more = _more_seeds(cfg, folder, point, seeds_of[point], futures)
+                more = _more_seeds(cfg, ok_rows, point, seeds_of[point], futures)
                 if more is not None:
                     nf = submit(point, more)
                     futures[nf] = (point, more)
@@ -350,17 +361,18 @@ def _initial_pairs(sweep: Sweep, have: set[tuple[int, int]]) -> list[tuple[int, 
     return [(k, s) for s in seeds for k in range(len(sweep.design)) if (k, s) not in have]
 
 
-def _more_seeds(cfg: Any, folder: SweepDir, point: int, seeds: list[int], running: dict) -> int | None:
+def _more_seeds(
+    cfg: Any, ok_rows: dict[int, list[dict[str, Any]]], point: int, seeds: list[int], running: dict
+) -> int | None:
     """With adequacy: the next seed for ``point`` when its figures are not yet precise enough."""
     ad = cfg.seeds
     if not isinstance(ad, Adequacy):
         return None
     if any(p == point for p, _ in running.values()) or len(seeds) < ad.min or len(seeds) >= ad.max:
         return None
-    rows = folder.rows()
-    mine = rows[(rows["point"] == point) & (rows["status"] == STATUS_OK)]
+    mine = ok_rows.get(point, [])
     for fig, share in ad.ci_halfwidth.items():
-        values = mine[fig].to_numpy(dtype=float) if fig in mine else np.zeros(0)
+        values = np.array([r.get(fig, math.nan) for r in mine], dtype=float)
         if not adequate(values, share):
             return max(seeds) + 1
     return None

@@ -25,6 +25,19 @@ from sim.scenario.loader import apply_override, load_scenario, parse_yaml, read_
 from sim.scenario.schema import Scenario
 from sim.scenario.types import Strict
 
+SUMMARY_SECTIONS = (
+    "population",
+    "duration_s",
+    "evacuation",
+    "shelters",
+    "alerts",
+    "services",
+    "cyber",
+    "relatives_notified_fraction",
+    "hazards",
+    "shelter_operations",
+    "location",
+)
 MAX_POINTS = 20_000
 MAX_RUNS = 200_000
 MAX_SWEEP_BYTES = 1_000_000
@@ -76,6 +89,9 @@ class Adequacy(Strict):
             msg = f"max must be >= min, got min {self.min}, max {self.max}"
             raise ValueError(msg)
         for k, v in self.ci_halfwidth.items():
+            if k.split(".")[0] not in SUMMARY_SECTIONS:
+                msg = f"ci_halfwidth.{k}: not a figure of summary.json (sections: {', '.join(SUMMARY_SECTIONS)})"
+                raise ValueError(msg)
             if not 0 < v <= 10:
                 msg = f"ci_halfwidth.{k}: must be in (0, 10], got {v}"
                 raise ValueError(msg)

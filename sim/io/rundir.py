@@ -283,10 +283,13 @@ def _write_files(result: RunResult, folder: Path) -> None:
     (folder / "scenario.yaml").write_text(yaml.safe_dump(_clean(result.scenario), sort_keys=False, allow_unicode=True))
     for name, table in result.tables.items():
         _write_parquet(table, folder / f"{name}.parquet")
-    for name, text in result.files.items():
+    for name, content in result.files.items():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content)
     (folder / "manifest.json").write_text(json.dumps(_clean(manifest), indent=2) + "\n")  # last: marks it complete
 
 

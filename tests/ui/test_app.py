@@ -314,3 +314,43 @@ def test_an_uploaded_scenario_may_not_read_the_servers_files(tmp_path):
         api.check_files_within(scn, [tmp_path / "uploads"])
     assert err.value.problems[0][0] == "city.roads"
     api.check_files_within(scn, [tmp_path])  # inside: fine
+
+
+def test_sweeps_page_runs_a_small_sweep_and_opens_it_with_curves_and_points(tmp_path, monkeypatch):
+    monkeypatch.setenv("SAFECITY_SWEEPS_DIR", str(tmp_path / "sweeps"))
+    script = (
+        "from sim import api\n"
+        "from ui import state\n"
+        "from ui.pages import sweeps_page\n"
+        "s = api.load_scenario(api.sample_scenarios()['kotka_district_evacuation'], ['duration=30min'])\n"
+        "state.set_current('kotka short', s)\n"
+        "sweeps_page.render()\n"
+    )
+    at = AppTest.from_string(script, default_timeout=300)
+    at.run()
+    assert not at.exception
+    assert any("No sweep under" in i.value for i in at.info)
+    at.multiselect(key="sweeps_page.p").set_value(["alerting.channels.0.coverage"]).run()
+    at.text_input(key="sweeps_page.v.alerting.channels.0.coverage").set_value("0.2, 0.9").run()
+    at.number_input(key="sweeps_page.seeds").set_value(2).run()
+    assert any("4 runs" in c.value for c in at.caption)
+    at.button(key="sweeps_page.run").click().run()
+    assert not at.exception, at.exception
+    folders = list((tmp_path / "sweeps").iterdir())
+    assert len(folders) == 1
+    results = pd.read_parquet(folders[0] / "results.parquet")
+    assert len(results) == 4
+    assert set(results["status"]) == {"ok"}
+    # The page opened it: cards, a response chart with its band, and the points table.
+    assert {m.label for m in at.metric} >= {"Points", "Runs", "Failed runs"}
+    assert next(m for m in at.metric if m.label == "Runs").value == "4"
+    assert at.selectbox(key="sweeps_page.param").value == "alerting.channels.0.coverage"
+    table = at.dataframe[0].value
+    assert len(table) == 2
+    assert table["n"].tolist() == [2, 2]
+    # Over the app's cap: a field-named refusal, nothing started.
+    at.text_input(key="sweeps_page.v.alerting.channels.0.coverage").set_value(",".join(["0.5"] * 30)).run()
+    at.number_input(key="sweeps_page.seeds").set_value(5).run()
+    at.button(key="sweeps_page.run").click().run()
+    assert any("seeds:" in c.value and "at most 100" in c.value for c in at.code)
+    assert len(list((tmp_path / "sweeps").iterdir())) == 1
