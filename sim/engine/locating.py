@@ -35,6 +35,10 @@ HOME, MOVE, SHELT, DEAD, UNKNOWN = range(5)
 _STATE_OF = np.array([HOME, MOVE, SHELT, DEAD, MOVE, HOME], dtype=np.int64)
 assert (AT_HOME, EVACUATING, SHELTERED, CASUALTY, STRANDED, TRAPPED) == (0, 1, 2, 3, 4, 5)
 SOURCES = ("towers", "app", "cameras", "registry", "shelter_reports")
+SOURCE_BITS = 1 << np.arange(len(SOURCES))
+SOURCE_TEXT = np.array(
+    [",".join(s for i, s in enumerate(SOURCES) if mask >> i & 1) for mask in range(1 << len(SOURCES))], dtype=object
+)
 
 
 class Locating:
@@ -198,9 +202,12 @@ class Locating:
         """
         if not self.cfg.enabled:
             return {}
-        return self._finish(t, *self.estimate(t))
+        node = self._node_now()
+        return self._finish(t, node, *self.estimate(t, node))
 
-    def estimate(self, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def estimate(
+        self, t: float, node: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(truth, estimate, sources used, on the unaccounted list)`` at ``t``; records nothing.
 
         ``truth`` and ``estimate`` are districts x ``PICTURE_STATES``; ``sources used`` adds a
@@ -209,7 +216,7 @@ class Locating:
         m, p, n_d = self.m, self.m.pop, self.n_d
         n_s = len(PICTURE_STATES)
         # Ground truth: where everyone is now.
-        node = self._node_now()
+        node = self._node_now() if node is None else node
         truth = np.bincount(self.node_district[node] * n_s + _STATE_OF[p.state], minlength=n_d * n_s).reshape(n_d, n_s)
         est = np.zeros((n_d, n_s))
         used = np.zeros((n_d, n_s, len(SOURCES)), dtype=bool)
@@ -257,9 +264,10 @@ class Locating:
         listed = ordered & ~registered & ((t - self.seen_t) > after)
         return truth, est, used, listed
 
-    def _finish(self, t: float, truth: np.ndarray, est: np.ndarray, used: np.ndarray, listed: np.ndarray):
+    def _finish(
+        self, t: float, node: np.ndarray, truth: np.ndarray, est: np.ndarray, used: np.ndarray, listed: np.ndarray
+    ) -> dict[str, Any]:
         p = self.m.pop
-        node = self._node_now()
         # Truly in danger: alive or not, still outside a shelter in the zone they were ordered out of.
         zone = np.zeros(self.m.city.n_nodes, dtype=bool)
         ordered = np.isfinite(p.ordered_t)
@@ -267,7 +275,6 @@ class Locating:
         danger = ordered & (p.state != SHELTERED) & zone[node]
         self.last = {"t_s": t, "listed": listed, "danger": danger}
         d_idx, s_idx = np.nonzero((truth > 0) | (est > 0.05))
-        names = np.array(SOURCES)
         self.frames.append(
             pd.DataFrame(
                 {
@@ -276,7 +283,7 @@ class Locating:
                     "state": np.array(PICTURE_STATES)[s_idx],
                     "estimate": np.round(est[d_idx, s_idx], 1),
                     "truth": truth[d_idx, s_idx].astype(np.int64),
-                    "sources": [",".join(names[used[d, s]]) for d, s in zip(d_idx, s_idx, strict=True)],
+                    "sources": SOURCE_TEXT[(used[d_idx, s_idx] * SOURCE_BITS).sum(axis=1)],
                 }
             )
         )

@@ -322,6 +322,38 @@ class NetworkState:
         """Send a message from asset ``src`` to asset ``dst`` (a SimPy process)."""
         self.env.process(self._message(self.index[src], self.index[dst], kind, on_delivered, on_lost))
 
+    def path_to(self, src: int, dst: int) -> list[int] | None:
+        """Link rows of a shortest working path from ``src`` to ``dst`` (None: no path).
+
+        One search per tier on the reversed graph from ``dst`` (fibre first, then radio, then
+        satellite, as ``route``), cached until the next change: many sources, one destination,
+        cheaply.
+        """
+        key = ("path_to", src, dst)
+        if key in self._cache:
+            return self._cache[key]
+        path: list[int] | None = None
+        if src == dst:
+            path = []
+        elif self.operational()[dst] and self.operational()[src]:
+            for tier in (0, 1, 2):
+                tree = ("tree_to", dst, tier)
+                if tree not in self._cache:
+                    reverse = self._graph(tier).T.tocsr()
+                    _, self._cache[tree] = shortest_path(
+                        reverse, directed=True, unweighted=True, indices=dst, return_predecessors=True
+                    )
+                pred = self._cache[tree]
+                if pred[src] < 0:
+                    continue
+                nodes = [src]
+                while nodes[-1] != dst:
+                    nodes.append(int(pred[nodes[-1]]))
+                path = [self._link_between(u, v, tier) for u, v in itertools.pairwise(nodes)]
+                break
+        self._cache[key] = path
+        return path
+
     def reaches(self, src: str, dst: str, rng: np.random.Generator) -> bool:
         """Whether a small report from ``src`` gets to ``dst`` now.
 
@@ -330,14 +362,13 @@ class NetworkState:
         small take no bandwidth from other messages and arrive within the step.
         """
         s, d = self.index[src], self.index[dst]
-        path = self.route(s, d)
-        if path is None or not self.serving()[d]:
+        if not (self.operational()[s] and self.serving()[d]):
             return False
-        usable = self.usable_links()
+        path = self.path_to(s, d)
+        if path is None:
+            return False
         cur = s
         for li in path:
-            if not usable[li]:
-                return False
             if self.loss[li] > 0 and rng.random() < self.loss[li]:
                 return False
             cur = int(self.b[li]) if int(self.a[li]) == cur else int(self.a[li])
