@@ -2,7 +2,16 @@
 
 import streamlit as st
 
-from ui.pages import compare_page, map_page, report_page, results_page, run_page, scenario_page, sweeps_page
+from ui.pages import (
+    compare_page,
+    exercise_page,
+    map_page,
+    report_page,
+    results_page,
+    run_page,
+    scenario_page,
+    sweeps_page,
+)
 
 st.set_page_config(page_title="SafeCity Twin", layout="wide")
 st.navigation(
@@ -14,5 +23,6 @@ st.navigation(
         st.Page(compare_page.render, title="Compare", url_path="compare"),
         st.Page(report_page.render, title="Report", url_path="report"),
         st.Page(sweeps_page.render, title="Sweeps", url_path="sweeps"),
+        st.Page(exercise_page.render, title="Exercise", url_path="exercise"),
     ]
 ).run()

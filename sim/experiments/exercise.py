@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS passphrases(role TEXT PRIMARY KEY, salt BLOB NOT NULL
 CREATE TABLE IF NOT EXISTS snapshot(id INTEGER PRIMARY KEY CHECK (id = 1), sim_t REAL, wall_t TEXT, truth TEXT,
     command TEXT);
 CREATE TABLE IF NOT EXISTS notes(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages(ref TEXT PRIMARY KEY, to_role TEXT NOT NULL, message TEXT NOT NULL);
 """
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
@@ -98,14 +99,30 @@ class ExerciseLog:
     # -- the log -----------------------------------------------------------------------------
 
     def append(
-        self, *, kind: str, ref: str, role: str, action: str | None, args: Any, sim_t: float, outcome: Any
+        self,
+        *,
+        kind: str,
+        ref: str,
+        role: str,
+        action: str | None,
+        args: Any,
+        sim_t: float,
+        outcome: Any,
+        pending: int | None = None,
     ) -> None:
-        """Add one entry to the log."""
-        with self.db:
+        """Add one entry to the log; with ``pending``, remove that queued action in the same transaction."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
             self.db.execute(
                 "INSERT INTO log(kind, ref, role, action, args, sim_t, wall_t, outcome) VALUES (?,?,?,?,?,?,?,?)",
                 (kind, ref, role, action, json.dumps(args), float(sim_t), _now(), json.dumps(outcome)),
             )
+            if pending is not None:
+                self.db.execute("DELETE FROM pending WHERE seq = ?", (pending,))
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def entries(self) -> list[dict[str, Any]]:
         """The log in order."""
@@ -174,6 +191,35 @@ class ExerciseLog:
         if row is None:
             return None
         return {"sim_t": row[0], "wall_t": row[1], "truth": json.loads(row[2]), "command": json.loads(row[3])}
+
+    # -- messages and inboxes ----------------------------------------------------------------
+
+    def add_message(self, ref: str, *, to: str, message: str) -> None:
+        """The text of an unscheduled inject (the MSEL's own are in the meta)."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO messages VALUES (?, ?, ?)", (ref, to, message))
+
+    def inbox(self, role: str | None = None) -> list[dict[str, Any]]:
+        """Delivered injects (to ``role``, or all), newest first: id, time, from, method, message."""
+        msel = {m["id"]: m for m in self.meta().get("msel", [])}
+        extra = {r: (to, msg) for r, to, msg in self.db.execute("SELECT ref, to_role, message FROM messages")}
+        out = []
+        for e in self.entries():
+            if e["kind"] != "inject" or (role is not None and e["role"] != role):
+                continue
+            m = msel.get(e["ref"])
+            text = m["message"] if m else extra.get(e["ref"], ("", ""))[1]
+            out.append(
+                {
+                    "id": e["ref"],
+                    "t_s": e["sim_t"],
+                    "to": e["role"],
+                    "from": (m or {}).get("from", "exercise control"),
+                    "method": (m or {}).get("method", "control"),
+                    "message": text,
+                }
+            )
+        return out[::-1]
 
     # -- notes (the controller's AAR edits) --------------------------------------------------
 
@@ -250,7 +296,9 @@ def steps_of(ex: Exercise, actions: list[Action]) -> list[Step]:
     return sorted(out, key=lambda s: (s.at, 0 if s.kind == "inject" else 1))
 
 
-def play(sim: Simulation, step: Step, log: ExerciseLog | None, *, strict: bool = True) -> dict[str, Any]:
+def play(
+    sim: Simulation, step: Step, log: ExerciseLog | None, *, strict: bool = True, pending: int | None = None
+) -> dict[str, Any]:
     """Deliver an inject (and its effect) or take an action at the current time, and log it."""
     outcome: dict[str, Any] = {"applied": True}
     if step.action is not None:
@@ -269,6 +317,7 @@ def play(sim: Simulation, step: Step, log: ExerciseLog | None, *, strict: bool =
             args=step.args,
             sim_t=sim.now,
             outcome=outcome,
+            pending=pending,
         )
     return outcome
 

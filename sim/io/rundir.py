@@ -318,3 +318,23 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     for p in sorted(d.glob("*.parquet")):
         out[p.stem] = _read_parquet(p)
     return out
+
+
+def write_run_into(result: RunResult, folder: str | Path) -> Path:
+    """Add a run's files to an existing folder that others may be reading (a live exercise's).
+
+    Each file is written beside its place and renamed in, so a reader never sees half a file;
+    ``manifest.json`` comes last and marks the run complete. Files already there with other
+    names (the exercise's log) are left alone.
+    """
+    target = Path(folder)
+    with tempfile.TemporaryDirectory(prefix=".run-", dir=target) as tmp:
+        staged = Path(tmp)
+        _write_files(result, staged)
+        names = sorted(p.relative_to(staged) for p in staged.rglob("*") if p.is_file())
+        names = [n for n in names if n.name != "manifest.json"] + [Path("manifest.json")]
+        for rel in names:
+            dest = target / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged / rel, dest)
+    return target
