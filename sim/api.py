@@ -17,6 +17,7 @@ from sim.core.records import RunResult
 from sim.core.units import format_duration, parse_duration
 from sim.experiments.control import Simulation
 from sim.experiments.isolated import RunLimitError
+from sim.io.sweepreport import HEADLINE
 from sim.scenario.loader import dump_yaml, load_scenario, parse_yaml, resolved_dict
 from sim.scenario.schema import Scenario
 
@@ -461,6 +462,7 @@ def read_sweep(sweep_dir: str | Path) -> dict[str, Any]:
 
 
 UI_SWEEP_RUNS = 100  # the most runs a sweep launched from the app may have
+SWEEP_HEADLINE = HEADLINE  # the figures a sweep's report and the Sweeps page show first
 
 
 def sweep_folders(root: str | Path = "sweeps") -> list[Path]:

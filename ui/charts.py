@@ -209,15 +209,6 @@ def map_figure(
     return fig
 
 
-SWEEP_HEADLINE = (
-    "evacuation.t50_s",
-    "evacuation.t90_s",
-    "evacuation.sheltered",
-    "evacuation.casualties",
-    "alerts.reach_fraction",
-    "services.alerting.availability",
-    "location.coverage",
-)
 
 
 def sweep_response(points: pd.DataFrame, param: str, figure: str) -> Figure:

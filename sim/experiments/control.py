@@ -141,6 +141,8 @@ class Simulation:
                     "present": int(s.occupancy),
                     "capacity": int(s.capacity),
                     "open": bool(s.is_open),
+                    "lon": round(float(s.lon), 6),
+                    "lat": round(float(s.lat), 6),
                 }
                 for s in m.shelters
             },

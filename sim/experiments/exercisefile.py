@@ -13,28 +13,24 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from sim.core.errors import InputError
 from sim.scenario.cyber import AttackConfig
 from sim.scenario.hazards import HazardConfig
-from sim.scenario.loader import load_scenario, parse_yaml, read_scenario_file, validation_problems
+from sim.scenario.loader import (
+    load_config_file,
+    load_scenario,
+    parse_yaml,
+    read_scenario_file,
+    read_text_file,
+    validation_problems,
+)
 from sim.scenario.schema import MAX_SHELTER_CAPACITY, ChannelType, Scenario
 from sim.scenario.types import Area, Duration, Lat, Lon, Strict, Zone
 
-ACTIONS = (
-    "issue_order",
-    "open_shelter",
-    "close_shelter",
-    "close_road",
-    "reopen_road",
-    "isolate_device",
-    "hazard",
-    "attack",
-    "note",
-)
 ActionName = Literal[
     "issue_order",
     "open_shelter",
@@ -46,6 +42,7 @@ ActionName = Literal[
     "attack",
     "note",
 ]
+ACTIONS: tuple[str, ...] = get_args(ActionName)
 MAX_FILE_BYTES = 2_000_000
 MAX_INJECTS = 2000
 MAX_ACTIONS = 5000
@@ -186,14 +183,7 @@ class Exercise:
 
 
 def _read_text(path: Path, field_name: str) -> str:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InputError.single(field_name, f"file larger than {MAX_FILE_BYTES:,} bytes")
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError.single(field_name, f"no such file: {path.name}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError.single(field_name, f"cannot read {path.name}: {exc}") from None
+    return read_text_file(path, field=field_name, max_bytes=MAX_FILE_BYTES)
 
 
 def _csv_rows(text: str, field_name: str, columns: tuple[str, ...], required: tuple[str, ...]) -> list[dict]:
@@ -298,14 +288,9 @@ def check_args(action: str, args: Any, field_name: str) -> Any:
 
 def read_exercise_file(path: str | Path) -> ExerciseConfig:
     """Read and check an exercise file's own keys (not yet its MSEL's effects)."""
-    p = Path(path)
-    data = parse_yaml(_read_text(p, "exercise"), source="exercise")
-    if not isinstance(data, dict):
-        raise InputError.single("exercise", "must be a mapping with name, scenario, msel, roles")
-    try:
-        return ExerciseConfig.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(validation_problems(exc)) from None
+    return load_config_file(
+        path, ExerciseConfig, field="exercise", expected="name, scenario, msel, roles", max_bytes=MAX_FILE_BYTES
+    )
 
 
 def load_exercise(path: str | Path, *, actions: str | Path | None = None) -> Exercise:

@@ -67,8 +67,24 @@ def _relatives_fraction(model: EvacuationModel) -> float | None:
     return round(float(told.sum() / sheltered.sum()), 6)
 
 
-def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
-    """Turn a finished model into a :class:`RunResult`."""
+def _location(model: EvacuationModel, timeseries: Any) -> dict[str, Any]:
+    if not model.scenario.location.enabled:
+        return {}
+    return location_figures(
+        model.locating.located(),
+        timeseries,
+        model.locating.report_table(),
+        population=model.pop.n,
+        districts=len(model.city.districts),
+    )
+
+
+def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only: bool = False) -> RunResult:
+    """Turn a finished model into a :class:`RunResult`.
+
+    With ``figures_only`` (sweeps), only ``summary`` and ``timeseries`` are filled: the same
+    figures, without the tables and files a run directory needs (PFIF, registrations, tracks).
+    """
     scenario = resolved_dict(model.scenario)
     events = model.events()
     shelters = model.recorder.shelter_stats()
@@ -88,6 +104,10 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
         cyber=cyber_figures(CyberRecord(**model.recorder.cyber_record())),
         extra={"shelter_operations": model.shelter_operations_summary() | {"reserves_opened": reserves_opened(events)}},
     )
+    if figures_only:
+        timeseries = model.timeseries()
+        summary["location"] = _location(model, timeseries)
+        return RunResult(summary=summary, timeseries=timeseries, events=events, tracks=None, scenario=scenario)
     registrations = model.registrations()
     names = {s.shelter_id: s.name for s in model.shelters}
     pfif, written = pfif_document(
@@ -115,16 +135,7 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float) -> RunResult:
         },
     }
     timeseries = model.timeseries()
-    location: dict[str, Any] = {}
-    if model.scenario.location.enabled:
-        location = location_figures(
-            model.locating.located(),
-            timeseries,
-            model.locating.report_table(),
-            population=model.pop.n,
-            districts=len(model.city.districts),
-        )
-    summary["location"] = location
+    summary["location"] = _location(model, timeseries)
     return RunResult(
         summary=summary,
         timeseries=timeseries,
@@ -185,7 +196,13 @@ def baseline_deltas(with_attacks: dict[str, Any], without: dict[str, Any]) -> di
     }
 
 
-def run_scenario(scenario: Scenario, *, progress: ProgressCallback | None = None, baseline: bool = False) -> RunResult:
+def run_scenario(
+    scenario: Scenario,
+    *,
+    progress: ProgressCallback | None = None,
+    baseline: bool = False,
+    figures_only: bool = False,
+) -> RunResult:
     """Build the model, run it to the end and return every table and KPI.
 
     Pure: the same scenario gives the same results in any process (wall time aside). It reads
@@ -196,11 +213,11 @@ def run_scenario(scenario: Scenario, *, progress: ProgressCallback | None = None
     started = time.perf_counter()
     model = EvacuationModel(scenario)
     model.run(progress=progress)
-    result = collect_results(model, wall_time_s=time.perf_counter() - started)
+    result = collect_results(model, wall_time_s=time.perf_counter() - started, figures_only=figures_only)
     if baseline:
         clean = EvacuationModel(scenario.model_copy(update={"cyber": []}))
         clean.run()
-        plain = collect_results(clean, wall_time_s=0.0)
+        plain = collect_results(clean, wall_time_s=0.0, figures_only=True)
         result.summary["baseline"] = baseline_deltas(result.summary, plain.summary)
         result.manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
     return result

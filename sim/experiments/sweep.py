@@ -53,7 +53,7 @@ def run_point(
         from sim.scenario.loader import load_scenario
 
         scenario = load_scenario(base, [*overrides, f"seed={seed}"], base_dir=base_dir)
-        result = run_scenario(scenario)
+        result = run_scenario(scenario, figures_only=keep_dir is None)  # the same figures, no files to write
         if keep_dir is not None:
             from sim.io.rundir import write_run
 

@@ -21,7 +21,13 @@ import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
 from sim.core.errors import InputError
-from sim.scenario.loader import apply_override, load_scenario, parse_yaml, read_scenario_file, validation_problems
+from sim.scenario.loader import (
+    apply_override,
+    load_config_file,
+    load_scenario,
+    read_scenario_file,
+    validation_problems,
+)
 from sim.scenario.schema import Scenario
 from sim.scenario.types import Strict
 
@@ -191,22 +197,9 @@ def _problem_lines(exc: InputError | ValidationError) -> list[tuple[str, str]]:
 
 def read_sweep_file(path: str | Path) -> SweepConfig:
     """Read and check a sweep file (not its points yet)."""
-    p = Path(path)
-    try:
-        if p.stat().st_size > MAX_SWEEP_BYTES:
-            raise InputError.single("sweep", f"file larger than {MAX_SWEEP_BYTES:,} bytes")
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError.single("sweep", f"no such file: {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError.single("sweep", f"cannot read {p}: {exc}") from None
-    data = parse_yaml(text, source="sweep")
-    if not isinstance(data, dict):
-        raise InputError.single("sweep", "must be a mapping with name, scenario, parameters")
-    try:
-        return SweepConfig.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(validation_problems(exc)) from None
+    return load_config_file(
+        path, SweepConfig, field="sweep", expected="name, scenario, parameters", max_bytes=MAX_SWEEP_BYTES
+    )
 
 
 def expand_design(cfg: SweepConfig) -> pd.DataFrame:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sim.core.errors import InputError
 from sim.scenario.cyber import AttackConfig
@@ -21,6 +22,8 @@ from sim.scenario.schema import (
     Scenario,
 )
 
+M = TypeVar("M", bound=BaseModel)
+
 MAX_SCENARIO_BYTES = 2 * 1024 * 1024
 """Largest scenario file read (2 MiB)."""
 MAX_DEPTH = 32
@@ -32,7 +35,16 @@ MAX_NODES = 200_000
 
 
 class _StrictSafeLoader(yaml.SafeLoader):
-    """A safe YAML loader that rejects duplicate keys instead of keeping the last one."""
+    """A safe YAML loader with YAML 1.2 scalars that rejects duplicate keys instead of keeping the last one.
+
+    PyYAML follows YAML 1.1, where ``1:30`` is the number 90, ``no`` and ``on`` are booleans,
+    ``017`` is octal 15 and a date is a date object. Here plain scalars follow YAML 1.2's JSON
+    schema: booleans are only ``true``/``false``, integers are decimal without leading zeros,
+    floats are decimal (``1e3`` included), ``~``/``null``/empty are null, and everything else
+    (``1:30``, ``no``, ``on``, ``0o17``, ``017``, ``2026-01-01``) is the text you typed.
+    """
+
+    yaml_implicit_resolvers: dict = {}  # replaced below: YAML 1.2 JSON-schema scalars only
 
 
 def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -53,6 +65,19 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: 
 
 
 _StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictSafeLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", list("-+0123456789")),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
+    ("tag:yaml.org,2002:merge", r"^<<$", ["<"]),
+):
+    _StrictSafeLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
 
 
 def _join(prefix: str, key: object) -> str:
@@ -165,6 +190,34 @@ def read_scenario_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError.single("scenario", f"the top level must be a mapping of keys, got {type(data).__name__}")
     return data
+
+
+def read_text_file(path: str | Path, *, field: str, max_bytes: int) -> str:
+    """A small UTF-8 text file, or an ``InputError`` naming ``field`` (missing, too large, unreadable)."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > max_bytes:
+            raise InputError.single(field, f"file larger than {max_bytes:,} bytes: {p.name}")
+        return p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError.single(field, f"no such file: {p.name}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError.single(field, f"cannot read {p.name}: {exc}") from None
+
+
+def load_config_file(path: str | Path, model: type[M], *, field: str, expected: str, max_bytes: int) -> M:
+    """A YAML file (a sweep, an exercise) validated by ``model``; problems name their fields.
+
+    Raises:
+        InputError: the file is missing, too large, not YAML, not a mapping, or invalid.
+    """
+    data = parse_yaml(read_text_file(path, field=field, max_bytes=max_bytes), source=field)
+    if not isinstance(data, dict):
+        raise InputError.single(field, f"must be a mapping with {expected}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(validation_problems(exc)) from None
 
 
 def _split_path(path: str) -> list[str | int]:

@@ -37,7 +37,14 @@ def test_operator_actions_act_at_the_current_time_and_show_in_the_truth():
     assert newly > 10_000  # the sample ordered only C1 and C2 so far
     centre = (26.95, 60.53)
     sim.open_shelter("field-hall", location=centre, capacity=500)
-    assert sim.truth()["shelters"]["field-hall"] == {"name": "field-hall", "present": 0, "capacity": 500, "open": True}
+    assert sim.truth()["shelters"]["field-hall"] == {
+        "name": "field-hall",
+        "present": 0,
+        "capacity": 500,
+        "open": True,
+        "lon": 26.95,
+        "lat": 60.53,
+    }
     sim.close_shelter("field-hall")
     assert sim.truth()["shelters"]["field-hall"]["open"] is False
     closed = sim.close_road(area={"center": list(centre), "radius_m": 300})

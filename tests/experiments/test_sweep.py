@@ -270,3 +270,29 @@ def test_the_shipped_sweep_files_are_valid_at_every_point(name):
         shares = sweep.design["population.mode_share.walk"] + sweep.design["population.mode_share.car"]
         np.testing.assert_allclose(shares, 1.0)
         assert set(sweep.design["network.redundancy"]) <= {1, 2, 3}
+
+
+def test_a_run_that_fails_is_a_row_and_the_sweep_goes_on_with_exit_1(tmp_path, base):
+    # A district that this city does not have passes the schema but fails when the run builds.
+    body = """
+name: failing
+scenario: kotka_short.yaml
+parameters:
+  alerting.orders.0.zone: {values: [C1, Z9]}
+design: grid
+seeds: 1
+keep_runs: true
+"""
+    out = tmp_path / "out"
+    proc = _cli("sweep", str(_sweep_file(tmp_path, body)), "--out", str(out), "--workers", "1", "--quiet")
+    assert proc.returncode == 1
+    assert "1 run(s) failed" in proc.stderr
+    results = pd.read_parquet(out / "results.parquet").set_index("point")
+    assert results.loc[0, "status"] == "ok"
+    assert results.loc[1, "status"] == "failed"
+    assert "Z9" in results.loc[1, "error"]
+    assert (out / "runs" / "p0-s1" / "summary.json").exists()  # keep_runs: the run directory of each ok run
+    assert not (out / "runs" / "p1-s1").exists()
+    points = pd.read_parquet(out / "points.parquet").set_index("point")
+    assert points.loc[1, "n"] == 0
+    assert points.loc[1, "failed"] == 1

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from sim import api
-from ui import state
+from ui import maps, state
 
 KEY = "exercise_page"
 WHO = f"{KEY}.who"
@@ -169,6 +169,32 @@ def _actions_table(entries: list[dict[str, Any]]) -> None:
         st.table(pd.DataFrame(rows[::-1][:30]).set_index("time"))  # a plain table: readable, and findable by tests
     else:
         st.text("No action yet.")
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _layers(folder: str) -> dict:
+    return api.city_layers(api.exercise_setup(folder)["scenario"])
+
+
+@st.fragment(run_every=10.0)
+def _truth_map(folder: str) -> None:
+    """The controller's map: the city and every shelter by its true count (refreshed every 10 s)."""
+    shelters = (api.exercise_view(folder, "controller").get("truth") or {}).get("shelters") or {}
+    if not shelters:
+        return
+    table = pd.DataFrame(
+        [
+            {"id": k, "name": v["name"], "capacity": v["capacity"], "lon": v["lon"], "lat": v["lat"]}
+            for k, v in shelters.items()
+        ]
+    )
+    layers = _layers(folder)
+    occupancy = [v["present"] for v in shelters.values()]
+    deck = maps.deck_of(
+        maps.base_layers(layers), maps.time_layers(maps.shelter_frame(table, occupancy)), maps.view_of(layers)
+    )
+    st.markdown("**The city now (truth): shelters by how full they are**")
+    st.pydeck_chart(deck, height=420, key=f"{KEY}.map")
 
 
 @st.fragment(run_every=1.0)
@@ -333,6 +359,7 @@ def render() -> None:
         st.rerun()
     _live(folder, role)
     if role == "controller":
+        _truth_map(folder)
         _controller_forms(folder)
     else:
         _player_forms(folder, role)

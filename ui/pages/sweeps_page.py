@@ -27,7 +27,7 @@ def figures_of(points: pd.DataFrame) -> list[str]:
     """The figures a points table has (``<figure>.mean`` columns), the headline ones first."""
     have = [c[: -len(".mean")] for c in points.columns if c.endswith(".mean")]
     varying = [f for f in have if points[f"{f}.mean"].nunique(dropna=True) > 1]
-    first = [f for f in charts.SWEEP_HEADLINE if f in varying]
+    first = [f for f in api.SWEEP_HEADLINE if f in varying]
     return first + [f for f in varying if f not in first] + [f for f in have if f not in varying]
 
 
