@@ -82,3 +82,25 @@ def test_no_row_of_the_key_reference_repeats_its_parent():
         parent = plain.rsplit(".", 1)[0] if "." in plain else None
         if parent in table and desc:
             assert desc != table[parent], key
+
+
+def test_the_json_schema_for_editors_is_in_sync_and_accepts_every_sample():
+    import json
+
+    import jsonschema
+
+    from sim.scenario.loader import read_scenario_file
+    from sim.scenario.schema import Scenario
+
+    on_disk = json.loads((ROOT / "docs" / "scenario.schema.json").read_text())
+    now = json.loads(json.dumps(Scenario.model_json_schema(mode="validation"), sort_keys=True, default=str))
+    assert on_disk == now, "regenerate with: python -m sim schema > docs/scenario.schema.json"
+    validator = jsonschema.Draft202012Validator(on_disk)
+    samples = sorted((ROOT / "scenarios").glob("*.yaml"))
+    assert len(samples) > 10
+    for path in samples:
+        assert path.read_text().startswith("# yaml-language-server: $schema=../docs/scenario.schema.json"), path
+        errors = sorted(validator.iter_errors(read_scenario_file(path)), key=str)
+        assert errors == [], (path.name, [e.message for e in errors[:3]])
+    bad = read_scenario_file(samples[0]) | {"duration": -5, "no_such_key": 1}
+    assert len(list(validator.iter_errors(bad))) >= 2  # an editor flags both

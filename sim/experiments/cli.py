@@ -1,4 +1,4 @@
-"""The command line: ``python -m sim run | validate | sweep | exercise run | replay | report``.
+"""The command line: ``python -m sim run | validate | schema | sweep | exercise run | replay | report``.
 
 Exit codes: 0 done, 2 invalid input (each problem on stderr as ``field.path: what is wrong``,
 no traceback), 1 anything unexpected.
@@ -191,6 +191,16 @@ def cmd_exercise_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print the scenario file's JSON Schema (editors check scenarios with it as you type)."""
+    import json
+
+    from sim.scenario.schema import Scenario
+
+    print(json.dumps(Scenario.model_json_schema(mode="validation"), indent=2, sort_keys=True, default=str))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m sim``."""
     parser = _ArgumentParser(
@@ -222,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("scenario", help="scenario YAML file")
     val.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a field")
     val.set_defaults(func=cmd_validate)
+
+    sch = sub.add_parser("schema", help="print the scenario file's JSON Schema")
+    sch.set_defaults(func=cmd_schema)
 
     sw = sub.add_parser("sweep", help="batch parameter sweep on Dask (a sweep YAML file)")
     sw.add_argument("sweep", help="sweep YAML file")

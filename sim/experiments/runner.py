@@ -8,6 +8,7 @@ from importlib import metadata
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from sim.agents.citizens import STATE_NAMES
 from sim.core.records import RunResult
@@ -65,6 +66,20 @@ def _relatives_fraction(model: EvacuationModel) -> float | None:
         return None
     told = np.isfinite(model.ops.registry.notified_t) & sheltered
     return round(float(told.sum() / sheltered.sum()), 6)
+
+
+def with_clock(table: pd.DataFrame, start: Any) -> pd.DataFrame:
+    """The table with a ``time`` column beside ``t_s``: ``output.start_time`` + ``t_s``, with its zone.
+
+    A time-zone-aware timestamp (ISO 8601 with its offset when written as text), so QGIS's
+    temporal controller and kepler.gl can play the tracks.
+    """
+    if "t_s" not in table.columns or "time" in table.columns:
+        return table
+    out = table.copy()
+    when = pd.Timestamp(start) + pd.to_timedelta(out["t_s"].to_numpy(dtype=float), unit="s")
+    out.insert(int(out.columns.get_loc("t_s")) + 1, "time", when)
+    return out
 
 
 def _location(model: EvacuationModel, timeseries: Any) -> dict[str, Any]:
@@ -136,11 +151,12 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
     }
     timeseries = model.timeseries()
     summary["location"] = _location(model, timeseries)
+    start = model.scenario.output.start_time
     return RunResult(
         summary=summary,
-        timeseries=timeseries,
-        events=events,
-        tracks=model.tracks(),
+        timeseries=with_clock(timeseries, start),
+        events=with_clock(events, start),
+        tracks=with_clock(model.tracks(), start),
         scenario=scenario,
         manifest=manifest,
         tables={

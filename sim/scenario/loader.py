@@ -44,8 +44,6 @@ class _StrictSafeLoader(yaml.SafeLoader):
     (``1:30``, ``no``, ``on``, ``0o17``, ``017``, ``2026-01-01``) is the text you typed.
     """
 
-    yaml_implicit_resolvers: dict = {}  # replaced below: YAML 1.2 JSON-schema scalars only
-
 
 def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     loader.flatten_mapping(node)

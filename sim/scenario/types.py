@@ -13,12 +13,24 @@ from pydantic import (
     Field,
     Tag,
     ValidationInfo,
+    WithJsonSchema,
     model_validator,
 )
 
 from sim.core.units import parse_duration
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "description": "a duration: 90s, 15min, 1h30min, 6h or h:mm[:ss]"},
+            ]
+        }
+    ),
+]
 """Seconds; accepts a number of seconds or a string such as ``"90s"``, ``"15min"``, ``"6h"``."""
 
 Lon = Annotated[float, Field(ge=-180.0, le=180.0)]
