@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import streamlit as st
 
 from sim import api
@@ -9,13 +12,55 @@ from ui import state
 from ui.labels import KPIS, clock, people, percent
 
 
+def runs_root() -> Path:
+    """Where run directories made on the command line live (``SAFECITY_RUNS_DIR``, default ``runs/``)."""
+    return Path(os.environ.get("SAFECITY_RUNS_DIR", "runs"))
+
+
+def open_from_disk(key: str) -> None:
+    """Open a run directory under ``runs/`` (made on the command line, or by a colleague) in this session."""
+    folders = api.run_folders(runs_root())
+    with st.expander(f"Open a run directory from {runs_root()}/ ({len(folders)})", expanded=not state.runs()):
+        if not folders:
+            st.text("None there yet: python -m sim run SCENARIO writes one.")
+            return
+        names = [f.name for f in folders]
+        name = st.selectbox("Run directory", names, key=f"{key}.disk")
+        if st.button("Open", key=f"{key}.open"):
+            try:
+                result = api.load_run(folders[names.index(name)])
+            except api.InputError as exc:
+                state.show_problems(exc)
+                return
+            st.session_state[key] = state.add_run(name, result)
+            st.rerun()
+
+
 def pick_run(key: str) -> str | None:
-    """A run of this session, chosen by the user (the latest first)."""
+    """A run of this session or from disk, chosen by the user (the latest first), with a zip download."""
+    open_from_disk(key)
     names = list(state.runs())[::-1]
     if not names:
-        st.info("No run yet: run a scenario on the Run page.")
+        st.info("No run yet: run a scenario on the Run page, or open a run directory above.")
         return None
-    return st.selectbox("Run", names, key=key)
+    name = st.selectbox("Run", names, key=key)
+    if name is not None and st.toggle("Prepare a download of this run (zip)", key=f"{key}.zip"):
+        st.download_button(
+            "Download the run directory (zip)",
+            _zip(name),
+            file_name=f"{name}.zip".replace(" ", "_"),
+            mime="application/zip",
+            key=f"{key}.dl",
+        )
+    return name
+
+
+def _zip(name: str) -> bytes:
+    cache = st.session_state.setdefault("components.zips", {})
+    if name not in cache:
+        cache.clear()  # one zip at a time in memory
+        cache[name] = api.run_zip(state.runs()[name])
+    return cache[name]
 
 
 def not_reached(summary: dict, share: int) -> str:

@@ -354,3 +354,28 @@ def test_sweeps_page_runs_a_small_sweep_and_opens_it_with_curves_and_points(tmp_
     at.button(key="sweeps_page.run").click().run()
     assert any("seeds:" in c.value and "at most 100" in c.value for c in at.code)
     assert len(list((tmp_path / "sweeps").iterdir())) == 1
+
+
+def test_a_run_made_on_the_command_line_opens_in_the_app_and_downloads_as_a_zip(tmp_path, monkeypatch):
+    import io
+    import zipfile
+
+    from sim import api
+
+    runs = tmp_path / "runs"
+    scenario = api.load_scenario(api.sample_scenarios()["kotka_district_evacuation"], ["duration=20min"])
+    api.write_run(api.run(scenario), runs / "cli-run")
+    (runs / "not-a-run").mkdir()  # a folder we did not write is not offered
+    monkeypatch.setenv("SAFECITY_RUNS_DIR", str(runs))
+    at = AppTest.from_string("from ui.pages import results_page\nresults_page.render()\n", default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="results.run.disk").options == ["cli-run"]
+    at.button(key="results.run.open").click().run()
+    assert not at.exception
+    assert at.selectbox(key="results.run").value == "cli-run"
+    assert "Ordered to leave" in [m.label for m in at.metric]
+    at.toggle(key="results.run.zip").set_value(True).run()
+    data = at.session_state["components.zips"]["cli-run"]
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert {"summary.json", "timeseries.parquet", "events.parquet", "manifest.json"} <= set(names)

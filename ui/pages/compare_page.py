@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import charts, state
+from ui.components import open_from_disk
 from ui.labels import FIGURES, Figure, figure_value
 
 UNITS = {"people": "people", "time": "min", "share": "%", "devices": "devices", "records": "records"}
@@ -60,6 +61,7 @@ def comparison_table(summaries: dict[str, dict]) -> pd.DataFrame:
 def render() -> None:
     """Draw the page."""
     st.title("Compare runs")
+    open_from_disk("compare")
     names = list(state.runs())
     if len(names) < 2:
         st.info("Make at least two runs (for example the same disaster on two network designs) to compare them.")
