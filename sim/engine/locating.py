@@ -85,7 +85,7 @@ class Locating:
         self.seen_node = np.zeros(p.n, dtype=np.int64)
         self.seen_state = np.zeros(p.n, dtype=np.int64)
         self.reports: list[tuple[float, str, str, int, bool]] = []  # (t, source, device, count, delivered)
-        self.frames: list[pd.DataFrame] = []
+        self.frames: list[dict[str, np.ndarray]] = []  # per recorded time, joined by ``located``
         self.last: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ processes
@@ -276,16 +276,14 @@ class Locating:
         self.last = {"t_s": t, "listed": listed, "danger": danger}
         d_idx, s_idx = np.nonzero((truth > 0) | (est > 0.05))
         self.frames.append(
-            pd.DataFrame(
-                {
-                    "t_s": np.full(len(d_idx), float(t)),
-                    "district": self.district_names[d_idx],
-                    "state": np.array(PICTURE_STATES)[s_idx],
-                    "estimate": np.round(est[d_idx, s_idx], 1),
-                    "truth": truth[d_idx, s_idx].astype(np.int64),
-                    "sources": SOURCE_TEXT[(used[d_idx, s_idx] * SOURCE_BITS).sum(axis=1)],
-                }
-            )
+            {
+                "t_s": np.full(len(d_idx), float(t)),
+                "district": self.district_names[d_idx].astype(object),
+                "state": np.array(PICTURE_STATES, dtype=object)[s_idx],
+                "estimate": np.round(est[d_idx, s_idx], 1),
+                "truth": truth[d_idx, s_idx].astype(np.int64),
+                "sources": SOURCE_TEXT[(used[d_idx, s_idx] * SOURCE_BITS).sum(axis=1)],
+            }
         )
         old_enough = p.ordered_t <= t - self.cfg.unaccounted_after
         return {
@@ -302,7 +300,9 @@ class Locating:
     def located(self) -> pd.DataFrame:
         """``located.parquet``: per recorded time, district and state: estimate, truth, sources."""
         cols = ["t_s", "district", "state", "estimate", "truth", "sources"]
-        return pd.concat(self.frames, ignore_index=True) if self.frames else pd.DataFrame(columns=cols)
+        if not self.frames:
+            return pd.DataFrame(columns=cols)
+        return pd.DataFrame({c: np.concatenate([f[c] for f in self.frames]) for c in cols})
 
     def report_table(self) -> pd.DataFrame:
         """``location_reports.parquet``: every count report (towers, cameras, app batches) and its fate."""

@@ -60,7 +60,14 @@ ProgressCallback = Callable[[float, float], None]
 class EvacuationModel(mesa.Model):
     """A city's citizens moving to its shelters under orders, closures and hazards."""
 
-    def __init__(self, scenario: Scenario, *, city: City | None = None, pseudonym_secret: bytes | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        city: City | None = None,
+        pseudonym_secret: bytes | None = None,
+        record_tables: bool = True,
+    ):
         # The secret behind pseudonyms: the installation's (or the team's) key, never the seed.
         secret = pseudonym_secret if pseudonym_secret is not None else installation_key()
         # One pseudonym space per scenario and purpose: tracks, and the registry (and PFIF).
@@ -78,6 +85,7 @@ class EvacuationModel(mesa.Model):
         self.duration = float(scenario.duration)
         self.step_s = float(scenario.step)
         self.recorder = Recorder(self)  # events, rows, tracks, footprints: the run's outputs
+        self.recorder.tables = record_tables  # False: the figures only (sweeps), no tracks or district counts
         self._finished = False
         self._terrain: Terrain | None = None
 

@@ -29,8 +29,9 @@ class Recorder:
         self.m = model  # the EvacuationModel it records (read only, never imported: no cycle)
         self.raw_events: list[tuple[float, str, str, str]] = []
         self.rows: list[dict[str, Any]] = []
-        self.track_frames: list[pd.DataFrame] = []
-        self.district_rows: list[pd.DataFrame] = []
+        self.track_frames: list[dict[str, np.ndarray]] = []  # columns per sampled time, joined at the end
+        self.district_rows: list[dict[str, np.ndarray]] = []
+        self.tables = True  # False (sweeps): only the figures, no tracks or district counts
         self.footprints: list[tuple[float, str, str, str, float, float, Any]] = []
         self.next_record = 0.0
         self.next_track = 0.0
@@ -73,11 +74,13 @@ class Recorder:
             self.next_record = (math.floor(t / self.m.scenario.output.record_every + 1e-9) + 1) * (
                 self.m.scenario.output.record_every
             )
+        if not self.tables:
+            return
         if self.rows and self.rows[-1]["t_s"] == t and self.district_t != t:
             self.district_rows.append(self.district_counts_now(t))
             self.district_t = t
         if (t + 1e-9 >= self.next_track or force) and len(self.track_idx):
-            if not self.track_frames or self.track_frames[-1]["t_s"].iat[0] != t:
+            if not self.track_frames or self.track_frames[-1]["t_s"][0] != t:
                 self.track_frames.append(self.track_rows(t))
             self.next_track = (math.floor(t / self.m.scenario.output.tracks.every + 1e-9) + 1) * (
                 self.m.scenario.output.tracks.every
@@ -118,7 +121,7 @@ class Recorder:
         row.update(self.m.locating.picture(t))  # the command centre's picture, scored against the truth
         return row
 
-    def district_counts_now(self, t: float) -> pd.DataFrame:
+    def district_counts_now(self, t: float) -> dict[str, np.ndarray]:
         """People per district and state now (where they are, not where they live)."""
         p = self.m.pop
         node = np.where(p.state == SHELTERED, self.m.book.node[np.maximum(p.shelter, 0)], p.node)
@@ -128,32 +131,28 @@ class Recorder:
         counts = np.bincount(key, minlength=n_d * len(STATE_NAMES)).reshape(n_d, len(STATE_NAMES))
         d_idx, s_idx = np.nonzero(counts)
         names = self.m.city.districts["name"].to_numpy()
-        return pd.DataFrame(
-            {
-                "t_s": np.full(len(d_idx), float(t)),
-                "district": names[d_idx],
-                "state": np.array(STATE_NAMES)[s_idx],
-                "count": counts[d_idx, s_idx],
-            }
-        )
+        return {
+            "t_s": np.full(len(d_idx), float(t)),
+            "district": names[d_idx],
+            "state": np.array(STATE_NAMES, dtype=object)[s_idx],
+            "count": counts[d_idx, s_idx],
+        }
 
-    def track_rows(self, t: float) -> pd.DataFrame:
+    def track_rows(self, t: float) -> dict[str, np.ndarray]:
         """Sampled positions at ``t`` (at the district centre until a citizen leaves home)."""
         idx = self.track_idx
         xy = self.m.mover.positions(idx, t)
         home = ~(self.m.pop.depart_t[idx] <= t)  # not left (yet): coarsened to the district centre
         xy[home] = self.track_home_xy[home]
         ll = self.m.city.lonlat_of_xy(xy)
-        names = np.array(STATE_NAMES)
-        return pd.DataFrame(
-            {
-                "t_s": np.full(len(idx), float(t)),
-                "citizen": self.track_ids,
-                "lon": ll[:, 0],
-                "lat": ll[:, 1],
-                "state": names[self.m.pop.state[idx]],
-            }
-        )
+        names = np.array(STATE_NAMES, dtype=object)
+        return {
+            "t_s": np.full(len(idx), float(t)),
+            "citizen": self.track_ids,
+            "lon": ll[:, 0],
+            "lat": ll[:, 1],
+            "state": names[self.m.pop.state[idx]],
+        }
 
     def timeseries(self) -> pd.DataFrame:
         """One row per recorded time."""
@@ -169,9 +168,7 @@ class Recorder:
 
     def tracks(self) -> pd.DataFrame:
         """Sampled pseudonymous positions."""
-        if not self.track_frames:
-            return pd.DataFrame({"t_s": [], "citizen": [], "lon": [], "lat": [], "state": []})
-        return pd.concat(self.track_frames, ignore_index=True)
+        return _joined(self.track_frames, ("t_s", "citizen", "lon", "lat", "state"))
 
     def hazard_footprints(self) -> gpd.GeoDataFrame:
         """The hazards' footprints over time: one row per (time, hazard, band), lon/lat geometry."""
@@ -181,9 +178,7 @@ class Recorder:
 
     def district_counts(self) -> pd.DataFrame:
         """People per district and state at every recorded time (for heatmaps)."""
-        if not self.district_rows:
-            return pd.DataFrame({"t_s": [], "district": [], "state": [], "count": []})
-        return pd.concat(self.district_rows, ignore_index=True)
+        return _joined(self.district_rows, ("t_s", "district", "state", "count"))
 
     # ------------------------------------------------------------------ the final state, as tables
 
@@ -246,3 +241,10 @@ class Recorder:
                 for a in m.cyber_attacks
             ],
         }
+
+
+def _joined(parts: list[dict[str, np.ndarray]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """One table from per-time column arrays (one concatenation, not a DataFrame per time)."""
+    if not parts:
+        return pd.DataFrame({c: [] for c in columns})
+    return pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in columns})

@@ -227,11 +227,11 @@ def run_scenario(
     a ``baseline`` block with the deltas (docs/cyber.md).
     """
     started = time.perf_counter()
-    model = EvacuationModel(scenario)
+    model = EvacuationModel(scenario, record_tables=not figures_only)
     model.run(progress=progress)
     result = collect_results(model, wall_time_s=time.perf_counter() - started, figures_only=figures_only)
     if baseline:
-        clean = EvacuationModel(scenario.model_copy(update={"cyber": []}))
+        clean = EvacuationModel(scenario.model_copy(update={"cyber": []}), record_tables=False)
         clean.run()
         plain = collect_results(clean, wall_time_s=0.0, figures_only=True)
         result.summary["baseline"] = baseline_deltas(result.summary, plain.summary)
