@@ -216,8 +216,11 @@ def sweep_response(points: pd.DataFrame, param: str, figure: str) -> Figure:
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
     cols = [f"{figure}.mean", f"{figure}.ci95_low", f"{figure}.ci95_high"]
     g = points.groupby(param)[cols].mean().sort_index()
-    x = g.index.to_numpy(dtype=float)
-    if len(points) > len(g):
+    numeric = pd.api.types.is_numeric_dtype(g.index)
+    x = g.index.to_numpy(dtype=float) if numeric else list(range(len(g)))
+    if not numeric:  # text values: one tick each
+        ax.set_xticks(x, [str(v) for v in g.index])
+    if numeric and len(points) > len(g):
         ax.scatter(points[param], points[f"{figure}.mean"], s=10, color="#999999", label="each point")
     ax.fill_between(x, g[cols[1]], g[cols[2]], alpha=0.25, color=PALETTE["accent"], label="95 % confidence")
     ax.plot(x, g[cols[0]], "-o", ms=3, color=PALETTE["accent"], label="mean over seeds")

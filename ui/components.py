@@ -22,7 +22,7 @@ def open_from_disk(key: str) -> None:
     folders = api.run_folders(runs_root())
     with st.expander(f"Open a run directory from {runs_root()}/ ({len(folders)})", expanded=not state.runs()):
         if not folders:
-            st.text("None there yet: python -m sim run SCENARIO writes one.")
+            st.caption("None there yet: `python -m sim run SCENARIO` writes one.")
             return
         names = [f.name for f in folders]
         name = st.selectbox("Run directory", names, key=f"{key}.disk")

@@ -78,8 +78,23 @@ def with_clock(table: pd.DataFrame, start: Any) -> pd.DataFrame:
         return table
     out = table.copy()
     when = pd.Timestamp(start) + pd.to_timedelta(out["t_s"].to_numpy(dtype=float), unit="s")
-    out.insert(int(out.columns.get_loc("t_s")) + 1, "time", when)
+    out.insert(int(out.columns.get_loc("t_s")) + 1, "time", when.tz_convert(_zone(start)))
     return out
+
+
+def _zone(start: Any) -> Any:
+    """The zone of ``start`` as Parquet gives it back (so a run read from disk equals the run in memory)."""
+    minutes = int(start.utcoffset().total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    try:
+        import pytz
+
+        return pytz.FixedOffset(minutes)
+    except ImportError:  # pandas without pytz: a fixed offset of the standard library
+        from datetime import timedelta, timezone
+
+        return timezone(timedelta(minutes=minutes))
 
 
 def _location(model: EvacuationModel, timeseries: Any) -> dict[str, Any]:

@@ -63,9 +63,12 @@ def _curves(points: pd.DataFrame, free: list[str], figures: list[str]) -> list[s
             if len(g) < 2:
                 continue
             fig, ax = plt.subplots(figsize=(4.6, 3.0))
-            x = g.index.to_numpy(dtype=float)
+            numeric = pd.api.types.is_numeric_dtype(g.index)
+            x = g.index.to_numpy(dtype=float) if numeric else np.arange(len(g), dtype=float)
             order = np.argsort(x)
             x = x[order]
+            if not numeric:  # text values (districts, channel names): one tick each
+                ax.set_xticks(x, [str(v) for v in g.index[order]])
             mean = g[f"{fig_name}.mean"].to_numpy(dtype=float)[order]
             lo = g[f"{fig_name}.ci95_low"].to_numpy(dtype=float)[order]
             hi = g[f"{fig_name}.ci95_high"].to_numpy(dtype=float)[order]
@@ -73,7 +76,8 @@ def _curves(points: pd.DataFrame, free: list[str], figures: list[str]) -> list[s
                 ax.fill_between(x, lo, hi, alpha=0.25, color="#0072B2", label="95 % confidence")
                 ax.plot(x, mean, "-o", color="#0072B2", ms=3, label="mean over seeds")
             else:  # several points share a value (a design over more parameters): every point, and the average
-                ax.scatter(points[param], points[f"{fig_name}.mean"], s=8, color="#999999", label="points")
+                if numeric:
+                    ax.scatter(points[param], points[f"{fig_name}.mean"], s=8, color="#999999", label="points")
                 ax.plot(x, mean, "-", color="#0072B2", label="average")
                 ax.fill_between(x, lo, hi, alpha=0.2, color="#0072B2", label="average 95 % band")
             ax.set_xlabel(param)

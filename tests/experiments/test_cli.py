@@ -79,7 +79,7 @@ def test_run_writes_the_run_directory(layer_city, tmp_path):
     assert (ts[states].sum(axis=1) == 40).all()
     assert {"shelter:S1", "shelter:S2"} <= set(ts.columns)
     ev = pd.read_parquet(out / "events.parquet")
-    assert list(ev.columns) == ["t_s", "kind", "subject", "cause", "count", "detail"]
+    assert list(ev.columns) == ["t_s", "time", "kind", "subject", "cause", "count", "detail"]
     assert set(ev["kind"]) <= {k.value for k in EventKind}
     assert ev["detail"].map(lambda d: isinstance(json.loads(d), dict)).all()
     sheltl = pd.read_parquet(out / "shelter_timeline.parquet")
@@ -90,7 +90,7 @@ def test_run_writes_the_run_directory(layer_city, tmp_path):
     assert list(servtl.columns) == ["t_s", "service", "up"]
     assert len(servtl) == len(ts) * sum(c.startswith("service:") for c in ts.columns)
     tracks = pd.read_parquet(out / "tracks.parquet")
-    assert list(tracks.columns) == ["t_s", "citizen", "lon", "lat", "state"]
+    assert list(tracks.columns) == ["t_s", "time", "citizen", "lon", "lat", "state"]
     resolved = yaml.safe_load((out / "scenario.yaml").read_text())
     assert resolved["seed"] == 3
     assert resolved["step"] == 10.0

@@ -16,6 +16,7 @@ import streamlit as st
 
 from sim import api
 from ui import maps, state
+from ui.labels import STATE_LABELS
 
 KEY = "exercise_page"
 WHO = f"{KEY}.who"
@@ -208,14 +209,9 @@ def _live(folder: str, role: str) -> None:
     if role == "controller":
         truth = view.get("truth") or {}
         people = truth.get("people") or {}
-        cols = st.columns(5)
-        for col, key, label in zip(
-            cols,
-            ("at_home", "evacuating", "sheltered", "stranded", "casualties"),
-            ("At home", "On the way", "In shelters", "Stranded", "Casualties"),
-            strict=True,
-        ):
-            col.metric(f"{label} (truth)", f"{people.get(key, 0):,}")
+        shown = [k for k in ("at_home", "evacuating", "sheltered", "stranded", "casualties") if k in STATE_LABELS]
+        for col, key in zip(st.columns(len(shown)), shown, strict=True):
+            col.metric(f"{STATE_LABELS[key]} (truth)", f"{people.get(key, 0):,}")
         st.markdown("**Shelters (true counts)**")
         sh = truth.get("shelters") or {}
         if sh:
