@@ -50,59 +50,58 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (./run.sh test installs it with apt-get)")
+LOGS: dict[int, object] = {}
+
+
+def start_app(log_name: str, **env: str) -> tuple[subprocess.Popen, str]:
+    """The real app (``streamlit run app.py``) on a free local port, with ``env`` added; waits until healthy."""
     port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit.log", "w")  # noqa: SIM115 - closed at teardown
+    log = open(ARTIFACTS / log_name, "w")  # noqa: SIM115 - closed by stop_app
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1", **env}, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    LOGS[proc.pid] = log
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
-                    break
+                    return proc, url
         except OSError:
             time.sleep(0.5)
-    else:
+    stop_app(proc, kill=True)
+    pytest.fail("the app did not start: " + (ARTIFACTS / log_name).read_text())
+    raise AssertionError  # unreachable: pytest.fail raises
+
+
+def stop_app(proc: subprocess.Popen, *, kill: bool = False) -> None:
+    """Stop an app started by ``start_app`` (SIGTERM, or SIGKILL for a crash) and close its log."""
+    if kill:
         proc.kill()
-        log.close()
-        pytest.fail("the app did not start: " + (ARTIFACTS / "streamlit.log").read_text())
-    yield url
-    proc.terminate()
+    else:
+        proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-    log.close()
+    log = LOGS.pop(proc.pid, None)
+    if log is not None:
+        log.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (./run.sh test installs it with apt-get)")
+    proc, url = start_app("streamlit.log")
+    yield url
+    stop_app(proc)
 
 
 def test_default_scenario_end_to_end_in_chromium(app_url):

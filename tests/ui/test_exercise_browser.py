@@ -16,60 +16,23 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.ui.test_browser import ARTIFACTS, CHROMIUM, FLAGS, ROAD, SHELTERS, _free_port, _pixels, _share
+from tests.ui.test_browser import ARTIFACTS, CHROMIUM, FLAGS, ROAD, SHELTERS, _pixels, _share, start_app, stop_app
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.browser
 PASS = {"controller": "control-pass-1", "ccc": "ccc-pass-123", "shelter_manager": "shelter-pass-1"}
 
 
-LOGS: dict[int, object] = {}
-
-
 def _start_app(exercises: Path, log_name: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "SAFECITY_EXERCISES_DIR": str(exercises)}
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / log_name, "w")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    LOGS[proc.pid] = log
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    pytest.fail("the app did not start")
-    raise AssertionError
+    return start_app(log_name, SAFECITY_EXERCISES_DIR=str(exercises))
 
 
 def _stop(proc: subprocess.Popen, *, kill: bool = False) -> None:
-    if kill:
-        proc.kill()
-    else:
-        proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    log = LOGS.pop(proc.pid, None)
-    if log is not None:
-        log.close()  # type: ignore[attr-defined]
+    stop_app(proc, kill=kill)
 
 
 def _control(folder: Path) -> dict:
