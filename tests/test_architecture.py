@@ -32,3 +32,13 @@ def test_simulator_code_draws_only_from_passed_generators():
             if bad in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {bad.strip()}")
     assert offenders == []
+
+
+def test_no_module_of_the_simulator_grows_past_600_lines():
+    """Parts a newcomer can read: the model is a façade, and no module is a second monolith."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "sim"
+    long = {str(p.relative_to(root)): n for p in root.rglob("*.py") if (n := len(p.read_text().splitlines())) > 600}
+    assert long == {}
+    assert len((root / "engine" / "model.py").read_text().splitlines()) < 600

@@ -17,16 +17,18 @@ from sim.core.records import RunResult
 from sim.core.units import format_duration, parse_duration
 from sim.experiments.control import Simulation
 from sim.experiments.isolated import RunLimitError
-from sim.io.sweepreport import HEADLINE
 from sim.scenario.loader import dump_yaml, load_scenario, parse_yaml, resolved_dict
 from sim.scenario.schema import Scenario
 
-SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 __all__ = [
     "SCENARIO_DIR",
+    "SWEEP_HEADLINE",
+    "TRAINING_DIR",
     "UI_CAPS",
     "UI_LIMITS",
+    "UI_SWEEP_RUNS",
     "InputError",
     "RunLimitError",
     "RunResult",
@@ -39,20 +41,39 @@ __all__ = [
     "city_layers",
     "city_summary",
     "dump_yaml",
+    "exercise_act",
+    "exercise_control",
+    "exercise_files",
+    "exercise_inject",
+    "exercise_login",
+    "exercise_notes",
+    "exercise_report",
+    "exercise_setup",
+    "exercise_view",
     "form_fields",
     "format_duration",
+    "live_exercises",
+    "load_run",
     "load_scenario",
     "parse_duration",
     "public_problems",
     "read_run",
+    "read_sweep",
     "rebase_on_city",
     "resolved_dict",
     "run",
+    "run_folders",
+    "run_zip",
     "sample_scenarios",
     "save_upload",
     "scenario_from_dict",
     "scenario_from_text",
     "scenario_from_upload",
+    "start_exercise",
+    "sweep",
+    "sweep_folders",
+    "sweep_parameters",
+    "ui_sweep",
     "write_run",
 ]
 
@@ -426,401 +447,32 @@ def city_layers(scenario: Scenario) -> dict[str, pd.DataFrame]:
     return out
 
 
-def sweep(
-    sweep_file: str | Path,
-    out: str | Path,
-    *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    resume: bool = False,
-    quiet: bool = True,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run a sweep file on Dask into ``out``; returns ``(results, points)`` (SPEC section 5, docs/sweeps.md).
-
-    Raises:
-        InputError: the sweep file, its scenario or one of its points is invalid, or ``out`` is busy.
-    """
-    from sim.experiments.sweep import execute
-    from sim.experiments.sweepfile import load_sweep
-
-    outcome = execute(
-        load_sweep(sweep_file), Path(out), workers=workers, scheduler=scheduler, resume=resume, quiet=quiet
-    )
-    return outcome.results, outcome.points
-
-
-def read_sweep(sweep_dir: str | Path) -> dict[str, Any]:
-    """A sweep folder's tables and manifest: ``results``, ``points``, ``sensitivity``, ``design``, ``manifest``."""
-    import json
-
-    d = Path(sweep_dir)
-    out: dict[str, Any] = {"manifest": json.loads((d / "manifest.json").read_text())}
-    for name in ("results", "points", "sensitivity", "design"):
-        p = d / f"{name}.parquet"
-        out[name] = pd.read_parquet(p) if p.exists() else pd.DataFrame()
-    return out
-
-
-UI_SWEEP_RUNS = 100  # the most runs a sweep launched from the app may have
-SWEEP_HEADLINE = HEADLINE  # the figures a sweep's report and the Sweeps page show first
-
-
-def sweep_folders(root: str | Path = "sweeps") -> list[Path]:
-    """Sweep folders under ``root`` (those with a sweep manifest), newest first."""
-    import json
-
-    out = []
-    base = Path(root)
-    if not base.is_dir():
-        return []
-    for d in base.iterdir():
-        try:
-            if d.is_dir() and json.loads((d / "manifest.json").read_text()).get("format") == "safecity-sweep/1":
-                out.append(d)
-        except (OSError, ValueError):
-            continue
-    return sorted(out, key=lambda d: d.stat().st_mtime, reverse=True)
-
-
-def sweep_parameters(scenario: Scenario) -> list[str]:
-    """Numeric scenario paths a planner may vary from the app (channels, delay, behaviour, network, attacks)."""
-    paths = [f"alerting.channels.{i}.coverage" for i in range(len(scenario.alerting.channels))]
-    delay = scenario.alerting.departure_delay
-    paths += [f"alerting.departure_delay.{k}" for k in type(delay).model_fields if k != "distribution"]
-    paths += ["population.compliance", "population.mode_share.car", "network.redundancy"]
-    paths += [f"cyber.{i}.rate_rps" for i, a in enumerate(scenario.cyber) if a.type == "ddos"]
-    return paths
-
-
-def ui_sweep(
-    scenario: Scenario,
-    parameters: Mapping[str, list[float]],
-    *,
-    seeds: int,
-    folder: str | Path,
-    out: str | Path,
-    workers: int = 2,
-    on_progress: Callable[[int, int, int], None] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A small grid sweep of the scenario in use (at most ``UI_SWEEP_RUNS`` runs), for the app.
-
-    The app writes the scenario and the sweep file itself into its private ``folder``, so no path
-    comes from the browser. A car share varies with the walk share tied to it.
-
-    Raises:
-        InputError: too many runs, a bad value (``parameters.<path>: point k (value v): ...``), or a cap.
-    """
-    import json as _json
-
-    from sim.experiments.sweep import execute
-    from sim.experiments.sweepfile import load_sweep
-
-    check_ui_limits(scenario)
-    allowed = set(sweep_parameters(scenario))
-    problems = [(f"parameters.{p}", "not offered in the app") for p in parameters if p not in allowed]
-    problems += [(f"parameters.{p}", "give at least one value") for p, v in parameters.items() if not v]
-    if not parameters:
-        problems.append(("parameters", "choose at least one parameter"))
-    if not 1 <= seeds <= 20:
-        problems.append(("seeds", f"must be 1..20, got {seeds}"))
-    if problems:
-        raise InputError(problems)
-    points = 1
-    for v in parameters.values():
-        points *= len(v)
-    if points * seeds > UI_SWEEP_RUNS:
-        raise InputError.single(
-            "seeds", f"{points} points x {seeds} seeds = {points * seeds} runs; the app runs at most {UI_SWEEP_RUNS}"
-        )
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "base.yaml").write_text(dump_yaml(scenario), encoding="utf-8")
-    params: dict[str, Any] = {p: {"values": list(v)} for p, v in parameters.items()}
-    if "population.mode_share.car" in params:
-        params["population.mode_share.walk"] = {"tie": "population.mode_share.car", "scale": -1, "offset": 1}
-    spec = {"name": "app-sweep", "scenario": "base.yaml", "parameters": params, "design": "grid", "seeds": seeds}
-    (folder / "sweep.yaml").write_text(_json.dumps(spec), encoding="utf-8")
-    outcome = execute(load_sweep(folder / "sweep.yaml"), Path(out), workers=workers, on_progress=on_progress)
-    return outcome.results, outcome.points
-
-
-# -- live exercises (the app's Exercise page; docs/exercises.md) -------------------------------
-
-TRAINING_DIR = Path(__file__).resolve().parents[1] / "training"
-
-
-def exercise_files() -> dict[str, Path]:
-    """The exercise files shipped in ``training/`` (the app offers only these), by name."""
-    out = {}
-    for p in sorted(TRAINING_DIR.glob("*.yaml")):
-        try:
-            if "msel" in (parse_yaml(p.read_text(encoding="utf-8"), source="exercise") or {}):
-                out[p.stem] = p
-        except (InputError, OSError):
-            continue
-    return out
-
-
-def start_exercise(path: str | Path, *, root: str | Path, speed: float, passphrases: Mapping[str, str]) -> Path:
-    """Create a live exercise under ``root`` (its log, passphrase hashes) and start its runner.
-
-    Raises:
-        InputError: the exercise, a passphrase (``passphrases.<role>``) or the speed is invalid.
-    """
-    import secrets
-    import time
-    from datetime import UTC, datetime
-
-    from sim.experiments.exercise import ExerciseLog, store_exercise
-    from sim.experiments.exercise_live import start_runner
-    from sim.experiments.exercisefile import load_exercise
-
-    ex = load_exercise(path)
-    check_ui_limits(ex.scenario)
-    problems = []
-    if not 0 < speed <= 3600:
-        problems.append(("speed", f"must be in (0, 3600] simulated seconds per second, got {speed}"))
-    for role in ex.roles:
-        if len(passphrases.get(role, "")) < 8:
-            problems.append((f"passphrases.{role}", "at least 8 characters"))
-    if problems:
-        raise InputError(problems)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    folder = Path(root) / f"{ex.config.name}-{stamp}-{secrets.token_hex(3)}"
-    folder.mkdir(parents=True)
-    log = ExerciseLog(folder / "exercise.sqlite")
-    try:
-        store_exercise(log, ex)
-        for role in ex.roles:
-            log.set_passphrase(role, passphrases[role])
-        log.set_control(
-            speed=float(speed), paused=False, state="running", sim_t=0.0, heartbeat=0.0, duration_s=ex.scenario.duration
-        )
-        log.set_control(spawned=time.time())
-    finally:
-        log.close()
-    start_runner(folder)
-    return folder
-
-
-def live_exercises(root: str | Path) -> list[Path]:
-    """Exercise folders under ``root``, newest first."""
-    base = Path(root)
-    if not base.is_dir():
-        return []
-    found = [d for d in base.iterdir() if (d / "exercise.sqlite").is_file()]
-    return sorted(found, key=lambda d: d.stat().st_mtime, reverse=True)
-
-
-def _exercise_log(folder: str | Path) -> Any:
-    from sim.experiments.exercise import open_log
-
-    return open_log(Path(folder))
-
-
-def exercise_login(folder: str | Path, role: str, passphrase: str) -> bool:
-    """Whether ``passphrase`` opens ``role`` in this exercise (checked against its scrypt hash)."""
-    log = _exercise_log(folder)
-    try:
-        return role in log.meta().get("roles", []) and log.check_passphrase(role, passphrase)
-    finally:
-        log.close()
-
-
-def exercise_view(folder: str | Path, role: str) -> dict[str, Any]:
-    """What ``role`` may see now. Players: the command centre's picture, their inbox and their actions.
-
-    Only the controller gets the ground truth, every inject (delivered or pending) and every action.
-    """
-    from sim.experiments.exercise_live import ensure_runner
-
-    folder = Path(folder)
-    ensure_runner(folder)  # a runner that died (or an app restart) resumes from the log
-    log = _exercise_log(folder)
-    try:
-        meta, control, snap = log.meta(), log.control(), log.snapshot() or {}
-        entries = log.entries()
-        view: dict[str, Any] = {
-            "name": meta.get("name"),
-            "roles": meta.get("roles", []),
-            "sim_t": float(control.get("sim_t", 0.0)),
-            "duration_s": float(control.get("duration_s", 0.0)),
-            "state": control.get("state"),
-            "paused": bool(control.get("paused", False)),
-            "speed": float(control.get("speed", 0)),
-            "command": snap.get("command", {}),
-            "snapshot_wall": snap.get("wall_t"),
-        }
-        if role == "controller":
-            delivered = {e["ref"]: e["sim_t"] for e in entries if e["kind"] == "inject"}
-            view["truth"] = snap.get("truth", {})
-            view["msel"] = [m | {"delivered_s": delivered.get(m["id"])} for m in meta.get("msel", [])]
-            view["log"] = entries
-            view["inbox"] = log.inbox()
-            view["notes"] = log.notes()
-        else:
-            view["inbox"] = log.inbox(role)
-            view["log"] = [e for e in entries if e["kind"] == "action" and e["role"] == role]
-        return view
-    finally:
-        log.close()
-
-
-def exercise_act(folder: str | Path, role: str, action: str, args: Mapping[str, Any]) -> None:
-    """Queue a player's action; the runner applies it at the current simulated time.
-
-    Raises:
-        InputError: an unknown action or bad arguments (``action.<name>.<arg>``).
-    """
-    from sim.experiments.exercise_live import check_action
-
-    check_action(action, dict(args))
-    log = _exercise_log(folder)
-    try:
-        if role not in log.meta().get("roles", []):
-            raise InputError.single("role", f"unknown role {role!r}")
-        log.queue(role, action, dict(args))
-    finally:
-        log.close()
-
-
-def exercise_inject(folder: str | Path, *, to: str, message: str, effect: Mapping[str, Any] | None = None) -> None:
-    """Deliver an unscheduled inject now (the controller), with or without an effect.
-
-    Raises:
-        InputError: an unknown role, an empty message or a bad effect (``effect.<action>...``).
-    """
-    from sim.experiments.exercisefile import check_args
-
-    problems = []
-    if not message.strip():
-        problems.append(("message", "write the message"))
-    if effect:
-        if len(effect) != 1:
-            problems.append(("effect", "one action per effect"))
-        else:
-            (name, args), = effect.items()
-            try:
-                check_args(name, args, "effect")
-            except InputError as exc:
-                problems.extend(exc.problems)
-    log = _exercise_log(folder)
-    try:
-        if to not in log.meta().get("roles", []):
-            problems.append(("to", f"unknown role {to!r}"))
-        if problems:
-            raise InputError(problems)
-        log.queue("controller", "inject", {"to": to, "message": message[:5000], "effect": dict(effect or {})})
-    finally:
-        log.close()
-
-
-def exercise_control(
-    folder: str | Path, *, speed: float | None = None, paused: bool | None = None, finish: bool = False
-) -> None:
-    """The controller's settings: speed, pause or resume, or run the rest at once and write the report."""
-    log = _exercise_log(folder)
-    try:
-        values: dict[str, Any] = {}
-        if speed is not None:
-            if not 0 < speed <= 3600:
-                raise InputError.single("speed", f"must be in (0, 3600], got {speed}")
-            values["speed"] = float(speed)
-        if paused is not None:
-            values["paused"] = bool(paused)
-        if finish:
-            values["state"] = "finishing"
-        log.set_control(**values)
-    finally:
-        log.close()
-
-
-def exercise_notes(folder: str | Path, *, strengths: str, improvements: str) -> None:
-    """The controller's edits of the drafted strengths and areas for improvement (used by the report)."""
-    log = _exercise_log(folder)
-    try:
-        log.set_note("strengths", strengths[:20_000])
-        log.set_note("improvements", improvements[:20_000])
-    finally:
-        log.close()
-
-
-def exercise_report(folder: str | Path) -> list[Path]:
-    """(Re)write ``aar.html`` and ``aar.pdf`` of a finished exercise."""
-    from sim.experiments.exercise import report
-
-    return report(Path(folder))
-
-
-def exercise_setup(folder: str | Path) -> dict[str, Any]:
-    """What the forms of an exercise offer: its name, roles, districts, channel types and the scenario."""
-    from sim.experiments.exercise import scenario_of
-
-    log = _exercise_log(folder)
-    try:
-        meta = log.meta()
-    finally:
-        log.close()
-    scenario = scenario_of(meta)
-    summary = city_summary(scenario)
-    return {
-        "name": meta.get("name"),
-        "roles": list(meta.get("roles", [])),
-        "districts": list(summary.get("districts", [])),
-        "channels": sorted({c.type for c in scenario.alerting.channels}),
-        "scenario": scenario,
-    }
-
-
-# -- runs on disk (the app opens any run directory) ---------------------------------------------
-
-
-def run_folders(root: str | Path = "runs") -> list[Path]:
-    """Run directories under ``root`` (complete ones: with the manifest this project writes), newest first."""
-    from sim.io.rundir import is_run_dir
-
-    base = Path(root)
-    if not base.is_dir():
-        return []
-    found = [d for d in base.iterdir() if d.is_dir() and not d.name.startswith(".") and is_run_dir(d)]
-    return sorted(found, key=lambda d: d.stat().st_mtime, reverse=True)
-
-
-def load_run(folder: str | Path) -> RunResult:
-    """A run directory read back as a :class:`RunResult` (for the app's pages).
-
-    Raises:
-        InputError: the folder is not a complete run directory.
-    """
-    from sim.io.rundir import read_run
-
-    try:
-        data = read_run(folder)
-    except (FileNotFoundError, ValueError, OSError) as exc:
-        raise InputError.single("run", f"cannot read {Path(folder).name}: {exc}") from None
-    core = {"summary", "manifest", "scenario", "timeseries", "events", "tracks"}
-    return RunResult(
-        summary=data["summary"],
-        timeseries=data["timeseries"],
-        events=data["events"],
-        tracks=data.get("tracks", pd.DataFrame(columns=["t_s", "citizen", "lon", "lat", "state"])),
-        scenario=data["scenario"],
-        manifest=data["manifest"],
-        tables={k: v for k, v in data.items() if k not in core},
-    )
-
-
-def run_zip(result: RunResult) -> bytes:
-    """A run as a zip of its run directory (every file a run writes), for download."""
-    import io
-    import tempfile
-    import zipfile
-
-    buf = io.BytesIO()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = write_run(result, Path(tmp) / "run")
-        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for p in sorted(folder.rglob("*")):
-                if p.is_file():
-                    zf.write(p, p.relative_to(folder).as_posix())
-    return buf.getvalue()
+# The app's and notebooks' sweeps, live exercises and run directories (kept in their own modules).
+from sim.api.exercises import (  # noqa: E402 (after the core they use)
+    TRAINING_DIR,
+    exercise_act,
+    exercise_control,
+    exercise_files,
+    exercise_inject,
+    exercise_login,
+    exercise_notes,
+    exercise_report,
+    exercise_setup,
+    exercise_view,
+    live_exercises,
+    start_exercise,
+)
+from sim.api.runs import (  # noqa: E402 (after the core they use)
+    load_run,
+    run_folders,
+    run_zip,
+)
+from sim.api.sweeps import (  # noqa: E402 (after the core they use)
+    SWEEP_HEADLINE,
+    UI_SWEEP_RUNS,
+    read_sweep,
+    sweep,
+    sweep_folders,
+    sweep_parameters,
+    ui_sweep,
+)
