@@ -138,9 +138,9 @@ def exercise_act(folder: str | Path, role: str, action: str, args: Mapping[str, 
     Raises:
         InputError: an unknown action or bad arguments (``action.<name>.<arg>``).
     """
-    from sim.experiments.exercise_live import check_action
+    from sim.experiments.exercisefile import check_args
 
-    check_action(action, dict(args))
+    check_args(action, dict(args), "action")  # the city checks the rest when it is applied
     log = _exercise_log(folder)
     try:
         if role not in log.meta().get("roles", []):

@@ -50,9 +50,10 @@ def _validated(kind: Any, config: Any, field: str) -> Any:
 class Simulation:
     """A handle on a running simulation (see the module docstring)."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, *, figures_only: bool = False):
         self._started = time.perf_counter()
-        self._model = EvacuationModel(scenario)
+        self._figures_only = figures_only  # True: result() has the summary and timeseries only
+        self._model = EvacuationModel(scenario, record_tables=not figures_only)
         self._result: RunResult | None = None
 
     # -- clock ------------------------------------------------------------------------------
@@ -190,7 +191,8 @@ class Simulation:
         """Run to the end (if not there yet) and return every table and KPI; the handle is then closed."""
         if self._result is None:
             self._model.run()
-            self._result = collect_results(self._model, wall_time_s=time.perf_counter() - self._started)
+            wall = time.perf_counter() - self._started
+            self._result = collect_results(self._model, wall_time_s=wall, figures_only=self._figures_only)
         return self._result
 
     def _check_open(self) -> None:

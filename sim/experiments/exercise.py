@@ -336,9 +336,13 @@ def run_steps(
     *,
     speed: float = 0.0,
     progress: Callable[[float, float], None] | None = None,
+    figures_only: bool = False,
 ) -> RunResult:
-    """Run a scenario with these steps at their simulated times (at ``speed``; 0 as fast as possible)."""
-    sim = Simulation(scenario)
+    """Run a scenario with these steps at their simulated times (at ``speed``; 0 as fast as possible).
+
+    ``figures_only``: a baseline for comparison, with the summary and timeseries only.
+    """
+    sim = Simulation(scenario, figures_only=figures_only)
     started = time.perf_counter()
     for step in steps:
         if step.at > sim.duration:
@@ -427,12 +431,17 @@ def finish_files(result: RunResult, log: ExerciseLog, *, baseline: RunResult | N
 
     meta = log.meta()
     if baseline is None:
-        baseline = run_steps(scenario_of(meta), steps_from_log(log.entries(), with_actions=False), None)
+        baseline = _baseline(meta, log.entries())
     report = build_aar(meta, log.entries(), result, baseline, log.notes())
     result.summary["exercise"] = report["summary"]
     result.files["aar.html"] = aar_html(report)
     result.files["aar.pdf"] = aar_pdf(report)
     result.files["exercise.sqlite"] = _log_bytes(log)
+
+
+def _baseline(meta: dict[str, Any], entries: list[dict[str, Any]]) -> RunResult:
+    """The same exercise without the players' actions: the figures the report compares against."""
+    return run_steps(scenario_of(meta), steps_from_log(entries, with_actions=False), None, figures_only=True)
 
 
 def replay(source: Path, out: Path, *, with_actions: bool = True) -> Path:
@@ -492,7 +501,7 @@ def report(folder: Path) -> list[Path]:
         scenario=run.get("scenario", {}),
         manifest=run.get("manifest", {}),
     )
-    baseline = run_steps(scenario_of(meta), steps_from_log(entries, with_actions=False), None)
+    baseline = _baseline(meta, entries)
     rep = build_aar(meta, entries, result, baseline, notes)
     written = []
     for name, content in (("aar.html", aar_html(rep)), ("aar.pdf", aar_pdf(rep))):

@@ -21,7 +21,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from sim.core.errors import InputError
 from sim.experiments.control import Simulation
@@ -169,13 +168,6 @@ def ensure_runner(folder: Path) -> bool:
     return True
 
 
-def check_action(action: str, args: dict[str, Any]) -> None:
-    """Arguments a browser sends, checked before they are queued (the city checks the rest when applied)."""
-    from sim.experiments.exercisefile import check_args
-
-    check_args(action, args, "action")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the runner process."""
     args = sys.argv[1:] if argv is None else argv
@@ -195,4 +187,4 @@ if __name__ == "__main__":
         sys.exit(main())
 
 
-__all__ = ["apply", "check_action", "ensure_runner", "resume", "run_live", "runner_alive", "start_runner"]
+__all__ = ["apply", "ensure_runner", "resume", "run_live", "runner_alive", "start_runner"]

@@ -344,11 +344,11 @@ def load_exercise(path: str | Path, *, actions: str | Path | None = None) -> Exe
     ex = Exercise(
         config=cfg, scenario=scenario, injects=sorted(injects, key=lambda x: x.at), path=Path(path), actions=scripted
     )
-    check_against_city(ex)
+    check_against_city(ex, row_of={str(r.get("id")): i for i, r in enumerate(rows) if isinstance(r, dict)})
     return ex
 
 
-def check_against_city(ex: Exercise) -> None:
+def check_against_city(ex: Exercise, *, row_of: dict[str, int]) -> None:
     """Every effect and scripted action, checked against the city and the running order of events.
 
     The simulation is built (not run) and each effect is tried on a dry copy of the names it
@@ -364,12 +364,11 @@ def check_against_city(ex: Exercise) -> None:
     model = EvacuationModel(ex.scenario)
     shelters = set(model.book.index)
     problems: list[tuple[str, str]] = []
-    index_of = {inj.id: i for i, inj in enumerate(_original_order(ex))}
     steps: list[tuple[float, int, str, str, dict[str, Any]]] = []
     for inj in ex.injects:
         if inj.effect:
             ((name, args),) = inj.effect.items()
-            steps.append((inj.at, 0, f"msel.{index_of[inj.id]}.effect", name, args))
+            steps.append((inj.at, 0, f"msel.{row_of[inj.id]}.effect", name, args))
     for j, act in enumerate(ex.actions):
         steps.append((act.at, 1, f"actions.{j}.args", act.action, act.args))
     for _, _, where, name, args in sorted(steps, key=lambda s: (s[0], s[1])):
@@ -399,10 +398,3 @@ def check_against_city(ex: Exercise) -> None:
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
-
-
-def _original_order(ex: Exercise) -> list[Inject]:
-    """The injects in the file's order (errors name the file's row numbers)."""
-    rows = read_msel(ex.config, ex.path.resolve().parent)
-    by_id = {inj.id: inj for inj in ex.injects}
-    return [by_id[r["id"]] for r in rows if isinstance(r, dict) and r.get("id") in by_id]

@@ -127,13 +127,14 @@ class SweepDir:
             with contextlib.suppress(OSError):
                 (self.path / ".lock").unlink()
 
-    def write_atomic(self, name: str, write: Callable[[Path], object]) -> None:
-        """Write ``name`` through a temporary file renamed into place."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.path)
+    def write_atomic(self, name: str, write: Callable[[Path], object], *, into: Path | None = None) -> None:
+        """Write ``name`` (in ``into``, default the sweep folder) through a temporary file renamed into place."""
+        folder = into or self.path
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
         os.close(fd)
         try:
             write(Path(tmp))
-            os.replace(tmp, self.path / name)
+            os.replace(tmp, folder / name)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
@@ -141,14 +142,7 @@ class SweepDir:
     def add_part(self, row: dict[str, Any]) -> None:
         """One run's row, as its own parquet file (atomic)."""
         name = f"p{row['point']}-s{row['seed']}.parquet"
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.parts)
-        os.close(fd)
-        try:
-            pd.DataFrame([row]).to_parquet(tmp, index=False)
-            os.replace(tmp, self.parts / name)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        self.write_atomic(name, lambda tmp: pd.DataFrame([row]).to_parquet(tmp, index=False), into=self.parts)
 
     def rows(self) -> pd.DataFrame:
         """Every row so far: ``results.parquet`` and the parts not folded yet, one per (point, seed)."""

@@ -184,11 +184,8 @@ class Sweep:
 
 
 def _json(value: Any) -> str:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return json.dumps(value)  # 3.0 stays a float: the schema decides
-    return json.dumps(value)
+    """A design value as ``--set`` text: JSON, which YAML reads back exactly (numpy scalars as Python)."""
+    return json.dumps(value.item() if isinstance(value, np.generic) else value)
 
 
 def _problem_lines(exc: InputError | ValidationError) -> list[tuple[str, str]]:

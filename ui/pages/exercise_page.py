@@ -16,7 +16,7 @@ import streamlit as st
 
 from sim import api
 from ui import maps, state
-from ui.labels import STATE_LABELS
+from ui.labels import SERVICE_LABELS, STATE_LABELS
 
 KEY = "exercise_page"
 WHO = f"{KEY}.who"
@@ -125,7 +125,12 @@ def _command_picture(command: dict[str, Any]) -> None:
     with c2:
         st.markdown("**Services as monitored**")
         st.dataframe(
-            pd.DataFrame({"service": list(services), "working": ["yes" if v else "NO" for v in services.values()]}),
+            pd.DataFrame(
+                {
+                    "service": [SERVICE_LABELS.get(k, k) for k in services],
+                    "working": ["yes" if v else "NO" for v in services.values()],
+                }
+            ),
             hide_index=True,
             height=200,
         )
@@ -133,13 +138,32 @@ def _command_picture(command: dict[str, Any]) -> None:
     districts = loc.get("districts") or {}
     if districts:
         st.markdown("**Where people are, as located** (towers, app check-ins, cameras, registrations)")
-        table = pd.DataFrame(districts).T.fillna(0.0).round(0)
+        table = pd.DataFrame(districts).T.fillna(0.0).round(0).rename(columns=PICTURE_LABELS)
         st.dataframe(table, height=200)
         st.text(f"Unaccounted for (ordered out, not seen for 30 min): {len(loc.get('unaccounted', [])):,}")
     st.text(
         f"Orders sent: {len(command.get('orders') or [])} · people warned (reported): "
         f"{command.get('warned_reported', 0):,} · registered: {command.get('registered', 0):,}"
     )
+
+
+PICTURE_LABELS = {
+    "at_home": STATE_LABELS["at_home"],
+    "on_the_move": STATE_LABELS["evacuating"],
+    "sheltered": STATE_LABELS["sheltered"],
+    "unknown": "Located, state unknown",
+}
+
+
+def _details(args: dict[str, Any]) -> str:
+    """An action's arguments in words: ``zone: B2, C2 · capacity: 800`` (defaults left out)."""
+    parts = []
+    for k, v in args.items():
+        if v is None or v == [] or v == {}:
+            continue
+        text = ", ".join(str(x) for x in v) if isinstance(v, list) else str(v)
+        parts.append(f"{k.replace('_', ' ')}: {text}")
+    return " · ".join(parts)[:200] or "-"
 
 
 def _inbox(inbox: list[dict[str, Any]]) -> None:
@@ -158,7 +182,7 @@ def _actions_table(entries: list[dict[str, Any]]) -> None:
             "time": clock(e["sim_t"]),
             "role": e["role"],
             "action": e["action"],
-            "details": str(e["args"])[:200],
+            "details": _details(e["args"]),
             "result": "applied"
             if e["outcome"].get("applied", True)
             else "refused: " + "; ".join(e["outcome"].get("problem", [])),
@@ -271,7 +295,7 @@ def _player_forms(folder: str, role: str) -> None:
         if action == "issue_order":
             zone = st.multiselect("Districts (none: the whole city)", setup["districts"], key=f"{KEY}.zone")
             chans = st.multiselect("Channels (none: every channel)", setup["channels"], key=f"{KEY}.chans")
-            args = {"zone": zone or "all", "channels": chans or None}
+            args = {"zone": zone or "all", **({"channels": chans} if chans else {})}
         elif action == "open_shelter":
             args = {"id": st.text_input("Shelter id", key=f"{KEY}.sid")}
             c1, c2, c3 = st.columns(3)
@@ -308,7 +332,8 @@ def _controller_forms(folder: str) -> None:
         api.exercise_control(folder, paused=True)
     if c2.button("Resume", key=f"{KEY}.resume"):
         api.exercise_control(folder, paused=False)
-    speed = c3.number_input("Speed", min_value=1.0, max_value=3600.0, value=30.0, key=f"{KEY}.speed")
+    current = float(api.exercise_view(folder, "controller")["speed"] or 30.0)
+    speed = c3.number_input("Speed", min_value=1.0, max_value=3600.0, value=current, key=f"{KEY}.speed")
     if c3.button("Set speed", key=f"{KEY}.setspeed"):
         api.exercise_control(folder, speed=float(speed))
     with st.form(f"{KEY}.inject"):
