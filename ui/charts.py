@@ -209,8 +209,6 @@ def map_figure(
     return fig
 
 
-
-
 def sweep_response(points: pd.DataFrame, param: str, figure: str) -> Figure:
     """A figure's mean over seeds against one parameter, with its 95 % band (averaged over other parameters)."""
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)

@@ -112,9 +112,25 @@ def _deck(at) -> dict:
     return json.loads(at.get("deck_gl_json_chart")[0].proto.json)
 
 
+def test_scenario_page_opens_a_scenario_without_orders():
+    from sim import api
+
+    at = _page("scenario")
+    data = api.load_scenario(api.sample_scenarios()["kotka_district_evacuation"]).model_dump(mode="json")
+    data["alerting"]["orders"] = []
+    at.session_state["state.scenario"] = ("no orders", api.scenario_from_dict(data))
+    at.run()
+    assert not at.exception
+    tables = [d.value for d in at.dataframe]
+    assert any(list(t.columns) == ["time", "zone", "channels"] and t.empty for t in tables), "no empty orders table"
+
+
 def test_map_units_reach_the_browser_as_literal_strings():
     at = _with_run("map").run()
     spec = _deck(at)
+    raw = at.get("deck_gl_json_chart")[0].proto.json
+    assert "\n" not in raw
+    assert ": " not in raw[:2000]
     text = json.dumps(spec)
     assert "@@=pixels" not in text  # pydeck's accessor syntax would turn units into undefined values
     by_id = {layer["id"]: layer for layer in spec["layers"]}

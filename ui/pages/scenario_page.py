@@ -144,7 +144,8 @@ def _orders_table(data: dict):
             shown = AREA_ZONE
         channels = o.get("channels")
         rows.append({"time": clock(o["at"]), "zone": shown, "channels": "all" if not channels else ", ".join(channels)})
-    return pd.DataFrame(rows or {"time": [], "zone": [], "channels": []})
+    # Text columns even when there are no orders (an empty column would be float and not editable as text).
+    return pd.DataFrame(rows, columns=["time", "zone", "channels"], dtype=object)
 
 
 AREA_ZONE = "(an area: edit it in the YAML file)"
