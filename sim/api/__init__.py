@@ -19,6 +19,7 @@ from sim.experiments.control import Simulation
 from sim.experiments.isolated import RunLimitError
 from sim.scenario.loader import dump_yaml, load_scenario, parse_yaml, resolved_dict
 from sim.scenario.schema import Scenario
+from sim.scenario.types import layer_of
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -83,10 +84,10 @@ UI_CAPS = {"population": 200_000, "roads": 100_000, "track_rows": 1_000_000, "re
 """Caps checked on the built city before an app run: people from any source, road segments, rows."""
 
 UPLOAD_KINDS = {
-    "roads": ((".geojson", ".json", ".gpkg"), ("LineString", "MultiLineString")),
-    "shelters": ((".geojson", ".json", ".gpkg"), ("Point",)),
-    "population": ((".geojson", ".json", ".gpkg"), ("Point", "Polygon", "MultiPolygon")),
-    "buildings": ((".geojson", ".json", ".gpkg"), ("Polygon", "MultiPolygon")),
+    "roads": ((".geojson", ".json", ".gpkg", ".zip"), ("LineString", "MultiLineString")),
+    "shelters": ((".geojson", ".json", ".gpkg", ".zip"), ("Point",)),
+    "population": ((".geojson", ".json", ".gpkg", ".zip"), ("Point", "Polygon", "MultiPolygon")),
+    "buildings": ((".geojson", ".json", ".gpkg", ".zip"), ("Polygon", "MultiPolygon")),
     "osm": ((".osm", ".pbf"), ()),
 }
 
@@ -233,8 +234,9 @@ def check_files_within(scenario: Scenario, folders: Iterable[str | Path]) -> Non
     city = scenario.city
     problems = []
     for name in ("osm", "roads", "shelters", "population", "buildings", "sensors", "network"):
-        path = getattr(city, name)
-        if path is not None and not any(Path(path).resolve().is_relative_to(r) for r in roots):
+        source = getattr(city, name)
+        path = None if source is None else layer_of(source)[0]
+        if path is not None and not any(path.resolve().is_relative_to(r) for r in roots):
             problems.append((f"city.{name}", "must name a file uploaded on this page"))
     dem = city.terrain.dem
     if dem is not None and not any(Path(dem).resolve().is_relative_to(r) for r in roots):

@@ -1,7 +1,8 @@
-"""The layer form of ``city``: roads, shelters, population (and buildings) from GeoJSON or GeoPackage.
+"""The layer form of ``city``: roads, shelters, population (and buildings) from GeoJSON, GeoPackage or shapefiles.
 
-Every layer is checked before use: a readable file, the right geometry types, valid
-geometry, a CRS (GeoJSON is WGS84 by RFC 7946), and the properties the README's "City sources" names.
+Every layer is checked before use: a readable file (one named layer of a multi-layer file), the
+right geometry types, valid geometry, a CRS (GeoJSON is WGS84 by RFC 7946; GeoPackages and
+shapefiles must say theirs), and the properties the README's "City sources" names.
 Problems are reported as ``city.<layer>: ...`` or ``city.<layer>.<feature>.<property>: ...``.
 """
 
@@ -19,29 +20,68 @@ from sim.city.crs import metric_crs
 from sim.city.model import City
 from sim.core.errors import InputError
 from sim.scenario.schema import CityConfig
-from sim.scenario.types import MAX_POPULATION, MAX_SHELTER_CAPACITY
+from sim.scenario.types import MAX_POPULATION, MAX_SHELTER_CAPACITY, LayerRef, layer_of
 
-ALLOWED_SUFFIXES = (".geojson", ".json", ".gpkg")
+ALLOWED_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
+NEEDS_CRS = (".gpkg", ".shp", ".zip")
+"""Formats that say their coordinate system (GeoJSON is WGS84 by RFC 7946)."""
 MAX_ROAD_SEGMENTS = 1_000_000
 """Most road features in a roads layer."""
+MAX_UNZIPPED_BYTES = 2 * 1024**3
+"""Most bytes a zipped layer may expand to (a zip bomb is refused before it is read)."""
 
 
-def read_layer(path: Path, *, field: str, geom_types: tuple[str, ...]) -> gpd.GeoDataFrame:
-    """Read one vector layer in WGS84, checking its type, CRS and geometry."""
+def _check_zip(path: Path, field: str) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError.single(field, f"cannot read {path.name}: {exc}") from None
+    if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
+        raise InputError.single(field, f"{path.name} expands to more than {MAX_UNZIPPED_BYTES // 1024**3} GiB")
+    if not any(i.filename.lower().endswith((".shp", ".gpkg", ".geojson")) for i in infos):
+        raise InputError.single(field, f"{path.name} holds no shapefile, GeoPackage or GeoJSON")
+
+
+def read_layer(source: Path | LayerRef, *, field: str, geom_types: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """Read one vector layer in WGS84, checking its type, CRS and geometry.
+
+    ``source`` is a file, or ``{path, layer}`` for one layer of a multi-layer file. A file with
+    several layers and no layer named is refused with the names of its layers.
+    """
+    import pyogrio
+
+    path, layer = layer_of(source)
     if not str(path).lower().endswith(ALLOWED_SUFFIXES):
-        raise InputError.single(field, f"expected a GeoJSON or GeoPackage file, got {path.name}")
+        raise InputError.single(field, f"expected a GeoJSON, GeoPackage or shapefile (.shp or zipped), got {path.name}")
+    if path.suffix.lower() == ".zip":
+        _check_zip(path, field)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            gdf = gpd.read_file(path)
+            names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+            if layer is None and len(names) > 1:
+                raise InputError.single(
+                    field,
+                    f"{path.name} has {len(names)} layers ({', '.join(names[:10])}): name one, "
+                    f"for example {{path: {path.name}, layer: {names[0]}}}",
+                )
+            if layer is not None and layer not in names:
+                raise InputError.single(field, f"{path.name} has no layer {layer!r} (it has: {', '.join(names[:10])})")
+            gdf = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
+    except InputError:
+        raise
     except Exception as exc:  # pyogrio raises several types for unreadable files
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError.single(field, f"cannot read {path.name}: {first}") from None
     if len(gdf) == 0:
         raise InputError.single(field, f"{path.name} has no features")
     if gdf.crs is None:
-        if path.suffix.lower() == ".gpkg":
-            raise InputError.single(field, f"{path.name} has no coordinate reference system")
+        if path.suffix.lower() in NEEDS_CRS:
+            msg = f"{path.name} has no coordinate reference system (a .prj file for shapefiles)"
+            raise InputError.single(field, msg)
         gdf = gdf.set_crs("EPSG:4326")
     gdf = gdf.to_crs("EPSG:4326")
     problems: list[tuple[str, str]] = []
@@ -186,13 +226,13 @@ def city_from_layers(config: CityConfig) -> City:
             bg["levels"] = bg.get("building:levels", np.nan)
         buildings = bg.to_crs(crs)
 
-    sources = {
-        name: f"{getattr(config, name)} sha256={file_sha256(getattr(config, name))}"
-        for name in ("roads", "shelters", "population", "buildings")
-        if getattr(config, name) is not None
-    }
+    sources = {}
+    for name in ("roads", "shelters", "population", "buildings"):
+        if getattr(config, name) is not None:
+            path, layer = layer_of(getattr(config, name))
+            sources[name] = f"{path}{f' layer {layer}' if layer else ''} sha256={file_sha256(path)}"
     city = assemble_city(
-        Path(config.roads).stem,
+        layer_of(config.roads)[0].stem,
         roads_m,
         crs=crs,
         buildings=buildings,

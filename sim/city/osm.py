@@ -1,20 +1,20 @@
-"""Read OpenStreetMap extracts (``.osm.pbf`` through pyrosm, ``.osm`` XML directly), offline.
+"""Read OpenStreetMap extracts offline: ``.osm.pbf`` through pyrosm, ``.osm`` XML converted to ``.pbf`` first.
 
-Both readers return the same raw tables in longitude/latitude: road segments split at
-intersections, buildings, points of interest that can serve as shelters, and water.
+One reader for both formats (the same data gives the same city). It returns raw tables in
+longitude/latitude: road segments split at intersections, buildings, points of interest that can
+serve as shelters, and water.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import warnings
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from shapely.geometry import LineString, Polygon
 
 from sim.city.assemble import assemble_city, file_sha256
 from sim.city.crs import metric_crs
@@ -173,108 +173,20 @@ def _tag_getter(key: str):
     return get
 
 
-def read_osm_xml(path: Path, *, field: str) -> RawOsm:
-    """Read an ``.osm`` XML extract: nodes, ways (split at shared nodes) and building ways."""
-    node_lonlat: dict[int, tuple[float, float]] = {}
-    node_tags: dict[int, dict[str, str]] = {}
-    ways: list[tuple[int, list[int], dict[str, str]]] = []
+def osm_xml_to_pbf(path: Path, out: Path, *, field: str) -> None:
+    """Convert an ``.osm`` XML extract to ``.osm.pbf`` with pyosmium (libosmium), unchanged.
+
+    The city is then read by the one ``.pbf`` reader, so the same data gives the same city
+    whichever format it came in.
+    """
+    import osmium
+
     try:
-        for _event, elem in ET.iterparse(path, events=("end",)):
-            if elem.tag == "node":
-                nid = int(elem.get("id"))
-                node_lonlat[nid] = (float(elem.get("lon")), float(elem.get("lat")))
-                tags = {t.get("k"): t.get("v") for t in elem.findall("tag")}
-                if tags.get("amenity") in SHELTER_AMENITIES:
-                    node_tags[nid] = tags
-                elem.clear()
-            elif elem.tag == "way":
-                refs = [int(nd.get("ref")) for nd in elem.findall("nd")]
-                tags = {t.get("k"): t.get("v") for t in elem.findall("tag")}
-                ways.append((int(elem.get("id")), refs, tags))
-                elem.clear()
-    except (ET.ParseError, TypeError, ValueError) as exc:
+        with osmium.SimpleWriter(str(out)) as writer:
+            for obj in osmium.FileProcessor(str(path)):
+                writer.add(obj)
+    except (RuntimeError, ValueError, OSError) as exc:  # libosmium reports XML errors as RuntimeError
         raise InputError.single(field, f"cannot read OSM XML {path.name}: {exc}") from None
-
-    road_ways = [
-        (wid, [r for r in refs if r in node_lonlat], tags)
-        for wid, refs, tags in ways
-        if tags.get("highway") in WALK_HIGHWAYS and tags.get("area") != "yes"
-    ]
-    use_count: dict[int, int] = {}
-    for _wid, refs, _tags in road_ways:
-        for i, r in enumerate(refs):
-            use_count[r] = use_count.get(r, 0) + (2 if i in (0, len(refs) - 1) else 1)
-    rows = []
-    for wid, refs, tags in road_ways:
-        if len(refs) < 2:
-            continue
-        start = 0
-        for i in range(1, len(refs)):
-            if i == len(refs) - 1 or use_count.get(refs[i], 0) > 1:
-                seg = refs[start : i + 1]
-                rows.append(
-                    {
-                        "u": seg[0],
-                        "v": seg[-1],
-                        "osm_id": wid,
-                        "highway": tags.get("highway"),
-                        "name": tags.get("name"),
-                        "lanes": tags.get("lanes"),
-                        "maxspeed": tags.get("maxspeed"),
-                        "oneway": tags.get("oneway"),
-                        "width": tags.get("width"),
-                        "bridge": tags.get("bridge"),
-                        "foot": tags.get("foot"),
-                        "access": tags.get("access"),
-                        "geometry": LineString([node_lonlat[r] for r in seg]),
-                    }
-                )
-                start = i
-    if not rows:
-        raise InputError.single(field, f"no walkable streets in {path.name}")
-    roads = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
-    roads = roads[roads["u"] != roads["v"]].reset_index(drop=True)
-
-    brows = []
-    water_geoms = []
-    for wid, refs, tags in ways:
-        pts = [node_lonlat[r] for r in refs if r in node_lonlat]
-        if len(pts) < 4 or refs[0] != refs[-1]:
-            continue
-        poly = Polygon(pts)
-        if not poly.is_valid:
-            poly = poly.buffer(0)
-        if "building" in tags:
-            brows.append(
-                {
-                    "building": tags["building"],
-                    "levels": tags.get("building:levels"),
-                    "name": tags.get("name"),
-                    "amenity": tags.get("amenity"),
-                    "osm_id": wid,
-                    "geometry": poly,
-                }
-            )
-        elif tags.get("natural") == "water" or tags.get("waterway") == "riverbank":
-            water_geoms.append(poly)
-    buildings = (
-        gpd.GeoDataFrame(brows, geometry="geometry", crs="EPSG:4326")
-        if brows
-        else _empty(["building", "levels", "name", "amenity", "geometry"])
-    )
-    from shapely.geometry import Point
-
-    prow = [
-        {"amenity": t.get("amenity"), "name": t.get("name"), "osm_id": nid, "geometry": Point(node_lonlat[nid])}
-        for nid, t in node_tags.items()
-    ]
-    pois = (
-        gpd.GeoDataFrame(prow, geometry="geometry", crs="EPSG:4326")
-        if prow
-        else _empty(["amenity", "name", "geometry"])
-    )
-    water = gpd.GeoDataFrame(geometry=water_geoms, crs="EPSG:4326") if water_geoms else _empty(["geometry"])
-    return RawOsm(roads=roads, buildings=buildings, pois=pois, water=water)
 
 
 def read_osm(path: Path, *, field: str) -> RawOsm:
@@ -283,7 +195,10 @@ def read_osm(path: Path, *, field: str) -> RawOsm:
     if name.endswith(".pbf"):
         return read_pbf(path, field=field)
     if name.endswith((".osm", ".xml")):
-        return read_osm_xml(path, field=field)
+        with tempfile.TemporaryDirectory(prefix="safecity-osm-") as tmp:
+            pbf = Path(tmp) / "extract.osm.pbf"
+            osm_xml_to_pbf(path, pbf, field=field)
+            return read_pbf(pbf, field=field)
     raise InputError.single(field, f"expected an .osm or .osm.pbf file, got {path.name}")
 
 

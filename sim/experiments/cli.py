@@ -148,9 +148,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise InputError.single("--resume", "needs --out: the folder of the sweep to continue")
     sweep = load_sweep(args.sweep)  # every point is checked before anything runs
     out = Path(args.out) if args.out else _default_sweep_out(sweep.config.name)
-    outcome = execute(
-        sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume, quiet=args.quiet
-    )
+    outcome = execute(sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume, quiet=args.quiet)
     if outcome.failed:
         sys.stderr.write(f"{outcome.failed} run(s) failed: see the error column of results.parquet\n")
     print(outcome.path)

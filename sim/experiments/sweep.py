@@ -429,9 +429,7 @@ def _finish(folder: SweepDir, sweep: Sweep, results: pd.DataFrame, *, ran: int) 
         means = points.set_index("point").sort_index()[[f"{f}.mean" for f in figures]]
         means.columns = figures
         unit = _unit_sample(cfg, len(cfg.free())) if cfg.design == "morris" else np.zeros(0)
-        sens = sensitivity(
-            cfg.design, problem_of(cfg), unit, means, levels=cfg.morris_levels, seed=cfg.design_seed
-        )
+        sens = sensitivity(cfg.design, problem_of(cfg), unit, means, levels=cfg.morris_levels, seed=cfg.design_seed)
     folder.write_atomic("points.parquet", lambda tmp: points.to_parquet(tmp, index=False))
     if len(sens):
         folder.write_atomic("sensitivity.parquet", lambda tmp: sens.to_parquet(tmp, index=False))

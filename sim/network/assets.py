@@ -34,6 +34,7 @@ import pandas as pd
 from sim.city.model import City
 from sim.core.errors import InputError
 from sim.scenario.network import DEFAULT_BATTERY_H, SENSOR_UNITS, AssetConfig, NetworkConfig, SensorConfig
+from sim.scenario.types import LayerRef
 
 CELL_GRID_M = 1500.0
 SIREN_GRID_M = 800.0
@@ -83,7 +84,7 @@ def read_sensor_layer(city: City, path: object) -> list[SensorConfig]:
     """Sensors from the city's ``sensors`` layer: Point features with ``id`` and ``type``."""
     from sim.city.layers import read_layer
 
-    gdf = read_layer(cast(Path, path), field="city.sensors", geom_types=("Point",))
+    gdf = read_layer(cast(Path | LayerRef, path), field="city.sensors", geom_types=("Point",))
     problems = []
     out = []
     for i, row in enumerate(gdf.itertuples()):
@@ -120,7 +121,7 @@ def read_network_layer(path: object) -> tuple[list[AssetConfig], list[dict]]:
     from sim.city.layers import read_layer
     from sim.scenario.loader import validation_problems
 
-    gdf = read_layer(cast(Path, path), field="city.network", geom_types=("Point", "LineString"))
+    gdf = read_layer(cast(Path | LayerRef, path), field="city.network", geom_types=("Point", "LineString"))
     assets: list[AssetConfig] = []
     links: list[dict] = []
     problems: list[tuple[str, str]] = []

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from sim.scenario.schema import ChannelType, Scenario
+from sim.scenario.types import LayerRef
 
 BEGIN = "<!-- scenario-keys:begin -->"
 END = "<!-- scenario-keys:end -->"
@@ -36,6 +37,8 @@ def _type_text(annotation: Any) -> str:
         from sim.scenario.schema import DEFAULT_CHANNEL_DELAY_S
 
         return " / ".join(DEFAULT_CHANNEL_DELAY_S)
+    if "LayerRef" in text:
+        return "file path or {path, layer}"
     if "Path" in text:
         return "file path"
     origin = get_origin(annotation)
@@ -81,6 +84,8 @@ def rows(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tuple[str,
         out.append((key, typ, _default_text(field), field.description or ""))
         is_list = get_origin(ann) is list
         for sub in _models_in(ann):
+            if sub is LayerRef:  # described by its type: "file path or {path, layer}"
+                continue
             tag = ""
             if "type" in sub.model_fields and len(get_args(sub.model_fields["type"].annotation)) == 1:
                 tag = f" (type: {get_args(sub.model_fields['type'].annotation)[0]})"

@@ -26,6 +26,7 @@ from sim.scenario.types import (
     Fraction,
     InputFile,
     Lat,
+    LayerFile,
     Lon,
     Strict,
     Zone,
@@ -88,18 +89,20 @@ class CityConfig(Strict):
     osm: InputFile = Field(
         None, description="an OpenStreetMap extract you have (.osm or .osm.pbf), relative to the scenario file"
     )
-    roads: InputFile = Field(
-        None, description="roads layer (GeoJSON/GeoPackage LineStrings; properties in the README, City sources)"
+    roads: LayerFile = Field(
+        None,
+        description="roads layer: LineStrings in GeoJSON, GeoPackage or a shapefile (.shp, or zipped); "
+        "{path, layer} names one layer of a multi-layer file; properties in the README, City sources",
     )
-    shelters: InputFile = Field(None, description="shelters layer (Points with id, capacity)")
-    population: InputFile = Field(None, description="population layer (Points with count or Polygons with population)")
-    buildings: InputFile = Field(
+    shelters: LayerFile = Field(None, description="shelters layer (Points with id, capacity)")
+    population: LayerFile = Field(None, description="population layer (Points with count or Polygons with population)")
+    buildings: LayerFile = Field(
         None, description="optional building footprints (residents and shelters from floor area)"
     )
-    sensors: InputFile = Field(
+    sensors: LayerFile = Field(
         None, description="optional sensors layer: Points with id, type (seismometer, river_gauge, sea_gauge), every"
     )
-    network: InputFile = Field(
+    network: LayerFile = Field(
         None, description="optional network layer: Points are assets (id, kind), LineStrings links (a, b, type)"
     )
     synthetic: SyntheticCityConfig | None = Field(None, description="a generated city (tests, scale)")

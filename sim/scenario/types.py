@@ -69,6 +69,56 @@ def _resolve_path(value: Any, info: ValidationInfo) -> Any:
 InputFile = Annotated[Path | None, BeforeValidator(_resolve_path)]
 
 
+class LayerRef(Strict):
+    """One named layer of a multi-layer file: ``{path: city.gpkg, layer: streets}``."""
+
+    path: InputFile = Field(description="the file (GeoPackage, zipped shapefiles...), relative to the scenario file")
+    layer: str = Field(min_length=1, max_length=200, description="the layer's name in that file")
+
+    @model_validator(mode="after")
+    def _has_path(self) -> LayerRef:
+        if self.path is None:
+            msg = "path: give the file that holds the layer"
+            raise ValueError(msg)
+        return self
+
+
+def _resolve_layer(value: Any, info: ValidationInfo) -> Any:
+    """A path (resolved like any input file) or ``{path, layer}`` (resolved by ``LayerRef``)."""
+    if isinstance(value, dict | LayerRef):
+        return value
+    return _resolve_path(value, info)
+
+
+LayerFile = Annotated[
+    Path | LayerRef | None,
+    BeforeValidator(_resolve_layer),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "description": "a file path"},
+                {
+                    "type": "object",
+                    "properties": {"path": {"type": "string"}, "layer": {"type": "string"}},
+                    "required": ["path", "layer"],
+                    "additionalProperties": False,
+                },
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+"""A vector layer: a file path, or ``{path, layer}`` for one layer of a multi-layer file."""
+
+
+def layer_of(source: Path | LayerRef) -> tuple[Path, str | None]:
+    """The file and the layer name (``None``: the file's only layer) of a layer source."""
+    if isinstance(source, LayerRef):
+        assert source.path is not None  # checked by LayerRef
+        return source.path, source.layer
+    return Path(source), None
+
+
 # ----------------------------------------------------------------------------- places
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.city.build import build_city
@@ -135,3 +136,127 @@ def test_layers_in_a_projected_geopackage_are_reprojected(tmp_path, layer_city):
     city = build_city(CityConfig(roads=gpkg, shelters=cfg["shelters"], population=cfg["population"]))
     assert city.roads["length_m"].iloc[0] == pytest.approx(400, rel=0.01)
     assert json.loads(json.dumps(city.sources))["roads"].startswith(str(gpkg))
+
+
+def _export_osm_xml(src, out) -> None:
+    import osmium
+
+    with osmium.SimpleWriter(str(out)) as writer:
+        for obj in osmium.FileProcessor(str(src)):
+            writer.add(obj)
+
+
+def test_kotka_from_osm_xml_and_from_pbf_is_the_same_city(tmp_path):
+    from sim import api
+
+    xml = tmp_path / "kotka.osm"
+    _export_osm_xml(builtin_path("kotka"), xml)
+    assert xml.read_bytes().startswith(b"<?xml")
+    a, b = build_city(CityConfig(builtin="kotka")), build_city(CityConfig(osm=xml))
+    assert a.n_roads == b.n_roads > 600
+    assert a.n_nodes == b.n_nodes
+    assert np.array_equal(a.nodes[["x", "y"]].to_numpy(), b.nodes[["x", "y"]].to_numpy())
+    assert a.population_total == b.population_total
+    assert list(a.shelters["name"]) == list(b.shelters["name"])
+    # And the same run: the evacuation curve is identical, not just close.
+    sample = api.load_scenario(api.sample_scenarios()["kotka_district_evacuation"], ["duration=30min"])
+    data = sample.model_dump(mode="json")
+    data["city"] = {"osm": str(xml)}
+    from_xml = api.run(api.scenario_from_dict(data))
+    from_pbf = api.run(sample)
+    cols = ["t_s", "at_home", "evacuating", "sheltered"]
+    pd.testing.assert_frame_equal(from_xml.timeseries[cols], from_pbf.timeseries[cols])
+
+
+def test_a_broken_or_hostile_osm_xml_is_refused_with_the_field_named(tmp_path):
+    import time
+
+    broken = tmp_path / "broken.osm"
+    broken.write_text('<?xml version="1.0"?><osm version="0.6"><node id="1" lat="60" lon=')
+    with pytest.raises(InputError) as err:
+        build_city(CityConfig(osm=broken))
+    assert err.value.problems[0][0] == "city.osm"
+    # Entity expansion ("billion laughs"): refused quickly, without expanding it.
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    bomb = tmp_path / "bomb.osm"
+    bomb.write_text(
+        f'<?xml version="1.0"?><!DOCTYPE osm [<!ENTITY l0 "lol">{lol}]>'
+        '<osm version="0.6"><node id="1" lat="60" lon="27"><tag k="name" v="&l9;"/></node></osm>'
+    )
+    started = time.monotonic()
+    with pytest.raises(InputError) as err:
+        build_city(CityConfig(osm=bomb))
+    assert err.value.problems[0][0] == "city.osm"
+    assert time.monotonic() - started < 10
+
+
+def test_named_layers_of_one_geopackage_and_shapefiles(tmp_path, layer_city):
+    import shutil
+    import zipfile
+
+    import geopandas as gpd
+
+    from sim import api
+
+    cfg = layer_city().road((0, 0), (0, 400)).road((0, 400), (300, 400)).shelter("S", (0, 400), 50)
+    cfg = cfg.people_at((0, 0), 30).write()
+    gpkg = tmp_path / "city.gpkg"
+    for name, layer in (("roads", "streets"), ("shelters", "refuges"), ("population", "people")):
+        gpd.read_file(cfg[name]).to_crs("EPSG:3067").to_file(gpkg, layer=layer, driver="GPKG")
+    named = CityConfig(
+        roads={"path": gpkg, "layer": "streets"},
+        shelters={"path": gpkg, "layer": "refuges"},
+        population={"path": gpkg, "layer": "people"},
+    )
+    city = build_city(named)
+    assert city.n_roads == 2
+    assert city.population_total == pytest.approx(30)
+    assert "layer streets" in city.sources["roads"]
+    # The layer survives the round trip through the run directory's scenario.yaml.
+    again = CityConfig.model_validate(named.model_dump(mode="json"))
+    assert again.roads.layer == "streets"
+    # A multi-layer file without a layer name: refused, with the names to choose from.
+    with pytest.raises(InputError) as err:
+        build_city(CityConfig(roads=gpkg, shelters=cfg["shelters"], population=cfg["population"]))
+    assert err.value.problems[0][0] == "city.roads"
+    assert "streets, refuges, people" in err.value.problems[0][1]
+    with pytest.raises(InputError) as err:
+        build_city(CityConfig(roads={"path": gpkg, "layer": "lanes"}, shelters=cfg["shelters"]))
+    assert "no layer 'lanes'" in err.value.problems[0][1]
+
+    # Shapefiles: plain (with their .prj) and zipped, in a projected CRS.
+    shp_dir = tmp_path / "shp"
+    shp_dir.mkdir()
+    gpd.read_file(cfg["roads"]).to_crs("EPSG:3067").to_file(shp_dir / "roads.shp")
+    from_shp = build_city(CityConfig(roads=shp_dir / "roads.shp", shelters=cfg["shelters"], population=cfg["population"]))
+    assert from_shp.roads["length_m"].sum() == pytest.approx(city.roads["length_m"].sum(), rel=1e-6)
+    zipped = tmp_path / "roads.zip"
+    with zipfile.ZipFile(zipped, "w") as z:
+        for part in shp_dir.iterdir():
+            z.write(part, part.name)
+    from_zip = build_city(CityConfig(roads=zipped, shelters=cfg["shelters"], population=cfg["population"]))
+    assert from_zip.n_roads == 2
+    # An upload of a zipped shapefile is accepted too.
+    saved = api.save_upload("roads", "roads.zip", zipped.read_bytes(), folder=tmp_path / "up")
+    assert saved.exists()
+    # A shapefile that does not say its coordinate system is refused (it could be in metres).
+    (shp_dir / "roads.prj").unlink()
+    with pytest.raises(InputError) as err:
+        build_city(CityConfig(roads=shp_dir / "roads.shp", shelters=cfg["shelters"]))
+    assert "coordinate reference system" in err.value.problems[0][1]
+    shutil.rmtree(shp_dir)
+
+
+def test_a_zip_that_expands_too_far_is_refused_before_reading(tmp_path, monkeypatch):
+    import zipfile
+
+    from sim.city import layers
+
+    monkeypatch.setattr(layers, "MAX_UNZIPPED_BYTES", 1000)
+    z = tmp_path / "big.zip"
+    with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_DEFLATED) as f:
+        f.writestr("roads.shp", b"\0" * 100_000)
+    with pytest.raises(InputError) as err:
+        build_city(CityConfig(roads=z))
+    assert err.value.problems[0][0] == "city.roads"
+    assert "expands to more than" in err.value.problems[0][1]

@@ -49,9 +49,9 @@ def _own_city(data: dict) -> None:
             "coordinate system) and kept for this session only."
         )
         osm = st.file_uploader("OpenStreetMap extract (.osm, .pbf)", key=f"{KEY}.osm")
-        roads = st.file_uploader("Roads (lines)", type=["geojson", "json", "gpkg"], key=f"{KEY}.roads")
-        shelters = st.file_uploader("Shelters (points with id, capacity)", type=["geojson", "json", "gpkg"])
-        people = st.file_uploader("Population (points with count)", type=["geojson", "json", "gpkg"])
+        roads = st.file_uploader("Roads (lines)", type=["geojson", "json", "gpkg", "zip"], key=f"{KEY}.roads")
+        shelters = st.file_uploader("Shelters (points with id, capacity)", type=["geojson", "json", "gpkg", "zip"])
+        people = st.file_uploader("Population (points with count)", type=["geojson", "json", "gpkg", "zip"])
         if st.button("Check and use my city", key=f"{KEY}.city"):
             folder = state.upload_folder()
             cap = float(st.get_option("server.maxUploadSize"))  # the team's cap, checked again here
