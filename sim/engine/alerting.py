@@ -18,9 +18,10 @@ import shapely
 from sim.agents.citizens import AT_HOME, CASUALTY, NEVER, TRAPPED
 from sim.city.select import zone_node_mask
 from sim.engine.behaviour import departure_delays
-from sim.network.cap import cap_alert
+from sim.network.cap import cap_alert, cap_token
 from sim.network.channels import make_channel
 from sim.scenario.schema import OrderConfig
+from sim.scenario.types import CircleArea
 
 
 class Alerting:
@@ -167,20 +168,29 @@ class Alerting:
         else:
             geom = area_polygon(self.m.city, zone)
             desc = "the area of the order"
-        polys = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
-        rings = [self.m.city.lonlat_of_xy(np.asarray(g.exterior.coords)) for g in polys if g.geom_type == "Polygon"]
+        circles: list[tuple[float, float, float]] = []
+        if isinstance(zone, CircleArea):  # CAP has circles: no polygon approximation
+            circles = [(zone.center[0], zone.center[1], zone.radius_m)]
+            rings = []
+        else:
+            polys = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
+            rings = [self.m.city.lonlat_of_xy(np.asarray(g.exterior.coords)) for g in polys if g.geom_type == "Polygon"]
         n = len(self.cap_files) + 1
-        ident = f"{self.m.scenario.name}-{n:03d}-{label}"
+        out = self.m.scenario.output
+        # Unique per sender: the scenario, its start, its seed and the order's number.
+        ident = f"{cap_token(self.m.scenario.name)}.{out.start_time:%Y%m%dT%H%M%S}.s{self.m.scenario.seed}.{n:03d}"
         self.cap_files[f"cap/{n:03d}-{_safe(label)}.xml"] = cap_alert(
             identifier=ident,
-            sender=self.m.scenario.output.cap_sender,
-            sent=self.m.scenario.output.start_time,
+            sender=out.cap_sender,
+            sent=out.start_time,
             t_s=t,
             event="Evacuation order",
             headline=f"Evacuate {desc} now",
             area_desc=desc,
             rings_lonlat=rings,
             channels=channels,
+            expires_after_s=out.cap_expires_after,
+            circles=circles,
         )
 
     def word_of_mouth(self, t0: float, t1: float) -> None:

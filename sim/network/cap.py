@@ -2,13 +2,17 @@
 
 One ``<alert>`` per order: identifier, sender, sent time (the scenario's ``output.start_time``
 plus the simulated time), status ``Exercise`` (a simulation is never ``Actual``), one ``<info>``
-with category, event, urgency, severity, certainty, headline, instruction, the channels as
-``<parameter>``s, and one ``<area>`` with the zone as CAP polygons (``lat,lon`` pairs, closed).
+with category, event, urgency, severity, certainty, expiry, headline, instruction, the channels
+as ``<parameter>``s, and one ``<area>`` with the zone as CAP polygons (``lat,lon`` pairs,
+closed) or a ``<circle>`` (``lat,lon radius_km``). Identifiers hold only letters, digits, ``.``,
+``-`` and ``_`` whatever the scenario is called (CAP 1.2 forbids spaces, commas and ``<``, ``&``).
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -23,6 +27,12 @@ def _polygon_text(ring_lonlat: np.ndarray) -> str:
     return " ".join(f"{lat:.6f},{lon:.6f}" for lon, lat in ring)
 
 
+def cap_token(text: str) -> str:
+    """``text`` reduced to what a CAP identifier may hold: letters, digits, ``.``, ``-``, ``_``."""
+    out = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")
+    return out[:80] or "scenario"
+
+
 def cap_alert(
     *,
     identifier: str,
@@ -34,11 +44,17 @@ def cap_alert(
     area_desc: str,
     rings_lonlat: list[np.ndarray],
     channels: list[str],
+    expires_after_s: float = 6 * 3600.0,
+    circles: Sequence[tuple[float, float, float]] = (),
     category: str = "Safety",
     severity: str = "Severe",
     certainty: str = "Likely",
 ) -> str:
-    """The CAP 1.2 XML document of one evacuation order."""
+    """The CAP 1.2 XML document of one evacuation order.
+
+    ``rings_lonlat`` are the zone's polygons, ``circles`` its circles as ``(lon, lat, radius_m)``;
+    the message expires ``expires_after_s`` after it is sent.
+    """
     ET.register_namespace("", CAP_NS)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
@@ -47,7 +63,8 @@ def cap_alert(
             el.text = text
         return el
 
-    when = (sent + timedelta(seconds=float(t_s))).replace(microsecond=0).isoformat()
+    at = (sent + timedelta(seconds=float(t_s))).replace(microsecond=0)
+    when = at.isoformat()
     alert = ET.Element(f"{{{CAP_NS}}}alert")
     sub(alert, "identifier", identifier)
     sub(alert, "sender", sender)
@@ -63,6 +80,7 @@ def cap_alert(
     sub(info, "urgency", "Immediate")
     sub(info, "severity", severity)
     sub(info, "certainty", certainty)
+    sub(info, "expires", (at + timedelta(seconds=float(expires_after_s))).isoformat())
     sub(info, "senderName", "Command and control centre (simulated)")
     sub(info, "headline", headline)
     sub(info, "instruction", "Leave now for the nearest open shelter. Follow the instructions of rescue staff.")
@@ -74,7 +92,9 @@ def cap_alert(
     sub(area, "areaDesc", area_desc)
     for ring in rings_lonlat:
         sub(area, "polygon", _polygon_text(ring))
+    for lon, lat, radius_m in circles:
+        sub(area, "circle", f"{lat:.6f},{lon:.6f} {radius_m / 1000.0:.3f}")
     return ET.tostring(alert, encoding="unicode", xml_declaration=True) + "\n"
 
 
-__all__ = ["CAP_NS", "cap_alert"]
+__all__ = ["CAP_NS", "cap_alert", "cap_token"]

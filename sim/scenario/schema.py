@@ -483,7 +483,16 @@ class OutputConfig(Strict):
     start_time: AwareDatetime = Field(
         datetime(2026, 1, 1, 8, 0, tzinfo=UTC), description="wall-clock time of t = 0 (CAP messages), with time zone"
     )
-    cap_sender: str = Field("ccc@safecity.example", min_length=1, max_length=200, description="CAP sender")
+    cap_sender: str = Field(
+        "ccc@safecity.example",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\s,<&]+$",
+        description="CAP sender: no spaces, commas, < or & (CAP 1.2, 3.2.1)",
+    )
+    cap_expires_after: Duration = Field(
+        6 * 3600.0, gt=0, le=30 * 86400, description="a CAP message expires this long after it is sent, s"
+    )
 
     @field_validator("start_time")
     @classmethod

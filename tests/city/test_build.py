@@ -228,13 +228,14 @@ def test_named_layers_of_one_geopackage_and_shapefiles(tmp_path, layer_city):
     shp_dir = tmp_path / "shp"
     shp_dir.mkdir()
     gpd.read_file(cfg["roads"]).to_crs("EPSG:3067").to_file(shp_dir / "roads.shp")
-    from_shp = build_city(CityConfig(roads=shp_dir / "roads.shp", shelters=cfg["shelters"], population=cfg["population"]))
+    layers = {"shelters": cfg["shelters"], "population": cfg["population"]}
+    from_shp = build_city(CityConfig(roads=shp_dir / "roads.shp", **layers))
     assert from_shp.roads["length_m"].sum() == pytest.approx(city.roads["length_m"].sum(), rel=1e-6)
     zipped = tmp_path / "roads.zip"
     with zipfile.ZipFile(zipped, "w") as z:
         for part in shp_dir.iterdir():
             z.write(part, part.name)
-    from_zip = build_city(CityConfig(roads=zipped, shelters=cfg["shelters"], population=cfg["population"]))
+    from_zip = build_city(CityConfig(roads=zipped, **layers))
     assert from_zip.n_roads == 2
     # An upload of a zipped shapefile is accepted too.
     saved = api.save_upload("roads", "roads.zip", zipped.read_bytes(), folder=tmp_path / "up")
