@@ -6,8 +6,8 @@
 #   ./run.sh setup   set up only
 #   ./run.sh sim ... set up, then run the command line (python -m sim ...)
 #
-# Set-up is idempotent: a virtual environment in .venv, the pinned ranges of requirements*.txt,
-# and for tests Debian's Chromium (the browser tests never download a browser).
+# Set-up is idempotent: a virtual environment in .venv, requirements*.txt at the exact versions of
+# requirements.lock, and for tests Debian's Chromium (the browser tests never download a browser).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -50,11 +50,19 @@ setup_venv() {
   fi
   stamp="$VENV/.stamp-$(basename "$req")"
   local want
-  want=$(cat requirements.txt "$req" | sha256sum | cut -c1-16)
+  want=$(cat requirements.txt "$req" requirements.lock | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "[setup] installing Python packages from $req" >&2
+    echo "[setup] installing Python packages from $req at the versions of requirements.lock" >&2
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
+    # The lock pins the versions the tests pass with (Linux x86_64, Python 3.11). Where one of
+    # them has no build for this Python, fall back to the ranges and say so.
+    if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$req" -c requirements.lock; then
+      echo "[setup] the locked versions do not install here; using the ranges of $req (results may differ from the goldens)" >&2
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
+      touch "$VENV/.unlocked"
+    else
+      rm -f "$VENV/.unlocked"
+    fi
     echo "$want" >"$stamp"
   fi
 }
