@@ -94,7 +94,9 @@ class EvacuationModel(mesa.Model):
             self, shelter_table(self.city, scenario), log_event=self.log_event, changed=self._routes_changed
         )
         self.shelters: list[ShelterAgent] = self.book.agents  # the same list, in row order
-        self.roads = RoadState(self.city, log_event=self.log_event, changed=self._routes_changed)
+        self.roads = RoadState(
+            self.city, log_event=self.log_event, changed=self._routes_changed, clock=lambda: float(self.env.now)
+        )
         self.net: ArcNetwork = build_arcs(self.city, scenario.movement)
         self.next_free = np.full(2 * self.net.n_arcs, -np.inf)
         self._build_population()

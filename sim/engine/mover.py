@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.agents.citizens import AT_HOME, CAR, EVACUATING, NEVER, SHELTERED, STRANDED, WALK
 from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
+from sim.engine.roadflows import RoadFlows
 from sim.engine.routing import Field, compute_field
 
 
@@ -27,6 +28,8 @@ class Mover:
         self.drivers = bool((model.pop.mode == CAR).any())  # modes only ever change from car to walk
         self.fields_dirty = True
         self.fields: list[Field] = []
+        # Traffic per road (road_flows, run.gpkg): only when the run records its tables.
+        self.flows = RoadFlows(model.city.n_roads, model.pop.n) if model.recorder.tables else None
 
     def depart(self, idx: np.ndarray) -> None:
         """Citizens ``idx`` leave home now, on foot or by car (drivers without a car route walk)."""
@@ -223,6 +226,10 @@ class Mover:
             return 0
         entry, admitted = admit_fifo(arcs, a_eff, who, nf_view, headway, t1)
         self.blocked[who[~admitted]] = True
+        if self.flows is not None:
+            self.flows.blocked(who[~admitted], net.road[arcs[~admitted]])
+            # The wait at the entrance (since reaching the node, or leaving home) is the delay.
+            self.flows.entered(who[admitted], net.road[arcs[admitted]], entry[admitted] - p.t_ready[who[admitted]])
         who, arcs, entry = who[admitted], arcs[admitted], entry[admitted]
         if len(who) == 0:
             return 0

@@ -27,12 +27,27 @@ class RoadState:
         changed: called whenever a road opens or closes for some mode (routes must be recomputed).
     """
 
-    def __init__(self, city: City, *, log_event: Callable[..., None], changed: Callable[[], None]):
+    def __init__(
+        self,
+        city: City,
+        *,
+        log_event: Callable[..., None],
+        changed: Callable[[], None],
+        clock: Callable[[], float] = lambda: 0.0,
+    ):
         self.city = city
         self._log = log_event
         self._changed = changed
+        self._clock = clock
         self._closures: dict[str, np.ndarray] = {}
         self.open: np.ndarray = np.ones((2, city.n_roads), dtype=bool)
+        self._closed_since = np.full(city.n_roads, np.nan)  # closed to some mode since then
+        self._closed_s = np.zeros(city.n_roads)
+
+    def closed_seconds(self, until: float) -> np.ndarray:
+        """Per road: how long it has been closed to walkers or cars (or both) up to ``until``."""
+        ongoing = np.where(np.isnan(self._closed_since), 0.0, until - self._closed_since)
+        return self._closed_s + np.maximum(ongoing, 0.0)
 
     def closed_count(self) -> dict[str, int]:
         """How many segments are closed to anyone, to walkers and to cars."""
@@ -59,6 +74,12 @@ class RoadState:
         changed = before != self.open
         if not changed.any():
             return
+        now = float(self._clock())
+        was, now_closed = (~before).any(axis=0), (~self.open).any(axis=0)
+        ended = was & ~now_closed
+        self._closed_s[ended] += now - self._closed_since[ended]
+        self._closed_since[ended] = np.nan
+        self._closed_since[~was & now_closed] = now
         self._changed()
         road_ids = self.city.roads["road_id"]
         for r in np.nonzero(changed.any(axis=0))[0]:

@@ -13,6 +13,7 @@ import pandas as pd
 from sim.agents.citizens import STATE_NAMES
 from sim.core.records import RunResult
 from sim.engine.model import EvacuationModel, ProgressCallback
+from sim.engine.spatial import district_table, road_table
 from sim.io.pfif import pfif_document
 from sim.metrics.figures import CyberRecord, casualties_by_cause, channel_figures, cyber_figures, reserves_opened
 from sim.metrics.location import location_figures
@@ -167,6 +168,17 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
     timeseries = model.timeseries()
     summary["location"] = _location(model, timeseries)
     start = model.scenario.output.start_time
+    districts = model.district_counts()
+    flows = model.mover.flows
+    spatial = (
+        {
+            "roads": road_table(model),
+            "road_flows": with_clock(flows.table(model.city.roads["road_id"]), start),
+            "district_summary": district_table(model, districts),
+        }
+        if flows is not None
+        else {}
+    )
     return RunResult(
         summary=summary,
         timeseries=with_clock(timeseries, start),
@@ -181,7 +193,8 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
             "links": model.links(),
             "registrations": registrations,
             "devices": model.inventory.drop(columns=["asset_row"]),
-            "districts": model.district_counts(),
+            "districts": districts,
+            **spatial,
             "shelter_timeline": shelter_timeline(timeseries, [s.shelter_id for s in model.shelters]),
             "service_timeline": service_timeline(timeseries),
             **(

@@ -40,6 +40,7 @@ import yaml
 
 from sim.core.errors import InputError
 from sim.core.records import RunResult
+from sim.io.gis import write_gpkg
 
 REQUIRED_FILES = (
     "summary.json",
@@ -283,6 +284,8 @@ def _write_files(result: RunResult, folder: Path) -> None:
     (folder / "scenario.yaml").write_text(yaml.safe_dump(_clean(result.scenario), sort_keys=False, allow_unicode=True))
     for name, table in result.tables.items():
         _write_parquet(table, folder / f"{name}.parquet")
+    if "roads" in result.tables:
+        write_gpkg(result, folder / "run.gpkg")
     for name, content in result.files.items():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
