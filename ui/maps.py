@@ -49,6 +49,71 @@ STATE_COLOURS = {
 }
 PICTURE_COLOUR = [0, 114, 178]  # districts shaded by the people the command centre places there
 SHELTER_COLOURS = {"room": [0, 158, 115, 220], "filling": [230, 159, 0, 230], "full": [213, 94, 0, 240]}
+FLOWING_COLOUR = [240, 228, 66, 230]  # people entering, no queue
+QUEUE_COLOURS = (
+    [213, 94, 0],
+    [160, 60, 0],
+    [110, 30, 0],
+)  # a short queue ... the longest of the run (not the orange of people)
+
+
+def road_label(road_id: object, name: object, highway: object) -> str:
+    """A road as a planner names it: its street name, else its id and class."""
+    if isinstance(name, str) and name.strip():
+        return name
+    kind = f" ({highway})" if isinstance(highway, str) and highway else ""
+    return f"road {road_id}{kind}"
+
+
+def road_paths(roads) -> dict[str, tuple[list, str]]:
+    """Road id -> (its path in lon/lat, rounded; its label), for the congestion layer."""
+    out: dict[str, tuple[list, str]] = {}
+    names = roads["name"] if "name" in roads else pd.Series(None, index=roads.index)
+    kinds = roads["highway"] if "highway" in roads else pd.Series(None, index=roads.index)
+    for rid, geom, name, kind in zip(roads["road_id"].astype(str), roads.geometry, names, kinds, strict=True):
+        if geom is None:
+            continue
+        parts = list(geom.geoms) if geom.geom_type == "MultiLineString" else [geom]
+        out[rid] = (_round([c for part in parts for c in part.coords]), road_label(rid, name, kind))
+    return out
+
+
+def congestion_frame(
+    paths: dict[str, tuple[list, str]], flows: pd.DataFrame | None, worst: float
+) -> pd.DataFrame | None:
+    """Roads with traffic in one time bin, coloured and widened by their queue.
+
+    ``flows`` holds the bin's rows of ``road_flows`` (``road_id``, ``entered``, ``queue``,
+    ``mean_delay_s``); ``worst`` is the run's longest queue, the top of the colour scale.
+    """
+    if flows is None or len(flows) == 0:
+        return None
+    rows = []
+    for rid, entered, queue, delay in zip(
+        flows["road_id"].astype(str), flows["entered"], flows["queue"], flows["mean_delay_s"], strict=True
+    ):
+        if rid not in paths:
+            continue
+        if queue > 0:
+            x = min(float(queue) / max(worst, 1.0), 1.0)
+            lo, hi = (QUEUE_COLOURS[0], QUEUE_COLOURS[1]) if x < 0.5 else (QUEUE_COLOURS[1], QUEUE_COLOURS[2])
+            k = x * 2 if x < 0.5 else (x - 0.5) * 2
+            colour = [round(a + (b - a) * k) for a, b in zip(lo, hi, strict=True)] + [240]
+            width = 5 + 6 * x
+        else:
+            colour, width = FLOWING_COLOUR, 4
+        wait = "" if pd.isna(delay) else f", mean wait {delay / 60:.1f} min"
+        path, label = paths[rid]
+        rows.append(
+            {
+                "path": path,
+                "color": colour,
+                "width": width,
+                "name": label,
+                "tip": f"{int(queue)} waiting, {int(entered)} entered in the interval{wait}",
+            }
+        )
+    return pd.DataFrame(rows) if rows else None
 
 
 def _round(coords) -> list[list[float]]:
@@ -187,8 +252,9 @@ def time_layers(
     hazard: pd.DataFrame | None = None,
     assets: pd.DataFrame | None = None,
     picture: pd.DataFrame | None = None,
+    congestion: pd.DataFrame | None = None,
 ) -> list[pdk.Layer]:
-    """What changes with time: the hazard's footprint, the command centre's picture, assets, evacuees, shelters."""
+    """What changes with time: hazard, the command centre's picture, congestion, assets, evacuees, shelters."""
     out = []
     if picture is not None and len(picture):
         out.append(
@@ -207,6 +273,20 @@ def time_layers(
     if hazard is not None and len(hazard):
         out.append(
             pdk.Layer("PolygonLayer", hazard, id="hazard", get_polygon="polygon", get_fill_color="fill", stroked=False)
+        )
+    if congestion is not None and len(congestion):
+        out.append(
+            pdk.Layer(
+                "PathLayer",
+                congestion,
+                id="congestion",
+                get_path="path",
+                get_color="color",
+                get_width="width",
+                width_units=PIXELS,
+                cap_rounded=True,
+                pickable=True,
+            )
         )
     if assets is not None and len(assets):
         a = assets[["id", "kind", "state", "lon", "lat"]].copy()
@@ -335,6 +415,11 @@ LEGEND = Legend(
             (STATE_COLOURS["casualties"], "casualty"),
             (STATE_COLOURS["stranded"], "stranded"),
             (STATE_COLOURS["trapped"], "trapped"),
+        ],
+        "Roads at this time": [
+            (FLOWING_COLOUR, "people entering, no queue"),
+            ([*QUEUE_COLOURS[0], 240], "a queue"),
+            ([*QUEUE_COLOURS[2], 240], "the run's longest queue (wider)"),
         ],
         "Network assets": [(c, s) for s, c in ASSET_COLOURS.items()],
         "Command centre's view": [

@@ -88,4 +88,21 @@ def district_table(model: Any, counts: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry=districts.geometry.to_crs("EPSG:4326").to_numpy(), crs="EPSG:4326")
 
 
-__all__ = ["district_table", "road_table"]
+def catchment_table(model: Any) -> pd.DataFrame:
+    """Each shelter's catchment: how many of the people it took came from each home district.
+
+    One row per (shelter, home district) with people: ``shelter``, ``district``, ``people``,
+    and ``share`` of that shelter's people.
+    """
+    p = model.pop
+    took = np.flatnonzero(p.shelter >= 0)
+    district = model.city.nodes["district"].to_numpy()[p.home_node[took]]
+    names = model.city.districts["name"].astype(str).to_numpy()
+    ids = np.array([s.shelter_id for s in model.shelters], dtype=object)
+    frame = pd.DataFrame({"shelter": ids[p.shelter[took]], "district": names[district]})
+    out = frame.groupby(["shelter", "district"], sort=True).size().rename("people").reset_index()
+    out["share"] = (out["people"] / out.groupby("shelter")["people"].transform("sum")).round(4)
+    return out.sort_values(["shelter", "people"], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+
+__all__ = ["catchment_table", "district_table", "road_table"]

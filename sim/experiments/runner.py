@@ -13,7 +13,7 @@ import pandas as pd
 from sim.agents.citizens import STATE_NAMES
 from sim.core.records import RunResult
 from sim.engine.model import EvacuationModel, ProgressCallback
-from sim.engine.spatial import district_table, road_table
+from sim.engine.spatial import catchment_table, district_table, road_table
 from sim.io.pfif import pfif_document
 from sim.metrics.figures import CyberRecord, casualties_by_cause, channel_figures, cyber_figures, reserves_opened
 from sim.metrics.location import location_figures
@@ -175,6 +175,7 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
             "roads": road_table(model),
             "road_flows": with_clock(flows.table(model.city.roads["road_id"]), start),
             "district_summary": district_table(model, districts),
+            "catchments": catchment_table(model),
         }
         if flows is not None
         else {}

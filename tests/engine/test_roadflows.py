@@ -95,3 +95,12 @@ def test_run_gpkg_opens_with_pyogrio_and_carries_every_layer(layer_city, tmp_pat
     for _, one in tracks.sort_values("t_s").groupby("citizen"):
         assert one["t_s"].iloc[0] == 0
         assert np.array_equal(one["t_s"].to_numpy()[1:], one["t_end_s"].to_numpy()[:-1])
+
+
+def test_catchments_count_people_by_home_district(layer_city):
+    result = api.run(_bottleneck(layer_city))
+    catch = result.tables["catchments"]
+    assert list(catch.columns) == ["shelter", "district", "people", "share"]
+    assert catch["people"].sum() == N
+    assert set(catch["shelter"]) == {"S"}
+    assert catch["share"].sum() == pytest.approx(1.0)

@@ -165,6 +165,22 @@ def test_results_page_has_cards_with_units_and_every_chart():
     assert "Where people are over time" in headers
     assert "City services over time" in headers
     assert "Who each warning channel reached" in headers
+    # Catchments: each shelter's people by home district, shares of that shelter, named shelters.
+    assert "Catchments: the districts each shelter served" in headers
+    result = _RUNS["coastal_quake_tsunami"]
+    catch = result.tables["catchments"]
+    table = next(d.value for d in at.dataframe if "From the districts" in d.value.columns)
+    assert len(table) == catch["shelter"].nunique()
+    busiest = catch.groupby("shelter")["people"].sum().idxmax()
+    name = result.tables["shelters"].set_index("id").loc[busiest, "name"]
+    top = table.iloc[0]
+    assert top["Shelter"] == name
+    assert top["People"] == f"{catch.groupby('shelter')['people'].sum().max():,}"
+    first = catch[catch["shelter"] == busiest].iloc[0]
+    assert top["From the districts"].startswith(f"{first['district']} {first['people']:,} (")
+    assert catch.groupby("shelter")["share"].sum().round(3).eq(1.0).all()
+    # Everyone in a shelter at the end is in some catchment (and those who were, then died there).
+    assert result.summary["evacuation"]["sheltered"] <= catch["people"].sum() <= result.summary["population"]
 
 
 def test_compare_page_shows_deltas_between_two_runs():
@@ -396,3 +412,36 @@ def test_a_run_made_on_the_command_line_opens_in_the_app_and_downloads_as_a_zip(
     data = at.session_state["components.zips"]["cli-run"]
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert {"summary.json", "timeseries.parquet", "events.parquet", "manifest.json"} <= set(names)
+
+
+def test_map_page_colours_congested_roads_and_centres_on_the_worst_bottlenecks():
+    at = _with_run("map", sample="kotka_shelter_operations", overrides=("duration=40min",)).run()
+    assert not at.exception
+    rows = [t.value for t in at.text if re.match(r"^\d+\. ", t.value)]
+    assert len(rows) == 10, rows  # the ten worst, by name
+    first = rows[0]
+    assert " waiting at " in first
+    assert "longest wait" in first
+    roads = _RUNS["kotka_shelter_operations"].tables["roads"]
+    worst = roads.sort_values(["peak_queue", "longest_wait_s"], ascending=False).iloc[0]
+    assert f"{int(worst['peak_queue']):,} waiting" in first
+    before = _deck(at)["initialViewState"]
+    next(b for b in at.button if b.key == "map_page.centre.0").click().run()
+    assert not at.exception
+    spec = _deck(at)
+    view = spec["initialViewState"]
+    assert view["zoom"] == 17.0
+    import shapely
+
+    mid = shapely.line_interpolate_point(worst.geometry, 0.5, normalized=True)
+    assert (view["longitude"], view["latitude"]) == pytest.approx((mid.x, mid.y))
+    assert (view["longitude"], view["latitude"]) != (before["longitude"], before["latitude"])
+    # The slider went to the time of that road's longest queue, where the road is drawn congested.
+    t = at.select_slider(key="map_page.t").value
+    assert t >= worst["peak_queue_t_s"]
+    congestion = {layer["id"]: layer for layer in spec["layers"]}["congestion"]
+    assert congestion["widthUnits"] == "pixels"
+    tips = [row["tip"] for row in congestion["data"]]
+    assert any(tip.startswith(f"{int(worst['peak_queue'])} waiting") for tip in tips), tips[:5]
+    widest = max(congestion["data"], key=lambda row: row["width"])
+    assert widest["color"][:3] == [110, 30, 0]  # the run's longest queue: the darkest colour

@@ -247,6 +247,46 @@ def _check_map(page) -> None:
     assert page.get_by_text("Exception").count() == 0
 
 
+QUEUE = [(213, 94, 0), (160, 60, 0), (110, 30, 0)]  # ui/maps.py QUEUE_COLOURS
+
+
+def test_bottleneck_map_centres_on_the_worst_road_in_chromium(app_url):
+    """A sample with real queues: the Map page draws them and centres on the worst one."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser, page, outside = _browser(pw)
+        page.goto(f"{app_url}/scenario", wait_until="domcontentloaded")
+        page.get_by_text("Sample", exact=True).wait_for(timeout=60_000)
+        page.locator("[data-testid=stSelectbox]").filter(has_text="Sample").click()
+        page.get_by_role("option", name="kotka_shelter_operations").click()
+        page.get_by_role("button", name="Use this sample").click()
+        page.get_by_text("In use:").wait_for(timeout=30_000)
+        page.get_by_role("link", name="Run").click()
+        page.get_by_role("button", name="Run scenario").click()
+        page.get_by_text("Ordered to leave").wait_for(timeout=180_000)
+        page.get_by_role("link", name="Map").click()
+        page.get_by_text("Worst bottlenecks").wait_for(timeout=120_000)
+        whole = _pixels(_canvas_shot(page, "bottleneck-canvas-whole.png"))
+        first = page.locator("[data-testid=stText]").filter(has_text="1. ").first.inner_text()
+        assert " waiting at " in first
+        page.get_by_role("button", name="Centre").first.click()
+        page.get_by_role("button", name="Show the whole city").wait_for(timeout=60_000)
+        time.sleep(2)
+        close = _pixels(_canvas_shot(page, "bottleneck-canvas-centred.png"))
+        page.get_by_text("Time (h:mm)").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+        time.sleep(1)
+        page.screenshot(path=str(ARTIFACTS / "bottleneck-map.png"))  # the README's bottleneck picture
+        # Centred on the worst road at its longest queue: drawn in the darkest queue colour, which
+        # nothing else on the map uses (the lighter end is also the colour of casualties).
+        darkest = [_share(px, QUEUE[2], tol=12) * len(px) for px in (whole, close)]
+        assert darkest[1] > 60, darkest
+        assert darkest[1] > 3 * darkest[0], darkest
+        assert page.get_by_text("Exception").count() == 0
+        browser.close()
+    assert outside == [], f"requests left the machine: {outside[:5]}"
+
+
 def _browser(pw):
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})

@@ -19,9 +19,12 @@ from ui.components import pick_run
 from ui.maps import (
     LEGEND,
     base_layers,
+    congestion_frame,
     deck_of,
     district_picture,
     hazard_polygons,
+    road_label,
+    road_paths,
     shelter_frame,
     time_layers,
     view_of,
@@ -50,6 +53,8 @@ class MapFrames:
     assets: list[pd.DataFrame | None]
     seen_shelters: list[pd.DataFrame]  # occupancy as last reported to the command centre
     picture: list[pd.DataFrame | None]  # districts shaded by the command centre's estimate
+    congestion: list[pd.DataFrame | None]  # roads with traffic in the recorded interval shown
+    bottlenecks: pd.DataFrame  # the worst roads of the run (empty for runs without road tables)
 
     @classmethod
     def of(cls, result: api.RunResult) -> MapFrames:
@@ -75,6 +80,13 @@ class MapFrames:
             api.asset_state_frames(assets, result.events, times) if assets is not None else [None] * len(times)
         )
         by_t = dict(tuple(tracks.groupby("t_s"))) if len(tracks) else {}
+        roads, flows = result.tables.get("roads"), result.tables.get("road_flows")
+        congestion: list[pd.DataFrame | None] = [None] * len(times)
+        if roads is not None and flows is not None and len(flows):
+            paths = road_paths(roads)
+            worst = float(flows["queue"].max())
+            flows_at = dict(tuple(flows.groupby("t_s")))
+            congestion = [congestion_frame(paths, flows_at.get(t), worst) for t in at]
         return cls(
             times=times,
             layers=layers,
@@ -85,21 +97,48 @@ class MapFrames:
             assets=list(asset_frames),
             seen_shelters=[shelter_frame(shelters, seen[max(r, 0)]) for r in rows],
             picture=[district_picture(layers["districts"], by_rec.get(t)) if by_rec else None for t in at],
+            congestion=congestion,
+            bottlenecks=worst_roads(roads),
         )
 
-    def deck(self, i: int, *, seen: bool = False):
+    def deck(self, i: int, *, seen: bool = False, focus: tuple[float, float] | None = None):
         """The deck at the i-th time: the ground truth, or (``seen``) the command centre's picture.
 
         The command centre's view has no individual positions: districts shaded by its estimate,
-        shelters by their last reported counts.
+        shelters by their last reported counts. ``focus`` centres the map on a point, close up.
         """
         if seen:
             timed = time_layers(
                 self.seen_shelters[i], None, hazard=self.hazard[i], assets=self.assets[i], picture=self.picture[i]
             )
         else:
-            timed = time_layers(self.shelters[i], self.tracks[i], hazard=self.hazard[i], assets=self.assets[i])
-        return deck_of(self.base, timed, view_of(self.layers))
+            timed = time_layers(
+                self.shelters[i],
+                self.tracks[i],
+                hazard=self.hazard[i],
+                assets=self.assets[i],
+                congestion=self.congestion[i],
+            )
+        view = view_of(self.layers) if focus is None else view_of(self.layers, center=focus, zoom=17.0)
+        return deck_of(self.base, timed, view)
+
+
+def worst_roads(roads: pd.DataFrame | None, n: int = 10) -> pd.DataFrame:
+    """The ``n`` worst bottlenecks: roads with a queue, by peak queue then longest wait."""
+    cols = ["label", "peak_queue", "peak_queue_t_s", "longest_wait_s", "passed", "lon", "lat"]
+    if roads is None or "peak_queue" not in roads or not (roads["peak_queue"] > 0).any():
+        return pd.DataFrame({c: [] for c in cols})
+    top = roads[roads["peak_queue"] > 0].sort_values(
+        ["peak_queue", "longest_wait_s", "road_id"], ascending=[False, False, True], kind="stable"
+    )
+    top = top.head(n).copy()
+    import shapely
+
+    mid = shapely.line_interpolate_point(np.asarray(top.geometry.array), 0.5, normalized=True)  # about halfway
+    top["lon"], top["lat"] = shapely.get_x(mid), shapely.get_y(mid)
+    labels = zip(top["road_id"], top["name"], top["highway"], strict=True)
+    top["label"] = [road_label(r, nm, hw) for r, nm, hw in labels]
+    return top[cols].reset_index(drop=True)
 
 
 def frames(name: str, result: api.RunResult) -> MapFrames:
@@ -111,6 +150,40 @@ def frames(name: str, result: api.RunResult) -> MapFrames:
         for old in [k for k in store if k not in state.runs()]:
             del store[old]
     return store[name]
+
+
+def _centre_on(lon: float, lat: float, t_s: float, times: list[float], t_key: str) -> None:
+    """Button callback (runs before the page): centre the map on a road at its worst moment."""
+    st.session_state[f"{KEY}.focus"] = (lon, lat)
+    later = [x for x in times if x >= t_s]
+    st.session_state[t_key] = later[0] if later else times[-1]
+    st.session_state[f"{KEY}.playing"] = False
+
+
+def _bottlenecks(f: MapFrames, t_key: str) -> None:
+    """The ten worst bottlenecks by name; each button centres the map on one at its peak queue."""
+    st.subheader("Worst bottlenecks")
+    if not len(f.bottlenecks):
+        st.caption("No road had a queue in this run (or the run predates per-road results).")
+        return
+    st.caption(
+        "Roads where most people waited at once (road_flows.parquet has every interval). "
+        "The button centres the map on the road at the time of its longest queue."
+    )
+    for k, row in f.bottlenecks.iterrows():
+        c1, c2 = st.columns([5, 1])
+        c1.text(
+            f"{k + 1}. {row['label']}: {int(row['peak_queue']):,} waiting at {clock(row['peak_queue_t_s'])}, "
+            f"longest wait {row['longest_wait_s'] / 60:.1f} min, {int(row['passed']):,} passed"
+        )
+        c2.button(
+            "Centre",
+            key=f"{KEY}.centre.{k}",
+            on_click=_centre_on,
+            args=(float(row["lon"]), float(row["lat"]), float(row["peak_queue_t_s"]), f.times, t_key),
+        )
+    if st.session_state.get(f"{KEY}.focus") is not None:
+        st.button("Show the whole city", key=f"{KEY}.unfocus", on_click=lambda: st.session_state.pop(f"{KEY}.focus"))
 
 
 def clock(t_s: float) -> str:
@@ -154,8 +227,10 @@ def render() -> None:
     )
     if view == SEEN and f.picture[i] is None:
         st.info("This run has no location picture (location.enabled was off).")
-    st.pydeck_chart(f.deck(i, seen=view == SEEN), height=560, key=f"{KEY}.deck")
+    focus = st.session_state.get(f"{KEY}.focus")
+    st.pydeck_chart(f.deck(i, seen=view == SEEN, focus=focus), height=560, key=f"{KEY}.deck")
     st.markdown(LEGEND.html(), unsafe_allow_html=True)  # our own fixed text only
+    _bottlenecks(f, t_key)
     if playing:
         time.sleep(PLAY_PAUSE_S)
         st.rerun()

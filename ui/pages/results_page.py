@@ -25,6 +25,28 @@ def shelter_rows(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def catchment_rows(catchments: pd.DataFrame, shelters: pd.DataFrame) -> pd.DataFrame:
+    """Each shelter by name with the districts its people came from, largest first."""
+    names = dict(zip(shelters["id"].astype(str), shelters["name"].astype(str), strict=True))
+    rows = []
+    for sid, part in catchments.groupby("shelter", sort=False):
+        part = part.sort_values(["people", "district"], ascending=[False, True])
+        served = ", ".join(
+            f"{d} {p:,} ({s:.0%})" for d, p, s in zip(part["district"], part["people"], part["share"], strict=True)
+        )
+        rows.append(
+            {
+                "Shelter": names.get(str(sid), str(sid)),
+                "People": int(part["people"].sum()),
+                "From the districts": served,
+            }
+        )
+    out = pd.DataFrame(rows or {"Shelter": [], "People": [], "From the districts": []})
+    out = out.sort_values(["People", "Shelter"], ascending=[False, True]).reset_index(drop=True)
+    out["People"] = [f"{v:,}" for v in out["People"]]
+    return out
+
+
 def render() -> None:
     """Draw the page."""
     st.title("Results")
@@ -69,6 +91,11 @@ def render() -> None:
     st.pyplot(charts.shelter_occupancy(ts, caps, observed=True, names=names), clear_figure=True)
     st.subheader("Shelters")
     st.dataframe(shelter_rows(table), hide_index=True, width="stretch")
+    catchments = result.tables.get("catchments")
+    if catchments is not None:
+        st.subheader("Catchments: the districts each shelter served")
+        st.caption("Where the people each shelter took lived (home districts; the Map page names the districts).")
+        st.dataframe(catchment_rows(catchments, table), hide_index=True, width="stretch")
     if any(c.startswith("service:") for c in ts.columns):
         st.subheader("City services over time")
         st.pyplot(charts.service_timeline(ts), clear_figure=True)
