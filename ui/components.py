@@ -36,9 +36,73 @@ def open_from_disk(key: str) -> None:
             st.rerun()
 
 
+def sweeps_root() -> Path:
+    """Where sweep folders live (``SAFECITY_SWEEPS_DIR``, default ``sweeps/``)."""
+    return Path(os.environ.get("SAFECITY_SWEEPS_DIR", "sweeps"))
+
+
+def open_from_sweep(key: str) -> None:
+    """Open one run of a sweep: it is run again (same scenario and seed) with every table."""
+    folders = api.sweep_folders(sweeps_root())
+    if not folders:
+        return
+    with st.expander(f"Open a run of a sweep from {sweeps_root()}/ ({len(folders)})"):
+        st.caption(
+            "A sweep keeps only each run's figures; the run you pick is run again, with the same "
+            "scenario and seed (the same figures), to show it on the map and in the charts."
+        )
+        names = [f.name for f in folders]
+        name = st.selectbox("Sweep", names, key=f"{key}.sweep")
+        folder = folders[names.index(name)]
+        try:
+            data = api.read_sweep(folder)
+        except (OSError, ValueError):
+            st.text("This sweep cannot be read.")
+            return
+        results, design = data["results"], data["design"]
+        if not len(results):
+            st.text("This sweep has no finished run yet.")
+            return
+        params = [c for c in design.columns if c != "point"]
+
+        def describe(point: int) -> str:
+            row = design[design["point"] == point]
+            values = ", ".join(f"{p} = {row[p].iloc[0]:g}" for p in params) if len(row) else ""
+            return f"point {point}: {values}" if values else f"point {point}"
+
+        points = sorted(int(p) for p in results["point"].unique())
+        point = st.selectbox("Point", points, format_func=describe, key=f"{key}.point")
+        seeds = sorted(int(s) for s in results.loc[results["point"] == point, "seed"].unique())
+        seed = st.selectbox("Seed", seeds, key=f"{key}.seed")
+        kept = api.sweep_kept_run(folder, point, seed)
+        if kept is not None and st.button("Open it (the sweep kept its run directory)", key=f"{key}.sweep_kept"):
+            try:
+                result = api.load_run(kept)
+            except api.InputError as exc:
+                state.show_problems(exc)
+                return
+            st.session_state[key] = state.add_run(f"{name} point {point} seed {seed}", result)
+            st.rerun()
+        if kept is None and st.button("Run it again and open it", key=f"{key}.sweep_open"):
+            try:
+                scenario = api.sweep_point_scenario(folder, point, seed)
+                api.check_ui_limits(scenario)
+                with st.spinner("Running..."):
+                    result = api.run_isolated(scenario)
+            except api.InputError as exc:
+                state.show_problems(exc)
+                return
+            except api.RunLimitError as exc:
+                st.text(f"The run stopped: {exc}")
+                return
+            st.session_state[key] = state.add_run(f"{name} point {point} seed {seed}", result)
+            st.rerun()
+
+
 def pick_run(key: str) -> str | None:
-    """A run of this session or from disk, chosen by the user (the latest first), with a zip download."""
+    """A run of this session, from disk or from a sweep, chosen by the user (the latest first), with a zip download."""
     open_from_disk(key)
+    open_from_sweep(key)
     names = list(state.runs())[::-1]
     if not names:
         st.info("No run yet: run a scenario on the Run page, or open a run directory above.")

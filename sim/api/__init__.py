@@ -73,7 +73,9 @@ __all__ = [
     "start_exercise",
     "sweep",
     "sweep_folders",
+    "sweep_kept_run",
     "sweep_parameters",
+    "sweep_point_scenario",
     "ui_sweep",
     "write_run",
 ]
@@ -475,6 +477,8 @@ from sim.api.sweeps import (  # noqa: E402 (after the core they use)
     read_sweep,
     sweep,
     sweep_folders,
+    sweep_kept_run,
     sweep_parameters,
+    sweep_point_scenario,
     ui_sweep,
 )

@@ -71,6 +71,47 @@ def sweep_folders(root: str | Path = "sweeps") -> list[Path]:
     return sorted(out, key=lambda d: d.stat().st_mtime, reverse=True)
 
 
+def sweep_kept_run(sweep_dir: str | Path, point: int, seed: int) -> Path | None:
+    """The run directory a sweep kept for a point and seed (``keep_runs: true``), if there is one."""
+    from sim.io.rundir import is_run_dir
+
+    d = Path(sweep_dir) / "runs" / f"p{int(point)}-s{int(seed)}"
+    return d if d.is_dir() and is_run_dir(d) else None
+
+
+def sweep_point_scenario(sweep_dir: str | Path, point: int, seed: int) -> Scenario:
+    """The exact scenario of one run of a sweep (point and seed), to run again with every table.
+
+    Sweeps keep only each run's figures; running this scenario gives the same figures (same
+    scenario, same seed) and the tables a run directory has, for the Map, Results, Compare and
+    Report pages.
+
+    Raises:
+        InputError: (field ``sweep``) the folder is not a finished sweep, the point or seed is not
+            one of it, or its base scenario changed since (the run would differ).
+    """
+    import json
+
+    from sim.experiments.sweepfile import base_fingerprint, load_sweep
+
+    d = Path(sweep_dir)
+    try:
+        manifest = json.loads((d / "manifest.json").read_text())
+        results = pd.read_parquet(d / "results.parquet", columns=["point", "seed"])
+    except (OSError, ValueError) as exc:
+        raise InputError.single("sweep", f"{d.name} is not a sweep folder with results: {exc}") from None
+    if manifest.get("format") != "safecity-sweep/1":
+        raise InputError.single("sweep", f"{d.name} is not a sweep folder")
+    if not ((results["point"] == point) & (results["seed"] == seed)).any():
+        raise InputError.single("sweep", f"{d.name} has no run of point {point} with seed {seed}")
+    sweep = load_sweep(d / "sweep.yaml")  # the resolved sweep: its scenario path is absolute
+    if base_fingerprint(sweep.base) != manifest.get("base_fingerprint", base_fingerprint(sweep.base)):
+        raise InputError.single(
+            "sweep", f"the scenario of {d.name} ({sweep.scenario_path.name}) changed since the sweep ran"
+        )
+    return sweep.scenario(point, seed)
+
+
 def sweep_parameters(scenario: Scenario) -> list[str]:
     """Numeric scenario paths a planner may vary from the app (channels, delay, behaviour, network, attacks)."""
     paths = [f"alerting.channels.{i}.coverage" for i in range(len(scenario.alerting.channels))]

@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from sim.core.errors import InputError
-from sim.experiments.sweepfile import Adequacy, Sweep, _unit_sample, problem_of
+from sim.experiments.sweepfile import Adequacy, Sweep, _unit_sample, base_fingerprint, problem_of
 from sim.metrics.sweep import adequate, flatten_figures, point_table, sensitivity
 
 FOLD_EVERY_S = 20.0
@@ -393,6 +393,7 @@ def _write_meta(folder: SweepDir, sweep: Sweep, *, state: str, extra: dict[str, 
         "format": "safecity-sweep/1",
         "name": cfg.name,
         "fingerprint": sweep.fingerprint,
+        "base_fingerprint": base_fingerprint(sweep.base),
         "state": state,
         "points": len(sweep.design),
         "seeds": cfg.seed_list() if not isinstance(cfg.seeds, Adequacy) else cfg.seeds.model_dump(),

@@ -311,6 +311,11 @@ def load_sweep(path: str | Path) -> Sweep:
     return sweep
 
 
+def base_fingerprint(base: dict[str, Any]) -> str:
+    """A fingerprint of a sweep's base scenario alone (a run of the sweep can be re-made while it holds)."""
+    return hashlib.sha256(json.dumps(base, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def _fingerprint(cfg: SweepConfig, base: dict[str, Any]) -> str:
     text = json.dumps({"sweep": cfg.model_dump(mode="json"), "scenario": base}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

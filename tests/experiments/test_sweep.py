@@ -296,3 +296,16 @@ keep_runs: true
     points = pd.read_parquet(out / "points.parquet").set_index("point")
     assert points.loc[1, "n"] == 0
     assert points.loc[1, "failed"] == 1
+
+
+def test_a_kept_run_of_a_sweep_is_found_by_point_and_seed(tmp_path, layer_city):
+    from sim import api
+    from tests.conftest import everyone_now, scenario_from
+
+    city = layer_city().road((0, 0), (0, 300)).people_at((0, 0), 10).shelter("S", (0, 300), 20).write()
+    result = api.run(scenario_from(city, duration=600, **everyone_now()))
+    api.write_run(result, tmp_path / "sweep" / "runs" / "p3-s2")
+    assert api.sweep_kept_run(tmp_path / "sweep", 3, 2) == tmp_path / "sweep" / "runs" / "p3-s2"
+    assert api.sweep_kept_run(tmp_path / "sweep", 3, 1) is None
+    (tmp_path / "sweep" / "runs" / "p4-s1").mkdir()  # not a run directory
+    assert api.sweep_kept_run(tmp_path / "sweep", 4, 1) is None

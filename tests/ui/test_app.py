@@ -378,6 +378,38 @@ def test_sweeps_page_runs_a_small_sweep_and_opens_it_with_curves_and_points(tmp_
     assert {m.label for m in at.metric} >= {"Points", "Runs", "Failed runs"}
     assert next(m for m in at.metric if m.label == "Runs").value == "4"
     assert at.selectbox(key="sweeps_page.param").value == "alerting.channels.0.coverage"
+
+    # Any run of the sweep opens on the other pages: run again, with the same figures.
+    res = AppTest.from_string("from ui.pages import results_page\nresults_page.render()\n", default_timeout=300)
+    res.run()
+    assert not res.exception
+    assert res.selectbox(key="results.run.sweep").value == folders[0].name
+    res.selectbox(key="results.run.point").set_value(1).run()
+    res.selectbox(key="results.run.seed").set_value(2).run()
+    res.button(key="results.run.sweep_open").click().run()
+    assert not res.exception, res.exception
+    (label,) = res.session_state["state.runs"]
+    assert label == f"{folders[0].name} point 1 seed 2"
+    again = res.session_state["state.runs"][label]
+    row = results[(results["point"] == 1) & (results["seed"] == 2)].iloc[0]
+    assert again.summary["seed"] == 2
+    assert again.summary["evacuation"]["sheltered"] == row["evacuation.sheltered"]
+    assert again.summary["evacuation"]["t50_s"] == row["evacuation.t50_s"]
+    assert again.summary["alerts"]["reach_fraction"] == row["alerts.reach_fraction"]
+    assert "roads" in again.tables  # every table, unlike the sweep's figures-only runs
+    # Refused: a run the sweep does not have, and a sweep whose base scenario changed since.
+    import yaml
+
+    from sim import api
+
+    with pytest.raises(api.InputError, match="no run of point 99"):
+        api.sweep_point_scenario(folders[0], 99, 1)
+    base = Path(yaml.safe_load((folders[0] / "sweep.yaml").read_text())["scenario"])
+    data = yaml.safe_load(base.read_text())
+    base.write_text(yaml.safe_dump({**data, "description": "edited after the sweep"}))
+    with pytest.raises(api.InputError, match="changed since the sweep ran"):
+        api.sweep_point_scenario(folders[0], 1, 2)
+
     table = at.dataframe[0].value
     assert len(table) == 2
     assert table["n"].tolist() == [2, 2]

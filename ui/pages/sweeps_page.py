@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,14 +12,10 @@ import streamlit as st
 
 from sim import api
 from ui import charts, state
+from ui.components import sweeps_root
 
 KEY = "sweeps_page"
 RUNNING = f"{KEY}.running"
-
-
-def sweeps_root() -> Path:
-    """Where sweep folders live (``SAFECITY_SWEEPS_DIR``, default ``sweeps/``)."""
-    return Path(os.environ.get("SAFECITY_SWEEPS_DIR", "sweeps"))
 
 
 def figures_of(points: pd.DataFrame) -> list[str]:
