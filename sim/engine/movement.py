@@ -2,8 +2,10 @@
 
 Each direction of a road is a first-come server: a person enters no sooner than they arrive
 and no sooner than one headway (3600 / capacity_pph seconds) after the previous entrant, then
-crosses at their own free speed. Entry times follow ``e_j = max(a_j, e_{j-1} + h)``, solved for
-whole queues at once with a grouped running maximum; times are continuous, not step-rounded.
+crosses at their own free speed. The queue order is the true arrival time at the entrance,
+across every inflow, however many steps someone has waited. Entry times follow
+``e_j = max(a_j, e_{j-1} + h)``, solved for whole queues at once with a grouped running
+maximum; times are continuous, not step-rounded.
 """
 
 from __future__ import annotations
@@ -42,16 +44,20 @@ def admit_fifo(
     next_free_s: np.ndarray,
     headway_s: np.ndarray,
     t_end: float,
+    arrived_s: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Entry times of people queueing for servers, first come first served.
 
     Args:
         queue: server (queue id) each person waits for.
-        ready_s: when each person reaches the entrance (queue order).
+        ready_s: the earliest time each person can enter now (their arrival, or the step's start).
         tiebreak: a stable key for equal arrival times (for example the citizen index).
         next_free_s: per server, the earliest time it admits the next person (updated in place).
         headway_s: per server, seconds between two entrants.
         t_end: only entries strictly before this time happen now; later ones keep waiting.
+        arrived_s: when each person really reached the entrance: the queue order (default
+            ``ready_s``). Someone who has waited since an earlier step keeps their place ahead
+            of anyone who came later, from any inflow; ``ready_s`` must not decrease in this order.
 
     Returns:
         ``entry`` times and the ``admitted`` mask, in the input order.
@@ -59,7 +65,7 @@ def admit_fifo(
     n = len(queue)
     if n == 0:
         return np.zeros(0), np.zeros(0, dtype=bool)
-    o = np.lexsort((tiebreak, ready_s, queue))
+    o = np.lexsort((tiebreak, ready_s if arrived_s is None else arrived_s, queue))
     q = queue[o]
     a = ready_s[o]
     _, gid, rank = group_starts(q)
@@ -89,6 +95,7 @@ def spread_over_arcs(
     next_free_s: np.ndarray,
     headway_s: np.ndarray,
     t_now: float,
+    arrived_s: np.ndarray | None = None,
 ) -> np.ndarray:
     """Choose an outgoing arc for each person waiting at a node, spreading crowds over exits.
 
@@ -96,7 +103,8 @@ def spread_over_arcs(
     no route loops. The people at one node, in arrival order, take the earliest-finishing
     "slots": slot ``k`` of arc ``a`` finishes at ``max(next_free, now) + k * headway + cost +
     dist(head)``. A lone walker takes the shortest route; a crowd fills parallel exits in
-    proportion to their capacity, as long as the detour pays off.
+    proportion to their capacity, as long as the detour pays off. ``arrived_s`` (default
+    ``ready_s``) is the arrival order at the node, as in :func:`admit_fifo`.
 
     Returns:
         The chosen arc per person, or -1 where no arc gets closer (stranded).
@@ -116,7 +124,7 @@ def spread_over_arcs(
         return choice
 
     # People in (node, arrival) order, their group and rank within the node.
-    o = np.lexsort((tiebreak, ready_s, node))
+    o = np.lexsort((tiebreak, ready_s if arrived_s is None else arrived_s, node))
     pos = np.empty(m, dtype=np.int64)
     pos[o] = np.arange(m)
     _, gid_sorted, rank_sorted = group_starts(node[o])

@@ -190,7 +190,8 @@ class Mover:
         p = self.m.pop
         net = self.m.net
         field = self.fields[mode]
-        a_eff = np.maximum(p.t_ready[who], t0)
+        arrived = p.t_ready[who]  # the queue order: true arrival, however long ago
+        a_eff = np.maximum(arrived, t0)
         q_offset = mode * net.n_arcs
         headway = net.headway_s[q_offset : q_offset + net.n_arcs]
         nf_view = self.m.next_free[q_offset : q_offset + net.n_arcs]
@@ -211,6 +212,7 @@ class Mover:
                 nf_view,
                 headway,
                 t0,
+                arrived[many],
             )
         stuck = who[arcs < 0]
         if len(stuck) and mode == CAR:
@@ -221,10 +223,10 @@ class Mover:
         if len(stuck):
             p.state[stuck] = STRANDED
         go = arcs >= 0
-        who, arcs, a_eff = who[go], arcs[go], a_eff[go]
+        who, arcs, a_eff, arrived = who[go], arcs[go], a_eff[go], arrived[go]
         if len(who) == 0:
             return 0
-        entry, admitted = admit_fifo(arcs, a_eff, who, nf_view, headway, t1)
+        entry, admitted = admit_fifo(arcs, a_eff, who, nf_view, headway, t1, arrived)
         self.blocked[who[~admitted]] = True
         if self.flows is not None:
             self.flows.blocked(who[~admitted], net.road[arcs[~admitted]])
