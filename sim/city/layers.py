@@ -18,6 +18,7 @@ import pandas as pd
 from sim.city.assemble import assemble_city, file_sha256
 from sim.city.crs import metric_crs
 from sim.city.model import City
+from sim.city.roads import PASSAGES
 from sim.core.errors import InputError
 from sim.scenario.schema import CityConfig
 from sim.scenario.types import MAX_POPULATION, MAX_SHELTER_CAPACITY, LayerRef, layer_of
@@ -148,6 +149,15 @@ def city_from_layers(config: CityConfig) -> City:
     _numeric(roads, "width_m", field="city.roads", minimum=0.1, maximum=500)
     _numeric(roads, "speed_kph", field="city.roads", minimum=1, maximum=300)
     _numeric(roads, "capacity_pph", field="city.roads", minimum=0, maximum=1e6)
+    _numeric(roads, "boundary_m", field="city.roads", minimum=0, maximum=5)
+    if "passage" in roads:
+        bad = [
+            (f"city.roads.{i}.passage", f"must be one of {', '.join(PASSAGES)}, got {v!r}")
+            for i, v in enumerate(roads["passage"])
+            if v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v).lower() not in PASSAGES
+        ]
+        if bad:
+            raise InputError(bad[:20])
     crs = metric_crs(roads)
     roads_m = roads.to_crs(crs)
     if "id" in roads_m:

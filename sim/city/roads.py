@@ -66,6 +66,9 @@ DRIVABLE = frozenset(
 NOT_WALKABLE = frozenset({"motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed"})
 
 LANE_WIDTH_M = 3.5
+# Unusable strip at each side by kind of passage, m (a "street" uses movement.boundary_m).
+PASSAGE_BOUNDARY_M: dict[str, float] = {"door": 0.15, "gate": 0.15, "passage": 0.0}
+PASSAGES = ("street", "door", "gate", "passage")
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)")
 
 
@@ -88,7 +91,8 @@ def complete_road_attributes(roads: pd.DataFrame) -> pd.DataFrame:
     """Fill ``width_m``, ``lanes``, ``speed_kph``, ``walkable``, ``drivable``, ``oneway``.
 
     Input columns used when present: ``highway``, ``width_m`` (or OSM ``width``), ``lanes``,
-    ``maxspeed`` or ``speed_kph``, ``oneway``, ``capacity_pph``, ``foot``, ``access``.
+    ``maxspeed`` or ``speed_kph``, ``oneway``, ``capacity_pph``, ``foot``, ``access``,
+    ``passage`` (street, door, gate, passage) and ``boundary_m``.
 
     Returns:
         A copy with every attribute column present and typed.
@@ -136,6 +140,12 @@ def complete_road_attributes(roads: pd.DataFrame) -> pd.DataFrame:
 
     cap = pd.to_numeric(out.get("capacity_pph", pd.Series(np.nan, index=out.index)), errors="coerce")
     out["capacity_pph"] = cap.astype(float)
+    # The kind of passage (street, door, gate, passage) sets the boundary strip, unless boundary_m
+    # is given; NaN: a street, whose strip is movement.boundary_m.
+    passage = out.get("passage", pd.Series("street", index=out.index)).fillna("street").astype(str).str.lower()
+    out["passage"] = passage.where(passage.isin(PASSAGES), "street")
+    given = pd.to_numeric(out.get("boundary_m", pd.Series(np.nan, index=out.index)), errors="coerce")
+    out["boundary_m"] = given.fillna(out["passage"].map(PASSAGE_BOUNDARY_M)).clip(lower=0.0).astype(float)
     if "name" not in out:
         out["name"] = ""
     out["name"] = out["name"].fillna("").astype(str)
@@ -145,14 +155,21 @@ def complete_road_attributes(roads: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def pedestrian_capacity_pph(width_m: np.ndarray, *, specific_flow_pmps: float, boundary_m: float) -> np.ndarray:
+def effective_width_m(width_m: np.ndarray, boundary_m: float | np.ndarray) -> np.ndarray:
+    """The usable width: the way's width minus the boundary strip on each side (at least 0.5 m)."""
+    return np.maximum(np.asarray(width_m, dtype=float) - 2.0 * np.asarray(boundary_m, dtype=float), 0.5)
+
+
+def pedestrian_capacity_pph(
+    width_m: np.ndarray, *, specific_flow_pmps: float, boundary_m: float | np.ndarray
+) -> np.ndarray:
     """People per hour through a way of the given width, in one direction.
 
     Rule: ``specific_flow_pmps`` persons per metre of *effective* width per second, where the
     effective width removes a ``boundary_m`` strip on each side (walls, kerbs, parked cars);
     at least 0.5 m stays usable.
     """
-    effective = np.maximum(np.asarray(width_m, dtype=float) - 2.0 * boundary_m, 0.5)
+    effective = effective_width_m(width_m, boundary_m)
     return specific_flow_pmps * effective * 3600.0
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from sim.agents.citizens import AT_HOME, CAR, EVACUATING, NEVER, SHELTERED, STRANDED, WALK
+from sim.engine.crowding import car_speed, walking_speed
 from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
 from sim.engine.roadflows import RoadFlows
 from sim.engine.routing import Field, compute_field
@@ -30,6 +31,9 @@ class Mover:
         self.fields: list[Field] = []
         # Traffic per road (road_flows, run.gpkg): only when the run records its tables.
         self.flows = RoadFlows(model.city.n_roads, model.pop.n) if model.recorder.tables else None
+        # Walkers per road and cars per arc (speeds from density), counted at every step's start.
+        self.walkers_on_road = np.zeros(model.city.n_roads)
+        self.cars_on_arc = np.zeros(model.net.n_arcs)
 
     def depart(self, idx: np.ndarray) -> None:
         """Citizens ``idx`` leave home now, on foot or by car (drivers without a car route walk)."""
@@ -95,6 +99,7 @@ class Mover:
             pending = p.depart_t[p.state == AT_HOME]
             self.next_departure = float(pending.min()) if len(pending) else NEVER
         active = np.nonzero(p.state == EVACUATING)[0]
+        self.count_on_arcs(active)
         # People a queue could not take this step: later passes only make queues longer, so
         # they wait for the next step instead of being tried again in every pass.
         self.blocked[active] = False
@@ -123,6 +128,37 @@ class Mover:
             sh = self.m.shelters[row]
             reason = "damaged" if sh.damaged else "closed" if not sh.is_open else "full"
             self.m.log_event("shelter_turned_away", sh.shelter_id, f"count={count}; reason={reason}")
+
+    def count_on_arcs(self, active: np.ndarray) -> None:
+        """Walkers per road and cars per arc now, for speeds from density (``movement.density_speed``)."""
+        if not self.m.scenario.movement.density_speed:
+            return
+        p, net = self.m.pop, self.m.net
+        on = active[p.arc[active] >= 0]
+        cars = p.mode[on] == CAR
+        self.walkers_on_road = np.bincount(net.road[p.arc[on[~cars]]], minlength=self.m.city.n_roads).astype(float)
+        self.cars_on_arc = np.bincount(p.arc[on[cars]], minlength=net.n_arcs).astype(float)
+
+    def travel_times(self, who: np.ndarray, arcs: np.ndarray, mode: int) -> np.ndarray:
+        """Seconds to cross ``arcs`` for people entering them now: free speed, or slowed by the crowd.
+
+        With ``movement.density_speed`` the density is the people on the road at the step's start
+        plus everyone entering it this step (docs/movement.md).
+        """
+        p, net, cfg = self.m.pop, self.m.net, self.m.scenario.movement
+        length = net.length_m[arcs]
+        if mode == CAR:
+            if not cfg.density_speed:
+                return net.car_time_s[arcs]
+            self.cars_on_arc += np.bincount(arcs, minlength=net.n_arcs)
+            free = length / net.car_time_s[arcs]
+            return length / car_speed(free, self.cars_on_arc[arcs] / net.car_lane_km[arcs])
+        if not cfg.density_speed:
+            return length / p.walk_speed_mps[who]
+        roads = net.road[arcs]
+        self.walkers_on_road += np.bincount(roads, minlength=self.m.city.n_roads)
+        density = self.walkers_on_road[roads] / net.walk_area_m2[roads]
+        return length / walking_speed(p.walk_speed_mps[who], density, cfg.speed_relation)
 
     def admit(self, waiting: np.ndarray, t0: float, turned: dict[int, int]) -> np.ndarray:
         """Admit waiting people at nodes with room; return those still waiting."""
@@ -235,7 +271,7 @@ class Mover:
         who, arcs, entry = who[admitted], arcs[admitted], entry[admitted]
         if len(who) == 0:
             return 0
-        travel = net.car_time_s[arcs] if mode == CAR else net.length_m[arcs] / p.walk_speed_mps[who]
+        travel = self.travel_times(who, arcs, mode)
         p.arc[who] = arcs
         p.t_entry[who] = entry
         p.t_ready[who] = entry + travel

@@ -16,7 +16,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from sim.agents.citizens import CAR, WALK
 from sim.city.model import City
-from sim.city.roads import pedestrian_capacity_pph, vehicle_capacity_vph
+from sim.city.roads import effective_width_m, pedestrian_capacity_pph, vehicle_capacity_vph
+from sim.engine.crowding import CRITICAL
 from sim.scenario.schema import MovementConfig
 
 
@@ -38,6 +39,8 @@ class ArcNetwork:
     headway_s: np.ndarray  # (2 * A,): seconds between two persons entering
     out_ptr: np.ndarray
     out_arcs: np.ndarray
+    walk_area_m2: np.ndarray | None = None  # per road: length x effective width (crowd density)
+    car_lane_km: np.ndarray | None = None  # per arc: length in km x lanes in its direction
 
     @property
     def n_arcs(self) -> int:
@@ -63,15 +66,21 @@ def build_arcs(city: City, movement: MovementConfig) -> ArcNetwork:
     speed_mps = roads["speed_kph"].to_numpy(float) / 3.6
     car_time = length / np.concatenate([speed_mps, speed_mps])
 
-    walk_pph = pedestrian_capacity_pph(
-        roads["width_m"].to_numpy(float),
-        specific_flow_pmps=movement.specific_flow_pmps,
-        boundary_m=movement.boundary_m,
+    # Per road: its own boundary strip (a door's, a passage's) or the street default; the specific
+    # flow never above the speed relation's maximum.
+    boundary = (
+        roads["boundary_m"].fillna(movement.boundary_m).to_numpy(float)
+        if "boundary_m" in roads
+        else np.full(len(roads), movement.boundary_m)
     )
+    flow = min(movement.specific_flow_pmps, CRITICAL[movement.speed_relation][1])
+    width = roads["width_m"].to_numpy(float)
+    walk_pph = pedestrian_capacity_pph(width, specific_flow_pmps=flow, boundary_m=boundary)
+    lanes_total = roads["lanes"].to_numpy(float)
     car_pph = (
-        vehicle_capacity_vph(roads["lanes"].to_numpy(float), oneway, lane_capacity_vph=movement.lane_capacity_vph)
-        * movement.car_occupancy
+        vehicle_capacity_vph(lanes_total, oneway, lane_capacity_vph=movement.lane_capacity_vph) * movement.car_occupancy
     )
+    lanes_dir = np.where(oneway, lanes_total, np.maximum(1.0, np.floor(lanes_total / 2.0)))
     override = roads["capacity_pph"].to_numpy(float)
     has = np.isfinite(override)
     walk_pph = np.where(has, override, walk_pph)
@@ -100,6 +109,8 @@ def build_arcs(city: City, movement: MovementConfig) -> ArcNetwork:
         headway_s=headway,
         out_ptr=out_ptr,
         out_arcs=order,
+        walk_area_m2=roads["length_m"].to_numpy(float) * effective_width_m(width, boundary),
+        car_lane_km=length / 1000.0 * np.concatenate([lanes_dir, lanes_dir]),
     )
 
 

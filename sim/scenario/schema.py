@@ -433,9 +433,27 @@ class MovementConfig(Strict):
     """Parameters of the movement model (see docs/movement.md)."""
 
     specific_flow_pmps: float = Field(
-        1.3, gt=0, le=5, description="pedestrian capacity per metre of effective width, persons/(m·s)"
+        1.3,
+        gt=0,
+        le=5,
+        description="pedestrian capacity per metre of effective width, persons/(m·s); "
+        "never more than the speed relation's maximum (Weidmann 1.22, SFPE 1.32)",
     )
-    boundary_m: float = Field(0.3, ge=0, le=2, description="unusable strip at each edge of a way, m")
+    boundary_m: float = Field(
+        0.3,
+        ge=0,
+        le=2,
+        description="unusable strip at each edge of a street, m (doors and gates 0.15, open passages 0; "
+        "a roads layer may set passage or boundary_m per road)",
+    )
+    density_speed: bool = Field(
+        True,
+        description="walkers slow down in crowds (speed relation) and cars in traffic (Greenshields); "
+        "false: the point-queue model at free speeds",
+    )
+    speed_relation: Literal["weidmann", "sfpe"] = Field(
+        "weidmann", description="walking speed from density: Weidmann (1993) or the SFPE Handbook's"
+    )
     lane_capacity_vph: float = Field(1800.0, gt=0, le=4000, description="vehicles per hour per lane")
     car_occupancy: float = Field(1.5, ge=1, le=8, description="persons per car")
     reference_walk_speed_mps: float = Field(1.34, gt=0, le=3, description="speed used to rank walking routes")

@@ -261,3 +261,14 @@ def test_a_zip_that_expands_too_far_is_refused_before_reading(tmp_path, monkeypa
         build_city(CityConfig(roads=z))
     assert err.value.problems[0][0] == "city.roads"
     assert "expands to more than" in err.value.problems[0][1]
+
+
+def test_bad_passage_kinds_and_strips_are_refused_by_field(layer_city):
+    bad = layer_city().road((0, 0), (0, 100), passage="tunnel").shelter("S", (0, 100), 5).people_at((0, 0), 1)
+    with pytest.raises(InputError) as err:
+        build_city(CityConfig(**bad.write()))
+    assert err.value.problems[0] == ("city.roads.0.passage", "must be one of street, door, gate, passage, got 'tunnel'")
+    neg = layer_city().road((0, 0), (0, 100), boundary_m=-1).shelter("S", (0, 100), 5).people_at((0, 0), 1)
+    with pytest.raises(InputError) as err:
+        build_city(CityConfig(**neg.write()))
+    assert err.value.problems[0][0] == "city.roads.0.boundary_m"

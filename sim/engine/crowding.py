@@ -1,0 +1,74 @@
+"""Speed from density: Weidmann's and SFPE's pedestrian relations, Greenshields' for cars.
+
+A pedestrian entering an arc walks at ``min(own speed, v(D))``, where ``D`` is the density on
+the road (people on it per square metre of effective width). A car drives at
+``v_free (1 - k / k_jam)`` with ``k`` the cars per km and lane on the arc (Greenshields).
+
+An arc admits at most its capacity, which is at most the relation's maximum flow, so in this
+model an arc stays on the free-flow branch of its fundamental diagram: the density used is
+capped at the critical density (where the flow is greatest). Denser crowds form only in the
+queues at the entrances. docs/movement.md has the relations, their sources and their limits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Weidmann (1993): v(D) = v0 (1 - exp(-gamma (1/D - 1/D_jam))).
+WEIDMANN_V0_MPS = 1.34
+WEIDMANN_GAMMA = 1.913
+WEIDMANN_JAM = 5.4  # persons / m²
+# SFPE Handbook (Gwynne & Rosenbaum): v = k (1 - a D) for D >= 0.54, 0.85 k below; corridors k = 1.40.
+SFPE_K_MPS = 1.40
+SFPE_A = 0.266
+SFPE_FREE_BELOW = 0.54  # persons / m²
+# Greenshields: free speed falls linearly to zero at jam density, 7.5 m of lane per car.
+CAR_JAM_PER_KM_LANE = 1000.0 / 7.5
+
+
+def weidmann_speed(density: np.ndarray | float) -> np.ndarray:
+    """Weidmann's walking speed at a density (persons/m²), m/s; v0 at zero density."""
+    d = np.maximum(np.asarray(density, dtype=float), 1e-9)
+    return np.maximum(WEIDMANN_V0_MPS * (1.0 - np.exp(-WEIDMANN_GAMMA * (1.0 / d - 1.0 / WEIDMANN_JAM))), 0.0)
+
+
+def sfpe_speed(density: np.ndarray | float) -> np.ndarray:
+    """SFPE's walking speed at a density (persons/m²), m/s (corridors: k = 1.40 m/s)."""
+    d = np.asarray(density, dtype=float)
+    v = SFPE_K_MPS * (1.0 - SFPE_A * d)
+    return np.maximum(np.where(d < SFPE_FREE_BELOW, 0.85 * SFPE_K_MPS, v), 0.0)
+
+
+def _critical(speed) -> tuple[float, float]:
+    """(critical density, maximum specific flow) of a relation, by a fine search."""
+    d = np.linspace(0.05, 6.0, 200_000)
+    flow = d * speed(d)
+    i = int(np.argmax(flow))
+    return float(d[i]), float(flow[i])
+
+
+RELATIONS = {"weidmann": weidmann_speed, "sfpe": sfpe_speed}
+CRITICAL = {name: _critical(f) for name, f in RELATIONS.items()}
+"""Per relation: (critical density persons/m², maximum specific flow persons/(m·s))."""
+
+
+def walking_speed(own_mps: np.ndarray, density: np.ndarray, relation: str) -> np.ndarray:
+    """``min(own speed, v(D))`` on the free-flow branch (``D`` capped at the critical density)."""
+    d_crit = CRITICAL[relation][0]
+    return np.minimum(own_mps, RELATIONS[relation](np.minimum(density, d_crit)))
+
+
+def car_speed(free_mps: np.ndarray, cars_per_km_lane: np.ndarray) -> np.ndarray:
+    """Greenshields on the free-flow branch: ``v_free (1 - k / k_jam)``, ``k`` capped at ``k_jam / 2``."""
+    k = np.minimum(cars_per_km_lane, CAR_JAM_PER_KM_LANE / 2.0)
+    return free_mps * (1.0 - k / CAR_JAM_PER_KM_LANE)
+
+
+__all__ = [
+    "CRITICAL",
+    "RELATIONS",
+    "car_speed",
+    "sfpe_speed",
+    "walking_speed",
+    "weidmann_speed",
+]
