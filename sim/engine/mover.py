@@ -99,7 +99,7 @@ class Mover:
             pending = p.depart_t[p.state == AT_HOME]
             self.next_departure = float(pending.min()) if len(pending) else NEVER
         active = np.nonzero(p.state == EVACUATING)[0]
-        self.count_on_arcs(active)
+        self.count_on_arcs(active, 0.5 * (t0 + t1))
         # People a queue could not take this step: later passes only make queues longer, so
         # they wait for the next step instead of being tried again in every pass.
         self.blocked[active] = False
@@ -129,12 +129,15 @@ class Mover:
             reason = "damaged" if sh.damaged else "closed" if not sh.is_open else "full"
             self.m.log_event("shelter_turned_away", sh.shelter_id, f"count={count}; reason={reason}")
 
-    def count_on_arcs(self, active: np.ndarray) -> None:
-        """Walkers per road and cars per arc now, for speeds from density (``movement.density_speed``)."""
+    def count_on_arcs(self, active: np.ndarray, t_mid: float) -> None:
+        """Walkers per road and cars per arc at the step's middle, for speeds from density.
+
+        Those on an arc at the step's start who are still on it at ``t_mid`` (``movement.density_speed``).
+        """
         if not self.m.scenario.movement.density_speed:
             return
         p, net = self.m.pop, self.m.net
-        on = active[p.arc[active] >= 0]
+        on = active[(p.arc[active] >= 0) & (p.t_ready[active] > t_mid)]
         cars = p.mode[on] == CAR
         self.walkers_on_road = np.bincount(net.road[p.arc[on[~cars]]], minlength=self.m.city.n_roads).astype(float)
         self.cars_on_arc = np.bincount(p.arc[on[cars]], minlength=net.n_arcs).astype(float)
@@ -142,21 +145,23 @@ class Mover:
     def travel_times(self, who: np.ndarray, arcs: np.ndarray, mode: int) -> np.ndarray:
         """Seconds to cross ``arcs`` for people entering them now: free speed, or slowed by the crowd.
 
-        With ``movement.density_speed`` the density is the people on the road at the step's start
-        plus everyone entering it this step (docs/movement.md).
+        With ``movement.density_speed`` the density is the people on the road at the step's middle:
+        those on it at the start who are still there, and half of everyone entering it this step
+        (each entrant meets, on average, half of the others of its step; docs/movement.md).
         """
         p, net, cfg = self.m.pop, self.m.net, self.m.scenario.movement
         length = net.length_m[arcs]
         if mode == CAR:
             if not cfg.density_speed:
                 return net.car_time_s[arcs]
-            self.cars_on_arc += np.bincount(arcs, minlength=net.n_arcs)
+            self.cars_on_arc += 0.5 * np.bincount(arcs, minlength=net.n_arcs)  # drivers and passengers
             free = length / net.car_time_s[arcs]
-            return length / car_speed(free, self.cars_on_arc[arcs] / net.car_lane_km[arcs])
+            per_km_lane = self.cars_on_arc[arcs] / cfg.car_occupancy / net.car_lane_km[arcs]  # vehicles
+            return length / car_speed(free, per_km_lane)
         if not cfg.density_speed:
             return length / p.walk_speed_mps[who]
         roads = net.road[arcs]
-        self.walkers_on_road += np.bincount(roads, minlength=self.m.city.n_roads)
+        self.walkers_on_road += 0.5 * np.bincount(roads, minlength=self.m.city.n_roads)
         density = self.walkers_on_road[roads] / net.walk_area_m2[roads]
         return length / walking_speed(p.walk_speed_mps[who], density, cfg.speed_relation)
 

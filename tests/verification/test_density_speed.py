@@ -33,7 +33,7 @@ def _corridor(layer_city, **movement):
     scn = scenario_from(
         city,
         population={"count": N, "walk_speed_mps": {"mean": OWN_MPS, "sd": 0.0}},
-        step=1,
+
         duration="1h",
         movement=movement,
         **everyone_now(),
@@ -95,3 +95,33 @@ def test_passage_kinds_set_the_boundary_strip(layer_city):
     sfpe = EvacuationModel(scenario_from(city, movement={"speed_relation": "sfpe"}, **everyone_now()))
     row = sfpe.city.roads.set_index("road_id").index.get_loc("passage")
     assert 3600.0 / sfpe.net.headway_s[row] == pytest.approx(1.3 * 1.2 * 3600.0)  # asked 1.3 < SFPE's 1.316
+
+
+def test_cars_settle_at_greenshields_free_flow_speed(layer_city):
+    """900 vehicles/h into a one-lane, one-way 2 km road at 30 km/h: v^2 - v_f v + v_f q / k_jam = 0."""
+    q_vph, v_free_kph, k_jam = 900.0, 30.0, 1000.0 / 7.5
+    n = 2400  # persons; 1.5 per car: 1,600 cars over 107 min
+    city = (
+        layer_city()
+        .road((0, 0), (0, 2000), highway="residential", oneway="yes", lanes=1, speed_kph=v_free_kph)
+        .people_at((0, 0), n)
+        .shelter("S", (0, 2000), n)
+        .write()
+    )
+    scn = scenario_from(
+        city,
+        population={"count": n, "mode_share": {"walk": 0.0, "car": 1.0}, "car_household_share": 1.0},
+        movement={"lane_capacity_vph": q_vph, "car_occupancy": 1.5},
+        duration="3h",
+        **everyone_now(),
+    )
+    model = EvacuationModel(scn)
+    model.run()
+    length = float(model.city.roads["length_m"].iloc[0])
+    assert (model.pop.mode == 1).all()
+    order = np.argsort(model.pop.arrival_t)
+    entry = np.arange(n) * 3600.0 / (q_vph * 1.5)  # persons enter one headway apart
+    crossing = (model.pop.arrival_t[order] - entry)[int(0.6 * n) : int(0.8 * n)]  # steady by then
+    v_kph = (v_free_kph + math.sqrt(v_free_kph**2 - 4 * v_free_kph * q_vph / k_jam)) / 2
+    assert v_kph == pytest.approx(19.74, abs=0.01)
+    assert np.median(crossing) == pytest.approx(length / (v_kph / 3.6), rel=0.01)
