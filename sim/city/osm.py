@@ -71,6 +71,7 @@ ROAD_COLUMNS = [
     "bridge",
     "foot",
     "access",
+    "sidewalk",
     "geometry",
 ]
 
@@ -122,6 +123,8 @@ def read_pbf(path: Path, *, field: str) -> RawOsm:
         except Exception:  # an extract without waterways
             waterways = None
     roads = edges.rename(columns={"id": "osm_id"})
+    if "sidewalk" not in roads and "tags" in roads:
+        roads["sidewalk"] = roads["tags"].map(_tag_getter("sidewalk"))
     for col in ROAD_COLUMNS:
         if col not in roads:
             roads[col] = None

@@ -66,6 +66,11 @@ DRIVABLE = frozenset(
 NOT_WALKABLE = frozenset({"motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed"})
 
 LANE_WIDTH_M = 3.5
+# Walkers share the carriageway with cars (one capacity, in time shares) unless the street has
+# a sidewalk; OSM's sidewalk tag decides, else the class: these are shared by default.
+SHARED_BY_DEFAULT = frozenset({"living_street", "service", "track", "unclassified", "road"})
+SIDEWALK_YES = frozenset({"both", "left", "right", "yes", "separate"})
+SIDEWALK_NO = frozenset({"no", "none"})
 # Unusable strip at each side by kind of passage, m (a "street" uses movement.boundary_m).
 PASSAGE_BOUNDARY_M: dict[str, float] = {"door": 0.15, "gate": 0.15, "passage": 0.0}
 PASSAGES = ("street", "door", "gate", "passage")
@@ -92,7 +97,8 @@ def complete_road_attributes(roads: pd.DataFrame) -> pd.DataFrame:
 
     Input columns used when present: ``highway``, ``width_m`` (or OSM ``width``), ``lanes``,
     ``maxspeed`` or ``speed_kph``, ``oneway``, ``capacity_pph``, ``foot``, ``access``,
-    ``passage`` (street, door, gate, passage) and ``boundary_m``.
+    ``passage`` (street, door, gate, passage), ``boundary_m`` and ``sidewalk`` (which sets
+    ``shared``: walkers and cars on one carriageway).
 
     Returns:
         A copy with every attribute column present and typed.
@@ -140,6 +146,12 @@ def complete_road_attributes(roads: pd.DataFrame) -> pd.DataFrame:
 
     cap = pd.to_numeric(out.get("capacity_pph", pd.Series(np.nan, index=out.index)), errors="coerce")
     out["capacity_pph"] = cap.astype(float)
+    # One carriageway for walkers and cars: no sidewalk (by the tag, else by class).
+    sidewalk = out.get("sidewalk", pd.Series(None, index=out.index)).map(
+        lambda v: str(v).lower() if isinstance(v, str) else None
+    )
+    no_walk_of_their_own = sidewalk.isin(SIDEWALK_NO) | (~sidewalk.isin(SIDEWALK_YES) & cls.isin(SHARED_BY_DEFAULT))
+    out["shared"] = (out["drivable"] & out["walkable"] & no_walk_of_their_own).astype(bool)
     # The kind of passage (street, door, gate, passage) sets the boundary strip, unless boundary_m
     # is given; NaN: a street, whose strip is movement.boundary_m.
     passage = out.get("passage", pd.Series("street", index=out.index)).fillna("street").astype(str).str.lower()

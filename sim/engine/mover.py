@@ -268,6 +268,11 @@ class Mover:
         if len(who) == 0:
             return 0
         entry, admitted = admit_fifo(arcs, a_eff, who, nf_view, headway, t1, arrived)
+        if net.shared is not None and net.shared.any():
+            # One carriageway: the other mode waits until this mode's last entrant has cleared.
+            other = self.m.next_free[(1 - mode) * net.n_arcs : (2 - mode) * net.n_arcs]
+            both = net.shared
+            np.maximum(other, np.where(both, nf_view, -np.inf), out=other)
         self.blocked[who[~admitted]] = True
         if self.flows is not None:
             self.flows.blocked(who[~admitted], net.road[arcs[~admitted]])

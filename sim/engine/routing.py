@@ -40,6 +40,7 @@ class ArcNetwork:
     out_ptr: np.ndarray
     out_arcs: np.ndarray
     walk_area_m2: np.ndarray | None = None  # per road: length x effective width (crowd density)
+    shared: np.ndarray | None = None  # per arc: walkers and cars share one carriageway (time shares)
     car_lane_km: np.ndarray | None = None  # per arc: length in km x lanes in its direction
 
     @property
@@ -81,6 +82,7 @@ def build_arcs(city: City, movement: MovementConfig) -> ArcNetwork:
         vehicle_capacity_vph(lanes_total, oneway, lane_capacity_vph=movement.lane_capacity_vph) * movement.car_occupancy
     )
     lanes_dir = np.where(oneway, lanes_total, np.maximum(1.0, np.floor(lanes_total / 2.0)))
+    shared = roads["shared"].to_numpy(bool) if "shared" in roads else np.zeros(len(roads), dtype=bool)
     override = roads["capacity_pph"].to_numpy(float)
     has = np.isfinite(override)
     walk_pph = np.where(has, override, walk_pph)
@@ -111,6 +113,7 @@ def build_arcs(city: City, movement: MovementConfig) -> ArcNetwork:
         out_arcs=order,
         walk_area_m2=roads["length_m"].to_numpy(float) * effective_width_m(width, boundary),
         car_lane_km=length / 1000.0 * np.concatenate([lanes_dir, lanes_dir]),
+        shared=np.concatenate([shared, shared]) & usable[0] & usable[1],
     )
 
 

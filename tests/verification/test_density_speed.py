@@ -33,7 +33,6 @@ def _corridor(layer_city, **movement):
     scn = scenario_from(
         city,
         population={"count": N, "walk_speed_mps": {"mean": OWN_MPS, "sd": 0.0}},
-
         duration="1h",
         movement=movement,
         **everyone_now(),
