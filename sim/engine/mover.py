@@ -8,7 +8,7 @@ and the room left at each shelter node. The point-queue kernels it calls are in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -17,6 +17,14 @@ from sim.engine.crowding import car_speed, walking_speed
 from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
 from sim.engine.roadflows import RoadFlows
 from sim.engine.routing import Field, compute_field
+
+
+class Routes(NamedTuple):
+    """Routing fields per mode, with the arcs that lead closer from each node."""
+
+    fields: list[Field]
+    closer_count: list[np.ndarray]  # per mode: arcs leading closer from each node
+    only_closer: list[np.ndarray]  # per mode: that arc where there is just one, else -1
 
 
 class Mover:
@@ -34,6 +42,13 @@ class Mover:
         # Walkers per road and cars per arc (speeds from density), counted at every step's start.
         self.walkers_on_road = np.zeros(model.city.n_roads)
         self.cars_on_arc = np.zeros(model.net.n_arcs)
+        # Route choice: everyone starts on the familiar (free-flow) routes; every
+        # movement.reroute_every the informed share re-plans on current travel times.
+        cfg = model.scenario.movement
+        self.informed = model.streams.get("routes").random(model.pop.n) < cfg.informed_share
+        self.want_arc = np.full(model.pop.n, -1, dtype=np.int64)  # the arc a blocked citizen waits for
+        self.next_reroute = float(cfg.reroute_every)
+        self.informed_routes: Routes | None = None
 
     def depart(self, idx: np.ndarray) -> None:
         """Citizens ``idx`` leave home now, on foot or by car (drivers without a car route walk)."""
@@ -50,25 +65,54 @@ class Mover:
 
     # ------------------------------------------------------------------ fields
 
+    def _routes(self, delays: list[np.ndarray] | None) -> Routes:
+        """Routing fields per mode (free-flow, or with ``delays`` per arc) and their closer arcs."""
+        open_arcs = [self.m.roads.open[m][self.m.net.road] for m in (WALK, CAR)]
+        targets = np.unique([s.node for s in self.m.shelters if s.room > 0])
+        fields = [
+            compute_field(self.m.net, m, open_arcs[m], targets, None if delays is None else delays[m])
+            for m in (WALK, CAR)
+        ]
+        self.m.arc_ok = [self.m.net.usable[m] & open_arcs[m] for m in (WALK, CAR)]
+        # Per mode: how many arcs lead closer from each node, and the arc where there is just one
+        # (people there need no spreading over exits).
+        closer_count, only_closer = [], []
+        for m in (WALK, CAR):
+            dist = fields[m].dist
+            closer = self.m.arc_ok[m] & (dist[self.m.net.head] < dist[self.m.net.tail])
+            tails = self.m.net.tail[closer]
+            closer_count.append(np.bincount(tails, minlength=self.m.city.n_nodes))
+            only = np.full(self.m.city.n_nodes, -1, dtype=np.int64)
+            only[tails] = np.nonzero(closer)[0]
+            only_closer.append(only)
+        return Routes(fields, closer_count, only_closer)
+
+    def delays(self, now: float) -> list[np.ndarray]:
+        """Per mode and arc: how long a newcomer would wait at its entrance now (queue x headway)."""
+        p, net = self.m.pop, self.m.net
+        n_arcs = net.n_arcs
+        waiting = (p.state == EVACUATING) & (p.arc < 0) & (self.want_arc >= 0)
+        out = []
+        for m in (WALK, CAR):
+            nf = self.m.next_free[m * n_arcs : (m + 1) * n_arcs]
+            h = net.headway_s[m * n_arcs : (m + 1) * n_arcs]
+            count = np.bincount(self.want_arc[waiting & (p.mode == m)], minlength=n_arcs)
+            out.append(np.maximum(nf - now, 0.0) + count * np.where(np.isfinite(h), h, 0.0))
+        return out
+
+    def reroute(self, now: float) -> None:
+        """The informed share's routes on current travel times (``movement.reroute_every``)."""
+        if self.m.scenario.movement.informed_share > 0:
+            self.informed_routes = self._routes(self.delays(now))
+
     def refresh_fields(self) -> None:
         """Rebuild the routing fields if shelters filled or roads closed since the last step."""
         if not self.fields_dirty:
             return
-        open_arcs = [self.m.roads.open[m][self.m.net.road] for m in (WALK, CAR)]
-        targets = np.unique([s.node for s in self.m.shelters if s.room > 0])
-        self.fields = [compute_field(self.m.net, m, open_arcs[m], targets) for m in (WALK, CAR)]
-        self.m.arc_ok = [self.m.net.usable[m] & open_arcs[m] for m in (WALK, CAR)]
-        # Per mode: how many arcs lead closer from each node, and the arc where there is just one
-        # (people there need no spreading over exits).
-        self.closer_count, self.only_closer = [], []
-        for m in (WALK, CAR):
-            dist = self.fields[m].dist
-            closer = self.m.arc_ok[m] & (dist[self.m.net.head] < dist[self.m.net.tail])
-            tails = self.m.net.tail[closer]
-            self.closer_count.append(np.bincount(tails, minlength=self.m.city.n_nodes))
-            only = np.full(self.m.city.n_nodes, -1, dtype=np.int64)
-            only[tails] = np.nonzero(closer)[0]
-            self.only_closer.append(only)
+        self.routes = self._routes(None)
+        self.fields, self.closer_count, self.only_closer = self.routes
+        if self.informed_routes is not None:  # the informed learn of closures and full shelters at once
+            self.informed_routes = self._routes(self.delays(float(self.m.env.now)))
         self.node_room = np.zeros(self.m.city.n_nodes, dtype=np.int64)
         for s in self.m.shelters:
             self.node_room[s.node] += s.room
@@ -90,6 +134,10 @@ class Mover:
         """One movement step from ``t0`` to ``t1``: word of mouth, departures, passes, admission."""
         p = self.m.pop
         self.refresh_fields()
+        if t0 + 1e-9 >= self.next_reroute:
+            self.reroute(t0)
+            every = float(self.m.scenario.movement.reroute_every)
+            self.next_reroute = (np.floor(t0 / every + 1e-9) + 1) * every
         if self.m.scenario.alerting.word_of_mouth is not None:
             self.m.alerting.word_of_mouth(t0, t1)
         if self.next_departure < t1:  # a full scan only when somebody is due to leave
@@ -226,35 +274,48 @@ class Mover:
         p.arrival_t[who] = arrival
         return waiting[p.state[waiting] == EVACUATING]
 
-    def enter_arcs(self, who: np.ndarray, mode: int, t0: float, t1: float) -> int:
-        """Choose arcs and admit people into them; return how many entered."""
-        p = self.m.pop
-        net = self.m.net
-        field = self.fields[mode]
-        arrived = p.t_ready[who]  # the queue order: true arrival, however long ago
-        a_eff = np.maximum(arrived, t0)
+    def choose_arcs(self, who: np.ndarray, mode: int, t0: float, routes: Routes) -> np.ndarray:
+        """The next arc of each of ``who`` on ``routes`` (-1: none leads closer to a shelter)."""
+        p, net = self.m.pop, self.m.net
+        arrived = p.t_ready[who]
         q_offset = mode * net.n_arcs
-        headway = net.headway_s[q_offset : q_offset + net.n_arcs]
-        nf_view = self.m.next_free[q_offset : q_offset + net.n_arcs]
-        count = self.closer_count[mode][p.node[who]]
-        arcs = np.where(count == 1, self.only_closer[mode][p.node[who]], -1)
+        count = routes.closer_count[mode][p.node[who]]
+        arcs = np.where(count == 1, routes.only_closer[mode][p.node[who]], -1)
         many = np.flatnonzero(count > 1)
         if len(many):
             arcs[many] = spread_over_arcs(
                 p.node[who[many]],
-                a_eff[many],
+                np.maximum(arrived[many], t0),
                 who[many],
                 net.out_ptr,
                 net.out_arcs,
                 self.m.arc_ok[mode],
                 net.head,
                 net.ref_time_s[mode],
-                field.dist,
-                nf_view,
-                headway,
+                routes.fields[mode].dist,
+                self.m.next_free[q_offset : q_offset + net.n_arcs],
+                net.headway_s[q_offset : q_offset + net.n_arcs],
                 t0,
                 arrived[many],
             )
+        return arcs
+
+    def enter_arcs(self, who: np.ndarray, mode: int, t0: float, t1: float) -> int:
+        """Choose arcs (familiar or informed routes) and admit people into them; return how many entered."""
+        p = self.m.pop
+        net = self.m.net
+        q_offset = mode * net.n_arcs
+        headway = net.headway_s[q_offset : q_offset + net.n_arcs]
+        nf_view = self.m.next_free[q_offset : q_offset + net.n_arcs]
+        if self.informed_routes is None:
+            arcs = self.choose_arcs(who, mode, t0, self.routes)
+        else:  # both groups choose, then queue together in arrival order
+            informed = self.informed[who]
+            arcs = np.empty(len(who), dtype=np.int64)
+            arcs[~informed] = self.choose_arcs(who[~informed], mode, t0, self.routes)
+            arcs[informed] = self.choose_arcs(who[informed], mode, t0, self.informed_routes)
+        arrived = p.t_ready[who]  # the queue order: true arrival, however long ago
+        a_eff = np.maximum(arrived, t0)
         stuck = who[arcs < 0]
         if len(stuck) and mode == CAR:
             # Drivers with no drivable way left leave the car and walk on (next pass).
@@ -268,6 +329,8 @@ class Mover:
         if len(who) == 0:
             return 0
         entry, admitted = admit_fifo(arcs, a_eff, who, nf_view, headway, t1, arrived)
+        self.want_arc[who[~admitted]] = arcs[~admitted]
+        self.want_arc[who[admitted]] = -1
         if net.shared is not None and net.shared.any():
             # One carriageway: the other mode waits until this mode's last entrant has cleared.
             other = self.m.next_free[(1 - mode) * net.n_arcs : (2 - mode) * net.n_arcs]
@@ -285,7 +348,12 @@ class Mover:
         p.arc[who] = arcs
         p.t_entry[who] = entry
         p.t_ready[who] = entry + travel
-        p.target[who] = field.source[net.head[arcs]]
+        if self.informed_routes is None:
+            p.target[who] = self.fields[mode].source[net.head[arcs]]
+        else:
+            inf = self.informed[who]
+            p.target[who[~inf]] = self.fields[mode].source[net.head[arcs[~inf]]]
+            p.target[who[inf]] = self.informed_routes.fields[mode].source[net.head[arcs[inf]]]
         return len(who)
 
     def positions(self, idx: np.ndarray, t: float) -> np.ndarray:

@@ -125,7 +125,9 @@ class Field:
     source: np.ndarray
 
 
-def compute_field(net: ArcNetwork, mode: int, open_arcs: np.ndarray, targets: np.ndarray) -> Field:
+def compute_field(
+    net: ArcNetwork, mode: int, open_arcs: np.ndarray, targets: np.ndarray, delay_s: np.ndarray | None = None
+) -> Field:
     """Multi-source shortest travel times to ``targets`` over the open arcs usable by ``mode``.
 
     Args:
@@ -133,13 +135,16 @@ def compute_field(net: ArcNetwork, mode: int, open_arcs: np.ndarray, targets: np
         mode: ``WALK`` or ``CAR``.
         open_arcs: bool per arc, False where the road is closed.
         targets: node indices of shelters that are open and have room.
+        delay_s: per arc, the wait at its entrance added to its free travel time (routes on
+            current travel times, queues included); None: free travel times.
     """
     n = net.n_nodes
     if len(targets) == 0:
         return Field(dist=np.full(n, np.inf), source=np.full(n, -1, dtype=np.int64))
     ok = net.usable[mode] & open_arcs
     # Reversed graph (head -> tail); keep the quickest of parallel arcs (csr would add them up).
-    rows, cols, w = net.head[ok], net.tail[ok], net.ref_time_s[mode][ok]
+    cost = net.ref_time_s[mode] if delay_s is None else net.ref_time_s[mode] + delay_s
+    rows, cols, w = net.head[ok], net.tail[ok], cost[ok]
     key = rows * n + cols
     o = np.lexsort((w, key))
     first = np.r_[True, np.diff(key[o]) != 0][: len(o)]  # empty when every arc is closed

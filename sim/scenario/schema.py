@@ -454,6 +454,14 @@ class MovementConfig(Strict):
     speed_relation: Literal["weidmann", "sfpe"] = Field(
         "weidmann", description="walking speed from density: Weidmann (1993) or the SFPE Handbook's"
     )
+    reroute_every: Duration = Field(
+        300.0, ge=10, le=86400, description="the informed re-plan their routes on current travel times this often, s"
+    )
+    informed_share: Fraction = Field(
+        1.0,
+        description="share who follow re-planned routes (queues included); the rest keep their familiar route "
+        "(the nearest shelter at free-flow times)",
+    )
     lane_capacity_vph: float = Field(1800.0, gt=0, le=4000, description="vehicles per hour per lane")
     car_occupancy: float = Field(1.5, ge=1, le=8, description="persons per car")
     reference_walk_speed_mps: float = Field(1.34, gt=0, le=3, description="speed used to rank walking routes")
