@@ -397,6 +397,11 @@ def test_sweeps_page_runs_a_small_sweep_and_opens_it_with_curves_and_points(tmp_
     assert again.summary["evacuation"]["t50_s"] == row["evacuation.t50_s"]
     assert again.summary["alerts"]["reach_fraction"] == row["alerts.reach_fraction"]
     assert "roads" in again.tables  # every table, unlike the sweep's figures-only runs
+    # The Compare page offers the sweep's runs too.
+    cmp_page = AppTest.from_string("from ui.pages import compare_page\ncompare_page.render()\n", default_timeout=300)
+    cmp_page.run()
+    assert not cmp_page.exception
+    assert cmp_page.selectbox(key="compare.sweep").value == folders[0].name
     # Refused: a run the sweep does not have, and a sweep whose base scenario changed since.
     import yaml
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import charts, state
-from ui.components import open_from_disk
+from ui.components import open_from_disk, open_from_sweep
 from ui.labels import FIGURES, Figure, figure_value
 
 UNITS = {"people": "people", "time": "min", "share": "%", "devices": "devices", "records": "records"}
@@ -62,6 +62,7 @@ def render() -> None:
     """Draw the page."""
     st.title("Compare runs")
     open_from_disk("compare")
+    open_from_sweep("compare")
     names = list(state.runs())
     if len(names) < 2:
         st.info("Make at least two runs (for example the same disaster on two network designs) to compare them.")
