@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from sim import api
@@ -41,6 +42,18 @@ def sweeps_root() -> Path:
     return Path(os.environ.get("SAFECITY_SWEEPS_DIR", "sweeps"))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sweep_runs(folder: str, stamp: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A sweep's (point, seed) runs and its design, read once per change of its manifest (``stamp``).
+
+    Every page that shows a run draws the sweep picker on each rerun (a Play step too): the
+    folder is not read again until the sweep writes its manifest.
+    """
+    data = api.read_sweep(folder)
+    results = data["results"]
+    return results[["point", "seed"]] if len(results) else results, data["design"]
+
+
 def open_from_sweep(key: str) -> None:
     """Open one run of a sweep: it is run again (same scenario and seed) with every table."""
     folders = api.sweep_folders(sweeps_root())
@@ -55,11 +68,10 @@ def open_from_sweep(key: str) -> None:
         name = st.selectbox("Sweep", names, key=f"{key}.sweep")
         folder = folders[names.index(name)]
         try:
-            data = api.read_sweep(folder)
+            results, design = _sweep_runs(str(folder), (folder / "manifest.json").stat().st_mtime)
         except (OSError, ValueError):
             st.text("This sweep cannot be read.")
             return
-        results, design = data["results"], data["design"]
         if not len(results):
             st.text("This sweep has no finished run yet.")
             return

@@ -36,9 +36,9 @@ class Mover:
         self.next_departure = NEVER
         self.drivers = bool((model.pop.mode == CAR).any())  # modes only ever change from car to walk
         self.fields_dirty = True
-        self.fields: list[Field] = []
+        self.routes = Routes([], [], [])  # the familiar (free-flow) routes, built by refresh_fields
         # Traffic per road (road_flows, run.gpkg): only when the run records its tables.
-        self.flows = RoadFlows(model.city.n_roads, model.pop.n) if model.recorder.tables else None
+        self.flows = RoadFlows(model.city.n_roads) if model.recorder.tables else None
         # Walkers per road and cars per arc (speeds from density), counted at every step's start.
         self.walkers_on_road = np.zeros(model.city.n_roads)
         self.cars_on_arc = np.zeros(model.net.n_arcs)
@@ -46,7 +46,7 @@ class Mover:
         # movement.reroute_every the informed share re-plans on current travel times.
         cfg = model.scenario.movement
         self.informed = model.streams.get("routes").random(model.pop.n) < cfg.informed_share
-        self.want_arc = np.full(model.pop.n, -1, dtype=np.int64)  # the arc a blocked citizen waits for
+        self.want_arc = np.full(model.pop.n, -1, dtype=np.int32)  # the arc a blocked citizen waits for
         self.next_reroute = float(cfg.reroute_every)
         self.informed_routes: Routes | None = None
 
@@ -60,7 +60,7 @@ class Mover:
         # Drivers without a drivable route to any shelter walk instead.
         drivers = idx[p.mode[idx] == CAR]
         if len(drivers):
-            no_car_route = ~np.isfinite(self.fields[CAR].dist[p.node[drivers]])
+            no_car_route = ~np.isfinite(self.routes.fields[CAR].dist[p.node[drivers]])
             p.mode[drivers[no_car_route]] = WALK
 
     # ------------------------------------------------------------------ fields
@@ -87,11 +87,16 @@ class Mover:
             only_closer.append(only)
         return Routes(fields, closer_count, only_closer)
 
+    def queued(self) -> np.ndarray:
+        """Who is waiting at an entrance that could not take them yet (``want_arc``: which one)."""
+        p = self.m.pop
+        return (p.state == EVACUATING) & (p.arc < 0) & (self.want_arc >= 0)
+
     def delays(self, now: float) -> list[np.ndarray]:
         """Per mode and arc: how long a newcomer would wait at its entrance now (queue x headway)."""
         p, net = self.m.pop, self.m.net
         n_arcs = net.n_arcs
-        waiting = (p.state == EVACUATING) & (p.arc < 0) & (self.want_arc >= 0)
+        waiting = self.queued()
         out = []
         for m in (WALK, CAR):
             nf = self.m.next_free[m * n_arcs : (m + 1) * n_arcs]
@@ -110,7 +115,6 @@ class Mover:
         if not self.fields_dirty:
             return
         self.routes = self._routes(None)
-        self.fields, self.closer_count, self.only_closer = self.routes
         if self.informed_routes is not None:  # the informed learn of closures and full shelters at once
             self.informed_routes = self._routes(self.delays(float(self.m.env.now)))
         self.node_room = np.zeros(self.m.city.n_nodes, dtype=np.int64)
@@ -307,19 +311,15 @@ class Mover:
         q_offset = mode * net.n_arcs
         headway = net.headway_s[q_offset : q_offset + net.n_arcs]
         nf_view = self.m.next_free[q_offset : q_offset + net.n_arcs]
-        if self.informed_routes is None:
-            arcs = self.choose_arcs(who, mode, t0, self.routes)
-        else:  # both groups choose, then queue together in arrival order
-            informed = self.informed[who]
-            arcs = np.empty(len(who), dtype=np.int64)
-            arcs[~informed] = self.choose_arcs(who[~informed], mode, t0, self.routes)
-            arcs[informed] = self.choose_arcs(who[informed], mode, t0, self.informed_routes)
+        arcs = np.empty(len(who), dtype=np.int64)
+        for group, routes in self.route_groups(who):  # each group chooses; all queue together
+            arcs[group] = self.choose_arcs(who[group], mode, t0, routes)
         arrived = p.t_ready[who]  # the queue order: true arrival, however long ago
         a_eff = np.maximum(arrived, t0)
         stuck = who[arcs < 0]
         if len(stuck) and mode == CAR:
             # Drivers with no drivable way left leave the car and walk on (next pass).
-            walkable = np.isfinite(self.fields[WALK].dist[p.node[stuck]])
+            walkable = np.isfinite(self.routes.fields[WALK].dist[p.node[stuck]])
             p.mode[stuck[walkable]] = WALK
             stuck = stuck[~walkable]
         if len(stuck):
@@ -329,18 +329,17 @@ class Mover:
         if len(who) == 0:
             return 0
         entry, admitted = admit_fifo(arcs, a_eff, who, nf_view, headway, t1, arrived)
-        self.want_arc[who[~admitted]] = arcs[~admitted]
+        self.want_arc[who[~admitted]] = arcs[~admitted]  # they queue for it (route costs, road flows)
         self.want_arc[who[admitted]] = -1
-        if net.shared is not None and net.shared.any():
-            # One carriageway: the other mode waits until this mode's last entrant has cleared.
-            other = self.m.next_free[(1 - mode) * net.n_arcs : (2 - mode) * net.n_arcs]
-            both = net.shared
-            np.maximum(other, np.where(both, nf_view, -np.inf), out=other)
         self.blocked[who[~admitted]] = True
+        if net.shared is not None:
+            # One carriageway: the other mode waits until this mode's last entrant has cleared.
+            touched = arcs[admitted][net.shared[arcs[admitted]]]
+            other = self.m.next_free[(1 - mode) * net.n_arcs : (2 - mode) * net.n_arcs]
+            other[touched] = np.maximum(other[touched], nf_view[touched])
         if self.flows is not None:
-            self.flows.blocked(who[~admitted], net.road[arcs[~admitted]])
             # The wait at the entrance (since reaching the node, or leaving home) is the delay.
-            self.flows.entered(who[admitted], net.road[arcs[admitted]], entry[admitted] - p.t_ready[who[admitted]])
+            self.flows.entered(net.road[arcs[admitted]], entry[admitted] - p.t_ready[who[admitted]])
         who, arcs, entry = who[admitted], arcs[admitted], entry[admitted]
         if len(who) == 0:
             return 0
@@ -348,13 +347,16 @@ class Mover:
         p.arc[who] = arcs
         p.t_entry[who] = entry
         p.t_ready[who] = entry + travel
-        if self.informed_routes is None:
-            p.target[who] = self.fields[mode].source[net.head[arcs]]
-        else:
-            inf = self.informed[who]
-            p.target[who[~inf]] = self.fields[mode].source[net.head[arcs[~inf]]]
-            p.target[who[inf]] = self.informed_routes.fields[mode].source[net.head[arcs[inf]]]
+        for group, routes in self.route_groups(who):
+            p.target[who[group]] = routes.fields[mode].source[net.head[arcs[group]]]
         return len(who)
+
+    def route_groups(self, who: np.ndarray) -> list[tuple[np.ndarray, Routes]]:
+        """``who`` split by the routes they follow: (mask, routes), familiar and informed."""
+        if self.informed_routes is None:
+            return [(np.ones(len(who), dtype=bool), self.routes)]
+        informed = self.informed[who]
+        return [(~informed, self.routes), (informed, self.informed_routes)]
 
     def positions(self, idx: np.ndarray, t: float) -> np.ndarray:
         """Metric positions of citizens ``idx`` at time ``t`` (interpolated along their arc)."""

@@ -79,8 +79,9 @@ class Recorder:
         if self.rows and self.rows[-1]["t_s"] == t and self.district_t != t:
             self.district_rows.append(self.district_counts_now(t))
             self.district_t = t
-            if self.m.mover.flows is not None:
-                self.m.mover.flows.close_bin(t, self.m.pop.state, self.m.pop.arc)
+            mover = self.m.mover
+            if mover.flows is not None:
+                mover.flows.close_bin(t, self.m.net.road[mover.want_arc[mover.queued()]])
         if (t + 1e-9 >= self.next_track or force) and len(self.track_idx):
             if not self.track_frames or self.track_frames[-1]["t_s"][0] != t:
                 self.track_frames.append(self.track_rows(t))

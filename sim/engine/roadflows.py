@@ -3,9 +3,9 @@
 The movement model is a point queue at each arc's entrance (docs/movement.md): a citizen who
 reaches a node waits until the arc's capacity lets them in. That wait is the delay over free
 flow, and the people waiting for an arc are its queue. The mover reports every entry (with its
-wait) and every citizen a queue could not take this step (with the arc they wait for); the
-recorder closes a bin at every recorded time (``output.record_every``), like MATSim's linkstats
-or SUMO's edgeData per interval.
+wait) and keeps, for every citizen a queue could not take, the arc they wait for; the recorder
+closes a bin at every recorded time (``output.record_every``) with those queues, like MATSim's
+linkstats or SUMO's edgeData per interval.
 """
 
 from __future__ import annotations
@@ -13,20 +13,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.agents.citizens import EVACUATING
-
 
 class RoadFlows:
     """Per road (segment, both directions together) and time bin: entered, queue, mean delay.
 
     Args:
         n_roads: road segments of the city.
-        n_people: citizens (each may be waiting for at most one road).
     """
 
-    def __init__(self, n_roads: int, n_people: int):
+    def __init__(self, n_roads: int):
         self.n = n_roads
-        self.waiting_for = np.full(n_people, -1, dtype=np.int32)  # road a blocked citizen waits for
         self.bin_entered = np.zeros(n_roads, dtype=np.int64)
         self.bin_delay_s = np.zeros(n_roads)
         self.passed = np.zeros(n_roads, dtype=np.int64)
@@ -36,26 +32,23 @@ class RoadFlows:
         self._parts: list[dict[str, np.ndarray]] = []
         self._bin_t = -1.0
 
-    def entered(self, who: np.ndarray, roads: np.ndarray, wait_s: np.ndarray) -> None:
-        """Citizens ``who`` entered ``roads`` after waiting ``wait_s`` at the entrance."""
-        if len(who) == 0:
+    def entered(self, roads: np.ndarray, wait_s: np.ndarray) -> None:
+        """People entered ``roads`` after waiting ``wait_s`` at the entrance."""
+        if len(roads) == 0:
             return
-        self.waiting_for[who] = -1
         self.bin_entered += np.bincount(roads, minlength=self.n)
         self.bin_delay_s += np.bincount(roads, weights=wait_s, minlength=self.n)
         np.maximum.at(self.longest_wait_s, roads, wait_s)
 
-    def blocked(self, who: np.ndarray, roads: np.ndarray) -> None:
-        """Citizens ``who`` could not enter ``roads`` this step: they queue for them."""
-        self.waiting_for[who] = roads
+    def close_bin(self, t: float, queued_roads: np.ndarray) -> None:
+        """End the bin at ``t``: one row per road that had entries or a queue.
 
-    def close_bin(self, t: float, state: np.ndarray, arc: np.ndarray) -> None:
-        """End the bin at ``t``: one row per road that had entries or a queue."""
+        ``queued_roads``: the road each citizen waiting at an entrance now queues for.
+        """
         if t == self._bin_t:
             return
         self._bin_t = t
-        queued = (state == EVACUATING) & (arc < 0) & (self.waiting_for >= 0)
-        queue = np.bincount(self.waiting_for[queued], minlength=self.n)
+        queue = np.bincount(queued_roads, minlength=self.n)
         higher = queue > self.peak_queue
         self.peak_queue[higher] = queue[higher]
         self.peak_queue_t[higher] = t
