@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.core.actions import action_details, action_title
 from sim.core.errors import InputError
 from sim.core.records import RunResult
 from sim.core.units import format_duration, parse_duration
@@ -35,6 +36,8 @@ __all__ = [
     "RunResult",
     "Scenario",
     "Simulation",
+    "action_details",
+    "action_title",
     "asset_state_frames",
     "asset_states_at",
     "check_files_within",

@@ -16,6 +16,8 @@ import math
 import textwrap
 from typing import Any
 
+from sim.core.actions import action_details, action_title
+
 KPIS = (
     ("evacuation.sheltered", "people sheltered", "people"),
     ("evacuation.t50_s", "half in shelters (T50)", "time"),
@@ -139,9 +141,9 @@ def build_aar(
     strengths, areas = [], []
     for r in injects:
         if r["rating"].startswith("met"):
-            strengths.append(f"{r['to']} acted on inject {r['id']} ({r['expected']}): {r['rating']}.")
+            strengths.append(f"{r['to']} acted on inject {r['id']} ({action_title(r['expected'])}): {r['rating']}.")
         elif r["rating"].startswith("late") or r["rating"] == "missed":
-            areas.append(f"{r['to']}: inject {r['id']} expected {r['expected']}; {r['rating']}.")
+            areas.append(f"{r['to']}: inject {r['id']} expected {action_title(r['expected'])}; {r['rating']}.")
     for k in kpis:
         if k["delta"] is None or k["delta"] == 0 or (k["unit"] == "share" and abs(k["delta"]) < 0.005):
             continue
@@ -268,7 +270,7 @@ def aar_html(rep: dict[str, Any]) -> str:
         actual = _clock(r["action_s"]) if r["action_s"] is not None else "-"
         parts.append(
             f"<tr><td>{e(r['id'])}</td><td>{delivered}</td><td>{e(r['to'])}</td><td>{e(r['message'])}</td>"
-            f"<td>{e(str(r['expected'] or '-'))}</td><td>{actual}</td><td>{e(r['rating'])}</td></tr>"
+            f"<td>{e(action_title(r['expected']))}</td><td>{actual}</td><td>{e(r['rating'])}</td></tr>"
         )
     parts.append(
         "</table><h2>Players' actions</h2><table><tr><th>time</th><th>role</th><th>action</th><th>result</th></tr>"
@@ -278,8 +280,8 @@ def aar_html(rep: dict[str, Any]) -> str:
             "applied" if a["outcome"].get("applied", True) else "refused: " + "; ".join(a["outcome"].get("problem", []))
         )
         parts.append(
-            f"<tr><td>{_clock(a['t_s'])}</td><td>{e(a['role'])}</td><td>{e(str(a['action']))} "
-            f"{e(str(a['args']))}</td><td>{e(outcome)}</td></tr>"
+            f"<tr><td>{_clock(a['t_s'])}</td><td>{e(a['role'])}</td><td>{e(action_title(a['action']))} "
+            f"{e(action_details(a['args']))}</td><td>{e(outcome)}</td></tr>"
         )
     parts.append(
         "</table><h2>What the players' decisions changed</h2><table><tr><th>figure</th><th>with their actions</th>"
@@ -334,8 +336,11 @@ def aar_pdf(rep: dict[str, Any]) -> bytes:
     ]
     lines += ["", "INJECTS (expected vs actual)"]
     for r in rep["injects"]:
-        lines.append(f"  {r['id']} to {r['to']}: expected {r['expected'] or '-'} -> {r['rating']}")
-    lines += ["", "PLAYERS' ACTIONS"] + [f"  {_clock(a['t_s'])} {a['role']}: {a['action']}" for a in rep["actions"]]
+        lines.append(f"  {r['id']} to {r['to']}: expected {action_title(r['expected'])} -> {r['rating']}")
+    lines += ["", "PLAYERS' ACTIONS"] + [
+        f"  {_clock(a['t_s'])} {a['role']}: {action_title(a['action'])} {action_details(a['args'])}".rstrip()
+        for a in rep["actions"]
+    ]
     lines += ["", "WITH THE PLAYERS' ACTIONS vs WITHOUT (baseline)"]
     lines += [f"  {k['label']}: {_fmt(k['with'], k['unit'])} vs {_fmt(k['without'], k['unit'])}" for k in rep["kpis"]]
     lines += ["", "STRENGTHS"] + [f"  {s}" for s in rep["strengths"].splitlines()]

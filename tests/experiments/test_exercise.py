@@ -165,3 +165,13 @@ def test_an_msel_csv_with_a_bad_effect_names_its_row(tmp_path):
     proc = _cli("exercise", "run", str(ex), "--actions", str(bad_actions), "--out", str(tmp_path / "o"))
     assert proc.returncode == 2
     assert "actions.0.action: unknown action 'fly'" in proc.stderr
+
+
+def test_every_action_has_a_title_and_arguments_read_as_words():
+    from sim.core.actions import ACTION_TITLES, action_details, action_title
+    from sim.experiments.exercisefile import ACTIONS
+
+    assert set(ACTION_TITLES) == set(ACTIONS)
+    assert action_title("open_shelter") == "Open a shelter"
+    assert action_title(None) == "-"
+    assert action_details({"zone": ["B2", "C2"], "channels": None, "capacity": 800}) == "zone: B2, C2 · capacity: 800"

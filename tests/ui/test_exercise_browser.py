@@ -108,7 +108,7 @@ def test_controller_and_player_in_two_browsers_and_the_aar_lists_the_players_act
         player.get_by_role("button", name="Send").click()
         player.get_by_text("Sent: it takes effect at the current exercise time.").wait_for(timeout=30_000)
         # The controller sees the action, and its effect: people on their way, in the truth.
-        controller.get_by_role("cell", name="issue_order").first.wait_for(timeout=60_000)
+        controller.get_by_role("cell", name="Issue an evacuation order").first.wait_for(timeout=60_000)
         deadline = time.time() + 60
         moving = 0
         while time.time() < deadline and moving == 0:
@@ -134,7 +134,8 @@ def test_controller_and_player_in_two_browsers_and_the_aar_lists_the_players_act
             time.sleep(1)
         assert _control(folder)["state"] == "done"
         html = (folder / "aar.html").read_text()
-        assert "issue_order" in html
+        assert "Issue an evacuation order" in html  # in words, never the action's field name
+        assert "issue_order" not in html
         assert ">ccc<" in html
         assert json.loads((folder / "summary.json").read_text())["exercise"]["actions"] == 1
         # Streamlit's front end probes <page>/_stcore/health and host-config before the root ones: 404s of its own.

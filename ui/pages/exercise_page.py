@@ -20,15 +20,8 @@ from ui.labels import SERVICE_LABELS, STATE_LABELS
 
 KEY = "exercise_page"
 WHO = f"{KEY}.who"
-ACTION_LABELS = {
-    "issue_order": "Issue an evacuation order",
-    "open_shelter": "Open a shelter",
-    "close_shelter": "Close a shelter",
-    "close_road": "Close roads",
-    "reopen_road": "Reopen roads",
-    "isolate_device": "Isolate a device",
-    "note": "Log a note",
-}
+PLAYER_ACTIONS = ("issue_order", "open_shelter", "close_shelter", "close_road", "reopen_road", "isolate_device", "note")
+"""What players can do from this page (hazards and attacks are the controller's injects)."""
 
 
 def exercises_root() -> Path:
@@ -155,17 +148,6 @@ PICTURE_LABELS = {
 }
 
 
-def _details(args: dict[str, Any]) -> str:
-    """An action's arguments in words: ``zone: B2, C2 · capacity: 800`` (defaults left out)."""
-    parts = []
-    for k, v in args.items():
-        if v is None or v == [] or v == {}:
-            continue
-        text = ", ".join(str(x) for x in v) if isinstance(v, list) else str(v)
-        parts.append(f"{k.replace('_', ' ')}: {text}")
-    return " · ".join(parts)[:200] or "-"
-
-
 def _inbox(inbox: list[dict[str, Any]]) -> None:
     st.markdown(f"**Inbox** ({len(inbox)})")
     if not inbox:
@@ -181,8 +163,8 @@ def _actions_table(entries: list[dict[str, Any]]) -> None:
         {
             "time": clock(e["sim_t"]),
             "role": e["role"],
-            "action": e["action"],
-            "details": _details(e["args"]),
+            "action": api.action_title(e["action"]),
+            "details": api.action_details(e["args"]) or "-",
             "result": "applied"
             if e["outcome"].get("applied", True)
             else "refused: " + "; ".join(e["outcome"].get("problem", [])),
@@ -264,7 +246,7 @@ def _live(folder: str, role: str) -> None:
                         "at": clock(float(m["at"])),
                         "to": m["to"],
                         "message": m["message"],
-                        "expected": m.get("expected_action") or "",
+                        "expected": api.action_title(m.get("expected_action")),
                         "status": f"delivered {clock(m['delivered_s'])}" if m["delivered_s"] is not None else "pending",
                     }
                     for m in view.get("msel", [])
@@ -289,7 +271,7 @@ def _live(folder: str, role: str) -> None:
 def _player_forms(folder: str, role: str) -> None:
     setup = _setup(folder)
     st.subheader("Act")
-    action = st.selectbox("Action", list(ACTION_LABELS), format_func=ACTION_LABELS.get, key=f"{KEY}.action")
+    action = st.selectbox("Action", list(PLAYER_ACTIONS), format_func=api.action_title, key=f"{KEY}.action")
     args: dict[str, Any] = {}
     with st.form(f"{KEY}.form.{action}", clear_on_submit=False):
         if action == "issue_order":
