@@ -25,6 +25,7 @@ class EventKind(StrEnum):
     SHELTER_DAMAGED = "shelter_damaged"
     SHELTER_FULL = "shelter_full"
     SHELTER_TURNED_AWAY = "shelter_turned_away"
+    GRIDLOCK = "gridlock"
     ASSET_FAILED = "asset_failed"
     BUILDING_COLLAPSED = "building_collapsed"
     BUILDINGS_COLLAPSED = "buildings_collapsed"
@@ -73,6 +74,7 @@ _COUNT_FIELD = {
     "trapped": "count",
     "freed": "count",
     "shelter_turned_away": "count",
+    "gridlock": "people",
     "buildings_collapsed": "households",
     "order_issued": "ordered",
     "false_alarm": "people",

@@ -7,7 +7,8 @@ the road (people on it per square metre of effective width). A car drives at
 An arc admits at most its capacity, which is at most the relation's maximum flow, so in this
 model an arc stays on the free-flow branch of its fundamental diagram: the density used is
 capped at the critical density (where the flow is greatest). Denser crowds form only in the
-queues at the entrances. docs/movement.md has the relations, their sources and their limits.
+queues, which take room on the road up to the jam density (``JAM_DENSITY``; storage and
+spill-back in ``mover.py``). docs/movement.md has the relations, their sources and their limits.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ WEIDMANN_JAM = 5.4  # persons / m²
 SFPE_K_MPS = 1.40
 SFPE_A = 0.266
 SFPE_FREE_BELOW = 0.54  # persons / m²
-# Greenshields: free speed falls linearly to zero at jam density, 7.5 m of lane per car.
-CAR_JAM_PER_KM_LANE = 1000.0 / 7.5
+# Greenshields: free speed falls linearly to zero at jam density, one car per
+# ``movement.vehicle_spacing_m`` (default 7.5 m) of lane.
+CAR_SPACING_M = 7.5
+LANE_WIDTH_M = 3.5  # the width one car takes (sim/city/roads.py: widths from lanes)
 
 
 def weidmann_speed(density: np.ndarray | float) -> np.ndarray:
@@ -48,6 +51,8 @@ def _critical(speed) -> tuple[float, float]:
 
 
 RELATIONS = {"weidmann": weidmann_speed, "sfpe": sfpe_speed}
+JAM_DENSITY = {"weidmann": WEIDMANN_JAM, "sfpe": 1.0 / SFPE_A}
+"""Per relation: the density at which walking stops, persons/m² (a queue's packing)."""
 CRITICAL = {name: _critical(f) for name, f in RELATIONS.items()}
 """Per relation: (critical density persons/m², maximum specific flow persons/(m·s))."""
 
@@ -58,14 +63,21 @@ def walking_speed(own_mps: np.ndarray, density: np.ndarray, relation: str) -> np
     return np.minimum(own_mps, RELATIONS[relation](np.minimum(density, d_crit)))
 
 
-def car_speed(free_mps: np.ndarray, cars_per_km_lane: np.ndarray) -> np.ndarray:
-    """Greenshields on the free-flow branch: ``v_free (1 - k / k_jam)``, ``k`` capped at ``k_jam / 2``."""
-    k = np.minimum(cars_per_km_lane, CAR_JAM_PER_KM_LANE / 2.0)
-    return free_mps * (1.0 - k / CAR_JAM_PER_KM_LANE)
+def car_speed(free_mps: np.ndarray, cars_per_km_lane: np.ndarray, spacing_m: float = CAR_SPACING_M) -> np.ndarray:
+    """Greenshields on the free-flow branch: ``v_free (1 - k / k_jam)``, ``k`` capped at ``k_jam / 2``.
+
+    ``k_jam`` is one car per ``spacing_m`` of lane.
+    """
+    jam = 1000.0 / spacing_m
+    k = np.minimum(cars_per_km_lane, jam / 2.0)
+    return free_mps * (1.0 - k / jam)
 
 
 __all__ = [
+    "CAR_SPACING_M",
     "CRITICAL",
+    "JAM_DENSITY",
+    "LANE_WIDTH_M",
     "RELATIONS",
     "car_speed",
     "sfpe_speed",

@@ -97,7 +97,7 @@ class EvacuationModel(mesa.Model):
         self.roads = RoadState(
             self.city, log_event=self.log_event, changed=self._routes_changed, clock=lambda: float(self.env.now)
         )
-        self.net: ArcNetwork = build_arcs(self.city, scenario.movement)
+        self.net: ArcNetwork = build_arcs(self.city, scenario.movement, self.step_s)
         self.next_free = np.full(2 * self.net.n_arcs, -np.inf)
         self._build_population()
         self.casualty_cause = np.full(self.pop.n, -1, dtype=np.int16)

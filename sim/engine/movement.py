@@ -37,6 +37,13 @@ def grouped_cummax(values: np.ndarray, gid: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(shifted) - gid * span + lo
 
 
+def grouped_cumsum(values: np.ndarray, gid: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Running sum (inclusive) restarted at every group (``gid`` sorted ascending)."""
+    total = np.cumsum(values)
+    before = total[starts] - values[starts]
+    return total - before[gid]
+
+
 def admit_fifo(
     queue: np.ndarray,
     ready_s: np.ndarray,
@@ -45,6 +52,8 @@ def admit_fifo(
     headway_s: np.ndarray,
     t_end: float,
     arrived_s: np.ndarray | None = None,
+    room: np.ndarray | None = None,
+    size: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Entry times of people queueing for servers, first come first served.
 
@@ -58,9 +67,14 @@ def admit_fifo(
         arrived_s: when each person really reached the entrance: the queue order (default
             ``ready_s``). Someone who has waited since an earlier step keeps their place ahead
             of anyone who came later, from any inflow; ``ready_s`` must not decrease in this order.
+        room: per person, the room left on the server they queue for (storage, m²); None: no limit.
+        size: per person, the room they take there (0 for someone already counted on it).
 
     Returns:
-        ``entry`` times and the ``admitted`` mask, in the input order.
+        ``entry`` times and the ``admitted`` mask, in the input order. With ``room``, people
+        are admitted in queue order while they fit: whoever does not fit holds back everyone
+        behind them (first come, first served), and someone held back for room has an
+        ``entry`` before ``t_end`` but is not admitted.
     """
     n = len(queue)
     if n == 0:
@@ -68,11 +82,14 @@ def admit_fifo(
     o = np.lexsort((tiebreak, ready_s if arrived_s is None else arrived_s, queue))
     q = queue[o]
     a = ready_s[o]
-    _, gid, rank = group_starts(q)
+    starts, gid, rank = group_starts(q)
     h = headway_s[q]
     run = grouped_cummax(a - rank * h, gid)
     entry = rank * h + np.maximum(next_free_s[q], run)
     admitted = entry < t_end
+    if room is not None and size is not None:
+        fits = grouped_cumsum(size[o], gid, starts) <= room[o] + 1e-9
+        admitted &= grouped_cumsum((~fits).astype(np.int64), gid, starts) == 0
     if admitted.any():
         np.maximum.at(next_free_s, q[admitted], entry[admitted] + h[admitted])
     out_entry = np.empty(n)

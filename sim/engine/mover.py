@@ -17,6 +17,7 @@ from sim.engine.crowding import car_speed, walking_speed
 from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
 from sim.engine.roadflows import RoadFlows
 from sim.engine.routing import Field, compute_field
+from sim.engine.storage import Storage
 
 
 class Routes(NamedTuple):
@@ -49,6 +50,8 @@ class Mover:
         self.want_arc = np.full(model.pop.n, -1, dtype=np.int32)  # the arc a blocked citizen waits for
         self.next_reroute = float(cfg.reroute_every)
         self.informed_routes: Routes | None = None
+        # Queues take room on the road and spill back (movement.storage; sim/engine/storage.py).
+        self.storage = Storage(model.net, model.pop.n) if cfg.storage else None
 
     def depart(self, idx: np.ndarray) -> None:
         """Citizens ``idx`` leave home now, on foot or by car (drivers without a car route walk)."""
@@ -57,6 +60,8 @@ class Mover:
         p.node[idx] = p.home_node[idx]
         p.arc[idx] = -1
         p.t_ready[idx] = p.depart_t[idx]
+        if self.storage is not None:
+            self.storage.leave(idx)  # at home: they take no room on any road yet
         # Drivers without a drivable route to any shelter walk instead.
         drivers = idx[p.mode[idx] == CAR]
         if len(drivers):
@@ -152,6 +157,8 @@ class Mover:
             self.next_departure = float(pending.min()) if len(pending) else NEVER
         active = np.nonzero(p.state == EVACUATING)[0]
         self.count_on_arcs(active, 0.5 * (t0 + t1))
+        if self.storage is not None:
+            self.storage.recount(active)
         # People a queue could not take this step: later passes only make queues longer, so
         # they wait for the next step instead of being tried again in every pass.
         self.blocked[active] = False
@@ -180,6 +187,25 @@ class Mover:
             sh = self.m.shelters[row]
             reason = "damaged" if sh.damaged else "closed" if not sh.is_open else "full"
             self.m.log_event("shelter_turned_away", sh.shelter_id, f"count={count}; reason={reason}")
+        if self.storage is not None:
+            self.gridlock(active[p.state[active] == EVACUATING], t1)
+
+    def gridlock(self, active: np.ndarray, t: float) -> None:
+        """Find rings of full roads waiting for each other, record them and let them through next step."""
+        assert self.storage is not None
+        p = self.m.pop
+        waiting = active[(p.arc[active] < 0) & (self.want_arc[active] >= 0)]
+        if len(waiting) == 0:
+            self.storage.let_through[:] = False
+            return
+        n_roads = self.m.city.n_roads
+        for ring in self.storage.find_gridlock(waiting, p.mode, self.want_arc):
+            ids = self.m.city.roads["road_id"].astype(str).to_numpy()
+            roads = np.unique(np.where(ring < n_roads, ring, self.m.net.road[np.maximum(ring - n_roads, 0)]))
+            people = int(np.isin(self.storage.came_by[active], ring).sum())
+            self.m.recorder.log_event(
+                t, "gridlock", str(ids[roads[0]]), f"roads={','.join(ids[roads])}; people={people}"
+            )
 
     def count_on_arcs(self, active: np.ndarray, t_mid: float) -> None:
         """Walkers per road and cars per arc at the step's middle, for speeds from density.
@@ -209,7 +235,7 @@ class Mover:
             self.cars_on_arc += 0.5 * np.bincount(arcs, minlength=net.n_arcs)  # drivers and passengers
             free = length / net.car_time_s[arcs]
             per_km_lane = self.cars_on_arc[arcs] / cfg.car_occupancy / net.car_lane_km[arcs]  # vehicles
-            return length / car_speed(free, per_km_lane)
+            return length / car_speed(free, per_km_lane, cfg.vehicle_spacing_m)
         if not cfg.density_speed:
             return length / p.walk_speed_mps[who]
         roads = net.road[arcs]
@@ -273,6 +299,8 @@ class Mover:
                     self.fields_dirty = True
             self.node_room[node] = sum(self.m.shelters[r].room for r in here)
         p.state[who] = SHELTERED
+        if self.storage is not None:
+            self.storage.leave(who)
         self.m.ops.new_sheltered.append(who)
         p.shelter[who] = rows
         p.arrival_t[who] = arrival
@@ -324,14 +352,19 @@ class Mover:
             stuck = stuck[~walkable]
         if len(stuck):
             p.state[stuck] = STRANDED
+            if self.storage is not None:
+                self.storage.leave(stuck)
         go = arcs >= 0
         who, arcs, a_eff, arrived = who[go], arcs[go], a_eff[go], arrived[go]
         if len(who) == 0:
             return 0
-        entry, admitted = admit_fifo(arcs, a_eff, who, nf_view, headway, t1, arrived)
+        room, size = self.storage.room(who, mode, arcs) if self.storage is not None else (None, None)
+        entry, admitted = admit_fifo(arcs, a_eff, who, nf_view, headway, t1, arrived, room, size)
         self.want_arc[who[~admitted]] = arcs[~admitted]  # they queue for it (route costs, road flows)
         self.want_arc[who[admitted]] = -1
-        self.blocked[who[~admitted]] = True
+        # Held back for room (the road ahead is full): they may get in later this step, when
+        # somebody ahead moves on; held back by the headway: next step.
+        self.blocked[who[~admitted & (entry >= t1)]] = True
         if net.shared is not None:
             # One carriageway: the other mode waits until this mode's last entrant has cleared.
             touched = arcs[admitted][net.shared[arcs[admitted]]]
@@ -343,6 +376,8 @@ class Mover:
         who, arcs, entry = who[admitted], arcs[admitted], entry[admitted]
         if len(who) == 0:
             return 0
+        if self.storage is not None:
+            self.storage.enter(who, mode, arcs)
         travel = self.travel_times(who, arcs, mode)
         p.arc[who] = arcs
         p.t_entry[who] = entry

@@ -17,7 +17,7 @@ from scipy.sparse.csgraph import dijkstra
 from sim.agents.citizens import CAR, WALK
 from sim.city.model import City
 from sim.city.roads import effective_width_m, pedestrian_capacity_pph, vehicle_capacity_vph
-from sim.engine.crowding import CRITICAL
+from sim.engine.crowding import CRITICAL, JAM_DENSITY, LANE_WIDTH_M
 from sim.scenario.schema import MovementConfig
 
 
@@ -42,6 +42,12 @@ class ArcNetwork:
     walk_area_m2: np.ndarray | None = None  # per road: length x effective width (crowd density)
     shared: np.ndarray | None = None  # per arc: walkers and cars share one carriageway (time shares)
     car_lane_km: np.ndarray | None = None  # per arc: length in km x lanes in its direction
+    # Storage (movement.storage): where a person on arc a of mode m takes room (``store_key[m, a]``:
+    # the road for walkers and on a shared carriageway, else the car arc itself), how much
+    # room each key has (m²) and how much one person of each mode takes (m²).
+    store_key: np.ndarray | None = None  # (2, A) int
+    storage_m2: np.ndarray | None = None  # per key
+    person_m2: np.ndarray | None = None  # (2,): per walker, per car occupant
 
     @property
     def n_arcs(self) -> int:
@@ -49,8 +55,12 @@ class ArcNetwork:
         return len(self.tail)
 
 
-def build_arcs(city: City, movement: MovementConfig) -> ArcNetwork:
-    """Directed arcs with capacities from the rules of docs/movement.md."""
+def build_arcs(city: City, movement: MovementConfig, step_s: float = 10.0) -> ArcNetwork:
+    """Directed arcs with capacities and storage from the rules of docs/movement.md.
+
+    ``step_s`` (the scenario's step) sets the least storage of a road: what its capacity
+    passes in one step, so that a short road never holds back a flow it could carry.
+    """
     roads = city.roads
     u = roads["u"].to_numpy(np.int64)
     v = roads["v"].to_numpy(np.int64)
@@ -99,6 +109,18 @@ def build_arcs(city: City, movement: MovementConfig) -> ArcNetwork:
     np.add.at(out_ptr, tail + 1, 1)
     out_ptr = np.cumsum(out_ptr)
     ref = np.vstack([length / movement.reference_walk_speed_mps, car_time])
+    shared_arc = np.concatenate([shared, shared]) & usable[0] & usable[1]
+    walk_area = roads["length_m"].to_numpy(float) * effective_width_m(width, boundary)
+    store_key, storage_m2, person_m2 = _storage(
+        road,
+        shared_arc,
+        walk_area,
+        roads["length_m"].to_numpy(float) * width,
+        length * np.concatenate([lanes_dir, lanes_dir]),
+        headway,
+        movement,
+        step_s,
+    )
     return ArcNetwork(
         n_nodes=city.n_nodes,
         tail=tail,
@@ -111,10 +133,51 @@ def build_arcs(city: City, movement: MovementConfig) -> ArcNetwork:
         headway_s=headway,
         out_ptr=out_ptr,
         out_arcs=order,
-        walk_area_m2=roads["length_m"].to_numpy(float) * effective_width_m(width, boundary),
+        walk_area_m2=walk_area,
         car_lane_km=length / 1000.0 * np.concatenate([lanes_dir, lanes_dir]),
-        shared=np.concatenate([shared, shared]) & usable[0] & usable[1],
+        shared=shared_arc,
+        store_key=store_key,
+        storage_m2=storage_m2,
+        person_m2=person_m2,
     )
+
+
+def _storage(
+    road: np.ndarray,
+    shared_arc: np.ndarray,
+    walk_area_m2: np.ndarray,
+    carriageway_m2: np.ndarray,  # per road: length x width
+    lane_m: np.ndarray,  # per arc: length x lanes in its direction
+    headway_s: np.ndarray,
+    movement: MovementConfig,
+    step_s: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Storage keys per mode and arc, room per key (m²) and room per person of each mode (m²).
+
+    Walkers take ``1 / jam density`` of the road's effective area, both directions together (a
+    crowd queueing one way blocks the other). A car occupant takes ``spacing x lane width /
+    occupancy`` of the lanes of its direction. On a shared carriageway walkers and cars fill one
+    room: the carriageway's whole area. Each key holds at least what its arcs pass in one step.
+    """
+    n_roads = len(walk_area_m2)
+    n_arcs = len(road)
+    person = np.array(
+        [
+            1.0 / JAM_DENSITY[movement.speed_relation],
+            movement.vehicle_spacing_m * LANE_WIDTH_M / movement.car_occupancy,
+        ]
+    )
+    car_key = np.where(shared_arc, road, n_roads + np.arange(n_arcs))
+    keys = np.vstack([road, car_key]).astype(np.int64)
+    room = np.concatenate([walk_area_m2, lane_m * LANE_WIDTH_M])
+    shared_roads = np.unique(road[shared_arc])
+    room[shared_roads] = np.maximum(room[shared_roads], carriageway_m2[shared_roads])
+    # The least storage: one step's flow at capacity, for each mode using the key.
+    for m in (0, 1):
+        h = headway_s[m * n_arcs : (m + 1) * n_arcs]
+        per_step = np.where(np.isfinite(h), step_s / np.where(np.isfinite(h), h, 1.0), 0.0) * person[m]
+        np.maximum.at(room, keys[m], per_step)
+    return keys, room, person
 
 
 @dataclass

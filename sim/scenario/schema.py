@@ -462,6 +462,15 @@ class MovementConfig(Strict):
         description="share who follow re-planned routes (queues included); the rest keep their familiar route "
         "(the nearest shelter at free-flow times)",
     )
+    storage: bool = Field(
+        True,
+        description="queues take room on the road (walkers at jam density, cars one per vehicle_spacing_m of "
+        "lane) and a full road holds back the roads behind it; false: queues wait at the junction "
+        "and take no room (point queues)",
+    )
+    vehicle_spacing_m: float = Field(
+        7.5, ge=4, le=30, description="lane length one queued car takes, m (storage; Greenshields' jam density)"
+    )
     lane_capacity_vph: float = Field(1800.0, gt=0, le=4000, description="vehicles per hour per lane")
     car_occupancy: float = Field(1.5, ge=1, le=8, description="persons per car")
     reference_walk_speed_mps: float = Field(1.34, gt=0, le=3, description="speed used to rank walking routes")
