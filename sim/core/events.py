@@ -30,6 +30,7 @@ class EventKind(StrEnum):
     BUILDING_COLLAPSED = "building_collapsed"
     BUILDINGS_COLLAPSED = "buildings_collapsed"
     CASUALTIES = "casualties"
+    INJURED = "injured"
     TRAPPED = "trapped"
     FREED = "freed"
     TRIGGER_FIRED = "trigger_fired"
@@ -71,6 +72,7 @@ EVENT_COLUMNS = ("t_s", "kind", "subject", "cause", "count", "detail")
 # The numeric field that is an event's ``count`` column, by kind (the rest go to ``detail``).
 _COUNT_FIELD = {
     "casualties": "count",
+    "injured": "count",
     "trapped": "count",
     "freed": "count",
     "shelter_turned_away": "count",

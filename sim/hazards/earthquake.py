@@ -1,12 +1,16 @@
 """Earthquake: a ground-motion field at onset and fragility-based damage drawn per asset.
 
-At ``at`` the hazard computes the median peak ground acceleration (Joyner and Boore 1981) at
-every building, household, bridge, shelter and infrastructure asset, and draws damage from its
-own random stream (``hazards/<id>``) with lognormal fragility curves:
+At ``at`` the hazard computes the peak ground acceleration (``ground.py``: Joyner and Boore
+1981, measured from a finite rupture from M 6.5, an optional NEHRP site class, scatter of the
+relation's sigma drawn per 2 km cell) at every building, household, bridge, shelter and
+infrastructure asset, and draws damage from its own random stream (``hazards/<id>``) with
+lognormal fragility curves:
 
-- a collapsed building kills ``casualty_share`` of the people at home in it and traps
-  ``trapped_share`` of the survivors for ``trapped_for``; its debris closes roads within
-  ``debris_m``. Cities without building footprints draw one building per household.
+- a building in complete damage collapses with Hazus's share for the building type; its
+  occupants at home are hurt at Hazus's indoor casualty rates (severity 4: killed), and
+  ``trapped_share`` of the survivors of a collapse are trapped for ``trapped_for``; debris of a
+  collapse closes roads within ``debris_m``. Cities without building footprints draw one
+  building per household.
 - a damaged bridge closes; a damaged shelter closes (status ``damaged``); a damaged substation,
   tower, radio node, siren, server or sensor goes out of service.
 """
@@ -17,19 +21,25 @@ from typing import Any, cast
 
 import numpy as np
 import shapely
-from shapely.geometry import Point, box
+from shapely.geometry import LineString, Point, box
 
 from sim.hazards.base import Hazard, World, register
-from sim.hazards.fragility import (
-    DEFAULT_FRAGILITY,
-    damage_probability,
-    distance_for_pga,
+from sim.hazards.fragility import DEFAULT_FRAGILITY, damage_probability
+from sim.hazards.ground import (
+    HAZUS_COLLAPSE_SHARE,
+    casualty_rates,
+    distance_to_rupture_km,
     pga_joyner_boore_1981,
+    rupture_ends,
+    rupture_length_km,
+    site_factor,
 )
 from sim.scenario.hazards import EarthquakeConfig
 
 PGA_BANDS_G = (0.05, 0.1, 0.2, 0.4, 0.8)
 SEISMOMETER_QUANTITY = "pga_g"
+SCATTER_CELL_M = 2000.0  # one draw of the ground motion's scatter per cell of this size
+SCATTER_MARGIN_M = 5000.0
 
 
 @register
@@ -40,8 +50,24 @@ class Earthquake(Hazard):
     config: EarthquakeConfig
 
     def prepare(self, world: World) -> None:
-        """Place the epicentre in the city's metric frame."""
-        self.epicentre_xy = world.city.xy_of_lonlat(np.array([self.config.epicentre], dtype=float))[0]
+        """Place the epicentre and the rupture; draw the strike (if not given) and the scatter field."""
+        cfg = self.config
+        self.epicentre_xy = world.city.xy_of_lonlat(np.array([cfg.epicentre], dtype=float))[0]
+        rng = world.stream(f"hazards/{self.label}")
+        length = rupture_length_km(cfg.magnitude)
+        self.strike_deg = cfg.strike_deg if cfg.strike_deg is not None or length == 0 else float(rng.uniform(0, 360))
+        self.rupture = rupture_ends(self.epicentre_xy, length, self.strike_deg or 0.0)
+        xy = world.city.node_xy
+        self.scatter_x0, self.scatter_y0 = xy.min(axis=0) - SCATTER_MARGIN_M
+        span = xy.max(axis=0) - xy.min(axis=0) + 2 * SCATTER_MARGIN_M
+        shape = (int(np.ceil(span[1] / SCATTER_CELL_M)) + 1, int(np.ceil(span[0] / SCATTER_CELL_M)) + 1)
+        self.epsilon = rng.standard_normal(shape) if cfg.sigma_log10 > 0 else np.zeros(shape)
+
+    def median_pga(self, distance_km: np.ndarray) -> np.ndarray:
+        """Median PGA (g) at Joyner-Boore distances, with the site class and amplification."""
+        cfg = self.config
+        rock = pga_joyner_boore_1981(cfg.magnitude, distance_km)
+        return cfg.site_amplification * site_factor(cfg.site_class, rock) * rock
 
     def curve(self, asset_class: str) -> tuple[float, float]:
         """(median g, beta) of an asset class, the scenario's override first."""
@@ -52,11 +78,31 @@ class Earthquake(Hazard):
         return median, beta
 
     def pga_at(self, xy: np.ndarray) -> np.ndarray:
-        """Median PGA (g) at metric points, with the site amplification."""
+        """PGA (g) at metric points: rock motion with its scatter, then the site class."""
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-        d_km = np.hypot(xy[:, 0] - self.epicentre_xy[0], xy[:, 1] - self.epicentre_xy[1]) / 1000.0
         cfg = self.config
-        return cfg.site_amplification * pga_joyner_boore_1981(cfg.magnitude, d_km, cfg.depth_km)
+        rock = pga_joyner_boore_1981(cfg.magnitude, distance_to_rupture_km(xy, self.rupture))
+        rock = rock * 10.0 ** (cfg.sigma_log10 * self._epsilon_at(xy))
+        return cfg.site_amplification * site_factor(cfg.site_class, rock) * rock
+
+    def _epsilon_at(self, xy: np.ndarray) -> np.ndarray:
+        rows, cols = self.epsilon.shape
+        c = np.clip(((xy[:, 0] - self.scatter_x0) // SCATTER_CELL_M).astype(np.int64), 0, cols - 1)
+        r = np.clip(((xy[:, 1] - self.scatter_y0) // SCATTER_CELL_M).astype(np.int64), 0, rows - 1)
+        return self.epsilon[r, c]
+
+    def distance_for_pga(self, pga_g: float, *, max_km: float = 1000.0) -> float:
+        """Joyner-Boore distance (km) at which the median PGA falls to ``pga_g`` (0 if never)."""
+        if self.median_pga(np.array([0.0]))[0] < pga_g:
+            return 0.0
+        lo, hi = 0.0, max_km
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if self.median_pga(np.array([mid]))[0] >= pga_g:
+                lo = mid
+            else:
+                hi = mid
+        return lo
 
     def _draw(self, rng: np.random.Generator, pga: np.ndarray, asset_class: str) -> np.ndarray:
         median, beta = self.curve(asset_class)
@@ -71,6 +117,7 @@ class Earthquake(Hazard):
             "earthquake",
             self.label,
             f"M{self.config.magnitude:g}; depth={self.config.depth_km:g}km; "
+            f"rupture_km={rupture_length_km(self.config.magnitude):.1f}; strike={self.strike_deg or 0.0:.0f}; "
             f"pga_max={float(self.pga_at(city.node_xy).max()):.3f}g",
         )
         self._footprint(world)
@@ -112,20 +159,24 @@ class Earthquake(Hazard):
                 world.fail_assets(failed, cause=cause)
 
     def _buildings(self, world: World, rng: np.random.Generator) -> None:
+        """Complete damage from the fragility, collapse as Hazus's share of it, then the people inside."""
         city = world.city
         cfg = self.config
+        collapse_share = HAZUS_COLLAPSE_SHARE[cfg.building_type]
         idx, home, household = world.citizens_at_home()
         in_collapse = np.zeros(len(idx), dtype=bool)
+        in_complete = np.zeros(len(idx), dtype=bool)  # completely damaged, still standing
         b = city.buildings
         if len(b):
             centroids = shapely.get_coordinates(b.geometry.centroid.values)
-            collapsed = self._draw(rng, self.pga_at(centroids), "building")
+            complete = self._draw(rng, self.pga_at(centroids), "building")
+            collapsed = complete & (rng.random(len(b)) < collapse_share)
             rows = np.nonzero(collapsed)[0]
             ident = b["osm_id"].astype(str).to_numpy() if "osm_id" in b else np.arange(len(b)).astype(str)
             for r in rows:
                 world.log_event("building_collapsed", f"building-{ident[r]}", f"cause={self.label}")
-            if len(rows) and len(idx):
-                # Share of each node's residents who live in a collapsed building.
+            if complete.any() and len(idx):
+                # Share of each node's residents who live in a collapsed / a standing complete building.
                 from sim.city.buildings import RESIDENTIAL_FACTOR
 
                 kind = b["kind"].astype(str).to_numpy() if "kind" in b else np.full(len(b), "yes")
@@ -133,9 +184,15 @@ class Earthquake(Hazard):
                 weight = weight * np.array([RESIDENTIAL_FACTOR.get(k, 0.0) for k in kind])
                 node_of = city.nearest_nodes(centroids)
                 total = np.bincount(node_of, weights=weight, minlength=city.n_nodes)
-                lost = np.bincount(node_of[rows], weights=weight[rows], minlength=city.n_nodes)
-                share = np.divide(lost, total, out=np.zeros(city.n_nodes), where=total > 0)
-                in_collapse = rng.random(len(idx)) < share[home]
+
+                def share(mask: np.ndarray) -> np.ndarray:
+                    lost = np.bincount(node_of[mask], weights=weight[mask], minlength=city.n_nodes)
+                    return np.divide(lost, total, out=np.zeros(city.n_nodes), where=total > 0)
+
+                u = rng.random(len(idx))
+                s_collapse = share(collapsed)[home]
+                in_collapse = u < s_collapse
+                in_complete = ~in_collapse & (u < s_collapse + share(complete & ~collapsed)[home])
             if len(rows) and cfg.debris_m > 0:
                 debris = shapely.union_all(shapely.buffer(b.geometry.values[rows], cfg.debris_m))
                 tree = shapely.STRtree(city.roads.geometry.values)
@@ -143,46 +200,74 @@ class Earthquake(Hazard):
                 if len(blocked):
                     world.close_roads(blocked, cause=self.label)
         elif len(idx):
-            # No footprints: every household is one building of the default class.
+            # No footprints: every household is one building of the building type.
             hh, first = np.unique(household, return_index=True)
             p = damage_probability(self.pga_at(city.node_xy[home[first]]), *self.curve("building"))
-            collapsed_hh = hh[rng.random(len(hh)) < p]
+            complete_hh = hh[rng.random(len(hh)) < p]
+            collapsed_hh = complete_hh[rng.random(len(complete_hh)) < collapse_share]
             in_collapse = np.isin(household, collapsed_hh)
-            if len(collapsed_hh):
+            in_complete = np.isin(household, complete_hh) & ~in_collapse
+            if len(complete_hh):
                 world.log_event(
-                    "buildings_collapsed", self.label, f"households={len(collapsed_hh)}; cause={self.label}"
+                    "buildings_collapsed",
+                    self.label,
+                    f"households={len(collapsed_hh)}; complete={len(complete_hh)}; cause={self.label}",
                 )
-        victims = idx[in_collapse]
-        if len(victims):
-            u = rng.random(len(victims))
-            killed = victims[u < cfg.casualty_share]
-            rest = victims[u >= cfg.casualty_share]
-            trapped = rest[rng.random(len(rest)) < cfg.trapped_share]
-            if len(killed):
-                world.make_casualties(killed, cause="earthquake")
-            if len(trapped):
-                world.trap(trapped, until=float(world.env.now) + cfg.trapped_for, cause="earthquake")
+        self._occupants(world, rng, idx[in_collapse], idx[in_complete])
+
+    def _occupants(self, world: World, rng: np.random.Generator, collapsed: np.ndarray, standing: np.ndarray) -> None:
+        """Hazus's indoor casualty rates by severity; a share of a collapse's survivors are trapped."""
+        cfg = self.config
+        injured = np.zeros(3, dtype=np.int64)
+        killed_all, trapped_all = [], []
+        for who, is_collapse in ((collapsed, True), (standing, False)):
+            if len(who) == 0:
+                continue
+            rates = np.array(casualty_rates(cfg.building_type, is_collapse))
+            if is_collapse and cfg.casualty_share is not None:
+                rates[3] = cfg.casualty_share
+            # One draw per person: severity 4, 3, 2, 1 or unhurt, from the cumulative rates.
+            edges = np.cumsum(rates[::-1])
+            severity = 4 - np.searchsorted(edges, rng.random(len(who)), side="right")  # 4..1, 0 unhurt
+            killed_all.append(who[severity == 4])
+            injured += np.array([(severity == k).sum() for k in (1, 2, 3)])
+            if is_collapse:
+                survivors = who[severity < 4]
+                trapped_all.append(survivors[rng.random(len(survivors)) < cfg.trapped_share])
+        killed = np.concatenate(killed_all) if killed_all else np.zeros(0, dtype=np.int64)
+        trapped = np.concatenate(trapped_all) if trapped_all else np.zeros(0, dtype=np.int64)
+        if injured.sum():
+            world.log_event(
+                "injured",
+                self.label,
+                f"count={int(injured.sum())}; severity1={injured[0]}; severity2={injured[1]}; severity3={injured[2]}",
+            )
+        if len(killed):
+            world.make_casualties(killed, cause="earthquake")
+        if len(trapped):
+            world.trap(trapped, until=float(world.env.now) + cfg.trapped_for, cause="earthquake")
 
     def _footprint(self, world: World) -> None:
-        cfg = self.config
+        """Bands of the median PGA: rings around the epicentre, or around the rupture from M 6.5."""
         xy = world.city.node_xy
         frame = box(*(xy.min(axis=0) - 2000.0), *(xy.max(axis=0) + 2000.0))
         bands: list[tuple[str, float, Any]] = []
-        centre = Point(self.epicentre_xy)
-        radii = [distance_for_pga(cfg.magnitude, cfg.depth_km, g / cfg.site_amplification) for g in PGA_BANDS_G]
+        ends = self.rupture
+        source = Point(ends[0]) if np.allclose(ends[0], ends[1]) else LineString(ends)
+        radii = [self.distance_for_pga(g) for g in PGA_BANDS_G]
         for i, g in enumerate(PGA_BANDS_G):
             if radii[i] <= 0:
                 continue
-            disk = centre.buffer(radii[i] * 1000.0, quad_segs=32)
+            area = source.buffer(radii[i] * 1000.0, quad_segs=32)
             if i + 1 < len(PGA_BANDS_G) and radii[i + 1] > 0:
-                disk = disk.difference(centre.buffer(radii[i + 1] * 1000.0, quad_segs=32))
-            part = disk.intersection(frame)
+                area = area.difference(source.buffer(radii[i + 1] * 1000.0, quad_segs=32))
+            part = area.intersection(frame)
             if not part.is_empty:
                 bands.append((f"pga>={g:g}g", g, part))
         world.record_footprint(self.label, self.type_name, bands)
 
     def observe(self, quantity: str, xy: np.ndarray, t: float, window: float) -> np.ndarray | None:
-        """Seismometers read the PGA during the sampling window that holds the onset."""
+        """Seismometers read the PGA (with its scatter) during the sampling window that holds the onset."""
         if quantity != SEISMOMETER_QUANTITY or not (self.config.at <= t < self.config.at + window):
             return None
         return self.pga_at(xy)

@@ -75,22 +75,55 @@ EarthquakeAssetClass = Literal[
 class EarthquakeConfig(_HazardBase):
     """An earthquake at ``at``: ground shaking from a point source, damage drawn per asset.
 
-    Peak ground acceleration follows Joyner and Boore (1981) with the focal depth as the
-    distance term's depth; each asset fails with a lognormal fragility (HAZUS defaults per asset
-    class, overridable in ``fragility``). See docs/hazards.md.
+    Peak ground acceleration follows Joyner and Boore (1981) (its own fitted 7.3 km), measured
+    from a finite rupture from M 6.5 (Wells & Coppersmith 1994), with an optional NEHRP site class
+    and the relation's scatter; each asset fails with a lognormal fragility (HAZUS defaults per
+    asset class, overridable in ``fragility``), and occupants of completely damaged buildings
+    follow Hazus's indoor casualty rates. See docs/hazards.md.
     """
 
     type: Literal["earthquake"] = Field(description="selects the hazard")
     epicentre: tuple[Lon, Lat] = Field(description="[lon, lat] of the epicentre")
     magnitude: float = Field(ge=4.0, le=9.5, description="moment magnitude (4.0 to 9.5)")
-    depth_km: float = Field(10.0, gt=0, le=700, description="focal depth, km")
-    site_amplification: float = Field(1.0, gt=0, le=5, description="factor on PGA for local soil")
+    depth_km: float = Field(
+        10.0,
+        gt=0,
+        le=700,
+        description="focal depth, km: reported with the event; Joyner-Boore's distance uses its own fitted "
+        "7.3 km, so the depth does not change the motion",
+    )
+    strike_deg: float | None = Field(
+        None,
+        ge=0,
+        lt=360,
+        description="strike of the rupture, degrees clockwise from north (from M 6.5; default drawn from the "
+        "hazard's random stream)",
+    )
+    site_class: Literal["B", "C", "D", "E"] | None = Field(
+        None, description="NEHRP site class of the city's ground (B rock ... E soft clay); default: none (B)"
+    )
+    sigma_log10: float = Field(
+        0.26,
+        ge=0,
+        le=1,
+        description="scatter of the ground motion, log10 units (Joyner-Boore's 0.26; 0: the median field)",
+    )
+    building_type: Literal["W1", "S1L", "S3", "C1L", "C2L", "PC1", "RM1L", "URML", "MH"] = Field(
+        "C2L",
+        description="Hazus model building type of the homes: its collapse share and casualty rates (set "
+        "fragility.building to the same type's curve)",
+    )
+    site_amplification: float = Field(1.0, gt=0, le=5, description="an extra factor on PGA for local soil")
     fragility: dict[EarthquakeAssetClass, EarthquakeFragility] = Field(
         default_factory=dict,
         description="per asset class (building, shelter, bridge, substation, cell_tower, radio_node, siren, "
         "server, sensor): {median_g, beta}, replacing the HAZUS default",
     )
-    casualty_share: Fraction = Field(0.1, description="share of the people at home in a collapsed building killed")
+    casualty_share: Fraction | None = Field(
+        None,
+        description="share of the people at home in a collapsed building killed (default: Hazus's severity 4 "
+        "rate of the building type, 0.10 for C2L)",
+    )
     trapped_share: Fraction = Field(0.3, description="share of the survivors of a collapse who are trapped")
     trapped_for: Duration = Field(7200.0, ge=0, description="time until trapped people are freed, s")
     debris_m: float = Field(10.0, ge=0, le=200, description="roads this close to a collapsed building close, m")
