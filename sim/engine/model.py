@@ -346,6 +346,10 @@ class EvacuationModel(mesa.Model):
         idx = np.nonzero((st != SHELTERED) & (st != CASUALTY))[0]
         return idx, self.mover.positions(idx, float(self.env.now))
 
+    def vulnerable(self, idx: np.ndarray) -> np.ndarray:
+        """Which of citizens ``idx`` have limited mobility (a lower limit in water)."""
+        return self.pop.limited_mobility[idx]
+
     def citizens_at_home(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Citizens at home (or trapped there): indices, home nodes, household ids."""
         p = self.pop

@@ -1,18 +1,23 @@
 """Floods and tsunamis: water that rises over the terrain while people move.
 
-Both are bathtub models (a flat water surface, no flow dynamics) re-evaluated every
+Both are connected bathtub models (a flat water surface, no flow dynamics) re-evaluated every
 ``update_every`` seconds from onset:
 
-- depth = water level - ground height (``city.terrain``), only inside the hazard's area if
-  given; a tsunami with a ``zone`` instead floods the zone to the level, whatever the terrain;
-- a road whose lowest sampled point is deeper than ``drive_closed_depth_m`` closes to cars, and
-  deeper than ``walk_closed_depth_m`` to walkers; it reopens when the water falls back;
+- depth = water level - ground height (``city.terrain``) on ground below the level that is
+  connected (4-neighbour cells) to the water's source: the terrain's water, the ``source``
+  points, or else its lowest cells. A basin behind a dyke stays dry until the level tops the
+  dyke. Only inside the hazard's area if given; a tsunami with a ``zone`` instead floods the zone
+  to the level, whatever the terrain;
+- a road deeper than ``drive_closed_depth_m`` at its ends or middle closes to cars, and deeper
+  than ``walk_closed_depth_m`` to walkers; it reopens when the water falls back;
 - an asset deeper than ``asset_failed_depth_m`` fails (gauges excepted: they stand in water);
   a shelter deeper than ``walk_closed_depth_m`` closes as damaged; people inside stay
   (they go to upper floors);
-- anyone outside a shelter where the water is deeper than ``casualty_depth_m`` becomes a
-  casualty (the Seaside model's 0.5 m); people on a road that closes under them walk on to its
-  end as long as they are not caught.
+- anyone outside a shelter loses their footing and becomes a casualty where the water is deeper
+  than their group's limit, or where depth x velocity is above it (Cox et al. 2010: adults
+  1.2 m / 0.6 m²/s, people with limited mobility 0.5 m / 0.4 m²/s); the velocity is the flood's
+  ``velocity_mps`` or, for a tsunami, ``froude x sqrt(g x depth)``. People on a road that closes
+  under them walk on to its end as long as they are not caught.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 import numpy as np
 import shapely
 import simpy
+from scipy import ndimage
 from shapely.geometry import shape
 
 from sim.city.terrain import Terrain
@@ -30,6 +36,7 @@ from sim.hazards.base import Hazard, World, register
 from sim.scenario.hazards import FloodConfig, TsunamiConfig
 
 WET_M = 0.01  # depth below which a cell counts as dry in the footprint
+GRAVITY = 9.81
 
 
 class WaterHazard(Hazard):
@@ -72,11 +79,48 @@ class WaterHazard(Hazard):
             ]
         )
         n = len(geoms)
-        h, inside = self._ground(pts)
-        h = np.where(inside, h, np.inf).reshape(3, n)
-        self.road_low = h.min(axis=0)  # the lowest wet-able point of each road
+        self.road_points = pts  # both ends and the middle of every road, (3 n, 2)
         self.closed = {"walk": np.zeros(n, dtype=bool), "car": np.zeros(n, dtype=bool)}
         self.footprint_key: bytes | None = None
+        self._wet_level: float | None = None
+        self._wet = np.zeros((0, 0), dtype=bool)
+        if self.terrain is not None and not self.zone_only and self.config.connected:
+            self._prepare_sources(city)
+
+    def _prepare_sources(self, city: Any) -> None:
+        """The cells the water comes from: ``source`` points, the terrain's water, or its lowest cells."""
+        terrain = self.terrain
+        assert terrain is not None
+        gx, gy = terrain.cell_centres()
+        centres = np.column_stack([gx.ravel(), gy.ravel()])
+        self.cell_inside = (
+            np.ones(terrain.height.shape, dtype=bool)
+            if self.mask_geom is None
+            else shapely.contains_xy(self.mask_geom, centres[:, 0], centres[:, 1]).reshape(terrain.height.shape)
+        )
+        src = np.zeros(terrain.height.shape, dtype=bool)
+        if self.config.source:
+            r, c = terrain.cells_of(city.xy_of_lonlat(np.asarray(self.config.source, dtype=float)))
+            src[r, c] = True
+        elif terrain.water is not None and not terrain.water.is_empty:
+            src = shapely.contains_xy(terrain.water, centres[:, 0], centres[:, 1]).reshape(src.shape)
+        if not src.any():
+            low = np.where(self.cell_inside, terrain.height, np.inf)
+            src = self.cell_inside & (low <= low.min() + 0.01)
+        self.source_cells = src
+
+    def wet_cells(self, level: float) -> np.ndarray:
+        """Cells under water at ``level``: below it and connected to the source (cached per level)."""
+        if self._wet_level == level:
+            return self._wet
+        terrain = self.terrain
+        assert terrain is not None
+        below = self.cell_inside & (terrain.height < level)
+        labels, _count = ndimage.label(below)  # 4-neighbour connectivity
+        reached = np.unique(labels[self.source_cells & below])
+        self._wet = np.isin(labels, reached[reached > 0])
+        self._wet_level = level
+        return self._wet
 
     def _ground(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Ground height used for depth, and whether the point can be flooded at all."""
@@ -93,10 +137,30 @@ class WaterHazard(Hazard):
     def depth_at(self, xy: np.ndarray, t: float) -> np.ndarray:
         """Water depth (m, >= 0) at metric points at time ``t``."""
         level = self.level(t)
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         h, inside = self._ground(xy)
         if not np.isfinite(level):
             return np.zeros(len(h))
-        return np.where(inside, np.maximum(level - h, 0.0), 0.0)
+        depth = np.where(inside, np.maximum(level - h, 0.0), 0.0)
+        if self.terrain is not None and not self.zone_only and self.config.connected:
+            r, c = self.terrain.cells_of(xy)
+            depth = np.where(self.wet_cells(level)[r, c], depth, 0.0)
+        return depth
+
+    def velocity(self, depth: np.ndarray) -> np.ndarray | None:
+        """Flow velocity (m/s) where the water has ``depth``, or None where it is unknown."""
+        return None
+
+    def caught(self, depth: np.ndarray, vulnerable: np.ndarray) -> np.ndarray:
+        """Who loses their footing: deeper than their limit, or depth x velocity above it."""
+        cfg = self.config
+        limit = np.where(vulnerable, cfg.casualty_depth_vulnerable_m, cfg.casualty_depth_m)
+        out = depth > limit
+        v = self.velocity(depth)
+        if v is not None:
+            dv_limit = np.where(vulnerable, cfg.casualty_dv_vulnerable_m2s, cfg.casualty_dv_m2s)
+            out |= (depth > 0) & (depth * v > dv_limit)
+        return out
 
     # -------------------------------------------------------------- running
     def _run(self, world: World) -> Generator[simpy.Event, Any, None]:
@@ -119,7 +183,8 @@ class WaterHazard(Hazard):
         cfg = self.config
         t = float(world.env.now)
         level = self.level(t)
-        depth_road = np.where(np.isfinite(self.road_low), level - self.road_low, -np.inf)
+        n = len(self.closed["walk"])
+        depth_road = self.depth_at(self.road_points, t).reshape(3, n).max(axis=0)
         for mode, limit in (("car", cfg.drive_closed_depth_m), ("walk", cfg.walk_closed_depth_m)):
             now_closed = depth_road > limit
             newly = np.nonzero(now_closed & ~self.closed[mode])[0]
@@ -148,7 +213,7 @@ class WaterHazard(Hazard):
                 world.close_shelters(wet, cause=self.label, damaged=True)
         idx, xy = world.exposed_citizens()
         if len(idx):
-            caught = idx[self.depth_at(xy, t) > cfg.casualty_depth_m]
+            caught = idx[self.caught(self.depth_at(xy, t), world.vulnerable(idx))]
             if len(caught):
                 world.make_casualties(caught, cause=self.type_name)
         self._record(world, t)
@@ -226,6 +291,11 @@ class Flood(WaterHazard):
         """The flood's area limit."""
         return self.config.area
 
+    def velocity(self, depth: np.ndarray) -> np.ndarray | None:
+        """The flood's ``velocity_mps`` everywhere, or None if not given."""
+        v = self.config.velocity_mps
+        return None if v is None else np.full(len(depth), v)
+
 
 @register
 class Tsunami(WaterHazard):
@@ -255,6 +325,12 @@ class Tsunami(WaterHazard):
     def sensor_quantities(self) -> tuple[str, ...]:
         """Only sea gauges see a tsunami."""
         return ("sea_level_m",)
+
+    def velocity(self, depth: np.ndarray) -> np.ndarray | None:
+        """The inundation flow: ``froude x sqrt(g x depth)`` (None with ``froude: 0``)."""
+        if self.config.froude <= 0:
+            return None
+        return self.config.froude * np.sqrt(GRAVITY * np.maximum(depth, 0.0))
 
 
 __all__ = ["Flood", "Tsunami", "WaterHazard", "polygonize"]

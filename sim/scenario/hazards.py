@@ -134,7 +134,35 @@ class WaterRules(Strict):
 
     walk_closed_depth_m: float = Field(0.3, gt=0, le=10, description="roads deeper than this close to walkers, m")
     drive_closed_depth_m: float = Field(0.15, gt=0, le=10, description="roads deeper than this close to cars, m")
-    casualty_depth_m: float = Field(0.5, gt=0, le=20, description="a person in deeper water becomes a casualty, m")
+    casualty_depth_m: float = Field(
+        1.2,
+        gt=0,
+        le=20,
+        description="an adult in deeper water loses their footing and becomes a casualty, m (Cox et al. 2010)",
+    )
+    casualty_depth_vulnerable_m: float = Field(
+        0.5,
+        gt=0,
+        le=20,
+        description="the same for people with limited mobility, m (Cox et al. 2010's limit for children)",
+    )
+    casualty_dv_m2s: float = Field(
+        0.6, gt=0, le=20, description="an adult in water of depth x velocity above this becomes a casualty, m²/s"
+    )
+    casualty_dv_vulnerable_m2s: float = Field(
+        0.4, gt=0, le=20, description="the same for people with limited mobility, m²/s"
+    )
+    connected: bool = Field(
+        True,
+        description="water reaches only ground connected to its source (a basin behind a dyke stays dry); "
+        "false: every cell below the level floods",
+    )
+    source: list[tuple[Lon, Lat]] | None = Field(
+        None,
+        max_length=100,
+        description="[lon, lat] points where the water comes from (river, sea); default: the terrain's water, "
+        "else its lowest cells",
+    )
     asset_failed_depth_m: float = Field(0.3, gt=0, le=20, description="flooded deeper than this, an asset fails, m")
     update_every: Duration = Field(60.0, ge=1, le=3600, description="how often the water is re-evaluated, s")
 
@@ -149,13 +177,17 @@ class FloodStage(Strict):
 class FloodConfig(_HazardBase, WaterRules):
     """A river flood or storm surge: the water level follows ``stages`` (linear between them).
 
-    Depth anywhere is the level minus the terrain height (``city.terrain``): a bathtub model,
-    no flow dynamics. Roads, assets and people are judged against ``WaterRules``.
+    Depth is the level minus the terrain height (``city.terrain``) on ground connected to the
+    water's source: a connected bathtub model, no flow dynamics. Roads, assets and people are
+    judged against ``WaterRules``.
     """
 
     type: Literal["flood"] = Field(description="selects the hazard")
     stages: list[FloodStage] = Field(min_length=1, description="hydrograph: water level at times, linear between")
     area: Area | None = Field(None, description="limit the water to this area (default: everywhere)")
+    velocity_mps: float | None = Field(
+        None, ge=0, le=20, description="flow velocity of the water, m/s (default: unknown; people judged on depth)"
+    )
 
     @model_validator(mode="after")
     def _stages_in_order(self) -> FloodConfig:
@@ -177,6 +209,12 @@ class TsunamiConfig(_HazardBase, WaterRules):
     run_up_m: float = Field(gt=0, le=100, description="highest water level (run-up height), m")
     rise_time: Duration = Field(600.0, ge=0, le=7200, description="time from arrival to the highest level, s")
     zone: Area | None = Field(None, description="inundation zone (default: from terrain and run-up)")
+    froude: float = Field(
+        1.0,
+        ge=0,
+        le=3,
+        description="Froude number of the inundation flow: velocity = froude x sqrt(g x depth) (0: depth only)",
+    )
 
 
 class PowerOutageConfig(_HazardBase):

@@ -69,7 +69,8 @@ def test_people_on_a_road_when_it_floods_follow_the_documented_rule(layer_city):
     # The water is judged every 10 s, less than the 38 m deep stretch takes to walk through.
     scn = scenario_from(
         _river_city(layer_city),
-        hazards=[_flood(330, 1.7, update_every=10)],
+        # One depth limit for everyone (0.5 m), so the rule under test is where people stand.
+        hazards=[_flood(330, 1.7, update_every=10, casualty_depth_m=0.5, casualty_depth_vulnerable_m=0.5)],
         **_walkers(100),
         **everyone_now(duration="30min"),
     )
@@ -124,7 +125,7 @@ def test_flooded_area_and_depth_grow_with_the_level(layer_city):
     stages = [{"at": 0, "level_m": 1.0}, {"at": 600, "level_m": 3.0}, {"at": 1200, "level_m": 5.0}]
     scn = scenario_from(
         _river_city(layer_city),
-        hazards=[{"type": "flood", "id": "f", "at": 0, "stages": stages, "update_every": 120}],
+        hazards=[{"type": "flood", "id": "f", "at": 0, "stages": stages, "update_every": 120, "casualty_depth_m": 0.5}],
         **_walkers(5),
         **everyone_now(duration="25min"),
     )
