@@ -541,9 +541,20 @@ class EvacuationModel(mesa.Model):
         """Per channel (in scenario order): each citizen's receipt time, infinite if never (None: reached nobody)."""
         return [self.alerting.chan_receipt.get(i) for i in range(len(self.scenario.alerting.channels))]
 
-    def service_availability(self) -> dict[str, dict[str, float]]:
-        """Per service: the share of simulated time it worked."""
-        return {k: {"availability": v} for k, v in self.network.availability(float(self.env.now)).items()}
+    def service_availability(self) -> dict[str, dict[str, Any]]:
+        """Per service: the share of simulated time it worked and its mean level (share served).
+
+        ``alerting`` also says whether the sirens were dark (``sirens_dark``) and for what share
+        of the time (``sirens_dark_share``).
+        """
+        now = float(self.env.now)
+        up = self.network.availability(now)
+        levels = self.network.mean_levels(now)
+        out: dict[str, dict[str, Any]] = {k: {"availability": v, "level": levels.get(k, v)} for k, v in up.items()}
+        if "alerting" in out and "alerting_siren" in up:
+            dark = round(1.0 - up["alerting_siren"], 6)
+            out["alerting"] |= {"sirens_dark": dark > 0, "sirens_dark_share": dark}
+        return out
 
     def cap_files(self) -> dict[str, str]:
         """CAP 1.2 XML text of every order, by run-directory path."""

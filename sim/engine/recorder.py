@@ -106,6 +106,8 @@ class Recorder:
         row["devices_isolated"] = int(self.m.network.isolated.sum())
         for name, up in self.m.network.service_up.items():
             row[f"service:{name}"] = int(up)
+        for name, level in self.m.network.service_level.items():
+            row[f"level:{name}"] = round(level, 6)
         row["shelters_open"] = int(sum(s.is_open for s in self.m.shelters))
         row["shelters_damaged"] = int(sum(s.damaged for s in self.m.shelters))
         reg = self.m.ops.registry

@@ -129,7 +129,10 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
         casualties_by_cause=casualties_by_cause(model.casualty_cause, model.cause_names),
         services=model.service_availability(),
         channels=channel_figures(
-            model.pop.ordered_t, model.channel_receipts(), [ch.type for ch in model.scenario.alerting.channels]
+            model.pop.ordered_t,
+            model.channel_receipts(),
+            model.scenario.alerting.channel_ids(),
+            [ch.type for ch in model.scenario.alerting.channels],
         ),
         relatives_notified_fraction=_relatives_fraction(model),
         cyber=cyber_figures(CyberRecord(**model.recorder.cyber_record())),

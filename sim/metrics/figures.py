@@ -15,20 +15,25 @@ import pandas as pd
 
 
 def channel_figures(
-    ordered_t: np.ndarray, receipts: Sequence[np.ndarray | None], channel_types: Sequence[str]
+    ordered_t: np.ndarray,
+    receipts: Sequence[np.ndarray | None],
+    channel_ids: Sequence[str],
+    channel_types: Sequence[str],
 ) -> dict[str, dict[str, Any]]:
-    """Per channel type: citizens ordered out it reached, that share, and its median delay.
+    """Per channel (by id): its type, citizens ordered out it reached, that share, its median delay.
 
     ``receipts[i]`` holds channel ``i``'s receipt time per citizen (infinite where it never
-    reached them), or None for a channel that reached nobody.
+    reached them), or None for a channel that reached nobody. Three channels of one type are
+    three entries.
     """
     ordered = np.isfinite(ordered_t)
     n = int(ordered.sum())
     out: dict[str, dict[str, Any]] = {}
-    for given, kind in zip(receipts, channel_types, strict=True):
+    for given, ident, kind in zip(receipts, channel_ids, channel_types, strict=True):
         rec = given if given is not None else np.full(len(ordered_t), np.inf)
         hit = ordered & np.isfinite(rec)
-        out[kind] = {
+        out[ident] = {
+            "type": kind,
             "reached": int(hit.sum()),
             "reach_fraction": round(float(hit.sum() / n), 6) if n else None,
             "median_delay_s": round(float(np.median(rec[hit] - ordered_t[hit])), 3) if hit.any() else None,

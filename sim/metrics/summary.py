@@ -105,7 +105,7 @@ def build_summary(
     shelters: pd.DataFrame,
     events: pd.DataFrame,
     state_codes: dict[str, int],
-    services: dict[str, dict[str, float]] | None = None,
+    services: dict[str, dict[str, Any]] | None = None,
     cyber: dict[str, Any] | None = None,
     relatives_notified_fraction: float | None = None,
     casualties_by_cause: dict[str, int] | None = None,

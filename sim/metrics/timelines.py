@@ -26,11 +26,18 @@ def shelter_timeline(timeseries: pd.DataFrame, shelter_ids: list[str]) -> pd.Dat
 
 
 def service_timeline(timeseries: pd.DataFrame) -> pd.DataFrame:
-    """``t_s``, ``service``, ``up`` (1 working, 0 down) for every service."""
+    """``t_s``, ``service``, ``up`` (1 working, 0 down) and ``level`` (share served) for every service."""
     cols = [c for c in timeseries.columns if c.startswith("service:")]
     long = timeseries.melt(id_vars=["t_s"], value_vars=cols, var_name="service", value_name="up")
     long["service"] = long["service"].str.removeprefix("service:")
     long["up"] = long["up"].astype("int8")
+    levels = [c for c in timeseries.columns if c.startswith("level:")]
+    if levels:
+        lv = timeseries.melt(id_vars=["t_s"], value_vars=levels, var_name="service", value_name="level")
+        lv["service"] = lv["service"].str.removeprefix("level:")
+        long = long.merge(lv, on=["t_s", "service"], how="left")
+    else:
+        long["level"] = long["up"].astype(float)
     return long.sort_values(["t_s", "service"], kind="stable").reset_index(drop=True)
 
 

@@ -149,28 +149,38 @@ class AppPush(AlertChannel):
         return world.pop.has_smartphone
 
     def deliver(self, world: ChannelWorld, *, index: int, config: Any, who: np.ndarray, t: float, reach: Reach) -> None:
-        """CCC to the COC, then the internet; phones need one of their two towers working."""
+        """CCC to the COC, then the internet; phones need one of their two towers working.
+
+        Every phone's push is a request of its own: a server under a partial denial of service
+        serves its share of them (``1 - loss`` at each overloaded server on the way), drawn per
+        recipient from the channel's own stream, not all or nothing.
+        """
         net = world.network
         delay = config.delay_s
         pop = world.pop
+        rng = world.stream(f"alerting/channel/{index}/served")
 
-        def pushed(td: float) -> None:  # mobile data through any of their two towers
+        def pushed(td: float, share: float) -> None:  # mobile data through any of their two towers
             towers = world.served["cell_tower"][pop.home_node[who]]
             up = net.operational()
             ok = ((towers >= 0) & up[np.maximum(towers, 0)]).any(axis=1)
-            reach(who[ok], td + delay)
+            served = rng.random(len(who)) < share
+            reach(who[ok & served], td + delay)
 
         coc = net.index["COC"]
         if not net.serving()[coc] and world.defenses.ddos_protection.failover_to_safety:
             # Failover: the push goes through the safety network's link to the operator.
             world.log_event("failover", "app_push", "COC overloaded: pushing through the operator")
-            net.send("CCC", "operator", kind="alert", on_delivered=pushed)
+            net.send("CCC", "operator", kind="alert", on_delivered=pushed, split=True)
         else:
             net.send(
                 "CCC",
                 "COC",
                 kind="alert",
-                on_delivered=lambda _t: net.send("COC", "internet", kind="alert", on_delivered=pushed),
+                split=True,
+                on_delivered=lambda _t, s1: net.send(
+                    "COC", "internet", kind="alert", split=True, on_delivered=lambda t2, s2: pushed(t2, s1 * s2)
+                ),
             )
 
 

@@ -95,6 +95,8 @@ class NetworkState:
         self._cache: dict[Any, Any] = {}
         self.service_up: dict[str, bool] = {}
         self.transitions: list[tuple[float, str, bool]] = []
+        self.service_level: dict[str, float] = {}  # share of requests or people served now
+        self.level_changes: list[tuple[float, str, float]] = []
         avail = self.links["availability"].to_numpy(dtype=float)
         for li in range(m):
             if avail[li] < 1.0:
@@ -316,11 +318,17 @@ class NetworkState:
         dst: str,
         *,
         kind: str,
-        on_delivered: Callable[[float], None] | None = None,
+        on_delivered: Callable[..., None] | None = None,
         on_lost: Callable[[str], None] | None = None,
+        split: bool = False,
     ) -> None:
-        """Send a message from asset ``src`` to asset ``dst`` (a SimPy process)."""
-        self.env.process(self._message(self.index[src], self.index[dst], kind, on_delivered, on_lost))
+        """Send a message from asset ``src`` to asset ``dst`` (a SimPy process).
+
+        With ``split`` the message stands for many requests, one per recipient (an app's pushes):
+        an overloaded server on the way drops its share of them instead of the whole message, and
+        ``on_delivered(t, share)`` gets the share that got through.
+        """
+        self.env.process(self._message(self.index[src], self.index[dst], kind, on_delivered, on_lost, split))
 
     def path_to(self, src: int, dst: int) -> list[int] | None:
         """Link rows of a shortest working path from ``src`` to ``dst`` (None: no path).
@@ -376,8 +384,9 @@ class NetworkState:
                 return False
         return True
 
-    def _message(self, src: int, dst: int, kind: str, on_delivered, on_lost):
+    def _message(self, src: int, dst: int, kind: str, on_delivered, on_lost, split: bool = False):
         t0 = float(self.env.now)
+        share = 1.0
         bits = MESSAGE_BYTES.get(kind, 1000) * 8.0
         subject = f"{self.asset_ids[src]}->{self.asset_ids[dst]}"
         reason = "no route"
@@ -407,17 +416,23 @@ class NetworkState:
                 head = int(self.b[li]) if int(self.a[li]) == cur else int(self.a[li])
                 cur = head
                 if self.server_loss[head] > 0 or self.server_delay[head] > 0:
-                    if self._msg_rng.random() < self.server_loss[head]:
+                    if split:  # many requests: the server serves its share of them
+                        share *= 1.0 - self.server_loss[head]
+                    elif self._msg_rng.random() < self.server_loss[head]:
                         ok, reason = False, f"dropped by overloaded {self.asset_ids[head]}"
                         break
                     yield self.env.timeout(self._msg_rng.exponential(self.server_delay[head]))
             if ok:
-                if self.serving()[dst]:
+                if (self.operational()[dst] and share > 0) if split else self.serving()[dst]:
                     delay = float(self.env.now) - t0
                     via = "/".join(sorted({str(self.link_types[li]) for li in path})) or "local"
-                    self.log("message_delivered", subject, f"kind={kind}; delay={delay:.3f}; via={via}")
+                    served = f"; served={share:.4f}" if split else ""
+                    self.log("message_delivered", subject, f"kind={kind}; delay={delay:.3f}; via={via}{served}")
                     if on_delivered is not None:
-                        on_delivered(float(self.env.now))
+                        if split:
+                            on_delivered(float(self.env.now), share)
+                        else:
+                            on_delivered(float(self.env.now))
                     return
                 reason = "destination down" if not self.operational()[dst] else "destination overloaded"
                 break
@@ -450,18 +465,60 @@ class NetworkState:
         share = svc.min_share if svc.min_share is not None else self.min_share
         return bool(ok.mean() >= share - 1e-12)
 
+    def level_of(self, svc: ServiceConfig) -> float:
+        """The service's level now: the share of its requests or people it serves.
+
+        0 when a server of its chain does not work or a hop has no route; otherwise the share
+        each server of the chain serves (``1 - loss`` under a denial of service) multiplied
+        together, times the share of its endpoints (towers, sirens, sensors...) it reaches.
+        """
+        chain = [self.index[svc.platform], *(self.index[v] for v in svc.via)]
+        operational = self.operational()
+        if not all(operational[c] for c in chain):
+            return 0.0
+        for u, v in itertools.pairwise(chain):
+            if not self.reachable(u)[v]:
+                return 0.0
+        level = float(np.prod([1.0 - self.server_loss[c] for c in chain]))
+        ends = self._endpoint_rows(svc)
+        if len(ends):
+            if svc.direction == "out":
+                ok = self.reachable(chain[-1])[ends]
+            else:
+                ok = self.reachable(chain[0], reverse=True)[ends]
+            level *= float(ok.mean())
+        return level
+
     def evaluate_services(self) -> None:
-        """Re-judge every service; record changes."""
+        """Re-judge every service; record changes of state and of level."""
         t = float(self.env.now)
         state = {svc.name: self.service_is_up(svc) for svc in self.services}
         alerting = [state[n] for n in ALERT_SERVICES if n in state]
         state["alerting"] = any(alerting) if alerting else True
+        levels = {svc.name: self.level_of(svc) for svc in self.services}
+        alert_levels = [levels[n] for n in ALERT_SERVICES if n in levels]
+        levels["alerting"] = max(alert_levels) if alert_levels else 1.0
+        for name, level in levels.items():
+            if self.service_level.get(name) != level:
+                self.service_level[name] = level
+                self.level_changes.append((t, name, level))
         for name, up in state.items():
             if self.service_up.get(name) != up:
                 if name in self.service_up:
                     self.log("service_up" if up else "service_down", name, "")
                 self.service_up[name] = up
                 self.transitions.append((t, name, up))
+
+    def mean_levels(self, duration_s: float) -> dict[str, float]:
+        """Time-weighted mean level of each service over the run, from its exact changes."""
+        out: dict[str, float] = {}
+        for name in self.service_level:
+            changes = [(t, lv) for t, n, lv in self.level_changes if n == name]
+            total = 0.0
+            for (t, lv), (t_next, _) in zip(changes, [*changes[1:], (duration_s, None)], strict=True):
+                total += lv * max(0.0, min(t_next, duration_s) - min(t, duration_s))
+            out[name] = round(total / duration_s, 6) if duration_s > 0 else changes[-1][1]
+        return out
 
     def availability(self, duration_s: float) -> dict[str, float]:
         """Share of simulated time each service was up, from its exact transitions."""

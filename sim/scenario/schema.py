@@ -311,6 +311,13 @@ class ChannelConfig(Strict):
     """A warning channel: each citizen is reached independently with probability ``coverage``."""
 
     type: ChannelType = Field(description="channel kind")
+    id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="the channel's name in the summary (default: its type; a repeated type gets -2, -3...)",
+    )
     coverage: Fraction = Field(description="probability that the channel reaches a given citizen, 0..1")
     delay: Duration | None = Field(None, description="delay after the message reaches the device, s (default by type)")
     staff: int = Field(20, ge=0, le=100_000, description="door_to_door: people knocking on doors")
@@ -373,6 +380,24 @@ class AlertingConfig(Strict):
     false_alarm_trust_loss: Fraction = Field(
         0.3, description="after a false alarm, compliance with later orders falls by this share"
     )
+
+    @model_validator(mode="after")
+    def _channel_ids_unique(self) -> AlertingConfig:
+        ids = self.channel_ids()
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            msg = f"channel ids must be unique, repeated: {', '.join(repeated)}"
+            raise ValueError(msg)
+        return self
+
+    def channel_ids(self) -> list[str]:
+        """Each channel's id: its own, else its type (the 2nd, 3rd... of a type: ``type-2``, ``type-3``)."""
+        seen: dict[str, int] = {}
+        out = []
+        for ch in self.channels:
+            seen[ch.type] = seen.get(ch.type, 0) + 1
+            out.append(ch.id or (ch.type if seen[ch.type] == 1 else f"{ch.type}-{seen[ch.type]}"))
+        return out
 
 
 class RegistrationTimes(Strict):

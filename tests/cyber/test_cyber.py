@@ -12,6 +12,7 @@ from sim.cyber.queueing import mm1_response, mm1k_loss, mm1k_response, simulate_
 from sim.engine.model import EvacuationModel
 from sim.experiments.runner import collect_results
 from sim.metrics.figures import CyberRecord, channel_figures, cyber_figures
+from sim.metrics.timelines import service_timeline
 from sim.scenario import load_scenario
 from tests.experiments.test_cli import _assert_invalid, sim, write_scenario
 
@@ -22,8 +23,9 @@ def _cyber(model) -> dict:
 
 
 def _channels(model) -> dict:
-    types = [ch.type for ch in model.scenario.alerting.channels]
-    return channel_figures(model.pop.ordered_t, model.channel_receipts(), types)
+    alerting = model.scenario.alerting
+    types = [ch.type for ch in alerting.channels]
+    return channel_figures(model.pop.ordered_t, model.channel_receipts(), alerting.channel_ids(), types)
 
 
 def test_a_server_without_attack_matches_mm1_mean_response():
@@ -205,11 +207,36 @@ def test_ddos_on_the_coc_takes_app_push_down_and_failover_restores_it():
     av = m.service_availability()
     assert av["app_push"]["availability"] == pytest.approx(5 / 40, abs=0.01)
     assert av["alerting_siren"]["availability"] == 1.0
-    pushed = _channels(m)["app_push"]["reached"]
-    assert pushed == 0
+    # The COC serves 2,000 of 50,050 requests/s: every phone's push gets through with 1 - loss.
+    served = 1.0 - mm1k_loss(50_050.0, 2000.0, 200)
+    assert served == pytest.approx(0.04, abs=0.001)
+    base = EvacuationModel(_kotka())
+    base.run()
+    pushed, reachable = _channels(m)["app_push"]["reached"], _channels(base)["app_push"]["reached"]
+    assert pushed == pytest.approx(served * reachable, abs=4 * np.sqrt(served * reachable))
     over = EvacuationModel(_kotka(**attack, defenses={"ddos_protection": {"failover_to_safety": True}}))
     over.run()
-    assert _channels(over)["app_push"]["reached"] > 1000
+    assert _channels(over)["app_push"]["reached"] == reachable  # the same draws, all through the operator
+
+
+@pytest.mark.parametrize("attack_rps", [2_150.0, 3_950.0, 19_950.0])
+def test_app_push_under_a_ddos_reaches_the_share_the_server_serves(attack_rps):
+    """Through the engine's own path (the attack's M/M/1/K state at the COC), at three loads."""
+    parts = {
+        "population": {"count": 20000},
+        "alerting": {"orders": [{"at": "10min", "zone": "all"}], "channels": [{"type": "app_push", "coverage": 1.0}]},
+    }
+    base = EvacuationModel(_kotka(**parts))
+    base.run()
+    attacked = EvacuationModel(
+        _kotka(**parts, cyber=[{"type": "ddos", "target": "COC", "rate_rps": attack_rps, "at": "5min"}])
+    )
+    attacked.run()
+    served = 1.0 - mm1k_loss(attack_rps + 50.0, 2000.0, 200)  # + the legitimate 50 requests/s
+    n = _channels(base)["app_push"]["reached"]
+    got = _channels(attacked)["app_push"]["reached"]
+    assert n > 5000
+    assert got / n == pytest.approx(served, rel=4 * np.sqrt((1 - served) / (served * n)))
 
 
 def test_cli_baseline_reports_the_deltas(tmp_path):
@@ -284,3 +311,33 @@ def test_the_device_inventory_describes_every_networked_device():
     assert inv.loc[inv["id"] == "CCC", "storage_encrypted"].item()
     assert not inv.loc[inv["kind"] == "siren", "internet_exposed"].any()  # separate safety network
     assert inv.loc[inv["kind"] == "camera", "internet_exposed"].all()
+
+
+def test_a_service_under_a_partial_ddos_reports_the_share_it_serves():
+    """Up by the binary rule all along, yet it served only 1 - loss of its requests while attacked."""
+    attack = {"cyber": [{"type": "ddos", "target": "COC", "rate_rps": 2_150.0, "at": "5min"}]}
+    m = EvacuationModel(_kotka(**attack))
+    m.run()
+    av = m.service_availability()
+    served = 1.0 - mm1k_loss(2_200.0, 2000.0, 200)  # 0.90909
+    assert av["app_push"]["availability"] == 1.0  # the binary rule: loss below one half is "up"
+    # 5 min at level 1, then 35 min at the share served (the attack's first tick is at 5 min).
+    assert av["app_push"]["level"] == pytest.approx((5 + 35 * served) / 40, abs=1e-6)
+    assert av["alerting_siren"]["level"] == pytest.approx(1.0)
+    assert av["alerting"]["sirens_dark"] is False
+    timeline = service_timeline(m.timeseries())
+    during = timeline[(timeline["service"] == "app_push") & (timeline["t_s"] > 600)]
+    assert during["level"].to_numpy() == pytest.approx(served, abs=1e-6)
+
+
+def test_dark_sirens_are_reported_with_the_alerting_kpi():
+    cut = {
+        "hazards": [{"type": "power_outage", "at": "10min", "until": "30min"}],
+        "network": {"battery_h": {"siren": 0.0}},
+    }
+    m = EvacuationModel(_kotka(**cut))
+    m.run()
+    av = m.service_availability()
+    assert av["alerting"]["sirens_dark"] is True
+    assert av["alerting"]["sirens_dark_share"] == pytest.approx(1.0 - av["alerting_siren"]["availability"])
+    assert av["alerting"]["sirens_dark_share"] > 0
