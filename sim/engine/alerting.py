@@ -42,6 +42,25 @@ class Alerting:
         self.wom_rng = (
             model.streams.get("alerting/word_of_mouth") if scenario.alerting.word_of_mouth is not None else None
         )
+        # Households: members sorted by household (their order and the start of each household's
+        # run), and each citizen's household head (its first member): the head's draws decide.
+        hh = model.pop.household
+        self.hh_order = np.argsort(hh, kind="stable")
+        self.hh_sorted = hh[self.hh_order]
+        starts = np.flatnonzero(np.r_[True, self.hh_sorted[1:] != self.hh_sorted[:-1]]) if n else np.zeros(0, int)
+        head_of = np.empty(int(hh.max()) + 1 if n else 0, dtype=np.int64)
+        head_of[self.hh_sorted[starts]] = self.hh_order[starts]
+        self.head = head_of[hh] if n else np.zeros(0, dtype=np.int64)
+        self.u_shadow = model.streams.get("behaviour/shadow").random(n)
+
+    def households_of(self, idx: np.ndarray) -> np.ndarray:
+        """Every member of the households of citizens ``idx``."""
+        hh = np.unique(self.m.pop.household[idx])
+        lo = np.searchsorted(self.hh_sorted, hh, side="left")
+        hi = np.searchsorted(self.hh_sorted, hh, side="right")
+        size = hi - lo
+        pos = np.repeat(lo - np.cumsum(size) + size, size) + np.arange(int(size.sum()))
+        return self.hh_order[pos]
 
     def false_alarm(self, zone: Any, *, label: str, served_by: int | None = None) -> int:
         """A fake evacuation order: the citizens of ``zone`` (or those a siren serves) receive it."""
@@ -75,20 +94,86 @@ class Alerting:
             self.issue(order, self.m._trigger_masks[i], label=label)
 
     def warn(self, idx: np.ndarray, receipt: np.ndarray) -> None:
-        """Citizens ``idx`` receive the order at ``receipt[idx]``; those who comply set a departure."""
+        """Citizens ``idx`` receive the order at ``receipt[idx]``; those who comply set a departure.
+
+        With ``population.households_together`` the rest of their households are told at once by
+        their family, and each household decides once (its head's draws: compliance, delay), so
+        its members leave together.
+        """
         if len(idx) == 0:
             return
         p = self.m.pop
+        cfg = self.m.scenario
+        if cfg.population.households_together:
+            idx, receipt = self._with_households(idx, receipt)
         p.warned_t[idx] = np.minimum(p.warned_t[idx], receipt[idx])
         # A false alarm earlier costs trust: those who got one comply less with the next order.
-        cfg = self.m.scenario
         trust = np.where(self.false_alarmed[idx], 1.0 - cfg.alerting.false_alarm_trust_loss, 1.0)
-        comply = p.u_comply[idx] < cfg.population.compliance * trust
-        go = idx[comply & ((p.state[idx] == AT_HOME) | (p.state[idx] == TRAPPED))]
-        delay = departure_delays(cfg.alerting.departure_delay, p.u_delay[go])
-        p.depart_t[go] = np.minimum(p.depart_t[go], p.warned_t[go] + delay)
-        if len(go):
-            self.m.mover.next_departure = min(self.m.mover.next_departure, float(p.depart_t[go].min()))
+        decider = self.head[idx] if cfg.population.households_together else idx
+        comply = p.u_comply[decider] < cfg.population.compliance * trust
+        home = (p.state[idx] == AT_HOME) | (p.state[idx] == TRAPPED)
+        self._leave(idx[comply & home], decider[comply & home], p.warned_t[idx[comply & home]])
+
+    def _with_households(self, idx: np.ndarray, receipt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``idx`` and their household members, each told at their household's first receipt."""
+        p = self.m.pop
+        members = self.households_of(idx)
+        hh, inv = np.unique(p.household[idx], return_inverse=True)
+        first = np.full(len(hh), NEVER)
+        np.minimum.at(first, inv, receipt[idx])
+        full = receipt.copy()
+        full[members] = np.minimum(receipt[members], first[np.searchsorted(hh, p.household[members])])
+        return members, full
+
+    def _leave(self, go: np.ndarray, decider: np.ndarray, since: np.ndarray) -> None:
+        """Citizens ``go`` leave after their decider's departure delay, counted from ``since``."""
+        if len(go) == 0:
+            return
+        p = self.m.pop
+        delay = departure_delays(self.m.scenario.alerting.departure_delay, p.u_delay[decider])
+        p.depart_t[go] = np.minimum(p.depart_t[go], since + delay)
+        self.m.mover.next_departure = min(self.m.mover.next_departure, float(p.depart_t[go].min()))
+
+    def shadow(self, mask: np.ndarray, t: float) -> int:
+        """Shadow evacuation: a share of the people near the ordered zone, not ordered, leave too.
+
+        Everyone at home within ``population.shadow_distance_m`` of the homes ordered out, not
+        ordered themselves, who hears the order (a channel of the order would reach them if it
+        were meant for them: its coverage draw) leaves with probability
+        ``population.shadow_share`` (one draw per citizen, stream ``behaviour/shadow``; the
+        household head's with households together), after their departure delay from the order.
+        Returns how many leave.
+        """
+        from scipy.spatial import cKDTree
+
+        pop_cfg = self.m.scenario.population
+        p = self.m.pop
+        if pop_cfg.shadow_share <= 0 or not mask.any():
+            return 0
+        near = ~mask & ~np.isfinite(p.ordered_t) & ((p.state == AT_HOME) | (p.state == TRAPPED))
+        cand = np.nonzero(near)[0]
+        if len(cand) == 0:
+            return 0
+        # Those who hear it: a channel of the order would reach them if it were meant for them.
+        hears = np.zeros(len(cand), dtype=bool)
+        for i, ch in enumerate(self.m.scenario.alerting.channels):
+            able = self.receivers(ch.type)
+            share = float(able.mean()) if able.size else 0.0
+            cut = min(1.0, ch.coverage / share) if share > 0 else 0.0
+            hears |= able[cand] & (self.channel_u[i][cand] < cut)
+        cand = cand[hears]
+        if len(cand) == 0:
+            return 0
+        xy = self.m.city.node_xy
+        zone = cKDTree(xy[np.unique(p.home_node[mask])])
+        dist, _ = zone.query(xy[p.home_node[cand]], distance_upper_bound=pop_cfg.shadow_distance_m + 1e-9)
+        cand = cand[np.isfinite(dist)]
+        decider = self.head[cand] if pop_cfg.households_together else cand
+        go = cand[self.u_shadow[decider] < pop_cfg.shadow_share]
+        go = go[~np.isfinite(p.depart_t[go])]
+        decider = self.head[go] if pop_cfg.households_together else go
+        self._leave(go, decider, np.full(len(go), t))
+        return len(go)
 
     def order_process(self, order: OrderConfig, mask: np.ndarray, *, label: str):
         """A scheduled order: wait for its time, then issue it."""
@@ -114,7 +199,10 @@ class Alerting:
             cut = min(1.0, ch.coverage / share) if share > 0 else 0.0
             who = targets[able[targets] & (self.channel_u[i][targets] < cut)]
             self.deliver(i, ch, who, t, false=label in self.false_orders)
-        self.m.log_event("order_issued", label, f"zone={_zone_text(order.zone)}; ordered={int(fresh.sum())}")
+        shadow = self.shadow(mask, t) if not (isinstance(order.zone, str) and order.zone.lower() == "all") else 0
+        self.m.log_event(
+            "order_issued", label, f"zone={_zone_text(order.zone)}; ordered={int(fresh.sum())}; shadow={shadow}"
+        )
         self.write_cap(order, label, t, used)
         return int(fresh.sum())
 

@@ -203,6 +203,19 @@ class PopulationConfig(Strict):
     car_household_share: Fraction = Field(0.6, description="share of households with a car")
     digital_id_share: Fraction = Field(0.9, description="share with a digital ID")
     compliance: Fraction = Field(1.0, description="probability that a warned citizen obeys the order")
+    households_together: bool = Field(
+        True,
+        description="a household decides once and leaves together, when its first member is warned (the "
+        "others are told by their family); false: everyone decides alone",
+    )
+    shadow_share: Fraction = Field(
+        0.2,
+        description="share of the people near the ordered zone, not ordered out, who leave too (shadow "
+        "evacuation; NUREG/CR-7002: 20 %)",
+    )
+    shadow_distance_m: float = Field(
+        8000.0, ge=0, le=100_000, description="how far beyond the ordered zone people leave in its shadow, m"
+    )
 
 
 # ----------------------------------------------------------------------------- shelters

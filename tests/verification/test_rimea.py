@@ -52,7 +52,7 @@ def test_fixed_delays_each_leaves_at_own_time(layer_city):
     city = layer_city().road((0, 0), (0, 300)).people_at((0, 0), 20).shelter("S", (0, 300), 50).write()
     scn = scenario_from(
         city,
-        population={**FIXED_SPEED, "count": 20},
+        population={**FIXED_SPEED, "count": 20, "households_together": False},  # one delay each
         **everyone_now(alerting={"departure_delay": {"distribution": "uniform", "low": 0, "high": 600}}),
     )
     model = EvacuationModel(scn)
@@ -67,7 +67,7 @@ def test_fixed_delays_each_leaves_at_own_time(layer_city):
 
     fixed = scenario_from(
         city,
-        population={**FIXED_SPEED, "count": 20},
+        population={**FIXED_SPEED, "count": 20, "households_together": False},  # one delay each
         **everyone_now(alerting={"departure_delay": {"distribution": "fixed", "value": 120}}),
     )
     m2 = EvacuationModel(fixed)
