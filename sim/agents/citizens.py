@@ -42,6 +42,7 @@ class Population:
     household: np.ndarray
     age_group: np.ndarray  # index into AGE_GROUPS
     limited_mobility: np.ndarray
+    child: np.ndarray  # under 15 (among the youngest age group): a lower limit in water
     walk_speed_mps: np.ndarray
     has_phone: np.ndarray
     has_smartphone: np.ndarray
@@ -162,6 +163,9 @@ def create_population(
         max(0.0, (car - own) / (1.0 - own)) if own < 1 else 0.0,
     )
     mode = (rng.random(n) < p_car).astype(np.int8)
+    # Children among the youngest group (drawn last: the draws above do not move).
+    child_p = min(1.0, config.children_share / shares.under30) if shares.under30 > 0 else 0.0
+    child = (age_group == 0) & (rng.random(n) < child_p)
 
     u_delay = behaviour_rng.random(n)
     u_comply = behaviour_rng.random(n)
@@ -171,6 +175,7 @@ def create_population(
         household=household.astype(np.int64),
         age_group=age_group,
         limited_mobility=limited,
+        child=child,
         walk_speed_mps=speed,
         has_phone=has_phone,
         has_smartphone=has_smartphone,

@@ -347,8 +347,8 @@ class EvacuationModel(mesa.Model):
         return idx, self.mover.positions(idx, float(self.env.now))
 
     def vulnerable(self, idx: np.ndarray) -> np.ndarray:
-        """Which of citizens ``idx`` have limited mobility (a lower limit in water)."""
-        return self.pop.limited_mobility[idx]
+        """Which of citizens ``idx`` are children or have limited mobility (a lower limit in water)."""
+        return self.pop.limited_mobility[idx] | self.pop.child[idx]
 
     def citizens_at_home(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Citizens at home (or trapped there): indices, home nodes, household ids."""

@@ -73,7 +73,7 @@ class World(Protocol):
         """Citizens outside shelters and alive, and their metric positions now."""
 
     def vulnerable(self, idx: np.ndarray) -> np.ndarray:
-        """Which of citizens ``idx`` have limited mobility (a lower limit in water)."""
+        """Which of citizens ``idx`` are children or have limited mobility (a lower limit in water)."""
 
     def citizens_at_home(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Citizens at home (or trapped there): indices, home nodes, household ids."""

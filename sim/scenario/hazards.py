@@ -102,7 +102,7 @@ class EarthquakeConfig(_HazardBase):
     site_class: Literal["B", "C", "D", "E"] | None = Field(
         None, description="NEHRP site class of the city's ground (B rock ... E soft clay); default: none (B)"
     )
-    sigma_log10: float = Field(
+    sigma: float = Field(
         0.26,
         ge=0,
         le=1,
@@ -144,13 +144,13 @@ class WaterRules(Strict):
         0.5,
         gt=0,
         le=20,
-        description="the same for people with limited mobility, m (Cox et al. 2010's limit for children)",
+        description="the same for children and people with limited mobility, m (Cox et al. 2010's children)",
     )
     casualty_dv_m2s: float = Field(
         0.6, gt=0, le=20, description="an adult in water of depth x velocity above this becomes a casualty, m²/s"
     )
     casualty_dv_vulnerable_m2s: float = Field(
-        0.4, gt=0, le=20, description="the same for people with limited mobility, m²/s"
+        0.4, gt=0, le=20, description="the same for children and people with limited mobility, m²/s"
     )
     connected: bool = Field(
         True,

@@ -197,6 +197,9 @@ class PopulationConfig(Strict):
     mode_share: ModeShare = Field(ModeShare(), description="fractions of citizens who walk and who drive (sum 1)")
     age_shares: AgeShares = Field(AgeShares(), description="shares of the age groups of the speed model (sum 1)")
     limited_mobility_share: Fraction = Field(0.05, description="share with limited mobility (slower)")
+    children_share: Fraction = Field(
+        0.15, description="share of children under 15, within the youngest age group (a lower limit in water)"
+    )
     household_size_mean: float = Field(2.0, ge=1, le=10, description="persons per household")
     phone_share: Fraction = Field(0.95, description="share with a mobile phone")
     smartphone_share: Fraction = Field(0.85, description="share of phone owners with a smartphone")
@@ -216,6 +219,16 @@ class PopulationConfig(Strict):
     shadow_distance_m: float = Field(
         8000.0, ge=0, le=100_000, description="how far beyond the ordered zone people leave in its shadow, m"
     )
+
+    @model_validator(mode="after")
+    def _children_among_the_young(self) -> PopulationConfig:
+        if self.children_share > self.age_shares.under30 + 1e-9:
+            msg = (
+                f"children_share ({self.children_share:g}) cannot exceed the youngest age group's share "
+                f"(age_shares.under30 = {self.age_shares.under30:g})"
+            )
+            raise ValueError(msg)
+        return self
 
 
 # ----------------------------------------------------------------------------- shelters

@@ -44,7 +44,7 @@ def test_the_depth_does_not_change_the_motion_at_the_epicentre():
     """Before issue 19 the depth replaced the 7.3 km: 10 km gave 28 % less at the epicentre."""
     pgas = []
     for depth in (5.0, 10.0, 40.0):
-        _m, hz = _hazard(magnitude=6.4, depth_km=depth, sigma_log10=0.0)
+        _m, hz = _hazard(magnitude=6.4, depth_km=depth, sigma=0.0)
         pgas.append(hz.pga_at(hz.epicentre_xy[None, :])[0])
     assert pgas == pytest.approx(
         [0.491657] * 3, rel=1e-5
@@ -56,14 +56,14 @@ def test_the_distance_is_measured_to_a_finite_rupture_from_m_6_5():
     # centred on the epicentre: it reaches 24.489 km north and south.
     assert rupture_length_km(7.0) == pytest.approx(48.978, rel=1e-4)
     assert rupture_length_km(6.4) == 0.0
-    _m, hz = _hazard(magnitude=7.0, strike_deg=0.0, sigma_log10=0.0)
+    _m, hz = _hazard(magnitude=7.0, strike_deg=0.0, sigma=0.0)
     e = hz.epicentre_xy
     sites = e + np.array([[10_000.0, 0.0], [0.0, 30_000.0], [3_000.0, -40_000.0], [0.0, 20_000.0]])
     expected_km = np.array([10.0, 30.0 - 24.489, np.hypot(3.0, 40.0 - 24.489), 0.0])
     assert distance_to_rupture_km(sites, hz.rupture) == pytest.approx(expected_km, abs=2e-3)
     assert hz.pga_at(sites) == pytest.approx(pga_joyner_boore_1981(7.0, expected_km), rel=1e-3)
     # An east-west rupture puts the site 10 km east right on it.
-    _m, hz = _hazard(magnitude=7.0, strike_deg=90.0, sigma_log10=0.0)
+    _m, hz = _hazard(magnitude=7.0, strike_deg=90.0, sigma=0.0)
     assert distance_to_rupture_km(sites[:1], hz.rupture)[0] == pytest.approx(0.0, abs=1e-9)
 
 
@@ -75,15 +75,15 @@ def test_site_classes_scale_the_motion_by_nehrp_fa():
     assert site_factor("E", rock) == pytest.approx([2.5, 2.1, 1.2, 0.9], abs=1e-12)
     assert site_factor("B", rock) == pytest.approx([1.0] * 4)
     assert site_factor(None, rock) == pytest.approx([1.0] * 4)
-    m, hz = _hazard(magnitude=6.4, sigma_log10=0.0, site_class="D")
-    _m0, hz0 = _hazard(magnitude=6.4, sigma_log10=0.0)
+    m, hz = _hazard(magnitude=6.4, sigma=0.0, site_class="D")
+    _m0, hz0 = _hazard(magnitude=6.4, sigma=0.0)
     xy = m.city.node_xy
     assert hz.pga_at(xy) == pytest.approx(site_factor("D", hz0.pga_at(xy)) * hz0.pga_at(xy), rel=1e-12)
 
 
 def test_scatter_follows_the_published_sigma_per_cell():
     m, hz = _hazard(magnitude=6.4)  # the default: Joyner-Boore's 0.26
-    _m0, hz0 = _hazard(magnitude=6.4, sigma_log10=0.0)
+    _m0, hz0 = _hazard(magnitude=6.4, sigma=0.0)
     xy = m.city.node_xy
     ratio = np.log10(hz.pga_at(xy) / hz0.pga_at(xy))
     # Exactly sigma x the standard normal draw of each point's cell.
@@ -127,7 +127,7 @@ def _synthetic_quake(**quake):
 def test_households_at_median_times_exp_plus_minus_beta(k, expected):
     """Through the engine: complete damage in Phi(+-1) of the homes, collapse in 13 % of those (C2L)."""
     # A point source (M 6.4) about 140 km away: the PGA varies by 1.4 % over a 1 km city.
-    quake = {"magnitude": 6.4, "sigma_log10": 0.0, "casualty_share": 0.0, "trapped_share": 0.0}
+    quake = {"magnitude": 6.4, "sigma": 0.0, "casualty_share": 0.0, "trapped_share": 0.0}
     m, hz = _hazard(**quake)
     pga = hz.pga_at(m.city.node_xy)
     assert pga.max() / pga.min() < 1.02
@@ -150,7 +150,7 @@ def test_hazus_casualty_rates_in_completely_damaged_homes():
     """Everyone's home completely damaged: deaths and injuries at Hazus's rates for C2L."""
     m = EvacuationModel(
         _synthetic_quake(
-            magnitude=6.4, sigma_log10=0.0, trapped_share=0.0, fragility={"building": {"median_g": 1e-6, "beta": 0.1}}
+            magnitude=6.4, sigma=0.0, trapped_share=0.0, fragility={"building": {"median_g": 1e-6, "beta": 0.1}}
         )
     )
     at_home = m.pop.n

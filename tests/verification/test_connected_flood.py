@@ -116,7 +116,7 @@ def test_footing_limits_by_group_depth_and_velocity():
     assert wave.caught(np.array([limit - 1e-4, limit + 1e-4]), np.zeros(2, dtype=bool)).tolist() == [False, True]
 
 
-def test_in_still_water_of_0_8_m_only_people_with_limited_mobility_fall(layer_city):
+def test_in_still_water_of_0_8_m_only_children_and_people_with_limited_mobility_fall(layer_city):
     c = layer_city()
     c.road((0, 0), (600, 0), id="street")
     c.shelter("S", (600, 0), 1000)
@@ -125,13 +125,15 @@ def test_in_still_water_of_0_8_m_only_people_with_limited_mobility_fall(layer_ci
     city["terrain"] = {"water": [lonlat(-60, -60), lonlat(-60, 60)], "water_width_m": 30, "bank_m": 0.0, "slope": 1e-4}
     scn = scenario_from(
         city,
-        population={"count": 400, "limited_mobility_share": 0.3},
+        population={"count": 400, "limited_mobility_share": 0.2, "children_share": 0.1},
         hazards=[{"type": "flood", "id": "f", "at": 0, "stages": [{"at": 0, "level_m": 0.8}]}],
         **everyone_now(duration="5min"),
     )
     m = EvacuationModel(scn)
     m.advance_to(10)
-    lm = m.pop.limited_mobility
-    assert 80 < lm.sum() < 160
-    assert (m.pop.state[lm] == 3).all()  # casualties
-    assert (m.pop.state[~lm] != 3).all()
+    lm, child = m.pop.limited_mobility, m.pop.child
+    assert 50 < lm.sum() < 110
+    assert 20 < child.sum() < 70
+    vulnerable = lm | child
+    assert (m.pop.state[vulnerable] == 3).all()  # casualties
+    assert (m.pop.state[~vulnerable] != 3).all()
