@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -103,17 +104,31 @@ class City:
         return nodes
 
     def nearest_nodes(self, xy: np.ndarray, *, walkable_only: bool = True) -> np.ndarray:
-        """Row index of the nearest road node to each metric point."""
-        from scipy.spatial import cKDTree
+        """Row index of the nearest road node to each metric point.
 
-        if walkable_only:
-            ok = np.zeros(self.n_nodes, dtype=bool)
-            w = self.roads["walkable"].to_numpy()
-            ok[self.roads["u"].to_numpy()[w]] = True
-            ok[self.roads["v"].to_numpy()[w]] = True
-            candidates = np.nonzero(ok)[0]
-        else:
-            candidates = np.arange(self.n_nodes)
-        tree = cKDTree(self.node_xy[candidates])
+        The search tree is built once per city and kind (asset placement asks thousands of
+        times), and rebuilt only if the roads or nodes are replaced.
+        """
+        candidates, tree = self._node_tree(walkable_only)
         _, idx = tree.query(np.asarray(xy, dtype=float).reshape(-1, 2))
         return candidates[idx]
+
+    def _node_tree(self, walkable_only: bool) -> tuple[np.ndarray, Any]:
+        from scipy.spatial import cKDTree
+
+        shape = (id(self.roads), id(self.nodes), len(self.roads), len(self.nodes))
+        cache = self.__dict__.setdefault("_node_trees", {})
+        if cache.get("shape") != shape:  # new city, or the roads or nodes were replaced
+            cache.clear()
+            cache["shape"] = shape
+        if walkable_only not in cache:
+            if walkable_only:
+                ok = np.zeros(self.n_nodes, dtype=bool)
+                w = self.roads["walkable"].to_numpy()
+                ok[self.roads["u"].to_numpy()[w]] = True
+                ok[self.roads["v"].to_numpy()[w]] = True
+                candidates = np.nonzero(ok)[0]
+            else:
+                candidates = np.arange(self.n_nodes)
+            cache[walkable_only] = (candidates, cKDTree(self.nodes[["x", "y"]].to_numpy()[candidates]))
+        return cache[walkable_only]

@@ -87,7 +87,7 @@ def test_run_writes_the_run_directory(layer_city, tmp_path):
     last = sheltl[sheltl["t_s"] == ts["t_s"].max()].set_index("shelter")["present"]
     assert int(last["S1"]) == int(ts["shelter:S1"].iloc[-1])
     servtl = pd.read_parquet(out / "service_timeline.parquet")
-    assert list(servtl.columns) == ["t_s", "service", "up"]
+    assert list(servtl.columns) == ["t_s", "service", "up", "level"]
     assert len(servtl) == len(ts) * sum(c.startswith("service:") for c in ts.columns)
     tracks = pd.read_parquet(out / "tracks.parquet")
     assert list(tracks.columns) == ["t_s", "time", "citizen", "lon", "lat", "state"]
