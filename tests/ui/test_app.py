@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ui.charts import evacuation_curve, shelter_occupancy
+from ui.labels import percent
 from ui.maps import BLANK_STYLE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,6 +166,14 @@ def test_results_page_has_cards_with_units_and_every_chart():
     assert "Where people are over time" in headers
     assert "City services over time" in headers
     assert "Who each warning channel reached" in headers
+    # Services in words: up and served, one row per service of the summary.
+    assert "City services: up, and what they served" in headers
+    services = _RUNS["coastal_quake_tsunami"].summary["services"]
+    table = next(d.value for d in at.dataframe if "Served (% of requests or people)" in d.value.columns)
+    assert len(table) == len(services)
+    sirens = table.set_index("Service").loc["Sirens"]
+    assert sirens["Up (% of the time)"] == percent(services["alerting_siren"]["availability"])
+    assert sirens["Served (% of requests or people)"] == percent(services["alerting_siren"]["level"])
     # Catchments: each shelter's people by home district, shares of that shelter, named shelters.
     assert "Catchments: the districts each shelter served" in headers
     result = _RUNS["coastal_quake_tsunami"]

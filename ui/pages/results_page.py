@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui import charts, state
 from ui.components import kpi_cards, pick_run
-from ui.labels import KPIS, percent
+from ui.labels import KPIS, SERVICE_LABELS, percent
 
 
 def shelter_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -23,6 +23,20 @@ def shelter_rows(table: pd.DataFrame) -> pd.DataFrame:
             "Status": t["status"].astype(str),
         }
     )
+
+
+def service_rows(services: dict) -> pd.DataFrame:
+    """Each city service in words: the share of the time it was up and the share it served."""
+    rows = []
+    for name, figures in services.items():
+        rows.append(
+            {
+                "Service": SERVICE_LABELS.get(name, name),
+                "Up (% of the time)": percent(figures.get("availability")),
+                "Served (% of requests or people)": percent(figures.get("level", figures.get("availability"))),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def catchment_rows(catchments: pd.DataFrame, shelters: pd.DataFrame) -> pd.DataFrame:
@@ -99,6 +113,16 @@ def render() -> None:
     if any(c.startswith("service:") for c in ts.columns):
         st.subheader("City services over time")
         st.pyplot(charts.service_timeline(ts), clear_figure=True)
+    if services:
+        st.subheader("City services: up, and what they served")
+        st.caption(
+            "A server under a denial of service can be up yet drop part of its requests: "
+            "'Served' is the share of requests or people the service reached, averaged over the run."
+        )
+        st.dataframe(service_rows(services), hide_index=True, width="stretch")
+        if services.get("alerting", {}).get("sirens_dark"):
+            share = services["alerting"].get("sirens_dark_share")
+            st.text(f"The sirens were silent for {percent(share)} of the time.")
     if s["alerts"].get("channels"):
         st.subheader("Who each warning channel reached")
         st.pyplot(charts.channel_reach(s["alerts"]["channels"]), clear_figure=True)
