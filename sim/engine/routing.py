@@ -8,7 +8,7 @@ and re-routing after a road closes or a shelter fills is one Dijkstra for everyo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -48,6 +48,8 @@ class ArcNetwork:
     store_key: np.ndarray | None = None  # (2, A) int
     storage_m2: np.ndarray | None = None  # per key
     person_m2: np.ndarray | None = None  # (2,): per walker, per car occupant
+    # Per mode: the reversed graph's fixed structure (compute_field fills in the costs).
+    graph_cache: dict[int, tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def n_arcs(self) -> int:
@@ -204,20 +206,40 @@ def compute_field(
     n = net.n_nodes
     if len(targets) == 0:
         return Field(dist=np.full(n, np.inf), source=np.full(n, -1, dtype=np.int64))
-    ok = net.usable[mode] & open_arcs
-    # Reversed graph (head -> tail); keep the quickest of parallel arcs (csr would add them up).
+    arcs, starts, perm, indices, indptr = _reversed_graph(net, mode)
+    # Reversed graph (head -> tail); the quickest open arc of parallel ones (closed arcs cost inf).
     cost = net.ref_time_s[mode] if delay_s is None else net.ref_time_s[mode] + delay_s
-    rows, cols, w = net.head[ok], net.tail[ok], cost[ok]
-    key = rows * n + cols
-    o = np.lexsort((w, key))
-    first = np.r_[True, np.diff(key[o]) != 0][: len(o)]  # empty when every arc is closed
-    sel = o[first]
-    graph = csr_matrix((np.maximum(w[sel], 1e-9), (rows[sel], cols[sel])), shape=(n, n))
+    arc_cost = np.where(open_arcs[arcs], np.maximum(cost[arcs], 1e-9), np.inf)
+    pair_cost = np.minimum.reduceat(arc_cost, starts) if len(arcs) else np.zeros(0)
+    graph = csr_matrix((pair_cost[perm], indices, indptr), shape=(n, n))
     dist, _pred, source = dijkstra(
         graph, directed=True, indices=np.unique(targets), min_only=True, return_predecessors=True
     )
     source = np.where(np.isfinite(dist), source, -1).astype(np.int64)
     return Field(dist=dist, source=source)
+
+
+def _reversed_graph(net: ArcNetwork, mode: int) -> tuple[np.ndarray, ...]:
+    """The reversed graph of a mode's usable arcs, built once: its costs change, its shape does not.
+
+    Returns the usable arcs sorted by (head, tail) pair, the start of each pair's run, the CSR
+    order of the pairs, and the CSR ``indices`` and ``indptr``. Building the sparse matrix from
+    scratch cost about four times the Dijkstra search itself.
+    """
+    if mode not in net.graph_cache:
+        n = net.n_nodes
+        usable = np.flatnonzero(net.usable[mode])
+        key = net.head[usable] * n + net.tail[usable]
+        order = np.argsort(key, kind="stable")
+        arcs, key = usable[order], key[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
+        pairs = key[starts]
+        shape = csr_matrix(
+            (np.arange(1, len(pairs) + 1, dtype=float), (pairs // n, pairs % n)), shape=(n, n)
+        )
+        perm = shape.data.astype(np.int64) - 1
+        net.graph_cache[mode] = (arcs, starts, perm, shape.indices.copy(), shape.indptr.copy())
+    return net.graph_cache[mode]
 
 
 __all__ = ["CAR", "WALK", "ArcNetwork", "Field", "build_arcs", "compute_field"]
