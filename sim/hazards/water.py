@@ -138,14 +138,14 @@ class WaterHazard(Hazard):
         """Water depth (m, >= 0) at metric points at time ``t``."""
         level = self.level(t)
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-        h, inside = self._ground(xy)
         if not np.isfinite(level):
-            return np.zeros(len(h))
-        depth = np.where(inside, np.maximum(level - h, 0.0), 0.0)
+            return np.zeros(len(xy))
         if self.terrain is not None and not self.zone_only and self.config.connected:
+            # One cell lookup: the wet cells already hold the area limit and the connection.
             r, c = self.terrain.cells_of(xy)
-            depth = np.where(self.wet_cells(level)[r, c], depth, 0.0)
-        return depth
+            return np.where(self.wet_cells(level)[r, c], np.maximum(level - self.terrain.height[r, c], 0.0), 0.0)
+        h, inside = self._ground(xy)
+        return np.where(inside, np.maximum(level - h, 0.0), 0.0)
 
     def velocity(self, depth: np.ndarray) -> np.ndarray | None:
         """Flow velocity (m/s) where the water has ``depth``, or None where it is unknown."""
