@@ -511,26 +511,17 @@ class NetworkState:
 
     def mean_levels(self, duration_s: float) -> dict[str, float]:
         """Time-weighted mean level of each service over the run, from its exact changes."""
-        out: dict[str, float] = {}
-        for name in self.service_level:
-            changes = [(t, lv) for t, n, lv in self.level_changes if n == name]
-            total = 0.0
-            for (t, lv), (t_next, _) in zip(changes, [*changes[1:], (duration_s, None)], strict=True):
-                total += lv * max(0.0, min(t_next, duration_s) - min(t, duration_s))
-            out[name] = round(total / duration_s, 6) if duration_s > 0 else changes[-1][1]
-        return out
+        return {
+            name: _time_mean([(t, lv) for t, n, lv in self.level_changes if n == name], duration_s)
+            for name in self.service_level
+        }
 
     def availability(self, duration_s: float) -> dict[str, float]:
         """Share of simulated time each service was up, from its exact transitions."""
-        out: dict[str, float] = {}
-        for name in self.service_up:
-            changes = [(t, up) for t, n, up in self.transitions if n == name]
-            up_time = 0.0
-            for (t, up), (t_next, _) in zip(changes, [*changes[1:], (duration_s, None)], strict=True):
-                if up:
-                    up_time += max(0.0, min(t_next, duration_s) - min(t, duration_s))
-            out[name] = round(up_time / duration_s, 6) if duration_s > 0 else 1.0
-        return out
+        return {
+            name: _time_mean([(t, float(up)) for t, n, up in self.transitions if n == name], duration_s)
+            for name in self.service_up
+        }
 
     def dependencies(self, svc: ServiceConfig) -> set[str]:
         """Assets the service's messages pass now (its preferred routes), with their substations."""
@@ -549,6 +540,16 @@ class NetworkState:
         powered = self.power_of[rows]
         rows = np.union1d(rows, powered[powered >= 0])
         return set(self.assets["id"].to_numpy()[rows])
+
+
+def _time_mean(changes: list[tuple[float, float]], duration_s: float) -> float:
+    """Mean over ``[0, duration_s]`` of a value that takes ``changes`` (time, new value) in order."""
+    if duration_s <= 0:
+        return changes[-1][1] if changes else 1.0
+    total = 0.0
+    for (t, value), (t_next, _) in zip(changes, [*changes[1:], (duration_s, 0.0)], strict=True):
+        total += value * max(0.0, min(t_next, duration_s) - min(t, duration_s))
+    return round(total / duration_s, 6)
 
 
 __all__ = ["BATTERY", "GRID", "OFF", "NetworkState"]

@@ -15,11 +15,16 @@ from tests.conftest import _OX, _OY, everyone_now, scenario_from
 from tests.experiments.test_cli import _assert_invalid, sim, write_scenario
 
 
-def write_dem(path: Path, *, x0=-300.0, x1=900.0, y0=-300.0, y1=300.0, cell=10.0, crs="EPSG:32635") -> Path:
-    """Ground rising 1 m per 100 m eastwards (x metres east of the test origin), in UTM 35N."""
+def write_dem(
+    path: Path, *, x0=-300.0, x1=900.0, y0=-300.0, y1=300.0, cell=10.0, crs="EPSG:32635", ground=None
+) -> Path:
+    """Ground rising 1 m per 100 m eastwards (x metres east of the test origin), in UTM 35N.
+
+    ``ground(xs)`` gives another height profile along x (the same for every row).
+    """
     cols, rows = int((x1 - x0) / cell), int((y1 - y0) / cell)
     xs = x0 + (np.arange(cols) + 0.5) * cell
-    height = np.tile(xs / 100.0, (rows, 1)).astype("float32")
+    height = np.tile(xs / 100.0 if ground is None else ground(xs), (rows, 1)).astype("float32")
     with rasterio.open(
         path,
         "w",

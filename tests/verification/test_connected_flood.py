@@ -13,38 +13,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import rasterio
-from rasterio.transform import from_origin
 
 from sim.agents.citizens import WALK
 from sim.engine.model import EvacuationModel
 from sim.hazards.water import Flood, Tsunami
 from sim.scenario.hazards import FloodConfig, TsunamiConfig
 from tests.conftest import everyone_now, lonlat, scenario_from
-from tests.hazards.test_dem import _OX, _OY
+from tests.hazards.test_dem import _OX, _OY, write_dem
 
 
-def _dem(path: Path, *, cell: float = 10.0) -> Path:
-    x0, x1, y0, y1 = -300.0, 900.0, -300.0, 300.0
-    cols, rows = int((x1 - x0) / cell), int((y1 - y0) / cell)
-    xs = x0 + (np.arange(cols) + 0.5) * cell
-    ground = xs / 100.0
-    ground[(xs >= 200) & (xs < 260)] = 6.0  # the dyke
-    ground[(xs >= 260) & (xs < 500)] = 1.0  # the basin behind it
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=cols,
-        height=rows,
-        count=1,
-        dtype="float32",
-        crs="EPSG:32635",
-        transform=from_origin(_OX + x0, _OY + y1, cell, cell),
-        nodata=-9999.0,
-    ) as dst:
-        dst.write(np.tile(ground, (rows, 1)).astype("float32"), 1)
-    return path
+def _dem(path: Path) -> Path:
+    def ground(xs: np.ndarray) -> np.ndarray:
+        g = xs / 100.0
+        g[(xs >= 200) & (xs < 260)] = 6.0  # the dyke
+        g[(xs >= 260) & (xs < 500)] = 1.0  # the basin behind it
+        return g
+
+    return write_dem(path, ground=ground)
 
 
 def _basin(layer_city, tmp_path, stages, **flood):
