@@ -96,34 +96,36 @@ class Alerting:
     def warn(self, idx: np.ndarray, receipt: np.ndarray) -> None:
         """Citizens ``idx`` receive the order at ``receipt[idx]``; those who comply set a departure.
 
-        With ``population.households_together`` the rest of their households are told at once by
-        their family, and each household decides once (its head's draws: compliance, delay), so
-        its members leave together.
+        With ``population.households_together`` each household decides once, with its head's
+        draws (compliance, delay), when its first member is warned, and all its members at home
+        leave together. Family members the order itself did not reach leave with them but are not
+        counted as warned: a channel's reach stays what docs/networks.md says.
         """
         if len(idx) == 0:
             return
         p = self.m.pop
         cfg = self.m.scenario
-        if cfg.population.households_together:
-            idx, receipt = self._with_households(idx, receipt)
         p.warned_t[idx] = np.minimum(p.warned_t[idx], receipt[idx])
+        if cfg.population.households_together:
+            who, since = self._with_households(idx, receipt)
+            decider = self.head[who]
+        else:
+            who, since, decider = idx, p.warned_t[idx], idx
         # A false alarm earlier costs trust: those who got one comply less with the next order.
-        trust = np.where(self.false_alarmed[idx], 1.0 - cfg.alerting.false_alarm_trust_loss, 1.0)
-        decider = self.head[idx] if cfg.population.households_together else idx
+        trust = np.where(self.false_alarmed[who], 1.0 - cfg.alerting.false_alarm_trust_loss, 1.0)
         comply = p.u_comply[decider] < cfg.population.compliance * trust
-        home = (p.state[idx] == AT_HOME) | (p.state[idx] == TRAPPED)
-        self._leave(idx[comply & home], decider[comply & home], p.warned_t[idx[comply & home]])
+        go = comply & ((p.state[who] == AT_HOME) | (p.state[who] == TRAPPED))
+        self._leave(who[go], decider[go], since[go])
 
     def _with_households(self, idx: np.ndarray, receipt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``idx`` and their household members, each told at their household's first receipt."""
+        """The households of ``idx``, every member with the household's first warning."""
         p = self.m.pop
         members = self.households_of(idx)
         hh, inv = np.unique(p.household[idx], return_inverse=True)
         first = np.full(len(hh), NEVER)
         np.minimum.at(first, inv, receipt[idx])
-        full = receipt.copy()
-        full[members] = np.minimum(receipt[members], first[np.searchsorted(hh, p.household[members])])
-        return members, full
+        own = first[np.searchsorted(hh, p.household[members])]
+        return members, np.minimum(own, p.warned_t[members])
 
     def _leave(self, go: np.ndarray, decider: np.ndarray, since: np.ndarray) -> None:
         """Citizens ``go`` leave after their decider's departure delay, counted from ``since``."""

@@ -210,7 +210,7 @@ class PopulationConfig(Strict):
     households_together: bool = Field(
         True,
         description="a household decides once and leaves together, when its first member is warned (the "
-        "others are told by their family); false: everyone decides alone",
+        "others go with their family, not counted as warned); false: everyone decides alone",
     )
     shadow_share: Fraction = Field(
         0.2,

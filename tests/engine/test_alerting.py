@@ -41,7 +41,7 @@ def test_channels_reach_the_share_of_the_documented_formula(layer_city, coverage
     scn = scenario_from(
         _city(layer_city),
         duration="10min",
-        population={"count": n, "phone_share": phone_share, "households_together": False},
+        population={"count": n, "phone_share": phone_share},
         alerting={"orders": [{"at": 0, "zone": "all"}], "channels": channels},
     )
     m = EvacuationModel(scn)
@@ -72,7 +72,7 @@ def test_an_order_limited_to_some_channels_uses_only_those(layer_city):
     scn = scenario_from(
         _city(layer_city),
         duration="10min",
-        population={"count": 5000, "households_together": False},
+        population={"count": 5000},
         alerting={
             "orders": [{"at": 0, "zone": "all", "channels": ["siren"]}],
             "channels": [{"type": "siren", "coverage": 0.3}, {"type": "cell_broadcast", "coverage": 1.0}],
