@@ -63,6 +63,32 @@ def _problems(data, overrides=()):
         ({"alerting": {"departure_delay": {"distribution": "gamma"}}}, "alerting.departure_delay: unknown"),
         ({"step": 120}, "step: must be <= 60"),
         ({"seed": -1}, "seed: must be >= 0"),
+        # Issues 18 and 19's new inputs.
+        (
+            {
+                "alerting": {
+                    "channels": [{"type": "siren", "coverage": 0.5}, {"type": "radio", "coverage": 1, "id": "siren"}]
+                }
+            },
+            "alerting: channel ids must be unique, repeated: siren",
+        ),
+        ({"alerting": {"channels": [{"type": "siren", "coverage": 0.5, "id": "a b"}]}}, "alerting.channels.0.id:"),
+        ({"movement": {"vehicle_spacing_m": 0}}, "movement.vehicle_spacing_m: must be >= 4"),
+        ({"movement": {"storage": "maybe"}}, "movement.storage:"),
+        ({"population": {"children_share": 0.5}}, "population: children_share (0.5) cannot exceed"),
+        ({"population": {"shadow_share": 1.5}}, "population.shadow_share: must be <= 1"),
+        (
+            {"hazards": [{"type": "earthquake", "epicentre": [26.9, 60.4], "magnitude": 7, "site_class": "F"}]},
+            "hazards.0.site_class: must be one of",
+        ),
+        (
+            {"hazards": [{"type": "earthquake", "epicentre": [26.9, 60.4], "magnitude": 7, "sigma": -0.1}]},
+            "hazards.0.sigma: must be >= 0",
+        ),
+        (
+            {"hazards": [{"type": "flood", "stages": [{"at": 0, "level_m": 1}], "source": [[500, 60]]}]},
+            "hazards.0.source.0.0: must be <= 180",
+        ),
     ],
 )
 def test_invalid_values_name_the_field(data, expected):
