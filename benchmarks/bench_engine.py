@@ -87,7 +87,7 @@ class PerAgentModel(mesa.Model):
     def __init__(self, ref: EvacuationModel):
         super().__init__(seed=1)
         self.net = ref.net
-        self.dist = ref.mover.fields[WALK].dist
+        self.dist = ref.mover.routes.fields[WALK].dist
         self.next_free = np.full(ref.net.n_arcs, -np.inf)
         self.room: dict[int, int] = {}
         for s in ref.shelters:
@@ -122,6 +122,11 @@ def compare_with_per_agent(n: int, hours: float) -> dict[str, float]:
         "output.tracks.max_citizens=0",
         "output.record_every=86400",
         "shelter_operations.enabled=false",
+        # The same rule as the baseline: point queues at free speed on familiar routes (issue 18's
+        # density, storage and re-planning are ours alone; bench_million measures them).
+        "movement.density_speed=false",
+        "movement.storage=false",
+        "movement.informed_share=0",
     ]
     scn = load_scenario("scenarios/synthetic_large_city.yaml", overrides)
     ours = EvacuationModel(scn)
