@@ -146,7 +146,7 @@ def not_reached(summary: dict, share: int) -> str:
     if not ordered:
         return "nobody was ordered to leave"
     warned = al.get("reach_fraction") or 0.0
-    sheltered = (ev.get("sheltered") or 0) / ordered
+    sheltered = (ev.get("sheltered_ordered", ev.get("sheltered")) or 0) / ordered
     if warned * 100 < share:
         return f"{percent(warned)} were warned; T{share} needs {share} %"
     return f"{percent(sheltered)} reached a shelter by the end; T{share} needs {share} %"
@@ -209,3 +209,9 @@ def kpi_cards(result: api.RunResult) -> None:
         st.caption("Not reached: " + "; ".join(f"T{m}: {not_reached(s, m)}" for m in missing) + ".")
     if home:
         st.caption(f"Stayed home: {not_warned:,} were never warned, {chose:,} were warned but chose to stay.")
+    shadow = int(s["evacuation"].get("shadow_evacuees") or 0)
+    if shadow:
+        st.caption(
+            f"Left without an order (in the order's shadow): {shadow:,} people. They use the same roads and "
+            "shelters, but the times above count only those ordered out."
+        )

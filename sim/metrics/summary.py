@@ -43,6 +43,15 @@ def evacuation_figures(outcomes: pd.DataFrame, state_codes: dict[str, int]) -> d
         "not_departed": int((ordered & (state == state_codes["at_home"])).sum()),
         "casualties": int((state == state_codes["casualties"]).sum()),
         "trapped": int((state == state_codes["trapped"]).sum()),
+        # Of the sheltered, those ordered out; and those who left without an order (the
+        # order's shadow: docs/movement.md), who are in the counts above but not in tXX_s.
+        "sheltered_ordered": int((ordered & (state == state_codes["sheltered"])).sum()),
+        "shadow_evacuees": int(
+            (
+                ~ordered
+                & np.isin(state, [state_codes[k] for k in ("evacuating", "sheltered", "stranded")])
+            ).sum()
+        ),
     }
     fig.update(clearance_times(ordered_t, arrival_t))
     return fig

@@ -117,3 +117,33 @@ def _bbox(x0: float, x1: float) -> list[float]:
     lo = lonlat(x0, -100)
     hi = lonlat(x1, 100)
     return [lo[0], lo[1], hi[0], hi[1]]
+
+
+def test_the_summary_counts_shadow_evacuees_apart_from_the_ordered():
+    from sim.experiments.runner import STATE_CODES
+    from sim.metrics.summary import evacuation_figures
+
+    inf = float("inf")
+    codes = STATE_CODES
+    outcomes = pd.DataFrame(
+        {
+            "ordered_t": [0.0, 0.0, 0.0, inf, inf, inf],
+            "warned_t": [5.0, 5.0, inf, inf, inf, inf],
+            "depart_t": [10.0, 10.0, inf, 30.0, 40.0, inf],
+            "arrival_t": [100.0, inf, inf, 200.0, inf, inf],
+            "state": [
+                codes["sheltered"],
+                codes["evacuating"],
+                codes["at_home"],
+                codes["sheltered"],
+                codes["evacuating"],
+                codes["at_home"],
+            ],
+        }
+    )
+    fig = evacuation_figures(outcomes, codes)
+    assert fig["ordered"] == 3
+    assert fig["sheltered"] == 2
+    assert fig["sheltered_ordered"] == 1
+    assert fig["shadow_evacuees"] == 2
+    assert fig["not_departed"] == 1

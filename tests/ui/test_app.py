@@ -166,6 +166,11 @@ def test_results_page_has_cards_with_units_and_every_chart():
     assert "Where people are over time" in headers
     assert "City services over time" in headers
     assert "Who each warning channel reached" in headers
+    # People who left in an order's shadow are named apart from the ordered.
+    shadow = _RUNS["coastal_quake_tsunami"].summary["evacuation"]["shadow_evacuees"]
+    assert shadow > 0
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith(f"Left without an order (in the order's shadow): {shadow:,} people.") for c in captions)
     # Services in words: up and served, one row per service of the summary.
     assert "City services: up, and what they served" in headers
     services = _RUNS["coastal_quake_tsunami"].summary["services"]
