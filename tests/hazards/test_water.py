@@ -7,6 +7,7 @@ import pytest
 
 from sim.agents.citizens import CAR, WALK
 from sim.core.errors import InputError
+from sim.engine.crowding import CRITICAL
 from sim.engine.model import EvacuationModel
 from tests.conftest import everyone_now, lonlat, scenario_from
 
@@ -117,8 +118,13 @@ def test_a_road_flooded_before_departure_slows_clearance(layer_city):
     wet.run()
     t90_dry = np.quantile(dry.pop.arrival_t, 0.9)
     t90_wet = np.quantile(wet.pop.arrival_t, 0.9)
-    assert np.isfinite(t90_wet)
-    assert t90_wet > t90_dry + 300  # the detour is 800 m longer
+    # Exact: everyone leaves at 120 s and walks 1 m/s; the 180th of 200 (quantile 0.9 lies at
+    # 179.1 headways) queues at the first road. Dry: 600 m, the first road takes 3,600 p/h (1 s).
+    # Wet: the crossing is closed, the detour is 1,400 m and its first road a 6 m street of
+    # 1.225 p/(m s) x (6 - 2 x 0.3) m (docs/movement.md).
+    assert t90_dry == pytest.approx(120 + 600 + 179.1 * 1.0, abs=1e-6)
+    headway = 1.0 / (min(1.3, CRITICAL["weidmann"][1]) * (6.0 - 2 * 0.3))
+    assert t90_wet == pytest.approx(120 + 1400 + 179.1 * headway, abs=1e-6)
 
 
 def test_flooded_area_and_depth_grow_with_the_level(layer_city):
