@@ -53,11 +53,10 @@ class Alerting:
         self.head = head_of[hh] if n else np.zeros(0, dtype=np.int64)
         self.u_shadow = model.streams.get("behaviour/shadow").random(n)
 
-    def households_of(self, idx: np.ndarray) -> np.ndarray:
-        """Every member of the households of citizens ``idx``."""
-        hh = np.unique(self.m.pop.household[idx])
-        lo = np.searchsorted(self.hh_sorted, hh, side="left")
-        hi = np.searchsorted(self.hh_sorted, hh, side="right")
+    def members_of(self, households: np.ndarray) -> np.ndarray:
+        """Every member of ``households`` (sorted, unique household ids)."""
+        lo = np.searchsorted(self.hh_sorted, households, side="left")
+        hi = np.searchsorted(self.hh_sorted, households, side="right")
         size = hi - lo
         pos = np.repeat(lo - np.cumsum(size) + size, size) + np.arange(int(size.sum()))
         return self.hh_order[pos]
@@ -120,8 +119,8 @@ class Alerting:
     def _with_households(self, idx: np.ndarray, receipt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The households of ``idx``, every member with the household's first warning."""
         p = self.m.pop
-        members = self.households_of(idx)
         hh, inv = np.unique(p.household[idx], return_inverse=True)
+        members = self.members_of(hh)
         first = np.full(len(hh), NEVER)
         np.minimum.at(first, inv, receipt[idx])
         own = first[np.searchsorted(hh, p.household[members])]
@@ -136,15 +135,15 @@ class Alerting:
         p.depart_t[go] = np.minimum(p.depart_t[go], since + delay)
         self.m.mover.next_departure = min(self.m.mover.next_departure, float(p.depart_t[go].min()))
 
-    def shadow(self, mask: np.ndarray, t: float) -> int:
+    def shadow(self, mask: np.ndarray, t: float, channels: list[tuple[int, Any]]) -> int:
         """Shadow evacuation: a share of the people near the ordered zone, not ordered, leave too.
 
         Everyone at home within ``population.shadow_distance_m`` of the homes ordered out, not
-        ordered themselves, who hears the order (a channel of the order would reach them if it
+        ordered themselves, who hears the order (one of its ``channels`` would reach them if it
         were meant for them: its coverage draw) leaves with probability
         ``population.shadow_share`` (one draw per citizen, stream ``behaviour/shadow``; the
         household head's with households together), after their departure delay from the order.
-        Returns how many leave.
+        An order for the whole city has nobody outside it. Returns how many leave.
         """
         from scipy.spatial import cKDTree
 
@@ -152,17 +151,11 @@ class Alerting:
         p = self.m.pop
         if pop_cfg.shadow_share <= 0 or not mask.any():
             return 0
-        near = ~mask & ~np.isfinite(p.ordered_t) & ((p.state == AT_HOME) | (p.state == TRAPPED))
-        cand = np.nonzero(near)[0]
-        if len(cand) == 0:
-            return 0
-        # Those who hear it: a channel of the order would reach them if it were meant for them.
+        home = (p.state == AT_HOME) | (p.state == TRAPPED)
+        cand = np.nonzero(~mask & ~np.isfinite(p.ordered_t) & ~np.isfinite(p.depart_t) & home)[0]
         hears = np.zeros(len(cand), dtype=bool)
-        for i, ch in enumerate(self.m.scenario.alerting.channels):
-            able = self.receivers(ch.type)
-            share = float(able.mean()) if able.size else 0.0
-            cut = min(1.0, ch.coverage / share) if share > 0 else 0.0
-            hears |= able[cand] & (self.channel_u[i][cand] < cut)
+        for i, ch in channels:
+            hears |= self.in_reach(i, ch, cand)
         cand = cand[hears]
         if len(cand) == 0:
             return 0
@@ -171,11 +164,9 @@ class Alerting:
         dist, _ = zone.query(xy[p.home_node[cand]], distance_upper_bound=pop_cfg.shadow_distance_m + 1e-9)
         cand = cand[np.isfinite(dist)]
         decider = self.head[cand] if pop_cfg.households_together else cand
-        go = cand[self.u_shadow[decider] < pop_cfg.shadow_share]
-        go = go[~np.isfinite(p.depart_t[go])]
-        decider = self.head[go] if pop_cfg.households_together else go
-        self._leave(go, decider, np.full(len(go), t))
-        return len(go)
+        leave = self.u_shadow[decider] < pop_cfg.shadow_share
+        self._leave(cand[leave], decider[leave], np.full(int(leave.sum()), t))
+        return int(leave.sum())
 
     def order_process(self, order: OrderConfig, mask: np.ndarray, *, label: str):
         """A scheduled order: wait for its time, then issue it."""
@@ -189,24 +180,35 @@ class Alerting:
         fresh = mask & ~np.isfinite(p.ordered_t) & (p.state != CASUALTY)
         p.ordered_t[fresh] = t
         targets = np.nonzero(mask & ((p.state == AT_HOME) | (p.state == TRAPPED)))[0]
-        used = []
-        for i, ch in enumerate(self.m.scenario.alerting.channels):
-            if order.channels is not None and ch.type not in order.channels:
-                continue
-            used.append(ch.type)
-            # ``coverage`` is the share of all citizens the channel reaches where it works, drawn
-            # among those who can receive it at all (phone or smartphone owners).
-            able = self.receivers(ch.type)
-            share = float(able.mean()) if able.size else 0.0
-            cut = min(1.0, ch.coverage / share) if share > 0 else 0.0
-            who = targets[able[targets] & (self.channel_u[i][targets] < cut)]
-            self.deliver(i, ch, who, t, false=label in self.false_orders)
-        shadow = self.shadow(mask, t) if not (isinstance(order.zone, str) and order.zone.lower() == "all") else 0
+        channels = self.order_channels(order)
+        for i, ch in channels:
+            self.deliver(i, ch, targets[self.in_reach(i, ch, targets)], t, false=label in self.false_orders)
+        shadow = self.shadow(mask, t, channels)
+        used = [ch.type for _, ch in channels]
         self.m.log_event(
             "order_issued", label, f"zone={_zone_text(order.zone)}; ordered={int(fresh.sum())}; shadow={shadow}"
         )
         self.write_cap(order, label, t, used)
         return int(fresh.sum())
+
+    def order_channels(self, order: OrderConfig) -> list[tuple[int, Any]]:
+        """The channels an order uses, with their index: its own list, or every channel."""
+        return [
+            (i, ch)
+            for i, ch in enumerate(self.m.scenario.alerting.channels)
+            if order.channels is None or ch.type in order.channels
+        ]
+
+    def in_reach(self, i: int, ch: Any, who: np.ndarray) -> np.ndarray:
+        """Which of ``who`` channel ``i`` reaches where it works (its coverage draw).
+
+        ``coverage`` is the share of all citizens the channel reaches, drawn among those who can
+        receive it at all (phone or smartphone owners).
+        """
+        able = self.receivers(ch.type)
+        share = float(able.mean()) if able.size else 0.0
+        cut = min(1.0, ch.coverage / share) if share > 0 else 0.0
+        return able[who] & (self.channel_u[i][who] < cut)
 
     def receivers(self, channel: str) -> np.ndarray:
         """Who can receive a channel at all (its plug-in says: phone owners, smartphone owners...)."""

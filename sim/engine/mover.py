@@ -1,9 +1,10 @@
 """The mover: departures, routing fields, movement passes and admission to shelters.
 
-It owns the routing fields (one per mode toward the nearest open shelter with room, rebuilt
-when shelters fill or roads close: ``fields_dirty``), who is blocked, the next departure time
-and the room left at each shelter node. The point-queue kernels it calls are in
-``movement.py`` and ``routing.py``; docs/movement.md describes the model.
+It owns the routing fields (familiar and informed, one per mode toward the nearest open shelter
+with room, rebuilt when shelters fill or roads close: ``fields_dirty``), who is blocked and for
+which arc, the next departure time and the room left at each shelter node. The queue kernels it
+calls are in ``movement.py`` and ``routing.py``, speeds from density in ``crowding.py`` and the
+room on the roads in ``storage.py``; docs/movement.md describes the model.
 """
 
 from __future__ import annotations
@@ -195,12 +196,12 @@ class Mover:
         assert self.storage is not None
         p = self.m.pop
         waiting = active[(p.arc[active] < 0) & (self.want_arc[active] >= 0)]
-        if len(waiting) == 0:
-            self.storage.let_through[:] = False
+        rings = self.storage.find_gridlock(waiting, p.mode, self.want_arc)
+        if not rings:
             return
         n_roads = self.m.city.n_roads
-        for ring in self.storage.find_gridlock(waiting, p.mode, self.want_arc):
-            ids = self.m.city.roads["road_id"].astype(str).to_numpy()
+        ids = self.m.city.roads["road_id"].astype(str).to_numpy()
+        for ring in rings:
             roads = np.unique(np.where(ring < n_roads, ring, self.m.net.road[np.maximum(ring - n_roads, 0)]))
             people = int(np.isin(self.storage.came_by[active], ring).sum())
             self.m.recorder.log_event(

@@ -1,7 +1,7 @@
 """Traffic per road: people entered, queues and delays per time bin, and totals per road.
 
-The movement model is a point queue at each arc's entrance (docs/movement.md): a citizen who
-reaches a node waits until the arc's capacity lets them in. That wait is the delay over free
+Each arc is a first-come server (docs/movement.md): a citizen who reaches a node waits until
+the arc's capacity (and its room) lets them in. That wait is the delay over free
 flow, and the people waiting for an arc are its queue. The mover reports every entry (with its
 wait) and keeps, for every citizen a queue could not take, the arc they wait for; the recorder
 closes a bin at every recorded time (``output.record_every``) with those queues, like MATSim's

@@ -176,8 +176,7 @@ def _storage(
     room[shared_roads] = np.maximum(room[shared_roads], carriageway_m2[shared_roads])
     # The least storage: one step's flow at capacity, for each mode using the key.
     for m in (0, 1):
-        h = headway_s[m * n_arcs : (m + 1) * n_arcs]
-        per_step = np.where(np.isfinite(h), step_s / np.where(np.isfinite(h), h, 1.0), 0.0) * person[m]
+        per_step = step_s / headway_s[m * n_arcs : (m + 1) * n_arcs] * person[m]  # 0 where no capacity (inf)
         np.maximum.at(room, keys[m], per_step)
     return keys, room, person
 

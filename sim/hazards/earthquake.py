@@ -28,6 +28,7 @@ from sim.hazards.fragility import DEFAULT_FRAGILITY, damage_probability
 from sim.hazards.ground import (
     HAZUS_COLLAPSE_SHARE,
     casualty_rates,
+    distance_for,
     distance_to_rupture_km,
     pga_joyner_boore_1981,
     rupture_ends,
@@ -90,19 +91,6 @@ class Earthquake(Hazard):
         c = np.clip(((xy[:, 0] - self.scatter_x0) // SCATTER_CELL_M).astype(np.int64), 0, cols - 1)
         r = np.clip(((xy[:, 1] - self.scatter_y0) // SCATTER_CELL_M).astype(np.int64), 0, rows - 1)
         return self.epsilon[r, c]
-
-    def distance_for_pga(self, pga_g: float, *, max_km: float = 1000.0) -> float:
-        """Joyner-Boore distance (km) at which the median PGA falls to ``pga_g`` (0 if never)."""
-        if self.median_pga(np.array([0.0]))[0] < pga_g:
-            return 0.0
-        lo, hi = 0.0, max_km
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            if self.median_pga(np.array([mid]))[0] >= pga_g:
-                lo = mid
-            else:
-                hi = mid
-        return lo
 
     def _draw(self, rng: np.random.Generator, pga: np.ndarray, asset_class: str) -> np.ndarray:
         median, beta = self.curve(asset_class)
@@ -254,7 +242,7 @@ class Earthquake(Hazard):
         bands: list[tuple[str, float, Any]] = []
         ends = self.rupture
         source = Point(ends[0]) if np.allclose(ends[0], ends[1]) else LineString(ends)
-        radii = [self.distance_for_pga(g) for g in PGA_BANDS_G]
+        radii = [distance_for(self.median_pga, g) for g in PGA_BANDS_G]
         for i, g in enumerate(PGA_BANDS_G):
             if radii[i] <= 0:
                 continue

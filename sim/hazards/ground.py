@@ -18,6 +18,8 @@ Sources (docs/hazards.md has the full text and caveats):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 JB81 = {"a": -1.02, "b": 0.249, "c": -0.00255, "h_km": 7.3, "sigma_log10": 0.26}
@@ -43,18 +45,26 @@ def pga_joyner_boore_1981(magnitude: float, distance_km: np.ndarray) -> np.ndarr
     return 10.0**log_pga
 
 
-def distance_for_pga(magnitude: float, pga_g: float, *, max_km: float = 1000.0) -> float:
-    """Joyner–Boore distance (km) at which the median PGA falls to ``pga_g`` (0 if never reached)."""
-    if pga_joyner_boore_1981(magnitude, np.array([0.0]))[0] < pga_g:
+def distance_for(pga_at: Callable[[np.ndarray], np.ndarray], pga_g: float, *, max_km: float = 1000.0) -> float:
+    """Distance (km) at which a PGA that falls with distance, ``pga_at(km)``, reaches ``pga_g``.
+
+    0 if it never reaches it; found by bisection.
+    """
+    if pga_at(np.array([0.0]))[0] < pga_g:
         return 0.0
     lo, hi = 0.0, max_km
-    for _ in range(60):  # PGA decreases with distance: bisection
+    for _ in range(60):
         mid = 0.5 * (lo + hi)
-        if pga_joyner_boore_1981(magnitude, np.array([mid]))[0] >= pga_g:
+        if pga_at(np.array([mid]))[0] >= pga_g:
             lo = mid
         else:
             hi = mid
     return lo
+
+
+def distance_for_pga(magnitude: float, pga_g: float, *, max_km: float = 1000.0) -> float:
+    """Joyner–Boore distance (km) at which the median rock PGA falls to ``pga_g`` (0 if never reached)."""
+    return distance_for(lambda d: pga_joyner_boore_1981(magnitude, d), pga_g, max_km=max_km)
 
 
 def rupture_length_km(magnitude: float) -> float:
@@ -132,6 +142,7 @@ __all__ = [
     "HAZUS_COLLAPSE_SHARE",
     "JB81",
     "casualty_rates",
+    "distance_for",
     "distance_for_pga",
     "distance_to_rupture_km",
     "pga_joyner_boore_1981",

@@ -84,7 +84,9 @@ class WaterHazard(Hazard):
         self.footprint_key: bytes | None = None
         self._wet_level: float | None = None
         self._wet = np.zeros((0, 0), dtype=bool)
-        if self.terrain is not None and not self.zone_only and self.config.connected:
+        # Connected bathtub: depth only on the cells below the level that the source reaches.
+        self.connected = self.terrain is not None and not self.zone_only and self.config.connected
+        if self.connected:
             self._prepare_sources(city)
 
     def _prepare_sources(self, city: Any) -> None:
@@ -140,7 +142,8 @@ class WaterHazard(Hazard):
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         if not np.isfinite(level):
             return np.zeros(len(xy))
-        if self.terrain is not None and not self.zone_only and self.config.connected:
+        if self.connected:
+            assert self.terrain is not None
             # One cell lookup: the wet cells already hold the area limit and the connection.
             r, c = self.terrain.cells_of(xy)
             return np.where(self.wet_cells(level)[r, c], np.maximum(level - self.terrain.height[r, c], 0.0), 0.0)

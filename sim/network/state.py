@@ -446,56 +446,54 @@ class NetworkState:
         ids = self.assets["id"].to_numpy()
         return np.nonzero(np.isin(self.kind, svc.endpoints) | np.isin(ids, svc.endpoints))[0]
 
-    def service_is_up(self, svc: ServiceConfig) -> bool:
-        """Does the service's chain work now?"""
-        chain = [self.index[svc.platform], *(self.index[v] for v in svc.via)]
-        serving = self.serving()
-        if not all(serving[c] for c in chain):
-            return False
-        for u, v in itertools.pairwise(chain):
-            if not self.reachable(u)[v]:
-                return False
-        ends = self._endpoint_rows(svc)
-        if len(ends) == 0:
-            return True
-        if svc.direction == "out":
-            ok = self.reachable(chain[-1])[ends]
-        else:
-            ok = self.reachable(chain[0], reverse=True)[ends]
-        share = svc.min_share if svc.min_share is not None else self.min_share
-        return bool(ok.mean() >= share - 1e-12)
+    def _endpoint_share(self, svc: ServiceConfig) -> float | None:
+        """Share of the service's endpoints its chain reaches now (1 without endpoints).
 
-    def level_of(self, svc: ServiceConfig) -> float:
-        """The service's level now: the share of its requests or people it serves.
-
-        0 when a server of its chain does not work or a hop has no route; otherwise the share
-        each server of the chain serves (``1 - loss`` under a denial of service) multiplied
-        together, times the share of its endpoints (towers, sirens, sensors...) it reaches.
+        None when a server of its chain does not work or a hop of the chain has no route.
         """
         chain = [self.index[svc.platform], *(self.index[v] for v in svc.via)]
         operational = self.operational()
         if not all(operational[c] for c in chain):
-            return 0.0
+            return None
         for u, v in itertools.pairwise(chain):
             if not self.reachable(u)[v]:
-                return 0.0
-        level = float(np.prod([1.0 - self.server_loss[c] for c in chain]))
+                return None
         ends = self._endpoint_rows(svc)
-        if len(ends):
-            if svc.direction == "out":
-                ok = self.reachable(chain[-1])[ends]
-            else:
-                ok = self.reachable(chain[0], reverse=True)[ends]
-            level *= float(ok.mean())
-        return level
+        if len(ends) == 0:
+            return 1.0
+        if svc.direction == "out":
+            return float(self.reachable(chain[-1])[ends].mean())
+        return float(self.reachable(chain[0], reverse=True)[ends].mean())
+
+    def service_is_up(self, svc: ServiceConfig) -> bool:
+        """Does the service's chain work now (every server serving, enough endpoints reached)?"""
+        return self._judge(svc)[0]
+
+    def _judge(self, svc: ServiceConfig) -> tuple[bool, float]:
+        """(up, level) of a service now.
+
+        Up: every server of its chain serves (a denial of service drops under half its requests)
+        and it reaches at least ``min_share`` of its endpoints. Level: the share of its requests
+        or people it serves: the product of ``1 - loss`` over its chain's servers times the share
+        of its endpoints reached; 0 when a server does not work or a hop has no route.
+        """
+        reached = self._endpoint_share(svc)
+        if reached is None:
+            return False, 0.0
+        chain = [self.index[svc.platform], *(self.index[v] for v in svc.via)]
+        serving = self.serving()
+        min_share = svc.min_share if svc.min_share is not None else self.min_share
+        up = all(serving[c] for c in chain) and reached >= min_share - 1e-12
+        return up, float(np.prod([1.0 - self.server_loss[c] for c in chain])) * reached
 
     def evaluate_services(self) -> None:
         """Re-judge every service; record changes of state and of level."""
         t = float(self.env.now)
-        state = {svc.name: self.service_is_up(svc) for svc in self.services}
+        judged = {svc.name: self._judge(svc) for svc in self.services}
+        state = {name: up for name, (up, _) in judged.items()}
         alerting = [state[n] for n in ALERT_SERVICES if n in state]
         state["alerting"] = any(alerting) if alerting else True
-        levels = {svc.name: self.level_of(svc) for svc in self.services}
+        levels = {name: level for name, (_, level) in judged.items()}
         alert_levels = [levels[n] for n in ALERT_SERVICES if n in levels]
         levels["alerting"] = max(alert_levels) if alert_levels else 1.0
         for name, level in levels.items():
