@@ -192,6 +192,35 @@ def _canvas_shot(page, name: str) -> Path:
     return path
 
 
+def _app_state(page) -> str:
+    """What to report when a widget stays disabled: the app's health, its status and its log."""
+    url = page.url.split("/", 3)
+    try:
+        with urllib.request.urlopen(f"{url[0]}//{url[2]}/_stcore/health", timeout=5) as r:
+            health = f"health {r.status}"
+    except OSError as e:
+        health = f"health check failed: {e}"
+    status = page.locator("[data-testid=stStatusWidget]")
+    widget = status.first.inner_text(timeout=2_000) if status.count() else "no status widget"
+    page.screenshot(path=str(ARTIFACTS / "disabled-widget.png"))
+    log = (ARTIFACTS / "streamlit.log").read_text(errors="replace")[-3000:]
+    return f"{health}; status widget: {widget!r}; server log:\n{log}"
+
+
+def _click_when_connected(page, locator, timeout_s: float = 180) -> None:
+    """Click a widget, waiting while Streamlit has it disabled (it disables every widget while
+    its websocket reconnects); fails with the app's state if it never comes back."""
+    deadline = time.time() + timeout_s
+    while True:
+        try:
+            locator.click(timeout=15_000)
+            return
+        except Exception as e:  # playwright's TimeoutError
+            if time.time() > deadline:
+                raise AssertionError(f"{e.__class__.__name__}; {_app_state(page)}") from None
+            print("click waited: " + _app_state(page).split(";")[0])
+
+
 def _check_map(page) -> None:
     import numpy as np
 
@@ -237,7 +266,7 @@ def _check_map(page) -> None:
         page.keyboard.press("ArrowRight")
     time.sleep(2)
     truth = _pixels(_canvas_shot(page, "map-canvas-truth-0h10.png"))
-    page.get_by_text("As the command centre sees it").click(timeout=90_000)
+    _click_when_connected(page, page.get_by_text("As the command centre sees it"))
     time.sleep(2)
     seen = _pixels(_canvas_shot(page, "map-canvas-seen-0h10.png"))
     page.screenshot(path=str(ARTIFACTS / "map-page-command-centre.png"))
