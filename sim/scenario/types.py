@@ -37,7 +37,7 @@ Lon = Annotated[float, Field(ge=-180.0, le=180.0)]
 Lat = Annotated[float, Field(ge=-90.0, le=90.0)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
-MAX_POPULATION = 2_000_000
+MAX_POPULATION = 5_000_000  # issue 20: the megacity runs on a laptop (docs/performance.md)
 """Most citizens in one run, from any source (count, synthetic city, layers)."""
 MAX_SHELTER_CAPACITY = 1_000_000
 """Most places in one shelter (the largest stadiums hold about 150,000)."""

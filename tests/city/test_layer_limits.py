@@ -21,15 +21,15 @@ def _build_problems(city, **parts):
 
 def test_a_population_point_of_a_trillion_is_refused(layer_city):
     lines = _build_problems(_city(layer_city, count=1e12))
-    assert lines == ["city.population.0.count: must be <= 2e+06, got 1e+12"]
+    assert lines == ["city.population.0.count: must be <= 5e+06, got 1e+12"]
 
 
 def test_a_population_layer_over_the_cap_in_total_is_refused(layer_city):
     c = layer_city().road((0, 0), (0, 400)).shelter("S1", (0, 400), 30)
     for i in range(3):
-        c.people_at((0, 100 * i), 1_000_000)
+        c.people_at((0, 100 * i), 2_000_000)
     lines = _build_problems(c.write())
-    assert lines == ["city.population: the layer holds 3,000,000 people; at most 2,000,000"]
+    assert lines == ["city.population: the layer holds 6,000,000 people; at most 5,000,000"]
 
 
 def test_a_population_layer_of_zeros_is_refused(layer_city):
