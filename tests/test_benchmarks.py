@@ -27,3 +27,22 @@ def test_the_million_benchmark_knows_its_scenario():
     assert scn.duration == 6 * 3600
     assert [h.type for h in scn.hazards] == ["flood"]
     assert [a.type for a in scn.cyber] == ["ddos"]
+
+
+def test_the_peer_benchmark_runs_ours_and_jupedsim_on_one_small_grid(tmp_path):
+    """Both models do the whole job on the same grid (SUMO is optional: requirements-peers.txt)."""
+    from benchmarks import bench_peers as bp
+
+    xy, streets, shelters = bp.grid(6, 100.0)
+    assert len(streets) == 2 * 6 * 5
+    assert len(shelters) == 16
+    street_of, depart = bp.agents(200, len(streets))
+    assert depart.min() >= 0
+    assert depart.max() <= bp.SPREAD_S
+    scenario = bp.write_ours(tmp_path, xy, streets, shelters, street_of, "walk")
+    bp.write_jupedsim(tmp_path, streets, shelters, street_of, 100.0)
+    for name, cmd in (("ours-walk", bp.ours(tmp_path, scenario)), ("jupedsim-network", bp.jupedsim(tmp_path))):
+        cpu, peak, stdout = bp.measure(cmd, tmp_path)
+        assert cpu > 0
+        assert peak > 0
+        assert bp.arrived(name, tmp_path, stdout) == 200, name

@@ -69,11 +69,29 @@ def _clean(value: Any) -> Any:
     return value
 
 
+ROW_GROUP = 200_000  # rows per Parquet row group: tables are converted and written a group at a time
+
+
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    if isinstance(df, gpd.GeoDataFrame):  # GeoParquet: WKB geometry plus CRS metadata
+    """Write a table in row groups of ``ROW_GROUP`` rows.
+
+    Only one group at a time is converted to Arrow, so a million-row table is never held twice
+    in memory (``DataFrame.to_parquet`` converts the whole table first).
+    """
+    if isinstance(df, gpd.GeoDataFrame):  # GeoParquet: WKB geometry plus CRS metadata (small layers)
         df.reset_index(drop=True).to_parquet(path, index=False, compression="zstd")
         return
-    df.reset_index(drop=True).to_parquet(path, index=False, engine="pyarrow", compression="zstd")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    df = df.reset_index(drop=True)
+    schema = pa.Schema.from_pandas(df, preserve_index=False)  # from the whole table: every group alike
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for start in range(0, max(len(df), 1), ROW_GROUP):
+            part = df.iloc[start : start + ROW_GROUP]
+            writer.write_table(
+                pa.Table.from_pandas(part, schema=schema, preserve_index=False), row_group_size=ROW_GROUP
+            )
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
