@@ -51,6 +51,10 @@ class Mover:
         self.want_arc = np.full(model.pop.n, -1, dtype=np.int32)  # the arc a blocked citizen waits for
         self.next_reroute = float(cfg.reroute_every)
         self.informed_routes: Routes | None = None
+        # Per mode: the inputs of its last free-flow field and that field with its closer arcs. A
+        # field is a pure function of its open arcs and targets, so a change that leaves a mode's
+        # inputs alone (a flood closing roads to cars only) reuses it: identical, not recomputed.
+        self._free: list[tuple[bytes, Field, np.ndarray, np.ndarray] | None] = [None, None]
         # Queues take room on the road and spill back (movement.storage; sim/engine/storage.py).
         self.storage = Storage(model.net, model.pop.n) if cfg.storage else None
 
@@ -75,23 +79,34 @@ class Mover:
         """Routing fields per mode (free-flow, or with ``delays`` per arc) and their closer arcs."""
         open_arcs = [self.m.roads.open[m][self.m.net.road] for m in (WALK, CAR)]
         targets = np.unique([s.node for s in self.m.shelters if s.room > 0])
-        fields = [
-            compute_field(self.m.net, m, open_arcs[m], targets, None if delays is None else delays[m])
-            for m in (WALK, CAR)
-        ]
         self.m.arc_ok = [self.m.net.usable[m] & open_arcs[m] for m in (WALK, CAR)]
-        # Per mode: how many arcs lead closer from each node, and the arc where there is just one
-        # (people there need no spreading over exits).
-        closer_count, only_closer = [], []
+        fields, closer_count, only_closer = [], [], []
         for m in (WALK, CAR):
-            dist = fields[m].dist
-            closer = self.m.arc_ok[m] & (dist[self.m.net.head] < dist[self.m.net.tail])
-            tails = self.m.net.tail[closer]
-            closer_count.append(np.bincount(tails, minlength=self.m.city.n_nodes))
-            only = np.full(self.m.city.n_nodes, -1, dtype=np.int64)
-            only[tails] = np.nonzero(closer)[0]
+            key = np.packbits(open_arcs[m]).tobytes() + targets.tobytes()
+            last = self._free[m] if delays is None else None
+            if last is not None and last[0] == key:
+                _key, field, count, only = last
+            else:
+                field = compute_field(self.m.net, m, open_arcs[m], targets, None if delays is None else delays[m])
+                count, only = self._closer(m, field)
+                if delays is None:
+                    self._free[m] = (key, field, count, only)
+            fields.append(field)
+            closer_count.append(count)
             only_closer.append(only)
         return Routes(fields, closer_count, only_closer)
+
+    def _closer(self, m: int, field: Field) -> tuple[np.ndarray, np.ndarray]:
+        """Per node: how many arcs lead closer, and the arc where there is just one.
+
+        People at a node with one closer arc need no spreading over exits.
+        """
+        dist = field.dist
+        closer = self.m.arc_ok[m] & (dist[self.m.net.head] < dist[self.m.net.tail])
+        tails = self.m.net.tail[closer]
+        only = np.full(self.m.city.n_nodes, -1, dtype=np.int64)
+        only[tails] = np.nonzero(closer)[0]
+        return np.bincount(tails, minlength=self.m.city.n_nodes), only
 
     def queued(self) -> np.ndarray:
         """Who is waiting at an entrance that could not take them yet (``want_arc``: which one)."""

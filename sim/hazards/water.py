@@ -84,6 +84,9 @@ class WaterHazard(Hazard):
         self.footprint_key: bytes | None = None
         self._wet_level: float | None = None
         self._wet = np.zeros((0, 0), dtype=bool)
+        self._depth_level: float | None = None
+        self._depth = np.zeros((0, 0))
+        self._road_cells: tuple[np.ndarray, np.ndarray] | None = None  # the road points' cells, fixed
         # Connected bathtub: depth only on the cells below the level that the source reaches.
         self.connected = self.terrain is not None and not self.zone_only and self.config.connected
         if self.connected:
@@ -124,6 +127,14 @@ class WaterHazard(Hazard):
         self._wet_level = level
         return self._wet
 
+    def depth_grid(self, level: float) -> np.ndarray:
+        """Depth in every cell at ``level`` for connected water (cached per level)."""
+        if self._depth_level != level:
+            assert self.terrain is not None
+            self._depth = np.where(self.wet_cells(level), np.maximum(level - self.terrain.height, 0.0), 0.0)
+            self._depth_level = level
+        return self._depth
+
     def _ground(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Ground height used for depth, and whether the point can be flooded at all."""
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
@@ -136,17 +147,17 @@ class WaterHazard(Hazard):
             return np.zeros(len(xy)), inside
         return self.terrain.height_at(xy), inside
 
-    def depth_at(self, xy: np.ndarray, t: float) -> np.ndarray:
-        """Water depth (m, >= 0) at metric points at time ``t``."""
+    def depth_at(self, xy: np.ndarray, t: float, cells: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """Water depth (m, >= 0) at metric points at time ``t`` (``cells``: theirs, if known)."""
         level = self.level(t)
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         if not np.isfinite(level):
             return np.zeros(len(xy))
         if self.connected:
             assert self.terrain is not None
-            # One cell lookup: the wet cells already hold the area limit and the connection.
-            r, c = self.terrain.cells_of(xy)
-            return np.where(self.wet_cells(level)[r, c], np.maximum(level - self.terrain.height[r, c], 0.0), 0.0)
+            # One cell lookup: the depth grid already holds the area limit and the connection.
+            r, c = self.terrain.cells_of(xy) if cells is None else cells
+            return self.depth_grid(level)[r, c]
         h, inside = self._ground(xy)
         return np.where(inside, np.maximum(level - h, 0.0), 0.0)
 
@@ -187,7 +198,9 @@ class WaterHazard(Hazard):
         t = float(world.env.now)
         level = self.level(t)
         n = len(self.closed["walk"])
-        depth_road = self.depth_at(self.road_points, t).reshape(3, n).max(axis=0)
+        if self._road_cells is None and self.connected and self.terrain is not None:
+            self._road_cells = self.terrain.cells_of(self.road_points)
+        depth_road = self.depth_at(self.road_points, t, self._road_cells).reshape(3, n).max(axis=0)
         for mode, limit in (("car", cfg.drive_closed_depth_m), ("walk", cfg.walk_closed_depth_m)):
             now_closed = depth_road > limit
             newly = np.nonzero(now_closed & ~self.closed[mode])[0]
@@ -238,8 +251,12 @@ class WaterHazard(Hazard):
             world.record_footprint(self.label, self.type_name, bands)
             return
         terrain = self.terrain
-        gx, gy = terrain.cell_centres()
-        depth = self.depth_at(np.column_stack([gx.ravel(), gy.ravel()]), t).reshape(terrain.shape)
+        level = self.level(t)
+        if self.connected and np.isfinite(level):
+            depth = self.depth_grid(level)  # every cell centre lies in its own cell
+        else:
+            gx, gy = terrain.cell_centres()
+            depth = self.depth_at(np.column_stack([gx.ravel(), gy.ravel()]), t).reshape(terrain.shape)
         thresholds = (WET_M, self.config.casualty_depth_m)
         masks = [depth > th for th in thresholds]
         key = b"".join(np.packbits(m).tobytes() for m in masks)
