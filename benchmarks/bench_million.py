@@ -33,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("root", nargs="?", default=str(Path(__file__).resolve().parents[1]))
     parser.add_argument("--profile", help="write a cProfile of the run here")
+    parser.add_argument("--digest", action="store_true", help="print a digest of the outcome (bit-identity)")
     args = parser.parse_args()
     sys.path.insert(0, args.root)
     from sim.engine.model import EvacuationModel
@@ -50,6 +51,21 @@ def main() -> None:
     run = time.process_time() - t
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     print(f"{args.root}: build {build:.2f} s, run {run:.2f} s CPU, peak {peak_gb:.2f} GB")
+    if args.digest:
+        print(f"{args.root}: outcome digest {digest(model)}")
+
+
+def digest(model) -> str:
+    """SHA-256 of every citizen's outcome, the timeseries and the events: equal means bit-identical."""
+    import hashlib
+
+    p = model.pop
+    h = hashlib.sha256()
+    for a in (p.state, p.arrival_t, p.depart_t, p.shelter, p.node, p.warned_t):
+        h.update(a.tobytes())
+    h.update(model.timeseries().to_csv(index=False).encode())
+    h.update(model.events().to_csv(index=False).encode())
+    return h.hexdigest()[:16]
 
 
 if __name__ == "__main__":

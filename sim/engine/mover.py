@@ -17,7 +17,7 @@ from sim.agents.citizens import AT_HOME, CAR, EVACUATING, NEVER, SHELTERED, STRA
 from sim.engine.crowding import car_speed, walking_speed
 from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
 from sim.engine.roadflows import RoadFlows
-from sim.engine.routing import Field, compute_field
+from sim.engine.routing import Field, compute_field, repair_field
 from sim.engine.storage import Storage
 
 
@@ -27,6 +27,21 @@ class Routes(NamedTuple):
     fields: list[Field]
     closer_count: list[np.ndarray]  # per mode: arcs leading closer from each node
     only_closer: list[np.ndarray]  # per mode: that arc where there is just one, else -1
+
+
+class _FreeField(NamedTuple):
+    """A mode's free-flow field, the inputs it was searched on, and its closer arcs."""
+
+    field: Field
+    open_arcs: np.ndarray
+    targets: np.ndarray
+    closer_count: np.ndarray
+    only_closer: np.ndarray
+
+
+def _lost_only(last: _FreeField, open_arcs: np.ndarray, targets: np.ndarray) -> bool:
+    """Whether the inputs only lost since ``last``: no arc reopened, no shelter came back."""
+    return bool(np.isin(targets, last.targets).all() and not (open_arcs & ~last.open_arcs).any())
 
 
 class Mover:
@@ -51,10 +66,11 @@ class Mover:
         self.want_arc = np.full(model.pop.n, -1, dtype=np.int32)  # the arc a blocked citizen waits for
         self.next_reroute = float(cfg.reroute_every)
         self.informed_routes: Routes | None = None
-        # Per mode: the inputs of its last free-flow field and that field with its closer arcs. A
-        # field is a pure function of its open arcs and targets, so a change that leaves a mode's
-        # inputs alone (a flood closing roads to cars only) reuses it: identical, not recomputed.
-        self._free: list[tuple[bytes, Field, np.ndarray, np.ndarray] | None] = [None, None]
+        # Per mode: its last free-flow field with its inputs (open arcs, targets) and closer arcs.
+        # A change that leaves a mode's inputs alone (a flood closing roads to cars only) reuses
+        # the field; a loss (shelters filled, roads closed) repairs it where it changed
+        # (routing.repair_field: the same times as a full search); anything else searches anew.
+        self._free: list[_FreeField | None] = [None, None]
         # Queues take room on the road and spill back (movement.storage; sim/engine/storage.py).
         self.storage = Storage(model.net, model.pop.n) if cfg.storage else None
 
@@ -82,15 +98,21 @@ class Mover:
         self.m.arc_ok = [self.m.net.usable[m] & open_arcs[m] for m in (WALK, CAR)]
         fields, closer_count, only_closer = [], [], []
         for m in (WALK, CAR):
-            key = np.packbits(open_arcs[m]).tobytes() + targets.tobytes()
             last = self._free[m] if delays is None else None
-            if last is not None and last[0] == key:
-                _key, field, count, only = last
+            if (
+                last is not None
+                and np.array_equal(last.open_arcs, open_arcs[m])
+                and np.array_equal(last.targets, targets)
+            ):
+                field, count, only = last.field, last.closer_count, last.only_closer
             else:
-                field = compute_field(self.m.net, m, open_arcs[m], targets, None if delays is None else delays[m])
+                if last is not None and _lost_only(last, open_arcs[m], targets):
+                    field = repair_field(self.m.net, m, open_arcs[m], targets, last.field)
+                else:
+                    field = compute_field(self.m.net, m, open_arcs[m], targets, None if delays is None else delays[m])
                 count, only = self._closer(m, field)
                 if delays is None:
-                    self._free[m] = (key, field, count, only)
+                    self._free[m] = _FreeField(field, open_arcs[m], targets, count, only)
             fields.append(field)
             closer_count.append(count)
             only_closer.append(only)

@@ -49,7 +49,7 @@ class ArcNetwork:
     storage_m2: np.ndarray | None = None  # per key
     person_m2: np.ndarray | None = None  # (2,): per walker, per car occupant
     # Per mode: the reversed graph's fixed structure (compute_field fills in the costs).
-    graph_cache: dict[int, tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
+    graph_cache: dict[object, tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def n_arcs(self) -> int:
@@ -183,10 +183,16 @@ def _storage(
 
 @dataclass
 class Field:
-    """Travel time to the nearest target for every node, and which target that is."""
+    """Travel time to the nearest target for every node, and which target that is.
+
+    ``pred`` (the next node toward the target, -1 at targets and unreachable nodes) and
+    ``pair_cost`` (the reversed graph's costs) let ``repair_field`` update it after a loss.
+    """
 
     dist: np.ndarray
     source: np.ndarray
+    pred: np.ndarray | None = None
+    pair_cost: np.ndarray | None = None
 
 
 def compute_field(
@@ -205,17 +211,127 @@ def compute_field(
     n = net.n_nodes
     if len(targets) == 0:
         return Field(dist=np.full(n, np.inf), source=np.full(n, -1, dtype=np.int64))
-    arcs, starts, perm, indices, indptr = _reversed_graph(net, mode)
-    # Reversed graph (head -> tail); the quickest open arc of parallel ones (closed arcs cost inf).
-    cost = net.ref_time_s[mode] if delay_s is None else net.ref_time_s[mode] + delay_s
-    arc_cost = np.where(open_arcs[arcs], np.maximum(cost[arcs], 1e-9), np.inf)
-    pair_cost = np.minimum.reduceat(arc_cost, starts) if len(arcs) else np.zeros(0)
+    _arcs, _starts, perm, indices, indptr = _reversed_graph(net, mode)
+    pair_cost = _pair_cost(net, mode, open_arcs, delay_s)
     graph = csr_matrix((pair_cost[perm], indices, indptr), shape=(n, n))
-    dist, _pred, source = dijkstra(
+    dist, pred, source = dijkstra(
         graph, directed=True, indices=np.unique(targets), min_only=True, return_predecessors=True
     )
     source = np.where(np.isfinite(dist), source, -1).astype(np.int64)
-    return Field(dist=dist, source=source)
+    pred = np.where(pred >= 0, pred, -1).astype(np.int64)  # scipy marks targets and the unreached -9999
+    return Field(dist=dist, source=source, pred=pred, pair_cost=pair_cost)
+
+
+def _pair_cost(net: ArcNetwork, mode: int, open_arcs: np.ndarray, delay_s: np.ndarray | None) -> np.ndarray:
+    """Per (head, tail) pair of the reversed graph: the quickest open arc of parallel ones (closed: inf)."""
+    arcs, starts = _reversed_graph(net, mode)[:2]
+    cost = net.ref_time_s[mode] if delay_s is None else net.ref_time_s[mode] + delay_s
+    arc_cost = np.where(open_arcs[arcs], np.maximum(cost[arcs], 1e-9), np.inf)
+    return np.minimum.reduceat(arc_cost, starts) if len(arcs) else np.zeros(0)
+
+
+def repair_field(net: ArcNetwork, mode: int, open_arcs: np.ndarray, targets: np.ndarray, old: Field) -> Field:
+    """``old`` after a loss (targets gone, arcs closed), searched again only where it changed.
+
+    Only nodes whose route in ``old`` ran through a lost target or a dearer pair can get farther;
+    every other node keeps its time, its target and its next node. Those nodes are searched again
+    from the unchanged ones around them (one Dijkstra over them, from a virtual source joined to
+    each at the time its best unchanged neighbour offers). Times are the very sums a full search
+    adds, so ``dist`` equals ``compute_field``'s bit for bit; where two shelters are exactly
+    equally near, the target chosen can differ from a full search's (either is nearest).
+
+    The caller guarantees a loss: ``targets`` within the old ones, ``open_arcs`` within the old.
+    """
+    assert old.pred is not None
+    assert old.pair_cost is not None
+    n = net.n_nodes
+    targets = np.unique(targets)
+    if len(targets) == 0:
+        return compute_field(net, mode, open_arcs, targets)
+    arcs, starts = _reversed_graph(net, mode)[:2]
+    pair_cost = _pair_cost(net, mode, open_arcs, None)
+    # Directly hit: lost targets, and nodes whose next step became dearer.
+    hit = np.zeros(n, dtype=bool)
+    was_target = np.flatnonzero(old.source == np.arange(n))
+    hit[was_target[~np.isin(was_target, targets)]] = True
+    dearer = np.flatnonzero(pair_cost > old.pair_cost)
+    if len(dearer):
+        head, tail = net.head[arcs[starts[dearer]]], net.tail[arcs[starts[dearer]]]
+        hit[tail[old.pred[tail] == head]] = True
+    if not hit.any():
+        return Field(dist=old.dist, source=old.source, pred=old.pred, pair_cost=pair_cost)
+    # Everything downstream of a hit node (pointer jumping up the tree of next nodes).
+    up = np.where(old.pred >= 0, old.pred, np.arange(n))
+    affected = hit.copy()
+    while True:
+        affected |= affected[up]
+        nxt = up[up]
+        if np.array_equal(nxt, up):
+            break
+        up = nxt
+    nodes = np.flatnonzero(affected)
+    k = len(nodes)
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[nodes] = np.arange(k)
+    # Their arcs toward other nodes (forward: u -> v costs the reversed pair (v, u)).
+    f_perm, f_indices, f_indptr = _forward_graph(net, mode)
+    forward = csr_matrix((pair_cost[f_perm], f_indices, f_indptr), shape=(n, n))[nodes].tocoo()
+    u, v, w = forward.row, forward.col, forward.data
+    ok = np.isfinite(w)
+    u, v, w = u[ok], v[ok], w[ok]
+    inside = affected[v]
+    # Entry times from unchanged neighbours, and which neighbour gives each.
+    ou, ov = u[~inside], v[~inside]
+    offer = old.dist[ov] + w[~inside]
+    reach = np.isfinite(offer)
+    ou, ov, offer = ou[reach], ov[reach], offer[reach]
+    order = np.lexsort((ov, offer, ou))  # per node: least offer first (ties: lowest neighbour)
+    first = np.r_[True, ou[order][1:] != ou[order][:-1]] if len(order) else np.zeros(0, dtype=bool)
+    entry_u, entry_v, entry_t = ou[order][first], ov[order][first], offer[order][first]
+    # One Dijkstra over the affected nodes from a virtual source (index k).
+    iu, iv = u[inside], pos[v[inside]]
+    rows = np.concatenate([iv, np.full(len(entry_u), k)])
+    cols = np.concatenate([iu, entry_u])
+    sub = csr_matrix((np.concatenate([w[inside], entry_t]), (rows, cols)), shape=(k + 1, k + 1))
+    d, p = dijkstra(sub, directed=True, indices=k, return_predecessors=True)
+    dist, source, pred = old.dist.copy(), old.source.copy(), old.pred.copy()
+    dist[nodes] = d[:k]
+    reached = np.isfinite(d[:k])
+    via = np.full(k, -1, dtype=np.int64)  # entry neighbour of each node's route
+    via[entry_u] = entry_v
+    sub_pred = p[:k].astype(np.int64)
+    from_entry = reached & (sub_pred == k)
+    inner = reached & (sub_pred >= 0) & (sub_pred < k)
+    pred[nodes] = -1
+    pred[nodes[from_entry]] = via[from_entry]
+    pred[nodes[inner]] = nodes[sub_pred[inner]]
+    # Targets: follow each route to its entry neighbour (pointer jumping within the affected).
+    hop = np.where(inner, sub_pred, np.arange(k))
+    while True:
+        nxt = hop[hop]
+        if np.array_equal(nxt, hop):
+            break
+        hop = nxt
+    got = np.full(k, -1, dtype=np.int64)
+    ends = from_entry[hop] & reached
+    got[ends] = old.source[via[hop[ends]]]
+    source[nodes] = got
+    return Field(dist=dist, source=source, pred=pred, pair_cost=pair_cost)
+
+
+def _forward_graph(net: ArcNetwork, mode: int) -> tuple[np.ndarray, ...]:
+    """The forward CSR structure (tail -> head) over the reversed graph's pairs, built once.
+
+    Returns the order of the pairs in it, and its ``indices`` and ``indptr``.
+    """
+    key = ("forward", mode)
+    if key not in net.graph_cache:
+        n = net.n_nodes
+        arcs, starts = _reversed_graph(net, mode)[:2]
+        head, tail = net.head[arcs[starts]], net.tail[arcs[starts]]
+        shape = csr_matrix((np.arange(1, len(starts) + 1, dtype=float), (tail, head)), shape=(n, n))
+        net.graph_cache[key] = (shape.data.astype(np.int64) - 1, shape.indices.copy(), shape.indptr.copy())
+    return net.graph_cache[key]
 
 
 def _reversed_graph(net: ArcNetwork, mode: int) -> tuple[np.ndarray, ...]:
@@ -233,12 +349,10 @@ def _reversed_graph(net: ArcNetwork, mode: int) -> tuple[np.ndarray, ...]:
         arcs, key = usable[order], key[order]
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
         pairs = key[starts]
-        shape = csr_matrix(
-            (np.arange(1, len(pairs) + 1, dtype=float), (pairs // n, pairs % n)), shape=(n, n)
-        )
+        shape = csr_matrix((np.arange(1, len(pairs) + 1, dtype=float), (pairs // n, pairs % n)), shape=(n, n))
         perm = shape.data.astype(np.int64) - 1
         net.graph_cache[mode] = (arcs, starts, perm, shape.indices.copy(), shape.indptr.copy())
     return net.graph_cache[mode]
 
 
-__all__ = ["CAR", "WALK", "ArcNetwork", "Field", "build_arcs", "compute_field"]
+__all__ = ["CAR", "WALK", "ArcNetwork", "Field", "build_arcs", "compute_field", "repair_field"]

@@ -1,0 +1,94 @@
+"""Repairing a routing field after a loss gives a full search's times, bit for bit (issue 20).
+
+A synthetic city with a river (bridges, parallel streets): shelters fill and roads close in
+random steps, and after each the repaired field is held against a full multi-source Dijkstra.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from sim.agents.citizens import CAR, WALK
+from sim.engine.model import EvacuationModel
+from sim.engine.routing import _pair_cost, _reversed_graph, compute_field, repair_field
+from sim.scenario import load_scenario
+
+
+@pytest.fixture(scope="module")
+def net():
+    scn = load_scenario(
+        {
+            "name": "repair",
+            "seed": 3,
+            "city": {"synthetic": {"area_km2": 2.0, "population": 500, "block_m": 90, "water": "river", "bridges": 2}},
+        }
+    )
+    return EvacuationModel(scn).net
+
+
+def _check(net, mode, open_arcs, targets, field):
+    full = compute_field(net, mode, open_arcs, targets)
+    np.testing.assert_array_equal(field.dist, full.dist)  # the same floats, not just close
+    n = net.n_nodes
+    reached = np.isfinite(field.dist)
+    assert ((field.source >= 0) == reached).all()
+    # Each node's target is one of the nearest: its own search from that target gives the time.
+    _arcs, _starts, perm, indices, indptr = _reversed_graph(net, mode)
+    graph = csr_matrix((_pair_cost(net, mode, open_arcs, None)[perm], indices, indptr), shape=(n, n))
+    t = np.unique(targets)
+    per_target = dijkstra(graph, directed=True, indices=t)
+    row = np.searchsorted(t, field.source[reached])
+    np.testing.assert_array_equal(per_target[row, np.flatnonzero(reached)], field.dist[reached])
+    # The next node is one step on: its time plus that step's cost, and the same target.
+    step = reached & (field.pred >= 0)
+    u = np.flatnonzero(step)
+    v = field.pred[u]
+    np.testing.assert_array_equal(field.dist[v] + np.asarray(graph[v, u]).ravel(), field.dist[u])
+    np.testing.assert_array_equal(field.source[v], field.source[u])
+    assert (field.pred[t] == -1).all()
+
+
+@pytest.mark.parametrize("mode", [WALK, CAR])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_repairs_after_shelters_fill_and_roads_close_equal_a_full_search(net, mode, seed):
+    rng = np.random.default_rng(seed)
+    n = net.n_nodes
+    targets = np.sort(rng.choice(n, 12, replace=False))
+    open_arcs = np.ones(net.n_arcs, dtype=bool)
+    field = compute_field(net, mode, open_arcs, targets)
+    for step in range(8):
+        if step % 2 == 0 and len(targets) > 1:  # a shelter fills
+            targets = np.delete(targets, rng.integers(len(targets)))
+        else:  # a few roads close (both directions of each)
+            roads = rng.choice(net.road.max() + 1, 15, replace=False)
+            open_arcs = open_arcs & ~np.isin(net.road, roads)
+        field = repair_field(net, mode, open_arcs, targets, field)
+        _check(net, mode, open_arcs, targets, field)
+
+
+def test_a_repair_with_no_loss_keeps_the_field(net):
+    targets = np.array([0, 50, 100])
+    open_arcs = np.ones(net.n_arcs, dtype=bool)
+    field = compute_field(net, WALK, open_arcs, targets)
+    again = repair_field(net, WALK, open_arcs, targets, field)
+    assert again.dist is field.dist
+    assert again.source is field.source
+
+
+def test_closing_a_road_on_no_route_changes_nothing(net):
+    open_arcs = np.ones(net.n_arcs, dtype=bool)
+    targets = np.array([0, 50, 100])
+    field = compute_field(net, WALK, open_arcs, targets)
+    # An arc no route uses: no node steps along it.
+    used = np.zeros(net.n_arcs, dtype=bool)
+    for a in range(net.n_arcs):
+        used[a] = field.pred[net.tail[a]] == net.head[a]
+    spare = np.flatnonzero(~used & net.usable[WALK])[0]
+    closed = open_arcs.copy()
+    closed[spare] = False
+    again = repair_field(net, WALK, closed, targets, field)
+    assert again.dist is field.dist
+    _check(net, WALK, closed, targets, again)
