@@ -194,7 +194,7 @@ class Locating:
 
     # ------------------------------------------------------------------ the picture
 
-    def picture(self, t: float) -> dict[str, Any]:
+    def picture(self, t: float, node: np.ndarray | None = None) -> dict[str, Any]:
         """The command centre's estimate per district and state now, scored against the truth.
 
         Appends the rows of ``located.parquet`` and returns the timeseries columns
@@ -202,7 +202,7 @@ class Locating:
         """
         if not self.cfg.enabled:
             return {}
-        node = self._node_now()
+        node = self._node_now() if node is None else node  # everyone's node now (the recorder's, if given)
         return self._finish(t, node, *self.estimate(t, node))
 
     def estimate(

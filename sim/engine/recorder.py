@@ -68,16 +68,17 @@ class Recorder:
 
     def record(self, t: float, *, force: bool = False) -> None:
         """At ``t``: a row, district counts and tracks, when each is due (or ``force``)."""
+        node: list[np.ndarray] = []  # where everyone is now: found once per call, for the row and the districts
         if t + 1e-9 >= self.next_record or force:
             if not self.rows or self.rows[-1]["t_s"] != t:
-                self.rows.append(self.snapshot_row(t))
+                self.rows.append(self.snapshot_row(t, self._where_now(node)))
             self.next_record = (math.floor(t / self.m.scenario.output.record_every + 1e-9) + 1) * (
                 self.m.scenario.output.record_every
             )
         if not self.tables:
             return
         if self.rows and self.rows[-1]["t_s"] == t and self.district_t != t:
-            self.district_rows.append(self.district_counts_now(t))
+            self.district_rows.append(self.district_counts_now(t, self._where_now(node)))
             self.district_t = t
             mover = self.m.mover
             if mover.flows is not None:
@@ -89,8 +90,15 @@ class Recorder:
                 self.m.scenario.output.tracks.every
             )
 
-    def snapshot_row(self, t: float) -> dict[str, Any]:
-        """The timeseries row at ``t``: states, network, shelters, registry, sensors."""
+    def _where_now(self, memo: list[np.ndarray]) -> np.ndarray:
+        """Everyone's node now (their shelter's once sheltered), kept in ``memo`` for the same call."""
+        if not memo:
+            p = self.m.pop
+            memo.append(np.where(p.state == SHELTERED, self.m.book.node[np.maximum(p.shelter, 0)], p.node))
+        return memo[0]
+
+    def snapshot_row(self, t: float, node: np.ndarray | None = None) -> dict[str, Any]:
+        """The timeseries row at ``t``: states, network, shelters, registry, sensors (``node``: everyone's now)."""
         p = self.m.pop
         row: dict[str, Any] = {"t_s": float(t)}
         row.update(p.state_counts())
@@ -123,13 +131,13 @@ class Recorder:
             row[f"sensor:{sid}"] = value
         for s in self.m.shelters:
             row[f"shelter:{s.shelter_id}"] = s.occupancy
-        row.update(self.m.locating.picture(t))  # the command centre's picture, scored against the truth
+        row.update(self.m.locating.picture(t, node))  # the command centre's picture, scored against the truth
         return row
 
-    def district_counts_now(self, t: float) -> dict[str, np.ndarray]:
+    def district_counts_now(self, t: float, node: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """People per district and state now (where they are, not where they live)."""
         p = self.m.pop
-        node = np.where(p.state == SHELTERED, self.m.book.node[np.maximum(p.shelter, 0)], p.node)
+        node = self._where_now([]) if node is None else node
         district = self.m.city.nodes["district"].to_numpy()[node]
         n_d = len(self.m.city.districts)
         key = district.astype(np.int64) * len(STATE_NAMES) + p.state
