@@ -33,6 +33,7 @@ PICTURE_STATES = ("at_home", "on_the_move", "sheltered", "casualties", "unknown"
 HOME, MOVE, SHELT, DEAD, UNKNOWN = range(5)
 # Citizen state code -> picture state.
 _STATE_OF = np.array([HOME, MOVE, SHELT, DEAD, MOVE, HOME], dtype=np.int64)
+_PICTURE_OF = np.eye(len(PICTURE_STATES), dtype=np.int64)[_STATE_OF]  # citizen state x picture state, 0/1
 assert (AT_HOME, EVACUATING, SHELTERED, CASUALTY, STRANDED, TRAPPED) == (0, 1, 2, 3, 4, 5)
 SOURCES = ("towers", "app", "cameras", "registry", "shelter_reports")
 SOURCE_BITS = 1 << np.arange(len(SOURCES))
@@ -194,7 +195,7 @@ class Locating:
 
     # ------------------------------------------------------------------ the picture
 
-    def picture(self, t: float, node: np.ndarray | None = None) -> dict[str, Any]:
+    def picture(self, t: float, node: np.ndarray | None = None, counts: np.ndarray | None = None) -> dict[str, Any]:
         """The command centre's estimate per district and state now, scored against the truth.
 
         Appends the rows of ``located.parquet`` and returns the timeseries columns
@@ -203,10 +204,10 @@ class Locating:
         if not self.cfg.enabled:
             return {}
         node = self._node_now() if node is None else node  # everyone's node now (the recorder's, if given)
-        return self._finish(t, node, *self.estimate(t, node))
+        return self._finish(t, node, *self.estimate(t, node, counts))
 
     def estimate(
-        self, t: float, node: np.ndarray | None = None
+        self, t: float, node: np.ndarray | None = None, counts: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(truth, estimate, sources used, on the unaccounted list)`` at ``t``; records nothing.
 
@@ -217,7 +218,10 @@ class Locating:
         n_s = len(PICTURE_STATES)
         # Ground truth: where everyone is now.
         node = self._node_now() if node is None else node
-        truth = np.bincount(self.node_district[node] * n_s + _STATE_OF[p.state], minlength=n_d * n_s).reshape(n_d, n_s)
+        if counts is None:  # people per district and citizen state (the recorder's, when it has them)
+            counts = np.bincount(self.node_district[node] * len(_STATE_OF) + p.state, minlength=n_d * len(_STATE_OF))
+            counts = counts.reshape(n_d, len(_STATE_OF))
+        truth = counts @ _PICTURE_OF  # summed into picture states: exact integers
         est = np.zeros((n_d, n_s))
         used = np.zeros((n_d, n_s, len(SOURCES)), dtype=bool)
         after = self.cfg.unaccounted_after

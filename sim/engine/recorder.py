@@ -68,17 +68,17 @@ class Recorder:
 
     def record(self, t: float, *, force: bool = False) -> None:
         """At ``t``: a row, district counts and tracks, when each is due (or ``force``)."""
-        node: list[np.ndarray] = []  # where everyone is now: found once per call, for the row and the districts
+        now: dict[str, np.ndarray] = {}  # where everyone is: found once per call, for the row and the districts
         if t + 1e-9 >= self.next_record or force:
             if not self.rows or self.rows[-1]["t_s"] != t:
-                self.rows.append(self.snapshot_row(t, self._where_now(node)))
+                self.rows.append(self.snapshot_row(t, now))
             self.next_record = (math.floor(t / self.m.scenario.output.record_every + 1e-9) + 1) * (
                 self.m.scenario.output.record_every
             )
         if not self.tables:
             return
         if self.rows and self.rows[-1]["t_s"] == t and self.district_t != t:
-            self.district_rows.append(self.district_counts_now(t, self._where_now(node)))
+            self.district_rows.append(self.district_counts_now(t, now))
             self.district_t = t
             mover = self.m.mover
             if mover.flows is not None:
@@ -90,15 +90,23 @@ class Recorder:
                 self.m.scenario.output.tracks.every
             )
 
-    def _where_now(self, memo: list[np.ndarray]) -> np.ndarray:
-        """Everyone's node now (their shelter's once sheltered), kept in ``memo`` for the same call."""
-        if not memo:
-            p = self.m.pop
-            memo.append(np.where(p.state == SHELTERED, self.m.book.node[np.maximum(p.shelter, 0)], p.node))
-        return memo[0]
+    def _where_now(self, now: dict[str, np.ndarray], *, counts: bool = False) -> dict[str, np.ndarray]:
+        """Everyone's node now (their shelter's once sheltered), kept in ``now`` for the same call.
 
-    def snapshot_row(self, t: float, node: np.ndarray | None = None) -> dict[str, Any]:
-        """The timeseries row at ``t``: states, network, shelters, registry, sensors (``node``: everyone's now)."""
+        With ``counts``, also the people per district and state there (``STATE_NAMES``).
+        """
+        p = self.m.pop
+        if "node" not in now:
+            now["node"] = np.where(p.state == SHELTERED, self.m.book.node[np.maximum(p.shelter, 0)], p.node)
+        if counts and "counts" not in now:
+            district = self.m.city.nodes["district"].to_numpy()[now["node"]]
+            key = district.astype(np.int64) * len(STATE_NAMES) + p.state
+            n_d = len(self.m.city.districts)
+            now["counts"] = np.bincount(key, minlength=n_d * len(STATE_NAMES)).reshape(n_d, len(STATE_NAMES))
+        return now
+
+    def snapshot_row(self, t: float, now: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+        """The timeseries row at ``t``: states, network, shelters, registry, sensors (``now``: see ``_where_now``)."""
         p = self.m.pop
         row: dict[str, Any] = {"t_s": float(t)}
         row.update(p.state_counts())
@@ -131,17 +139,14 @@ class Recorder:
             row[f"sensor:{sid}"] = value
         for s in self.m.shelters:
             row[f"shelter:{s.shelter_id}"] = s.occupancy
-        row.update(self.m.locating.picture(t, node))  # the command centre's picture, scored against the truth
+        if self.m.locating.cfg.enabled:  # the command centre's picture, scored against the truth
+            now = self._where_now({} if now is None else now, counts=True)
+            row.update(self.m.locating.picture(t, now["node"], now["counts"]))
         return row
 
-    def district_counts_now(self, t: float, node: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def district_counts_now(self, t: float, now: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         """People per district and state now (where they are, not where they live)."""
-        p = self.m.pop
-        node = self._where_now([]) if node is None else node
-        district = self.m.city.nodes["district"].to_numpy()[node]
-        n_d = len(self.m.city.districts)
-        key = district.astype(np.int64) * len(STATE_NAMES) + p.state
-        counts = np.bincount(key, minlength=n_d * len(STATE_NAMES)).reshape(n_d, len(STATE_NAMES))
+        counts = self._where_now({} if now is None else now, counts=True)["counts"]
         d_idx, s_idx = np.nonzero(counts)
         names = self.m.city.districts["name"].to_numpy()
         return {
