@@ -283,6 +283,10 @@ def _install_signal_handlers() -> dict[Any, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
+    if argv is None:  # a program of its own (not called in-process): big runs skip page faults
+        from sim.core.memory import tune_allocator
+
+        tune_allocator()
     _quiet_libraries()
     previous = _install_signal_handlers()
     try:
