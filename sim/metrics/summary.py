@@ -47,10 +47,7 @@ def evacuation_figures(outcomes: pd.DataFrame, state_codes: dict[str, int]) -> d
         # order's shadow: docs/movement.md), who are in the counts above but not in tXX_s.
         "sheltered_ordered": int((ordered & (state == state_codes["sheltered"])).sum()),
         "shadow_evacuees": int(
-            (
-                ~ordered
-                & np.isin(state, [state_codes[k] for k in ("evacuating", "sheltered", "stranded")])
-            ).sum()
+            (~ordered & np.isin(state, [state_codes[k] for k in ("evacuating", "sheltered", "stranded")])).sum()
         ),
     }
     fig.update(clearance_times(ordered_t, arrival_t))
