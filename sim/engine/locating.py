@@ -57,6 +57,7 @@ class Locating:
         self.district_names = city.districts["name"].to_numpy().astype(str)
         rng = model.streams.get("location")
         self.app_user = p.has_smartphone & (rng.random(p.n) < cfg.app_share)
+        self.app_idx = np.flatnonzero(self.app_user)  # the only citizens a check-in can ever place
         self._error_rng = model.streams.get("location/app_error")
         self._msg_rng = model.streams.get("location/reports")
         assets = model.asset_table
@@ -226,9 +227,13 @@ class Locating:
         used = np.zeros((n_d, n_s, len(SOURCES)), dtype=bool)
         after = self.cfg.unaccounted_after
         registered = m.ops.registry.entry_t <= t
-        fresh = (t - self.seen_t) <= after
+        # App check-ins: only app users are ever seen, so only their rows are read.
+        users = self.app_idx
+        seen_state, seen_node = self.seen_state[users], self.seen_node[users]
+        fresh = (t - self.seen_t[users]) <= after
         # Shelters: people known by name (registered, or checked in there), or the reported head count.
-        known_in = registered | (fresh & (self.seen_state == SHELT) & (p.state == SHELTERED))
+        known_in = registered.copy()
+        known_in[users] |= fresh & (seen_state == SHELT) & (p.state[users] == SHELTERED)
         n_shelters = len(m.shelters)
         named = np.bincount(p.shelter[known_in & (p.shelter >= 0)], minlength=n_shelters).astype(float)
         reported = m.ops.observed.astype(float)
@@ -238,13 +243,13 @@ class Locating:
         used[:, SHELT, 3] = np.bincount(sh_d, weights=named, minlength=n_d) > 0
         used[:, SHELT, 4] = np.bincount(sh_d, weights=reported, minlength=n_d) > 0
         # App check-ins of people not in a shelter's count.
-        app = fresh & ~known_in & ((self.seen_state == HOME) | (self.seen_state == MOVE))
+        app = fresh & ~known_in[users] & ((seen_state == HOME) | (seen_state == MOVE))
         for state in (HOME, MOVE):
-            who = app & (self.seen_state == state)
-            est[:, state] += np.bincount(self.node_district[self.seen_node[who]], minlength=n_d)
+            who = app & (seen_state == state)
+            est[:, state] += np.bincount(self.node_district[seen_node[who]], minlength=n_d)
             used[:, state, 1] |= est[:, state] > 0
         # Cameras: people on the move in view, less those the app already placed there.
-        app_move_at = np.bincount(self.seen_node[app & (self.seen_state == MOVE)], minlength=m.city.n_nodes)
+        app_move_at = np.bincount(seen_node[app & (seen_state == MOVE)], minlength=m.city.n_nodes)
         in_view = np.bincount(self.cam_of, weights=app_move_at[self.cam_nodes], minlength=len(self.camera_rows))
         cam_extra = np.where(self.camera_ok, np.maximum(self.camera_count - in_view, 0.0), 0.0)
         cam_add = np.bincount(self.cam_district, weights=cam_extra, minlength=n_d)
@@ -256,7 +261,7 @@ class Locating:
             people = self.tower_count / max(m.scenario.population.phone_share, 1e-9)
             sh_cell = self.node_tower[m.book.node]
             known = np.bincount(sh_cell[sh_cell >= 0], weights=in_shelter[sh_cell >= 0], minlength=n_k)
-            app_cell = self.node_tower[self.seen_node[app]]
+            app_cell = self.node_tower[seen_node[app]]
             known += np.bincount(app_cell[app_cell >= 0], minlength=n_k)
             cam_cell = self.node_tower[self.cam_node]
             known += np.bincount(cam_cell[cam_cell >= 0], weights=cam_extra[cam_cell >= 0], minlength=n_k)
@@ -265,7 +270,8 @@ class Locating:
             used[:, UNKNOWN, 0] = (self.tower_ok.astype(float) @ self.cell_weights) > 0
         # The unaccounted list: ordered out, not in the registry, not seen by the app for ``after``.
         ordered = p.ordered_t <= t - after
-        listed = ordered & ~registered & ((t - self.seen_t) > after)
+        listed = ordered & ~registered  # never seen, or not for ``after``
+        listed[users] &= ~fresh
         return truth, est, used, listed
 
     def _finish(
