@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.agents.citizens import EVACUATING, SHELTERED, WALK
 from sim.engine.model import EvacuationModel
+from sim.engine.routing import compute_field
 from sim.scenario import load_scenario
 
 MILLION = [
@@ -59,6 +60,8 @@ class CitizenAgent(mesa.Agent):
         if m.room.get(self.node, 0) > 0:
             m.room[self.node] -= 1
             self.sheltered = True
+            if m.room[self.node] == 0:
+                m.filled = True  # routes change after this pass, as in the engine
             return
         best, best_cost = -1, np.inf
         for k in range(m.net.out_ptr[self.node], m.net.out_ptr[self.node + 1]):
@@ -87,7 +90,9 @@ class PerAgentModel(mesa.Model):
     def __init__(self, ref: EvacuationModel):
         super().__init__(seed=1)
         self.net = ref.net
+        self.ref = ref
         self.dist = ref.mover.routes.fields[WALK].dist
+        self.filled = False
         self.next_free = np.full(ref.net.n_arcs, -np.inf)
         self.room: dict[int, int] = {}
         for s in ref.shelters:
@@ -106,6 +111,13 @@ class PerAgentModel(mesa.Model):
         while self.moved:
             self.moved = False
             self.agents.select(lambda a: a.ready()).sort("t_ready").do("hop")
+            if self.filled:  # a shelter filled: everyone heads for the nearest one with room
+                self.filled = False
+                targets = np.array(sorted(node for node, room in self.room.items() if room > 0), dtype=np.int64)
+                open_arcs = np.ones(self.net.n_arcs, dtype=bool)
+                self.dist = compute_field(self.net, WALK, open_arcs, targets).dist
+                self.agents.do(lambda a: setattr(a, "stuck", False))
+                self.moved = True
 
 
 def compare_with_per_agent(n: int, hours: float) -> dict[str, float]:

@@ -10,10 +10,12 @@ from benchmarks.bench_engine import compare_with_per_agent
 
 
 def test_the_per_agent_baseline_runs_the_same_rule_on_a_small_city():
-    res = compare_with_per_agent(300, 0.25)
-    assert res["citizens"] == 300
-    assert res["sheltered_mesa"] > 0
-    assert res["sheltered_ours"] > 0
+    res = compare_with_per_agent(1000, 1.5)  # long enough for shelters to fill
+    assert res["citizens"] == 1000
+    assert res["sheltered_ours"] > 500
+    # The same rule, re-routing when shelters fill included: the same people get in (a baseline
+    # that kept its first routes sheltered 10 % fewer at 20,000 and did less work than ours).
+    assert abs(res["sheltered_mesa"] - res["sheltered_ours"]) <= max(2, 0.02 * res["sheltered_ours"])
     assert res["ours_s"] > 0
     assert res["mesa_s"] > 0
 
