@@ -248,13 +248,13 @@ def _check_map(page) -> None:
     assert _share(px, ON_THE_MOVE, tol=10) * len(px) > 40, "no evacuee on the move is visible at 0:10"
 
     # Play steps through time without an error, and pauses.
-    page.get_by_role("button", name="▶ Play").click()
+    _click_when_connected(page, page.get_by_role("button", name="▶ Play"))
     time.sleep(5)
     later = page.get_by_role("slider").first.get_attribute("aria-valuetext")
     assert later != "0:10", "Play did not move the time"
     assert page.get_by_text("Exception").count() == 0
     assert page.get_by_text("Error").count() == 0
-    page.get_by_role("button", name="⏸ Pause").click()
+    _click_when_connected(page, page.get_by_role("button", name="⏸ Pause"))
     page.get_by_role("button", name="▶ Play").wait_for(timeout=60_000)  # paused
     time.sleep(1)
 
@@ -299,7 +299,7 @@ def test_bottleneck_map_centres_on_the_worst_road_in_chromium(app_url):
         whole = _pixels(_canvas_shot(page, "bottleneck-canvas-whole.png"))
         first = page.locator("[data-testid=stText]").filter(has_text="1. ").first.inner_text()
         assert " waiting at " in first
-        page.get_by_role("button", name="Centre").first.click()
+        _click_when_connected(page, page.get_by_role("button", name="Centre").first)
         page.get_by_role("button", name="Show the whole city").wait_for(timeout=60_000)
         time.sleep(2)
         close = _pixels(_canvas_shot(page, "bottleneck-canvas-centred.png"))
