@@ -52,6 +52,50 @@ def _element(field: str, text: str) -> str:
     return f"<pfif:{field} />" if text == "" else f"<pfif:{field}>{_escape(text)}</pfif:{field}>"
 
 
+def _present(value: object) -> bool:
+    """A value to write: not missing (None or NaN)."""
+    return value is not None and not (isinstance(value, float) and np.isnan(value))
+
+
+def pfif_records(
+    registrations: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, start: datetime, max_records: int
+) -> list[tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
+    """Per person in the export, in order: its ``(field, text)`` pairs and its note's."""
+    rows = registrations[np.isfinite(registrations["in_registry_t"].to_numpy(dtype=float))]
+    rows = rows.sort_values(["in_registry_t", "person"], kind="stable").head(max_records)
+    out = []
+    for r in rows.itertuples():
+        pid = f"{domain}/{r.person}"
+        when = _zulu(start, r.in_registry_t)
+        shelter = shelter_names.get(r.shelter, r.shelter)
+        desk = f"Registration desk, {shelter}"
+        values = {
+            "person_record_id": pid,
+            "entry_date": when,
+            "author_name": desk,
+            "source_name": "SafeCity Twin (simulated)",
+            "source_date": when,
+            "full_name": str(r.person),
+            "age": getattr(r, "age_band", None),
+        }
+        person = [
+            (field, str(values[field]).replace("50+", "50-120")) for field in PERSON_FIELDS if _present(values[field])
+        ]
+        nvalues = {
+            "note_record_id": f"{domain}/note.{r.person}",
+            "person_record_id": pid,
+            "entry_date": when,
+            "author_name": desk,
+            "source_date": when,
+            "author_made_contact": "true",
+            "status": "believed_alive",
+            "last_known_location": f"{shelter}",
+            "text": f"Registered at {shelter} ({r.method}).",
+        }
+        out.append((person, [(field, nvalues[field]) for field in NOTE_FIELDS]))
+    return out
+
+
 def pfif_document(
     registrations: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, start: datetime, max_records: int
 ) -> tuple[str, int]:
@@ -60,47 +104,19 @@ def pfif_document(
     Written as text, element by element, exactly as ``xml.etree.ElementTree.tostring`` writes the
     same tree (tests/io/test_pfif.py holds it to that), at a tenth of its cost.
     """
-    rows = registrations[np.isfinite(registrations["in_registry_t"].to_numpy(dtype=float))]
-    rows = rows.sort_values(["in_registry_t", "person"], kind="stable").head(max_records)
+    records = pfif_records(registrations, shelter_names, domain=domain, start=start, max_records=max_records)
     parts = ["<?xml version='1.0' encoding='utf-8'?>\n", f'<pfif:pfif xmlns:pfif="{PFIF_NS}"']
-    parts.append(">" if len(rows) else " />")
-    for r in rows.itertuples():
-        pid = f"{domain}/{r.person}"
-        when = _zulu(start, r.in_registry_t)
-        shelter = shelter_names.get(r.shelter, r.shelter)
-        values = {
-            "person_record_id": pid,
-            "entry_date": when,
-            "author_name": f"Registration desk, {shelter}",
-            "source_name": "SafeCity Twin (simulated)",
-            "source_date": when,
-            "full_name": str(r.person),
-            "age": getattr(r, "age_band", None),
-        }
+    parts.append(">" if records else " />")
+    for person, note in records:
         parts.append("<pfif:person>")
-        for field in PERSON_FIELDS:
-            value = values[field]
-            if value is None or (isinstance(value, float) and np.isnan(value)):
-                continue
-            parts.append(_element(field, str(value).replace("50+", "50-120")))
-        nvalues = {
-            "note_record_id": f"{domain}/note.{r.person}",
-            "person_record_id": pid,
-            "entry_date": when,
-            "author_name": f"Registration desk, {shelter}",
-            "source_date": when,
-            "author_made_contact": "true",
-            "status": "believed_alive",
-            "last_known_location": f"{shelter}",
-            "text": f"Registered at {shelter} ({r.method}).",
-        }
+        parts.extend(_element(field, text) for field, text in person)
         parts.append("<pfif:note>")
-        parts.extend(_element(field, nvalues[field]) for field in NOTE_FIELDS)
+        parts.extend(_element(field, text) for field, text in note)
         parts.append("</pfif:note></pfif:person>")
-    if len(rows):
+    if records:
         parts.append("</pfif:pfif>")
     parts.append("\n")
-    return "".join(parts), len(rows)
+    return "".join(parts), len(records)
 
 
-__all__ = ["NOTE_FIELDS", "PERSON_FIELDS", "PFIF_NS", "pfif_document"]
+__all__ = ["NOTE_FIELDS", "PERSON_FIELDS", "PFIF_NS", "pfif_document", "pfif_records"]

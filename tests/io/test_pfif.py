@@ -9,54 +9,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.io.pfif import NOTE_FIELDS, PERSON_FIELDS, PFIF_NS, _zulu, pfif_document
+from sim.io.pfif import PFIF_NS, pfif_document, pfif_records
 
 START = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+ARGS = {"domain": "safecity.example", "start": START}
 
 
-def reference_document(
-    registrations: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, start: datetime, max_records: int
-) -> tuple[str, int]:
-    """The ElementTree writer this module used before (issue 20), kept as the reference."""
+def reference_document(registrations: pd.DataFrame, names: dict[str, str], *, max_records: int) -> tuple[str, int]:
+    """The same records as an ElementTree tree, serialised by ElementTree (the writer used before)."""
     ET.register_namespace("pfif", PFIF_NS)
     root = ET.Element(f"{{{PFIF_NS}}}pfif")
-    rows = registrations[np.isfinite(registrations["in_registry_t"].to_numpy(dtype=float))]
-    rows = rows.sort_values(["in_registry_t", "person"], kind="stable").head(max_records)
-    for r in rows.itertuples():
-        pid = f"{domain}/{r.person}"
-        when = _zulu(start, r.in_registry_t)
-        shelter = shelter_names.get(r.shelter, r.shelter)
+    records = pfif_records(registrations, names, max_records=max_records, **ARGS)
+    for person_fields, note_fields in records:
         person = ET.SubElement(root, f"{{{PFIF_NS}}}person")
-        values = {
-            "person_record_id": pid,
-            "entry_date": when,
-            "author_name": f"Registration desk, {shelter}",
-            "source_name": "SafeCity Twin (simulated)",
-            "source_date": when,
-            "full_name": str(r.person),
-            "age": getattr(r, "age_band", None),
-        }
-        for field in PERSON_FIELDS:
-            value = values[field]
-            if value is None or (isinstance(value, float) and np.isnan(value)):
-                continue
-            ET.SubElement(person, f"{{{PFIF_NS}}}{field}").text = str(value).replace("50+", "50-120")
+        for field, text in person_fields:
+            ET.SubElement(person, f"{{{PFIF_NS}}}{field}").text = text
         note = ET.SubElement(person, f"{{{PFIF_NS}}}note")
-        nvalues = {
-            "note_record_id": f"{domain}/note.{r.person}",
-            "person_record_id": pid,
-            "entry_date": when,
-            "author_name": f"Registration desk, {shelter}",
-            "source_date": when,
-            "author_made_contact": "true",
-            "status": "believed_alive",
-            "last_known_location": shelter,
-            "text": f"Registered at {shelter} ({r.method}).",
-        }
-        for field in NOTE_FIELDS:
-            ET.SubElement(note, f"{{{PFIF_NS}}}{field}").text = nvalues[field]
-    text = ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
-    return text, len(rows)
+        for field, text in note_fields:
+            ET.SubElement(note, f"{{{PFIF_NS}}}{field}").text = text
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n", len(records)
 
 
 def _registrations(n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -84,13 +55,38 @@ NAMES = {
 @pytest.mark.parametrize(("n", "cap"), [(0, 100), (1, 100), (400, 100), (400, 10_000)])
 def test_the_text_writer_matches_elementtree_byte_for_byte(n, cap):
     regs = _registrations(n, np.random.default_rng(n + cap))
-    ours = pfif_document(regs, NAMES, domain="safecity.example", start=START, max_records=cap)
-    reference = reference_document(regs, NAMES, domain="safecity.example", start=START, max_records=cap)
-    assert ours == reference
-    ET.fromstring(ours[0].split("\n", 1)[1])  # and it parses
+    ours = pfif_document(regs, NAMES, max_records=cap, **ARGS)
+    assert ours == reference_document(regs, NAMES, max_records=cap)
+    assert ours[1] == min(cap, int(np.isfinite(regs["in_registry_t"]).sum()))
+
+
+def test_the_records_say_what_pfif_needs_and_nothing_more():
+    regs = pd.DataFrame(
+        {
+            "person": ["R2", "R1", "R3"],
+            "in_registry_t": [60.0, 60.0, np.inf],
+            "shelter": ["S4", "S1", "S1"],
+            "method": ["desk", "app", "desk"],
+            "age_band": ["50+", None, "0-17"],
+        }
+    )
+    text, written = pfif_document(regs, NAMES, max_records=10, **ARGS)
+    assert written == 2  # R3 is not in the registry
+    root = ET.fromstring(text.split("\n", 1)[1])
+    persons = root.findall(f"{{{PFIF_NS}}}person")
+    ids = [p.findtext(f"{{{PFIF_NS}}}person_record_id") for p in persons]
+    assert ids == ["safecity.example/R1", "safecity.example/R2"]  # equal times: by pseudonym
+    first, second = persons
+    assert first.find(f"{{{PFIF_NS}}}age") is None  # no age band, no element
+    assert second.findtext(f"{{{PFIF_NS}}}age") == "50-120"
+    assert first.findtext(f"{{{PFIF_NS}}}entry_date") == "2026-11-27T08:01:00Z"
+    assert first.findtext(f"{{{PFIF_NS}}}author_name") == "Registration desk, School & Gym <north>"
+    note = second.find(f"{{{PFIF_NS}}}note")
+    assert note is not None
+    assert note.findtext(f"{{{PFIF_NS}}}text") == "Registered at Hall 50+ \n\ttabs (desk)."  # XML normalises CR LF
+    assert note.findtext(f"{{{PFIF_NS}}}status") == "believed_alive"
 
 
 def test_a_registration_without_age_band_column_is_written_alike():
     regs = _registrations(50, np.random.default_rng(5)).drop(columns="age_band")
-    args = {"domain": "d", "start": START, "max_records": 100}
-    assert pfif_document(regs, NAMES, **args) == reference_document(regs, NAMES, **args)
+    assert pfif_document(regs, NAMES, max_records=100, **ARGS) == reference_document(regs, NAMES, max_records=100)
