@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from sim.core.records import RunResult
@@ -79,7 +80,10 @@ def _for_gpkg(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if col == out.geometry.name:
             continue
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            out[col] = out[col].map(lambda v: v.isoformat() if pd.notna(v) else None)
+            # Each distinct time once (a table of bins repeats a few times over many rows).
+            codes, times = pd.factorize(out[col])
+            text = np.array([None, *(v.isoformat() for v in times)], dtype=object)
+            out[col] = pd.Series(text[codes + 1], index=out.index, dtype=object)  # NaT (code -1): None
         elif out[col].dtype == object:
             out[col] = out[col].map(lambda v: v if v is None or isinstance(v, str) else str(v))
         elif str(out[col].dtype) in ("Int64", "boolean"):
