@@ -191,8 +191,8 @@ class Field:
 
     dist: np.ndarray
     source: np.ndarray
-    pred: np.ndarray | None = None
-    pair_cost: np.ndarray | None = None
+    pred: np.ndarray
+    pair_cost: np.ndarray
 
 
 def compute_field(
@@ -209,10 +209,11 @@ def compute_field(
             current travel times, queues included); None: free travel times.
     """
     n = net.n_nodes
-    if len(targets) == 0:
-        return Field(dist=np.full(n, np.inf), source=np.full(n, -1, dtype=np.int64))
-    _arcs, _starts, perm, indices, indptr = _reversed_graph(net, mode)
     pair_cost = _pair_cost(net, mode, open_arcs, delay_s)
+    if len(targets) == 0:
+        nowhere = np.full(n, -1, dtype=np.int64)
+        return Field(dist=np.full(n, np.inf), source=nowhere, pred=nowhere.copy(), pair_cost=pair_cost)
+    _arcs, _starts, perm, indices, indptr = _reversed_graph(net, mode)
     graph = csr_matrix((pair_cost[perm], indices, indptr), shape=(n, n))
     dist, pred, source = dijkstra(
         graph, directed=True, indices=np.unique(targets), min_only=True, return_predecessors=True
@@ -242,8 +243,6 @@ def repair_field(net: ArcNetwork, mode: int, open_arcs: np.ndarray, targets: np.
 
     The caller guarantees a loss: ``targets`` within the old ones, ``open_arcs`` within the old.
     """
-    assert old.pred is not None
-    assert old.pair_cost is not None
     n = net.n_nodes
     targets = np.unique(targets)
     if len(targets) == 0:

@@ -92,3 +92,17 @@ def test_closing_a_road_on_no_route_changes_nothing(net):
     again = repair_field(net, WALK, closed, targets, field)
     assert again.dist is field.dist
     _check(net, WALK, closed, targets, again)
+
+
+def test_after_every_shelter_is_full_a_road_closing_still_gives_a_field(net):
+    """No targets left: the field is empty; a later loss (a road closing) must not need its tree."""
+    open_arcs = np.ones(net.n_arcs, dtype=bool)
+    field = compute_field(net, WALK, open_arcs, np.array([0, 50]))
+    none = np.zeros(0, dtype=np.int64)
+    field = repair_field(net, WALK, open_arcs, none, field)  # the last shelters fill
+    assert np.isinf(field.dist).all()
+    closed = open_arcs.copy()
+    closed[:10] = False
+    field = repair_field(net, WALK, closed, none, field)  # then the flood closes roads
+    assert np.isinf(field.dist).all()
+    assert (field.source == -1).all()
