@@ -127,17 +127,13 @@ class Locating:
         totals = w.sum(axis=1, keepdims=True)
         self.cell_weights = np.divide(w, totals, out=np.zeros_like(w), where=totals > 0)
 
-    def _node_now(self) -> np.ndarray:
-        p = self.m.pop
-        return np.where(p.state == SHELTERED, self.m.book.node[np.maximum(p.shelter, 0)], p.node)
-
     def _deliver(self, device: str) -> bool:
         return self.m.network.reaches(device, "COC", self._msg_rng)
 
     def _tower_round(self, t: float) -> None:
         self._layout()
         p = self.m.pop
-        cell = self.node_tower[self._node_now()[p.has_phone]]
+        cell = self.node_tower[self.m.mover.node_now()[p.has_phone]]
         counts = np.bincount(cell[cell >= 0], minlength=len(self.tower_rows))
         working = self.m.network.operational()[self.tower_rows]
         for k, tid in enumerate(self.tower_ids):
@@ -172,7 +168,7 @@ class Locating:
     def _checkin_round(self, t: float) -> None:
         self._layout()
         p = self.m.pop
-        node = self._node_now()
+        node = self.m.mover.node_now()
         users = np.nonzero(self.app_user & (p.state != CASUALTY))[0]
         cell = self.node_tower[node[users]]
         if not self.m.network.service_up.get("app_push", False):
@@ -204,7 +200,7 @@ class Locating:
         """
         if not self.cfg.enabled:
             return {}
-        node = self._node_now() if node is None else node  # everyone's node now (the recorder's, if given)
+        node = self.m.mover.node_now() if node is None else node  # everyone's node now (the recorder's, if given)
         return self._finish(t, node, *self.estimate(t, node, counts))
 
     def estimate(
@@ -218,7 +214,7 @@ class Locating:
         m, p, n_d = self.m, self.m.pop, self.n_d
         n_s = len(PICTURE_STATES)
         # Ground truth: where everyone is now.
-        node = self._node_now() if node is None else node
+        node = self.m.mover.node_now() if node is None else node
         if counts is None:  # people per district and citizen state (the recorder's, when it has them)
             counts = np.bincount(self.node_district[node] * len(_STATE_OF) + p.state, minlength=n_d * len(_STATE_OF))
             counts = counts.reshape(n_d, len(_STATE_OF))

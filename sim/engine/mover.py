@@ -431,6 +431,11 @@ class Mover:
         informed = self.informed[who]
         return [(~informed, self.routes), (informed, self.informed_routes)]
 
+    def node_now(self) -> np.ndarray:
+        """Every citizen's node now: their shelter's once sheltered, else where they last were."""
+        p = self.m.pop
+        return np.where(p.state == SHELTERED, self.m.book.node[np.maximum(p.shelter, 0)], p.node)
+
     def positions(self, idx: np.ndarray, t: float) -> np.ndarray:
         """Metric positions of citizens ``idx`` at time ``t`` (interpolated along their arc)."""
         p = self.m.pop

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sim.agents.citizens import SHELTERED, STATE_NAMES
+from sim.agents.citizens import STATE_NAMES
 from sim.core.events import EVENT_COLUMNS, event_row
 from sim.core.privacy import pseudonyms
 from sim.network.state import BATTERY, OFF
@@ -97,7 +97,7 @@ class Recorder:
         """
         p = self.m.pop
         if "node" not in now:
-            now["node"] = np.where(p.state == SHELTERED, self.m.book.node[np.maximum(p.shelter, 0)], p.node)
+            now["node"] = self.m.mover.node_now()
         if counts and "counts" not in now:
             district = self.m.city.nodes["district"].to_numpy()[now["node"]]
             key = district.astype(np.int64) * len(STATE_NAMES) + p.state

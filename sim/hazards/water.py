@@ -86,10 +86,12 @@ class WaterHazard(Hazard):
         self._wet = np.zeros((0, 0), dtype=bool)
         self._depth_level: float | None = None
         self._depth = np.zeros((0, 0))
-        self._road_cells: tuple[np.ndarray, np.ndarray] | None = None  # the road points' cells, fixed
         # Connected bathtub: depth only on the cells below the level that the source reaches.
         self.connected = self.terrain is not None and not self.zone_only and self.config.connected
+        self._road_cells: tuple[np.ndarray, np.ndarray] | None = None  # the road points' cells (connected)
         if self.connected:
+            assert self.terrain is not None
+            self._road_cells = self.terrain.cells_of(self.road_points)
             self._prepare_sources(city)
 
     def _prepare_sources(self, city: Any) -> None:
@@ -198,8 +200,6 @@ class WaterHazard(Hazard):
         t = float(world.env.now)
         level = self.level(t)
         n = len(self.closed["walk"])
-        if self._road_cells is None and self.connected and self.terrain is not None:
-            self._road_cells = self.terrain.cells_of(self.road_points)
         depth_road = self.depth_at(self.road_points, t, self._road_cells).reshape(3, n).max(axis=0)
         for mode, limit in (("car", cfg.drive_closed_depth_m), ("walk", cfg.walk_closed_depth_m)):
             now_closed = depth_road > limit

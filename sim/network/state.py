@@ -446,12 +446,15 @@ class NetworkState:
         ids = self.assets["id"].to_numpy()
         return np.nonzero(np.isin(self.kind, svc.endpoints) | np.isin(ids, svc.endpoints))[0]
 
-    def _endpoint_share(self, svc: ServiceConfig) -> float | None:
-        """Share of the service's endpoints its chain reaches now (1 without endpoints).
+    def _chain(self, svc: ServiceConfig) -> list[int]:
+        """Asset rows of the service's chain: its platform, then the servers it goes via."""
+        return [self.index[svc.platform], *(self.index[v] for v in svc.via)]
+
+    def _endpoint_share(self, svc: ServiceConfig, chain: list[int]) -> float | None:
+        """Share of the service's endpoints its ``chain`` reaches now (1 without endpoints).
 
         None when a server of its chain does not work or a hop of the chain has no route.
         """
-        chain = [self.index[svc.platform], *(self.index[v] for v in svc.via)]
         operational = self.operational()
         if not all(operational[c] for c in chain):
             return None
@@ -477,10 +480,10 @@ class NetworkState:
         or people it serves: the product of ``1 - loss`` over its chain's servers times the share
         of its endpoints reached; 0 when a server does not work or a hop has no route.
         """
-        reached = self._endpoint_share(svc)
+        chain = self._chain(svc)
+        reached = self._endpoint_share(svc, chain)
         if reached is None:
             return False, 0.0
-        chain = [self.index[svc.platform], *(self.index[v] for v in svc.via)]
         serving = self.serving()
         min_share = svc.min_share if svc.min_share is not None else self.min_share
         up = all(serving[c] for c in chain) and reached >= min_share - 1e-12
@@ -523,7 +526,7 @@ class NetworkState:
 
     def dependencies(self, svc: ServiceConfig) -> set[str]:
         """Assets the service's messages pass now (its preferred routes), with their substations."""
-        chain = [self.index[svc.platform], *(self.index[v] for v in svc.via)]
+        chain = self._chain(svc)
         hops = list(itertools.pairwise(chain))
         for e in self._endpoint_rows(svc):
             hops.append((chain[-1], int(e)) if svc.direction == "out" else (int(e), chain[0]))
