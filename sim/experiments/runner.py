@@ -98,6 +98,19 @@ def _zone(start: Any) -> Any:
         return timezone(timedelta(minutes=minutes))
 
 
+def sample_rows(table: pd.DataFrame, cap: int, *, seed: int) -> pd.DataFrame:
+    """At most ``cap`` rows of ``table``: all of them, or a uniform sample in the table's order.
+
+    The sample is drawn from its own stream of the scenario's seed, so the same run samples the
+    same people on any machine; every row is equally likely to be kept, so shares (by shelter,
+    method, time) stay unbiased and counts scale by ``len(table) / cap``.
+    """
+    if len(table) <= cap:
+        return table
+    keep = np.random.default_rng([seed, 0x52454753]).choice(len(table), size=cap, replace=False)
+    return table.iloc[np.sort(keep)].reset_index(drop=True)
+
+
 def _location(model: EvacuationModel, timeseries: Any) -> dict[str, Any]:
     if not model.scenario.location.enabled:
         return {}
@@ -165,6 +178,8 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
             "assets": len(model.asset_table),
             "pfif_persons": written,
             "pfif_truncated": bool(written < int(np.isfinite(registrations["in_registry_t"]).sum())),
+            "registrations_total": len(registrations),
+            "registrations_rows": min(len(registrations), model.scenario.privacy.registrations_max_records),
             "terrain": model.terrain_source,
         },
     }
@@ -195,7 +210,9 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
             "hazard": model.hazard_footprints(),
             "assets": model.assets(),
             "links": model.links(),
-            "registrations": registrations,
+            "registrations": sample_rows(
+                registrations, model.scenario.privacy.registrations_max_records, seed=model.scenario.seed
+            ),
             "devices": model.inventory.drop(columns=["asset_row"]),
             "districts": districts,
             **spatial,

@@ -476,6 +476,12 @@ class PrivacyConfig(Strict):
         description="tracks carry the registry's pseudonyms, so a track joins its registration (off: unlinkable)",
     )
     pfif_max_records: int = Field(20_000, ge=0, le=2_000_000, description="cap on persons in the PFIF export")
+    registrations_max_records: int = Field(
+        1_000_000,
+        ge=0,
+        le=5_000_000,
+        description="cap on rows in registrations.parquet; above it, a uniform sample of this size (the manifest says)",
+    )
 
 
 # ----------------------------------------------------------------------------- movement, output

@@ -213,3 +213,53 @@ def test_pfif_export_has_the_pfif_1_4_structure(tmp_path):
         assert note.findtext(f"{{{PFIF_NS}}}status") in statuses
         age = person.findtext(f"{{{PFIF_NS}}}age")
         assert age is None or re.match(r"^\d+(-\d+)?$", age)
+
+
+def test_registrations_above_the_cap_are_a_uniform_sample_named_in_the_manifest(tmp_path):
+    scn = load_scenario(sample_scenarios()["kotka_shelter_operations"], ["duration=40min"])
+    model = EvacuationModel(scn)
+    model.run()
+    full = model.registrations()
+    assert len(full) > 400
+    cap = len(full) // 4
+    capped = load_scenario(
+        sample_scenarios()["kotka_shelter_operations"], ["duration=40min", f"privacy.registrations_max_records={cap}"]
+    )
+    result = run_scenario(capped)
+    out = write_run(result, tmp_path / "run")
+    table = pd.read_parquet(out / "registrations.parquet")
+    manifest = json.loads((out / "manifest.json").read_text())["city"]
+    assert len(table) == manifest["registrations_rows"] == cap
+    assert manifest["registrations_total"] == len(full)
+    # rows of the full register, unchanged, in its order, none twice
+    where = full.reset_index().set_index("person").loc[table["person"], "index"].to_numpy()
+    assert (np.diff(where) > 0).all()
+    pd.testing.assert_frame_equal(
+        table.reset_index(drop=True), full.iloc[where].reset_index(drop=True), check_categorical=False
+    )
+    # spread over the whole register, not its head
+    assert where.max() > 0.9 * len(full)
+    assert where.min() < 0.1 * len(full)
+    # the PFIF export is drawn from the whole register, not the sample
+    assert manifest["pfif_persons"] == int(np.isfinite(full["in_registry_t"]).sum())
+    # same seed, same sample
+    again = run_scenario(capped).tables["registrations"]
+    assert again["person"].tolist() == table["person"].tolist()
+
+
+def test_sample_rows_keeps_each_row_with_equal_chance():
+    from sim.experiments.runner import sample_rows
+
+    table = pd.DataFrame({"i": np.arange(1000)})
+    assert sample_rows(table, 1000, seed=1) is table
+    kept = np.zeros(1000)
+    for seed in range(400):
+        rows = sample_rows(table, 100, seed=seed)["i"].to_numpy()
+        assert len(set(rows)) == 100
+        assert (np.diff(rows) > 0).all()
+        kept[rows] += 1
+    # 400 draws of 100 of 1000: each row kept 40 times on average, binomial sd about 6
+    assert kept.min() > 15
+    assert kept.max() < 65
+    assert abs(kept[:500].sum() - kept[500:].sum()) < 0.05 * kept.sum()
+    assert sample_rows(table, 100, seed=1)["i"].tolist() != sample_rows(table, 100, seed=2)["i"].tolist()
