@@ -57,11 +57,27 @@ def _present(value: object) -> bool:
     return value is not None and not (isinstance(value, float) and np.isnan(value))
 
 
+def first_in_registry(t: np.ndarray, max_records: int) -> np.ndarray:
+    """Rows (ascending) that can be among the ``max_records`` first in the registry.
+
+    Every row whose time is below the ``max_records``-th smallest, and every row tied with it:
+    sorting these by (time, pseudonym) gives the same head as sorting the whole table, without
+    sorting a million pseudonyms to export twenty thousand.
+    """
+    rows = np.flatnonzero(np.isfinite(t))
+    if len(rows) <= max_records:
+        return rows
+    if max_records <= 0:
+        return rows[:0]
+    kth = np.partition(t[rows], max_records - 1)[max_records - 1]
+    return rows[t[rows] <= kth]
+
+
 def pfif_records(
     registrations: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, start: datetime, max_records: int
 ) -> list[tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
     """Per person in the export, in order: its ``(field, text)`` pairs and its note's."""
-    rows = registrations[np.isfinite(registrations["in_registry_t"].to_numpy(dtype=float))]
+    rows = registrations.iloc[first_in_registry(registrations["in_registry_t"].to_numpy(dtype=float), max_records)]
     rows = rows.sort_values(["in_registry_t", "person"], kind="stable").head(max_records)
     out = []
     for r in rows.itertuples():

@@ -90,3 +90,14 @@ def test_the_records_say_what_pfif_needs_and_nothing_more():
 def test_a_registration_without_age_band_column_is_written_alike():
     regs = _registrations(50, np.random.default_rng(5)).drop(columns="age_band")
     assert pfif_document(regs, NAMES, max_records=100, **ARGS) == reference_document(regs, NAMES, max_records=100)
+
+
+@pytest.mark.parametrize("cap", [0, 1, 7, 100, 399, 10_000])
+def test_the_export_is_the_head_of_the_whole_register_sorted(cap):
+    """Only candidates are sorted (issue 20); the persons and their order are the whole sort's head."""
+    regs = _registrations(400, np.random.default_rng(cap))
+    regs["in_registry_t"] = np.round(regs["in_registry_t"] / 600) * 600  # many ties at the cut
+    whole = regs[np.isfinite(regs["in_registry_t"])].sort_values(["in_registry_t", "person"], kind="stable")
+    records = pfif_records(regs, NAMES, max_records=cap, **ARGS)
+    ids = [dict(person)["person_record_id"] for person, _ in records]
+    assert ids == [f"safecity.example/{p}" for p in whole["person"].head(cap)]
