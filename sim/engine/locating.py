@@ -83,9 +83,10 @@ class Locating:
         self.tower_ok = np.zeros(len(self.tower_rows), dtype=bool)
         self.camera_count = np.zeros(len(self.camera_rows))
         self.camera_ok = np.zeros(len(self.camera_rows), dtype=bool)
-        self.seen_t = np.full(p.n, -np.inf)
-        self.seen_node = np.zeros(p.n, dtype=np.int64)
-        self.seen_state = np.zeros(p.n, dtype=np.int64)
+        # Each app user's last check-in, by position in ``app_idx`` (nobody else is ever seen).
+        self.seen_t = np.full(len(self.app_idx), -np.inf)
+        self.seen_node = np.zeros(len(self.app_idx), dtype=np.int64)
+        self.seen_state = np.zeros(len(self.app_idx), dtype=np.int64)
         self.reports: list[tuple[float, str, str, int, bool]] = []  # (t, source, device, count, delivered)
         self.frames: list[dict[str, np.ndarray]] = []  # per recorded time, joined by ``located``
         self.last: dict[str, Any] = {}
@@ -169,7 +170,8 @@ class Locating:
         self._layout()
         p = self.m.pop
         node = self.m.mover.node_now()
-        users = np.nonzero(self.app_user & (p.state != CASUALTY))[0]
+        alive = np.flatnonzero(p.state[self.app_idx] != CASUALTY)  # positions in app_idx
+        users = self.app_idx[alive]
         cell = self.node_tower[node[users]]
         if not self.m.network.service_up.get("app_push", False):
             cell = np.full(len(users), -1)
@@ -180,13 +182,14 @@ class Locating:
             sent[mine] = ok
             self.reports.append((t, "app", self.tower_ids[k], int(mine.sum()), ok))
         who = users[sent]
+        at = alive[sent]  # their positions in app_idx
         seen = node[who]
         if self.cfg.app_error_m > 0 and len(who):
             xy = self.node_xy[seen] + self._error_rng.normal(0.0, self.cfg.app_error_m, size=(len(who), 2))
             seen = self.m.city.nearest_nodes(xy)
-        self.seen_t[who] = t
-        self.seen_node[who] = seen
-        self.seen_state[who] = _STATE_OF[p.state[who]]
+        self.seen_t[at] = t
+        self.seen_node[at] = seen
+        self.seen_state[at] = _STATE_OF[p.state[who]]
         old = self.seen_t < t - self.cfg.retention  # retention: older check-ins are deleted
         self.seen_t[old] = -np.inf
 
@@ -225,8 +228,8 @@ class Locating:
         registered = m.ops.registry.entry_t <= t
         # App check-ins: only app users are ever seen, so only their rows are read.
         users = self.app_idx
-        seen_state, seen_node = self.seen_state[users], self.seen_node[users]
-        fresh = (t - self.seen_t[users]) <= after
+        seen_state, seen_node = self.seen_state, self.seen_node
+        fresh = (t - self.seen_t) <= after
         # Shelters: people known by name (registered, or checked in there), or the reported head count.
         known_in = registered.copy()
         known_in[users] |= fresh & (seen_state == SHELT) & (p.state[users] == SHELTERED)
@@ -295,10 +298,10 @@ class Locating:
         return {
             "located_estimate": round(float(est.sum()), 1),
             "located_matched": round(float(np.minimum(est.sum(axis=1), truth.sum(axis=1)).sum()), 1),
-            "unaccounted_list": int(listed.sum()),
-            "unaccounted_in_danger": int((listed & danger).sum()),
-            "unaccounted_false_alarms": int((listed & ~danger).sum()),
-            "in_danger_not_listed": int((danger & ~listed & old_enough).sum()),
+            "unaccounted_list": int(np.count_nonzero(listed)),
+            "unaccounted_in_danger": int(np.count_nonzero(listed & danger)),
+            "unaccounted_false_alarms": int(np.count_nonzero(listed & ~danger)),
+            "in_danger_not_listed": int(np.count_nonzero(danger & ~listed & old_enough)),
         }
 
     # ------------------------------------------------------------------ tables
@@ -319,7 +322,9 @@ class Locating:
         listed = self.last.get("listed", np.zeros(self.m.pop.n, dtype=bool))
         idx = np.nonzero(listed)[0]
         p = self.m.pop
-        seen = self.seen_t[idx]
+        seen_all = np.full(p.n, -np.inf)
+        seen_all[self.app_idx] = self.seen_t
+        seen = seen_all[idx]
         return pd.DataFrame(
             {
                 "citizen": pseudonyms(idx, key=key, prefix="R"),

@@ -110,9 +110,9 @@ class Recorder:
         p = self.m.pop
         row: dict[str, Any] = {"t_s": float(t)}
         row.update(p.state_counts())
-        row["ordered"] = int(np.isfinite(p.ordered_t).sum())
-        row["warned"] = int((p.warned_t <= t).sum())
-        row["departed"] = int((p.depart_t <= t).sum())
+        row["ordered"] = int(np.count_nonzero(np.isfinite(p.ordered_t)))
+        row["warned"] = int(np.count_nonzero(p.warned_t <= t))
+        row["departed"] = int(np.count_nonzero(p.depart_t <= t))
         row.update(self.m.roads.closed_count())
         row["assets_failed"] = int(self.m.network.damaged.sum())
         row["assets_on_battery"] = int((self.m.network.power == BATTERY).sum())
@@ -129,9 +129,9 @@ class Recorder:
         reg = self.m.ops.registry
         registered = reg.counts(t, self.m.pop.shelter, len(self.m.shelters))
         row["registered"] = int(registered.sum())
-        row["in_registry"] = int((reg.entry_t <= t).sum())
-        row["relatives_notified"] = int((reg.notified_t <= t).sum())
-        row["unaccounted"] = int((np.isfinite(p.ordered_t) & ~(reg.notified_t <= t)).sum())
+        row["in_registry"] = int(np.count_nonzero(reg.entry_t <= t))
+        row["relatives_notified"] = int(np.count_nonzero(reg.notified_t <= t))
+        row["unaccounted"] = int(np.count_nonzero(np.isfinite(p.ordered_t) & ~(reg.notified_t <= t)))
         for i, s in enumerate(self.m.shelters):
             row[f"registered:{s.shelter_id}"] = int(registered[i])
             row[f"observed:{s.shelter_id}"] = int(self.m.ops.observed[i])
