@@ -79,36 +79,51 @@ def pfif_records(
     """Per person in the export, in order: its ``(field, text)`` pairs and its note's."""
     rows = registrations.iloc[first_in_registry(registrations["in_registry_t"].to_numpy(dtype=float), max_records)]
     rows = rows.sort_values(["in_registry_t", "person"], kind="stable").head(max_records)
+    # Times (to the second), shelters and age bands repeat: each distinct one is written once.
+    zulu: dict[float, str] = {}
+    at_shelter: dict[object, tuple[str, str]] = {}
+    n = len(rows)
+    ages = rows["age_band"].to_numpy(dtype=object) if "age_band" in rows.columns else np.full(n, None, dtype=object)
+    columns = zip(
+        rows["person"].to_numpy(dtype=object),
+        rows["in_registry_t"].to_numpy(dtype=float),
+        rows["shelter"].to_numpy(dtype=object),
+        rows["method"].to_numpy(dtype=object),
+        ages,
+        strict=True,
+    )
     out = []
-    for r in rows.itertuples():
-        pid = f"{domain}/{r.person}"
-        when = _zulu(start, r.in_registry_t)
-        shelter = shelter_names.get(r.shelter, r.shelter)
-        desk = f"Registration desk, {shelter}"
-        values = {
-            "person_record_id": pid,
-            "entry_date": when,
-            "author_name": desk,
-            "source_name": "SafeCity Twin (simulated)",
-            "source_date": when,
-            "full_name": str(r.person),
-            "age": getattr(r, "age_band", None),
-        }
-        person = [
-            (field, str(values[field]).replace("50+", "50-120")) for field in PERSON_FIELDS if _present(values[field])
+    for person, t, sh, method, age in columns:
+        when = zulu.get(t)
+        if when is None:
+            when = zulu[t] = _zulu(start, t)
+        if sh not in at_shelter:
+            name = shelter_names.get(sh, sh)
+            at_shelter[sh] = (f"{name}", f"Registration desk, {name}")
+        shelter, desk = at_shelter[sh]
+        pid = f"{domain}/{person}"
+        fields = [
+            ("person_record_id", pid),
+            ("entry_date", when),
+            ("author_name", desk),
+            ("source_name", "SafeCity Twin (simulated)"),
+            ("source_date", when),
+            ("full_name", str(person)),
         ]
-        nvalues = {
-            "note_record_id": f"{domain}/note.{r.person}",
-            "person_record_id": pid,
-            "entry_date": when,
-            "author_name": desk,
-            "source_date": when,
-            "author_made_contact": "true",
-            "status": "believed_alive",
-            "last_known_location": f"{shelter}",
-            "text": f"Registered at {shelter} ({r.method}).",
-        }
-        out.append((person, [(field, nvalues[field]) for field in NOTE_FIELDS]))
+        if _present(age):
+            fields.append(("age", str(age)))
+        note = [
+            ("note_record_id", f"{domain}/note.{person}"),
+            ("person_record_id", pid),
+            ("entry_date", when),
+            ("author_name", desk),
+            ("source_date", when),
+            ("author_made_contact", "true"),
+            ("status", "believed_alive"),
+            ("last_known_location", shelter),
+            ("text", f"Registered at {shelter} ({method})."),
+        ]
+        out.append(([(field, text.replace("50+", "50-120")) for field, text in fields], note))
     return out
 
 
