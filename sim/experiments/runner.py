@@ -78,8 +78,11 @@ def with_clock(table: pd.DataFrame, start: Any) -> pd.DataFrame:
     if "t_s" not in table.columns or "time" in table.columns:
         return table
     out = table.copy()
-    when = pd.Timestamp(start) + pd.to_timedelta(out["t_s"].to_numpy(dtype=float), unit="s")
-    out.insert(int(out.columns.get_loc("t_s")) + 1, "time", when.tz_convert(_zone(start)))
+    # Tables repeat a few times over many rows (tracks, road flows): each distinct time is
+    # converted once, then spread back (the same values as converting every row).
+    distinct, back = np.unique(out["t_s"].to_numpy(dtype=float), return_inverse=True)
+    when = (pd.Timestamp(start) + pd.to_timedelta(distinct, unit="s")).tz_convert(_zone(start))
+    out.insert(int(out.columns.get_loc("t_s")) + 1, "time", when[back.reshape(-1)])
     return out
 
 
