@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.engine import kernels
+
 
 def group_starts(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For keys sorted ascending: start of each group, group index and rank of each element."""
@@ -100,6 +102,57 @@ def admit_fifo(
 
 
 def spread_over_arcs(
+    node: np.ndarray,
+    ready_s: np.ndarray,
+    tiebreak: np.ndarray,
+    out_ptr: np.ndarray,
+    out_arcs: np.ndarray,
+    arc_ok: np.ndarray,
+    arc_head: np.ndarray,
+    arc_cost_s: np.ndarray,
+    dist_s: np.ndarray,
+    next_free_s: np.ndarray,
+    headway_s: np.ndarray,
+    t_now: float,
+    arrived_s: np.ndarray | None = None,
+) -> np.ndarray:
+    """Choose an outgoing arc for each person waiting at a node (see :func:`spread_over_arcs_vectorised`).
+
+    Large calls run the compiled kernel (:mod:`sim.engine.kernels`), which gives the same choices.
+    """
+    if len(node) >= kernels.MIN_PEOPLE and kernels.enabled():
+        return kernels.spread_over_arcs(
+            node,
+            ready_s if arrived_s is None else arrived_s,
+            tiebreak,
+            out_ptr,
+            out_arcs,
+            arc_ok,
+            arc_head,
+            arc_cost_s,
+            dist_s,
+            next_free_s,
+            headway_s,
+            t_now,
+        )
+    return spread_over_arcs_vectorised(
+        node,
+        ready_s,
+        tiebreak,
+        out_ptr,
+        out_arcs,
+        arc_ok,
+        arc_head,
+        arc_cost_s,
+        dist_s,
+        next_free_s,
+        headway_s,
+        t_now,
+        arrived_s,
+    )
+
+
+def spread_over_arcs_vectorised(
     node: np.ndarray,
     ready_s: np.ndarray,
     tiebreak: np.ndarray,

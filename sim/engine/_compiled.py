@@ -1,0 +1,205 @@
+"""The compiled kernels themselves (numba, imported on first use by :mod:`sim.engine.kernels`).
+
+Module-level functions with ``cache=True``: numba compiles each once per machine and caches it
+beside this file; later processes load it in a few hundredths of a second.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+njit: Any = numba.njit
+
+
+@njit(cache=True)
+def before_float(x: float, y: float) -> int:
+    """-1, 0 or 1: ``x`` before, tied with or after ``y`` in numpy's sort order (NaN last)."""
+    if x != x:
+        return 0 if y != y else 1
+    if y != y or x < y:
+        return -1
+    return 1 if x > y else 0
+
+
+@njit(cache=True)
+def person_before(i: int, j: int, arrived: Any, tiebreak: Any) -> bool:
+    """Whether person ``i`` comes strictly before ``j`` at one node: by arrival, tiebreak, input order."""
+    c = before_float(arrived[i], arrived[j])
+    if c != 0:
+        return c < 0
+    if tiebreak[i] != tiebreak[j]:
+        return tiebreak[i] < tiebreak[j]
+    return i < j
+
+
+@njit(cache=True)
+def slot_before(i: int, j: int, cost: Any, arc: Any, pair: Any) -> bool:
+    """Whether slot ``i`` comes strictly before ``j``: by cost, arc, then pair order."""
+    c = before_float(cost[i], cost[j])
+    if c != 0:
+        return c < 0
+    if arc[i] != arc[j]:
+        return arc[i] < arc[j]
+    return pair[i] < pair[j]
+
+
+@njit(cache=True)
+def sort_at_node(a: Any, arrived: Any, tiebreak: Any) -> None:
+    """Sort the people ``a`` of one node in place by :func:`person_before` (stable merge sort)."""
+    m = len(a)
+    if m <= 16:  # insertion sort: most nodes hold a handful of people
+        for i in range(1, m):
+            x = a[i]
+            j = i - 1
+            while j >= 0 and person_before(x, a[j], arrived, tiebreak):
+                a[j + 1] = a[j]
+                j -= 1
+            a[j + 1] = x
+        return
+    src = a.copy()
+    dst = np.empty(m, dtype=np.int64)
+    width = 1
+    while width < m:
+        for lo in range(0, m, 2 * width):
+            mid = min(lo + width, m)
+            hi = min(lo + 2 * width, m)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if person_before(src[j], src[i], arrived, tiebreak):
+                    dst[k] = src[j]
+                    j += 1
+                else:
+                    dst[k] = src[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                dst[k] = src[i]
+                i += 1
+                k += 1
+            while j < hi:
+                dst[k] = src[j]
+                j += 1
+                k += 1
+        src, dst = dst, src
+        width *= 2
+    a[:] = src
+
+
+@njit(cache=True)
+def sort_slots(cost: Any, arc: Any, pair: Any) -> Any:
+    """Stable bottom-up merge sort of one node's slots (``np.lexsort((arc, cost))``, then pair order)."""
+    m = len(cost)
+    a = np.arange(m)
+    b = np.empty(m, dtype=np.int64)
+    width = 1
+    while width < m:
+        for lo in range(0, m, 2 * width):
+            mid = min(lo + width, m)
+            hi = min(lo + 2 * width, m)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if slot_before(a[j], a[i], cost, arc, pair):
+                    b[k] = a[j]
+                    j += 1
+                else:
+                    b[k] = a[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                b[k] = a[i]
+                i += 1
+                k += 1
+            while j < hi:
+                b[k] = a[j]
+                j += 1
+                k += 1
+        a, b = b, a
+        width *= 2
+    return a
+
+
+@njit(cache=True)
+def spread(
+    node: Any,
+    arrived: Any,
+    tiebreak: Any,
+    out_ptr: Any,
+    out_arcs: Any,
+    arc_ok: Any,
+    arc_head: Any,
+    arc_cost_s: Any,
+    dist_s: Any,
+    next_free_s: Any,
+    headway_s: Any,
+    t_now: float,
+) -> Any:
+    """:func:`sim.engine.movement.spread_over_arcs_vectorised`, node by node (see its docstring)."""
+    m = len(node)
+    choice = np.full(m, -1, dtype=np.int64)
+    order = np.argsort(node, kind="mergesort")  # by node, ties in input order
+    start = 0
+    while start < m:
+        nd = node[order[start]]
+        end = start + 1
+        while end < m and node[order[end]] == nd:
+            end += 1
+        size = end - start
+        if size > 1:
+            sort_at_node(order[start:end], arrived, tiebreak)
+        # The node's candidate arcs, in out_arcs order (strictly closer, usable).
+        n_cand = 0
+        for e in range(out_ptr[nd], out_ptr[nd + 1]):
+            a = out_arcs[e]
+            if arc_ok[a] and dist_s[arc_head[a]] < dist_s[nd]:
+                n_cand += 1
+        if n_cand > 0:
+            cand = np.empty(n_cand, dtype=np.int64)
+            c = 0
+            for e in range(out_ptr[nd], out_ptr[nd + 1]):
+                a = out_arcs[e]
+                if arc_ok[a] and dist_s[arc_head[a]] < dist_s[nd]:
+                    cand[c] = a
+                    c += 1
+            # Slot of rank k on exit c at cost[c * size + k]: as the reference sums it, term by term.
+            n_slots = size * n_cand
+            cost = np.empty(n_slots)
+            arc = np.empty(n_slots, dtype=np.int64)
+            pair = np.empty(n_slots, dtype=np.int64)
+            in_order = True  # every exit's slots non-decreasing, none NaN
+            for c in range(n_cand):
+                a = cand[c]
+                free = next_free_s[a]
+                base = free if (free != free or free > t_now) else t_now
+                for k in range(size):
+                    s = c * size + k
+                    cost[s] = base + k * headway_s[a] + arc_cost_s[a] + dist_s[arc_head[a]]
+                    arc[s] = a
+                    pair[s] = order[start + k] * n_cand + c  # the reference's pair order: person, then exit
+                    if cost[s] != cost[s] or (k > 0 and cost[s] < cost[s - 1]):
+                        in_order = False
+            if in_order:
+                # Merge the exits' lists: the next slot is the cheapest head (lower arc on a tie);
+                # equal slots of one exit are interchangeable, as only the exit is chosen.
+                head = np.zeros(n_cand, dtype=np.int64)
+                for k in range(size):
+                    best = -1
+                    for c in range(n_cand):
+                        if head[c] < size:
+                            s = c * size + head[c]
+                            if best < 0:
+                                best = c
+                            else:
+                                b = best * size + head[best]
+                                if cost[s] < cost[b] or (cost[s] == cost[b] and arc[s] < arc[b]):
+                                    best = c
+                    choice[order[start + k]] = cand[best]
+                    head[best] += 1
+            else:
+                taken = sort_slots(cost, arc, pair)
+                for k in range(size):
+                    choice[order[start + k]] = arc[taken[k]]
+        start = end
+    return choice

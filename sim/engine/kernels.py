@@ -1,0 +1,74 @@
+"""Compiled kernels (numba) for the movement passes where the profile says so (issue 20).
+
+Each kernel computes exactly what its vectorised reference in :mod:`sim.engine.movement`
+computes, bit for bit: the same floating-point operations in the same order (no fast-math), the
+same orders and tie-breaks. Tests hold every kernel to its reference on random inputs with ties,
+so which one runs never changes a result (``SAFECITY_KERNELS=0`` runs the references only).
+
+A kernel is worth its start (importing numba takes about 0.3 s, loading a cached kernel a few
+hundredths) only for large calls: the references serve calls below ``MIN_PEOPLE``, so small runs
+never import numba. The first large call compiles the kernels once and caches them next to this
+module (``cache=True``); later processes load them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+
+MIN_PEOPLE = 1000  # calls with fewer people stay vectorised (no numba import for small runs)
+
+_spread: Callable[..., np.ndarray] | None = None
+_tried = False
+
+
+def enabled() -> bool:
+    """Whether compiled kernels may run (numba importable and ``SAFECITY_KERNELS`` not ``0``)."""
+    return os.environ.get("SAFECITY_KERNELS", "1") != "0" and _load()
+
+
+def _load() -> bool:
+    global _spread, _tried
+    if not _tried:
+        _tried = True
+        try:
+            from sim.engine import _compiled
+
+            _spread = _compiled.spread
+        except ImportError:  # numba missing on this platform: the references give the same results
+            _spread = None
+    return _spread is not None
+
+
+def spread_over_arcs(
+    node: np.ndarray,
+    arrived_s: np.ndarray,
+    tiebreak: np.ndarray,
+    out_ptr: np.ndarray,
+    out_arcs: np.ndarray,
+    arc_ok: np.ndarray,
+    arc_head: np.ndarray,
+    arc_cost_s: np.ndarray,
+    dist_s: np.ndarray,
+    next_free_s: np.ndarray,
+    headway_s: np.ndarray,
+    t_now: float,
+) -> np.ndarray:
+    """:func:`sim.engine.movement.spread_over_arcs`, compiled (call only when :func:`enabled`)."""
+    assert _spread is not None
+    return _spread(
+        np.ascontiguousarray(node, dtype=np.int64),
+        np.ascontiguousarray(arrived_s, dtype=np.float64),
+        np.ascontiguousarray(tiebreak, dtype=np.int64),
+        np.ascontiguousarray(out_ptr, dtype=np.int64),
+        np.ascontiguousarray(out_arcs, dtype=np.int64),
+        np.ascontiguousarray(arc_ok, dtype=np.bool_),
+        np.ascontiguousarray(arc_head, dtype=np.int64),
+        np.ascontiguousarray(arc_cost_s, dtype=np.float64),
+        np.ascontiguousarray(dist_s, dtype=np.float64),
+        np.ascontiguousarray(next_free_s, dtype=np.float64),
+        np.ascontiguousarray(headway_s, dtype=np.float64),
+        float(t_now),
+    )

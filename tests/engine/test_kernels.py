@@ -1,0 +1,106 @@
+"""Compiled kernels give exactly the vectorised references' results (issue 20).
+
+The references in sim/engine/movement.py are the model (tested on hand-computed answers in
+test_movement.py); the kernels only make them fast, so they are held to the references bit for
+bit on random networks with ties in arrival, cost and headway, closed arcs and nodes no exit
+leads closer from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.engine import kernels, movement
+
+pytestmark = pytest.mark.skipif(not kernels.enabled(), reason="numba is not installed")
+
+
+def random_case(rng: np.random.Generator, n_nodes: int, people: int, *, closed_headway: bool = False) -> dict:
+    deg = rng.integers(0, 5, n_nodes)
+    out_ptr = np.concatenate([[0], np.cumsum(deg)])
+    n_arcs = int(out_ptr[-1])
+    head = rng.integers(0, n_nodes, n_arcs)
+    # Node v's arcs are out_arcs[out_ptr[v]:out_ptr[v + 1]], in an order unlike their ids (ties
+    # between exits go to the lower arc id, not the first listed).
+    out_arcs = rng.permutation(n_arcs)
+    dist = np.round(rng.uniform(0, 50, n_nodes))  # equal distances: ties between exits
+    dist[rng.random(n_nodes) < 0.05] = np.inf
+    headway = rng.choice([0.0, 0.5, 1.0, 1.5, 2.0], n_arcs)
+    if closed_headway:  # an infinite headway: the first slot costs NaN (0 x inf), sorted last
+        headway[rng.random(n_arcs) < 0.2] = np.inf
+    next_free = rng.choice([-np.inf, 0.0, 3.0, 7.5, 12.0], n_arcs)
+    node = rng.integers(0, n_nodes, people)
+    arrived = np.round(rng.uniform(0, 10, people))  # many equal arrival times
+    return {
+        "node": node,
+        "ready_s": np.maximum(arrived, 5.0),
+        "tiebreak": rng.permutation(people * 3)[:people],
+        "out_ptr": out_ptr,
+        "out_arcs": out_arcs,
+        "arc_ok": rng.random(n_arcs) < 0.85,
+        "arc_head": head,
+        "arc_cost_s": rng.choice([1.0, 2.0, 2.5], n_arcs),
+        "dist_s": dist,
+        "next_free_s": next_free,
+        "headway_s": headway,
+        "t_now": 5.0,
+        "arrived_s": arrived,
+    }
+
+
+def compiled(case: dict) -> np.ndarray:
+    return kernels.spread_over_arcs(
+        case["node"],
+        case["arrived_s"],
+        case["tiebreak"],
+        case["out_ptr"],
+        case["out_arcs"],
+        case["arc_ok"],
+        case["arc_head"],
+        case["arc_cost_s"],
+        case["dist_s"],
+        case["next_free_s"],
+        case["headway_s"],
+        case["t_now"],
+    )
+
+
+@pytest.mark.parametrize("closed_headway", [False, True])
+@pytest.mark.parametrize(("n_nodes", "people"), [(1, 1), (3, 50), (20, 400), (200, 3000), (40, 5000)])
+def test_spreading_compiled_equals_the_vectorised_reference(n_nodes, people, closed_headway):
+    went = stranded = 0
+    for seed in range(6):
+        rng = np.random.default_rng(1000 * n_nodes + seed)
+        case = random_case(rng, n_nodes, people, closed_headway=closed_headway)
+        with np.errstate(invalid="ignore"):  # 0 x inf in the reference: NaN, sorted last
+            expect = movement.spread_over_arcs_vectorised(**case)
+        got = compiled(case)
+        assert got.dtype == expect.dtype
+        np.testing.assert_array_equal(got, expect)
+        went += int((got >= 0).sum())
+        stranded += int((got < 0).sum())
+    if people >= 400:  # the cases are not trivial: people go, some have nowhere to go
+        assert went > people
+        assert stranded > 0
+
+
+def test_spreading_with_an_empty_crowd():
+    case = random_case(np.random.default_rng(1), 5, 0)
+    assert len(compiled(case)) == 0
+
+
+def test_large_calls_run_the_kernel_and_small_ones_the_reference(monkeypatch):
+    case = random_case(np.random.default_rng(7), 30, kernels.MIN_PEOPLE)
+    calls = []
+    real = kernels.spread_over_arcs
+    monkeypatch.setattr(kernels, "spread_over_arcs", lambda *a: calls.append(len(a[0])) or real(*a))
+    big = movement.spread_over_arcs(**case)
+    small_case = {**case, "node": case["node"][:10], "ready_s": case["ready_s"][:10]}
+    small_case.update(tiebreak=case["tiebreak"][:10], arrived_s=case["arrived_s"][:10])
+    movement.spread_over_arcs(**small_case)
+    assert calls == [kernels.MIN_PEOPLE]
+    np.testing.assert_array_equal(big, movement.spread_over_arcs_vectorised(**case))
+    monkeypatch.setenv("SAFECITY_KERNELS", "0")
+    movement.spread_over_arcs(**case)
+    assert calls == [kernels.MIN_PEOPLE]  # switched off: the reference only
