@@ -203,3 +203,97 @@ def spread(
                     choice[order[start + k]] = arc[taken[k]]
         start = end
     return choice
+
+
+@njit(cache=True)
+def np_max(x: float, y: float) -> float:
+    """``np.maximum(x, y)``: NaN if either is NaN."""
+    if x != x:
+        return x
+    if y != y:
+        return y
+    return x if x >= y else y
+
+
+@njit(cache=True)
+def admit(
+    queue: Any,
+    ready: Any,
+    arrived: Any,
+    tiebreak: Any,
+    next_free: Any,
+    headway: Any,
+    t_end: float,
+    room: Any,
+    size: Any,
+    with_room: bool,
+) -> Any:
+    """:func:`sim.engine.movement.admit_fifo`, with its grouped running maximum and sums as it computes them."""
+    n = len(queue)
+    order = np.argsort(queue, kind="mergesort")  # by queue, ties in input order
+    gid = np.empty(n, dtype=np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    first = np.empty(n, dtype=np.int64)  # each element's group start (sorted position)
+    g = -1
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and queue[order[end]] == queue[order[start]]:
+            end += 1
+        if end - start > 1:
+            sort_at_node(order[start:end], arrived, tiebreak)
+        g += 1
+        for k in range(start, end):
+            gid[k] = g
+            rank[k] = k - start
+            first[k] = start
+        start = end
+    # grouped_cummax(a - rank * h, gid): shifted by the whole call's minimum and span, as there.
+    values = np.empty(n)
+    for k in range(n):
+        values[k] = ready[order[k]] - rank[k] * headway[queue[order[k]]]
+    lo = values[0]
+    hi = values[0]
+    for k in range(1, n):
+        v = values[k]
+        if lo == lo:
+            lo = v if (v != v or v < lo) else lo
+        if hi == hi:
+            hi = v if (v != v or v > hi) else hi
+    span = hi - lo + 1.0
+    entry = np.empty(n)
+    admitted = np.empty(n, dtype=np.bool_)
+    acc = 0.0
+    for k in range(n):
+        shifted = (values[k] - lo) + gid[k] * span
+        acc = shifted if k == 0 else np_max(acc, shifted)
+        run = acc - gid[k] * span + lo
+        qk = queue[order[k]]
+        entry[k] = rank[k] * headway[qk] + np_max(next_free[qk], run)
+        admitted[k] = entry[k] < t_end
+    if with_room:
+        total = np.empty(n)
+        running = 0.0
+        for k in range(n):
+            running += size[order[k]]
+            total[k] = running
+        blocked = 0
+        for k in range(n):
+            s0 = first[k]
+            if k == s0:
+                blocked = 0
+            before = total[s0] - size[order[s0]]
+            if not (total[k] - before <= room[order[k]] + 1e-9):
+                blocked += 1
+            if blocked != 0:
+                admitted[k] = False
+    for k in range(n):
+        if admitted[k]:
+            qk = queue[order[k]]
+            next_free[qk] = np_max(next_free[qk], entry[k] + headway[qk])
+    out_entry = np.empty(n)
+    out_adm = np.empty(n, dtype=np.bool_)
+    for k in range(n):
+        out_entry[order[k]] = entry[k]
+        out_adm[order[k]] = admitted[k]
+    return out_entry, out_adm

@@ -21,6 +21,7 @@ import numpy as np
 MIN_PEOPLE = 1000  # calls with fewer people stay vectorised (no numba import for small runs)
 
 _spread: Callable[..., np.ndarray] | None = None
+_admit: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None
 _tried = False
 
 
@@ -30,15 +31,15 @@ def enabled() -> bool:
 
 
 def _load() -> bool:
-    global _spread, _tried
+    global _spread, _admit, _tried
     if not _tried:
         _tried = True
         try:
             from sim.engine import _compiled
 
-            _spread = _compiled.spread
+            _spread, _admit = _compiled.spread, _compiled.admit
         except ImportError:  # numba missing on this platform: the references give the same results
-            _spread = None
+            _spread = _admit = None
     return _spread is not None
 
 
@@ -72,3 +73,38 @@ def spread_over_arcs(
         np.ascontiguousarray(headway_s, dtype=np.float64),
         float(t_now),
     )
+
+
+def admit_fifo(
+    queue: np.ndarray,
+    ready_s: np.ndarray,
+    tiebreak: np.ndarray,
+    next_free_s: np.ndarray,
+    headway_s: np.ndarray,
+    t_end: float,
+    arrived_s: np.ndarray,
+    room: np.ndarray | None,
+    size: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sim.engine.movement.admit_fifo`, compiled (call only when :func:`enabled`).
+
+    ``next_free_s`` is updated in place, as by the reference.
+    """
+    assert _admit is not None
+    with_room = room is not None and size is not None
+    nf = np.ascontiguousarray(next_free_s, dtype=np.float64)
+    entry, admitted = _admit(
+        np.ascontiguousarray(queue, dtype=np.int64),
+        np.ascontiguousarray(ready_s, dtype=np.float64),
+        np.ascontiguousarray(arrived_s, dtype=np.float64),
+        np.ascontiguousarray(tiebreak, dtype=np.int64),
+        nf,
+        np.ascontiguousarray(headway_s, dtype=np.float64),
+        float(t_end),
+        np.ascontiguousarray(room if with_room else np.zeros(0), dtype=np.float64),
+        np.ascontiguousarray(size if with_room else np.zeros(0), dtype=np.float64),
+        with_room,
+    )
+    if nf is not next_free_s:  # a copy was made (another dtype or layout): hand the update back
+        next_free_s[:] = nf
+    return entry, admitted

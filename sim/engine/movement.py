@@ -57,6 +57,36 @@ def admit_fifo(
     room: np.ndarray | None = None,
     size: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Entry times of people queueing for servers, first come first served (see :func:`admit_fifo_vectorised`).
+
+    Large calls run the compiled kernel (:mod:`sim.engine.kernels`), which gives the same results.
+    """
+    if len(queue) >= kernels.MIN_PEOPLE and kernels.enabled():
+        return kernels.admit_fifo(
+            queue,
+            ready_s,
+            tiebreak,
+            next_free_s,
+            headway_s,
+            t_end,
+            ready_s if arrived_s is None else arrived_s,
+            room,
+            size,
+        )
+    return admit_fifo_vectorised(queue, ready_s, tiebreak, next_free_s, headway_s, t_end, arrived_s, room, size)
+
+
+def admit_fifo_vectorised(
+    queue: np.ndarray,
+    ready_s: np.ndarray,
+    tiebreak: np.ndarray,
+    next_free_s: np.ndarray,
+    headway_s: np.ndarray,
+    t_end: float,
+    arrived_s: np.ndarray | None = None,
+    room: np.ndarray | None = None,
+    size: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Entry times of people queueing for servers, first come first served.
 
     Args:

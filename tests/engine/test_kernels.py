@@ -104,3 +104,62 @@ def test_large_calls_run_the_kernel_and_small_ones_the_reference(monkeypatch):
     monkeypatch.setenv("SAFECITY_KERNELS", "0")
     movement.spread_over_arcs(**case)
     assert calls == [kernels.MIN_PEOPLE]  # switched off: the reference only
+
+
+def random_queues(rng: np.random.Generator, servers: int, people: int, *, with_room: bool) -> dict:
+    # Equal arrival times, and times with many binary digits (the grouped running maximum's
+    # shift by the call's span rounds: the kernel must round alike).
+    arrived = np.round(rng.uniform(0, 30, people)) + rng.choice([0.0, 0.1, 1 / 7, np.pi * 1e-3], people)
+    headway = rng.choice([0.0, 0.7, 1.0, 2.5, 1 / 3], servers)
+    return {
+        "queue": rng.integers(0, servers, people),
+        "ready_s": np.maximum(arrived, 10.0),
+        "tiebreak": rng.permutation(people * 2)[:people],
+        "next_free_s": rng.choice([-np.inf, 0.0, 12.5, 20.0, 35.0], servers),
+        "headway_s": headway,
+        "t_end": 20.0,
+        "arrived_s": arrived,
+        "room": rng.uniform(0, 40, people) if with_room else None,
+        "size": rng.choice([0.0, 0.5, 2.0, 9.0], people) if with_room else None,
+    }
+
+
+@pytest.mark.parametrize("with_room", [False, True])
+@pytest.mark.parametrize(("servers", "people"), [(1, 1), (1, 300), (5, 60), (50, 2000), (400, 6000)])
+def test_fifo_admission_compiled_equals_the_vectorised_reference(servers, people, with_room):
+    admitted_somewhere = held = 0
+    for seed in range(5):
+        case = random_queues(np.random.default_rng(100 * servers + seed), servers, people, with_room=with_room)
+        nf_ref, nf_ker = case["next_free_s"].copy(), case["next_free_s"].copy()
+        entry, adm = movement.admit_fifo_vectorised(**{**case, "next_free_s": nf_ref})
+        got_entry, got_adm = kernels.admit_fifo(**{**case, "next_free_s": nf_ker})
+        np.testing.assert_array_equal(got_entry, entry)  # bit for bit, not approximately
+        np.testing.assert_array_equal(got_adm, adm)
+        np.testing.assert_array_equal(nf_ker, nf_ref)  # the servers' next free times, updated in place
+        admitted_somewhere += int(adm.sum())
+        held += int((~adm & (entry < case["t_end"])).sum())
+    if people >= 300:
+        assert admitted_somewhere > 0
+    if servers >= 50 and with_room:
+        assert held > 0  # room held somebody back who was due
+
+
+def test_fifo_admission_hands_back_a_copied_next_free():
+    case = random_queues(np.random.default_rng(3), 20, 500, with_room=False)
+    nf32 = case["next_free_s"].astype(np.float32)  # another dtype: the kernel works on a copy
+    expect = case["next_free_s"].astype(np.float32).astype(float)
+    movement.admit_fifo_vectorised(**{**case, "next_free_s": expect})
+    kernels.admit_fifo(**{**case, "next_free_s": nf32})
+    np.testing.assert_array_equal(nf32, expect.astype(np.float32))
+
+
+def test_large_admissions_run_the_kernel(monkeypatch):
+    case = random_queues(np.random.default_rng(9), 30, kernels.MIN_PEOPLE, with_room=True)
+    calls = []
+    real = kernels.admit_fifo
+    monkeypatch.setattr(kernels, "admit_fifo", lambda *a: calls.append(len(a[0])) or real(*a))
+    movement.admit_fifo(**case)
+    movement.admit_fifo(
+        **{k: (v[:10] if isinstance(v, np.ndarray) and len(v) == kernels.MIN_PEOPLE else v) for k, v in case.items()}
+    )
+    assert calls == [kernels.MIN_PEOPLE]
