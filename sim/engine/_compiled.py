@@ -297,3 +297,74 @@ def admit(
         out_entry[order[k]] = entry[k]
         out_adm[order[k]] = admitted[k]
     return out_entry, out_adm
+
+
+@njit(cache=True)
+def exit_and_wait(active: Any, arc: Any, t_ready: Any, blocked: Any, node: Any, arc_head: Any, t_end: float) -> Any:
+    """:func:`sim.engine.movement.exit_and_wait_vectorised` in one pass over ``active``."""
+    n = len(active)
+    exiting = np.empty(n, dtype=np.int64)
+    waiting = np.empty(n, dtype=np.int64)
+    n_exit = 0
+    n_wait = 0
+    for k in range(n):
+        i = active[k]
+        a = arc[i]
+        if a >= 0 and t_ready[i] < t_end:
+            node[i] = arc_head[a]
+            arc[i] = -1
+            exiting[n_exit] = i
+            n_exit += 1
+            a = -1
+        if a < 0 and t_ready[i] < t_end and not blocked[i]:
+            waiting[n_wait] = i
+            n_wait += 1
+    return exiting[:n_exit].copy(), waiting[:n_wait].copy()
+
+
+@njit(cache=True)
+def count_on(
+    active: Any, arc: Any, t_ready: Any, mode: Any, car: int, arc_road: Any, t_mid: float, n_roads: int, n_arcs: int
+) -> Any:
+    """:func:`sim.engine.movement.count_on_vectorised` in one pass over ``active``."""
+    walkers = np.zeros(n_roads)
+    cars = np.zeros(n_arcs)
+    for k in range(len(active)):
+        i = active[k]
+        a = arc[i]
+        if a >= 0 and t_ready[i] > t_mid:
+            if mode[i] == car:
+                cars[a] += 1.0
+            else:
+                walkers[arc_road[a]] += 1.0
+    return walkers, cars
+
+
+@njit(cache=True)
+def room_taken(active: Any, came_by: Any, used_m2: Any, n_keys: int) -> Any:
+    """:func:`sim.engine.movement.room_taken_vectorised`: the same sums, in the same order."""
+    taken = np.zeros(n_keys)
+    for k in range(len(active)):
+        i = active[k]
+        key = came_by[i]
+        if key >= 0:
+            taken[key] += used_m2[i]
+    return taken
+
+
+@njit(cache=True)
+def due_to_leave(state: Any, depart_t: Any, at_home: int, t_end: float) -> Any:
+    """:func:`sim.engine.movement.due_to_leave_vectorised` in one pass over everyone."""
+    n = len(state)
+    due = np.empty(n, dtype=np.int64)
+    n_due = 0
+    earliest = np.inf
+    for i in range(n):
+        if state[i] == at_home:
+            d = depart_t[i]
+            if d < t_end:
+                due[n_due] = i
+                n_due += 1
+            elif earliest == earliest:  # NaN stays NaN, as numpy's minimum
+                earliest = d if (d != d or d < earliest) else earliest
+    return due[:n_due].copy(), earliest

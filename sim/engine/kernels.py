@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +23,7 @@ MIN_PEOPLE = 1000  # calls with fewer people stay vectorised (no numba import fo
 
 _spread: Callable[..., np.ndarray] | None = None
 _admit: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None
+_compiled: Any = None  # the module of kernels, once loaded
 _tried = False
 
 
@@ -31,13 +33,14 @@ def enabled() -> bool:
 
 
 def _load() -> bool:
-    global _spread, _admit, _tried
+    global _spread, _admit, _compiled, _tried
     if not _tried:
         _tried = True
         try:
-            from sim.engine import _compiled
+            from sim.engine import _compiled as compiled
 
-            _spread, _admit = _compiled.spread, _compiled.admit
+            _compiled = compiled
+            _spread, _admit = compiled.spread, compiled.admit
         except ImportError:  # numba missing on this platform: the references give the same results
             _spread = _admit = None
     return _spread is not None
@@ -108,3 +111,53 @@ def admit_fifo(
     if nf is not next_free_s:  # a copy was made (another dtype or layout): hand the update back
         next_free_s[:] = nf
     return entry, admitted
+
+
+def _ints(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def exit_and_wait(
+    active: np.ndarray,
+    arc: np.ndarray,
+    t_ready: np.ndarray,
+    blocked: np.ndarray,
+    node: np.ndarray,
+    arc_head: np.ndarray,
+    t_end: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sim.engine.movement.exit_and_wait`, compiled; ``node`` and ``arc`` are updated in place."""
+    out: tuple[np.ndarray, np.ndarray] = _compiled.exit_and_wait(
+        _ints(active), arc, t_ready, blocked, node, _ints(arc_head), float(t_end)
+    )
+    return out
+
+
+def count_on(
+    active: np.ndarray,
+    arc: np.ndarray,
+    t_ready: np.ndarray,
+    mode: np.ndarray,
+    car: int,
+    arc_road: np.ndarray,
+    t_mid: float,
+    n_roads: int,
+    n_arcs: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sim.engine.movement.count_on`, compiled."""
+    out: tuple[np.ndarray, np.ndarray] = _compiled.count_on(
+        _ints(active), _ints(arc), t_ready, mode, int(car), _ints(arc_road), float(t_mid), int(n_roads), int(n_arcs)
+    )
+    return out
+
+
+def room_taken(active: np.ndarray, came_by: np.ndarray, used_m2: np.ndarray, n_keys: int) -> np.ndarray:
+    """:func:`sim.engine.movement.room_taken`, compiled."""
+    out: np.ndarray = _compiled.room_taken(_ints(active), _ints(came_by), used_m2, int(n_keys))
+    return out
+
+
+def due_to_leave(state: np.ndarray, depart_t: np.ndarray, at_home: int, t_end: float) -> tuple[np.ndarray, float]:
+    """:func:`sim.engine.movement.due_to_leave`, compiled."""
+    due, earliest = _compiled.due_to_leave(state, depart_t, int(at_home), float(t_end))
+    return due, float(earliest)

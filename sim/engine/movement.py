@@ -246,3 +246,115 @@ def spread_over_arcs_vectorised(
     sorted_people = o[has_choice[o]]
     choice[sorted_people] = pair_arc[take]
     return choice
+
+
+# ---------------------------------------------------------------------------- a pass's bookkeeping
+# Each of these is the vectorised reference of a compiled kernel (sim/engine/kernels.py) that
+# large calls use; they return the same arrays bit for bit.
+
+
+def exit_and_wait(
+    active: np.ndarray,
+    arc: np.ndarray,
+    t_ready: np.ndarray,
+    blocked: np.ndarray,
+    node: np.ndarray,
+    arc_head: np.ndarray,
+    t_end: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """People of ``active`` who reach the end of their arc before ``t_end``, and who then waits.
+
+    The first leave their arc for its head node (``node`` and ``arc`` updated in place); the
+    second are everyone at a node, ready before ``t_end`` and not ``blocked`` (in ``active``'s
+    order, both).
+    """
+    in_place = arc.dtype == node.dtype == np.int64 and arc.flags.c_contiguous and node.flags.c_contiguous
+    if len(active) >= kernels.MIN_PEOPLE and in_place and kernels.enabled():
+        return kernels.exit_and_wait(active, arc, t_ready, blocked, node, arc_head, t_end)
+    return exit_and_wait_vectorised(active, arc, t_ready, blocked, node, arc_head, t_end)
+
+
+def exit_and_wait_vectorised(
+    active: np.ndarray,
+    arc: np.ndarray,
+    t_ready: np.ndarray,
+    blocked: np.ndarray,
+    node: np.ndarray,
+    arc_head: np.ndarray,
+    t_end: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`exit_and_wait`, with numpy."""
+    on_arc = active[arc[active] >= 0]
+    exiting = on_arc[t_ready[on_arc] < t_end]
+    if len(exiting):
+        node[exiting] = arc_head[arc[exiting]]
+        arc[exiting] = -1
+    waiting = active[(arc[active] < 0) & (t_ready[active] < t_end) & ~blocked[active]]
+    return exiting, waiting
+
+
+def count_on(
+    active: np.ndarray,
+    arc: np.ndarray,
+    t_ready: np.ndarray,
+    mode: np.ndarray,
+    car: int,
+    arc_road: np.ndarray,
+    t_mid: float,
+    n_roads: int,
+    n_arcs: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walkers per road and cars (``mode == car``) per arc: people of ``active`` still on their arc at ``t_mid``."""
+    if len(active) >= kernels.MIN_PEOPLE and kernels.enabled():
+        return kernels.count_on(active, arc, t_ready, mode, car, arc_road, t_mid, n_roads, n_arcs)
+    return count_on_vectorised(active, arc, t_ready, mode, car, arc_road, t_mid, n_roads, n_arcs)
+
+
+def count_on_vectorised(
+    active: np.ndarray,
+    arc: np.ndarray,
+    t_ready: np.ndarray,
+    mode: np.ndarray,
+    car: int,
+    arc_road: np.ndarray,
+    t_mid: float,
+    n_roads: int,
+    n_arcs: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`count_on`, with numpy."""
+    on = active[(arc[active] >= 0) & (t_ready[active] > t_mid)]
+    cars = mode[on] == car
+    walkers = np.bincount(arc_road[arc[on[~cars]]], minlength=n_roads).astype(float)
+    return walkers, np.bincount(arc[on[cars]], minlength=n_arcs).astype(float)
+
+
+def room_taken(active: np.ndarray, came_by: np.ndarray, used_m2: np.ndarray, n_keys: int) -> np.ndarray:
+    """Room taken per storage key by the people of ``active`` (summed in ``active``'s order)."""
+    if len(active) >= kernels.MIN_PEOPLE and kernels.enabled():
+        return kernels.room_taken(active, came_by, used_m2, n_keys)
+    return room_taken_vectorised(active, came_by, used_m2, n_keys)
+
+
+def room_taken_vectorised(active: np.ndarray, came_by: np.ndarray, used_m2: np.ndarray, n_keys: int) -> np.ndarray:
+    """:func:`room_taken`, with numpy."""
+    mine = active[came_by[active] >= 0]
+    return np.bincount(came_by[mine], weights=used_m2[mine], minlength=n_keys).astype(float)
+
+
+def due_to_leave(state: np.ndarray, depart_t: np.ndarray, at_home: int, t_end: float) -> tuple[np.ndarray, float]:
+    """Who at home leaves before ``t_end``, and the earliest departure of the others (or inf).
+
+    The earliest is over everyone at home now, those leaving included: the caller marks them as
+    gone before it asks again.
+    """
+    if len(state) >= kernels.MIN_PEOPLE and kernels.enabled():
+        return kernels.due_to_leave(state, depart_t, at_home, t_end)
+    return due_to_leave_vectorised(state, depart_t, at_home, t_end)
+
+
+def due_to_leave_vectorised(
+    state: np.ndarray, depart_t: np.ndarray, at_home: int, t_end: float
+) -> tuple[np.ndarray, float]:
+    """:func:`due_to_leave`, with numpy."""
+    home = state == at_home
+    return np.nonzero(home & (depart_t < t_end))[0], float(depart_t[home & ~(depart_t < t_end)].min(initial=np.inf))

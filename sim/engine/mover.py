@@ -15,7 +15,14 @@ import numpy as np
 
 from sim.agents.citizens import AT_HOME, CAR, EVACUATING, NEVER, SHELTERED, STRANDED, WALK
 from sim.engine.crowding import car_speed, walking_speed
-from sim.engine.movement import admit_fifo, group_starts, spread_over_arcs
+from sim.engine.movement import (
+    admit_fifo,
+    count_on,
+    due_to_leave,
+    exit_and_wait,
+    group_starts,
+    spread_over_arcs,
+)
 from sim.engine.roadflows import RoadFlows
 from sim.engine.routing import Field, compute_field, repair_field
 from sim.engine.storage import Storage
@@ -188,11 +195,9 @@ class Mover:
         if self.m.scenario.alerting.word_of_mouth is not None:
             self.m.alerting.word_of_mouth(t0, t1)
         if self.next_departure < t1:  # a full scan only when somebody is due to leave
-            dep = np.nonzero((p.state == AT_HOME) & (p.depart_t < t1))[0]
+            dep, self.next_departure = due_to_leave(p.state, p.depart_t, AT_HOME, t1)
             if len(dep):
                 self.depart(dep)
-            pending = p.depart_t[p.state == AT_HOME]
-            self.next_departure = float(pending.min()) if len(pending) else NEVER
         active = np.nonzero(p.state == EVACUATING)[0]
         self.count_on_arcs(active, 0.5 * (t0 + t1))
         if self.storage is not None:
@@ -204,12 +209,7 @@ class Mover:
         for _ in range(self.m.scenario.movement.max_passes_per_step):
             if len(active) == 0:
                 break
-            on_arc = active[p.arc[active] >= 0]
-            exiting = on_arc[p.t_ready[on_arc] < t1]
-            if len(exiting):
-                p.node[exiting] = self.m.net.head[p.arc[exiting]]
-                p.arc[exiting] = -1
-            waiting = active[(p.arc[active] < 0) & (p.t_ready[active] < t1) & ~self.blocked[active]]
+            exiting, waiting = exit_and_wait(active, p.arc, p.t_ready, self.blocked, p.node, self.m.net.head, t1)
             waiting = self.admit(waiting, t0, turned)
             self.refresh_fields()
             moved = 0
@@ -253,10 +253,9 @@ class Mover:
         if not self.m.scenario.movement.density_speed:
             return
         p, net = self.m.pop, self.m.net
-        on = active[(p.arc[active] >= 0) & (p.t_ready[active] > t_mid)]
-        cars = p.mode[on] == CAR
-        self.walkers_on_road = np.bincount(net.road[p.arc[on[~cars]]], minlength=self.m.city.n_roads).astype(float)
-        self.cars_on_arc = np.bincount(p.arc[on[cars]], minlength=net.n_arcs).astype(float)
+        self.walkers_on_road, self.cars_on_arc = count_on(
+            active, p.arc, p.t_ready, p.mode, CAR, net.road, t_mid, self.m.city.n_roads, net.n_arcs
+        )
 
     def travel_times(self, who: np.ndarray, arcs: np.ndarray, mode: int) -> np.ndarray:
         """Seconds to cross ``arcs`` for people entering them now: free speed, or slowed by the crowd.

@@ -23,6 +23,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from sim.engine.movement import room_taken
 from sim.engine.routing import ArcNetwork
 
 
@@ -43,10 +44,7 @@ class Storage:
 
     def recount(self, active: np.ndarray) -> None:
         """The room taken per key, counted afresh from ``active`` (those on the move)."""
-        mine = active[self.came_by[active] >= 0]
-        self.taken_m2 = np.bincount(
-            self.came_by[mine], weights=self.used_m2[mine], minlength=len(self.capacity_m2)
-        ).astype(float)
+        self.taken_m2 = room_taken(active, self.came_by, self.used_m2, len(self.capacity_m2))
 
     def room(self, who: np.ndarray, mode: int, arcs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For people ``who`` queueing for ``arcs``: the room left there and the room each would take."""

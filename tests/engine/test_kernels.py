@@ -163,3 +163,60 @@ def test_large_admissions_run_the_kernel(monkeypatch):
         **{k: (v[:10] if isinstance(v, np.ndarray) and len(v) == kernels.MIN_PEOPLE else v) for k, v in case.items()}
     )
     assert calls == [kernels.MIN_PEOPLE]
+
+
+def crowd_state(rng: np.random.Generator, n: int, n_arcs: int) -> dict:
+    arc = np.where(rng.random(n) < 0.6, rng.integers(0, n_arcs, n), -1).astype(np.int64)
+    return {
+        "active": np.sort(rng.choice(n, size=n // 2, replace=False)),
+        "arc": arc,
+        "t_ready": np.where(rng.random(n) < 0.1, np.inf, np.round(rng.uniform(0, 20, n), 1)),
+        "blocked": rng.random(n) < 0.2,
+        "node": rng.integers(0, 50, n).astype(np.int64),
+        "mode": rng.integers(0, 2, n).astype(np.int8),
+        "came_by": np.where(rng.random(n) < 0.7, rng.integers(0, 40, n), -1).astype(np.int64),
+        "used_m2": rng.choice([0.0, 0.3, 1 / 3, 7.0], n) + rng.uniform(0, 1e-3, n),
+    }
+
+
+@pytest.mark.parametrize("n", [0, 5, 3000, 40_000])
+def test_a_pass_bookkeeping_compiled_equals_the_vectorised_reference(n):
+    rng = np.random.default_rng(n)
+    n_arcs, n_roads = 300, 170
+    head = rng.integers(0, 50, n_arcs)
+    road = rng.integers(0, n_roads, n_arcs)
+    ref = crowd_state(rng, n, n_arcs)
+    ker = {k: v.copy() for k, v in ref.items()}
+    a = movement.exit_and_wait_vectorised(
+        ref["active"], ref["arc"], ref["t_ready"], ref["blocked"], ref["node"], head, 10.0
+    )
+    b = kernels.exit_and_wait(ker["active"], ker["arc"], ker["t_ready"], ker["blocked"], ker["node"], head, 10.0)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(y, x)
+    np.testing.assert_array_equal(ker["node"], ref["node"])  # moved to the arcs' heads, in place
+    np.testing.assert_array_equal(ker["arc"], ref["arc"])
+    args = (ref["active"], ref["arc"], ref["t_ready"], ref["mode"], 1, road, 9.5, n_roads, n_arcs)
+    for x, y in zip(movement.count_on_vectorised(*args), kernels.count_on(*args), strict=True):
+        np.testing.assert_array_equal(y, x)
+    args2 = (ref["active"], ref["came_by"], ref["used_m2"], 40)
+    np.testing.assert_array_equal(kernels.room_taken(*args2), movement.room_taken_vectorised(*args2))
+    state = rng.integers(0, 3, n).astype(np.int8)
+    due = np.where(rng.random(n) < 0.3, np.inf, np.round(rng.uniform(0, 30, n)))
+    expect = movement.due_to_leave_vectorised(state, due, 0, 12.0)
+    got = kernels.due_to_leave(state, due, 0, 12.0)
+    np.testing.assert_array_equal(got[0], expect[0])
+    assert got[1] == expect[1]
+    if n >= 3000:  # not trivial: people exit, wait, are counted, take room and leave
+        assert len(a[0]) > 0
+        assert len(a[1]) > 0
+        assert movement.room_taken_vectorised(*args2).sum() > 0
+        assert len(expect[0]) > 0
+        assert np.isfinite(expect[1])
+
+
+def test_nobody_left_at_home_has_no_next_departure():
+    state = np.ones(5000, dtype=np.int8)
+    for f in (movement.due_to_leave_vectorised, kernels.due_to_leave):
+        due, nxt = f(state, np.zeros(5000), 0, 1.0)
+        assert len(due) == 0
+        assert nxt == np.inf
