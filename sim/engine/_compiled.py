@@ -368,3 +368,70 @@ def due_to_leave(state: Any, depart_t: Any, at_home: int, t_end: float) -> Any:
             elif earliest == earliest:  # NaN stays NaN, as numpy's minimum
                 earliest = d if (d != d or d < earliest) else earliest
     return due[:n_due].copy(), earliest
+
+
+@njit(cache=True)
+def nodes_now(state: Any, shelter: Any, shelter_node: Any, node: Any, sheltered: int) -> Any:
+    """:func:`sim.engine.movement.nodes_now_vectorised` in one pass."""
+    n = len(state)
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        out[i] = shelter_node[max(shelter[i], 0)] if state[i] == sheltered else node[i]
+    return out
+
+
+@njit(cache=True)
+def district_state_counts(node: Any, node_district: Any, state: Any, n_districts: int, n_states: int) -> Any:
+    """:func:`sim.engine.movement.district_state_counts_vectorised` in one pass."""
+    counts = np.zeros((n_districts, n_states), dtype=np.int64)
+    for i in range(len(node)):
+        counts[node_district[node[i]], state[i]] += 1
+    return counts
+
+
+@njit(cache=True)
+def clip01(x: float) -> float:
+    """``np.clip(x, 0.0, 1.0)``: NaN stays NaN."""
+    if x != x:
+        return x
+    x = x if x >= 0.0 else 0.0
+    return x if x <= 1.0 else 1.0
+
+
+@njit(cache=True)
+def positions_now(
+    idx: Any,
+    t: float,
+    node: Any,
+    arc: Any,
+    t_entry: Any,
+    t_ready: Any,
+    state: Any,
+    shelter: Any,
+    node_xy: Any,
+    arc_tail: Any,
+    arc_head: Any,
+    shelter_xy: Any,
+    sheltered: int,
+) -> Any:
+    """:func:`sim.engine.movement.positions_now_vectorised`, person by person, the same operations."""
+    n = len(idx)
+    xy = np.empty((n, 2))
+    for k in range(n):
+        i = idx[k]
+        if state[i] == sheltered:
+            xy[k, 0] = shelter_xy[shelter[i], 0]
+            xy[k, 1] = shelter_xy[shelter[i], 1]
+            continue
+        a = arc[i]
+        if a >= 0:
+            span = np_max(t_ready[i] - t_entry[i], 1e-9)
+            frac = clip01((t - t_entry[i]) / span)
+            u = arc_tail[a]
+            v = arc_head[a]
+            xy[k, 0] = node_xy[u, 0] + frac * (node_xy[v, 0] - node_xy[u, 0])
+            xy[k, 1] = node_xy[u, 1] + frac * (node_xy[v, 1] - node_xy[u, 1])
+        else:
+            xy[k, 0] = node_xy[node[i], 0]
+            xy[k, 1] = node_xy[node[i], 1]
+    return xy

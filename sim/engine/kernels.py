@@ -161,3 +161,56 @@ def due_to_leave(state: np.ndarray, depart_t: np.ndarray, at_home: int, t_end: f
     """:func:`sim.engine.movement.due_to_leave`, compiled."""
     due, earliest = _compiled.due_to_leave(state, depart_t, int(at_home), float(t_end))
     return due, float(earliest)
+
+
+def nodes_now(
+    state: np.ndarray, shelter: np.ndarray, shelter_node: np.ndarray, node: np.ndarray, sheltered: int
+) -> np.ndarray:
+    """:func:`sim.engine.movement.nodes_now`, compiled."""
+    out: np.ndarray = _compiled.nodes_now(state, _ints(shelter), _ints(shelter_node), _ints(node), int(sheltered))
+    return out
+
+
+def district_state_counts(
+    node: np.ndarray, node_district: np.ndarray, state: np.ndarray, n_districts: int, n_states: int
+) -> np.ndarray:
+    """:func:`sim.engine.movement.district_state_counts`, compiled."""
+    out: np.ndarray = _compiled.district_state_counts(
+        _ints(node), _ints(node_district), state, int(n_districts), int(n_states)
+    )
+    return out
+
+
+def positions_now(
+    idx: np.ndarray,
+    t: float,
+    node: np.ndarray,
+    arc: np.ndarray,
+    t_entry: np.ndarray,
+    t_ready: np.ndarray,
+    state: np.ndarray,
+    shelter: np.ndarray,
+    node_xy: np.ndarray,
+    arc_tail: np.ndarray,
+    arc_head: np.ndarray,
+    shelter_xy: np.ndarray,
+    sheltered: int,
+) -> np.ndarray:
+    """:func:`sim.engine.movement.positions_now`, compiled."""
+    floats = np.ascontiguousarray
+    out: np.ndarray = _compiled.positions_now(
+        _ints(idx),
+        float(t),
+        _ints(node),
+        _ints(arc),
+        floats(t_entry, dtype=np.float64),
+        floats(t_ready, dtype=np.float64),
+        state,
+        _ints(shelter),
+        floats(node_xy, dtype=np.float64),
+        _ints(arc_tail),
+        _ints(arc_head),
+        floats(shelter_xy, dtype=np.float64).reshape(-1, 2),
+        int(sheltered),
+    )
+    return out

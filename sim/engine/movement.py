@@ -358,3 +358,91 @@ def due_to_leave_vectorised(
     """:func:`due_to_leave`, with numpy."""
     home = state == at_home
     return np.nonzero(home & (depart_t < t_end))[0], float(depart_t[home & ~(depart_t < t_end)].min(initial=np.inf))
+
+
+# ---------------------------------------------------------------------------- where everyone is
+
+
+def nodes_now(
+    state: np.ndarray, shelter: np.ndarray, shelter_node: np.ndarray, node: np.ndarray, sheltered: int
+) -> np.ndarray:
+    """Everyone's node now: their shelter's once ``sheltered``, else where they last were."""
+    if len(state) >= kernels.MIN_PEOPLE and kernels.enabled():
+        return kernels.nodes_now(state, shelter, shelter_node, node, sheltered)
+    return nodes_now_vectorised(state, shelter, shelter_node, node, sheltered)
+
+
+def nodes_now_vectorised(
+    state: np.ndarray, shelter: np.ndarray, shelter_node: np.ndarray, node: np.ndarray, sheltered: int
+) -> np.ndarray:
+    """:func:`nodes_now`, with numpy."""
+    return np.where(state == sheltered, shelter_node[np.maximum(shelter, 0)], node)
+
+
+def district_state_counts(
+    node: np.ndarray, node_district: np.ndarray, state: np.ndarray, n_districts: int, n_states: int
+) -> np.ndarray:
+    """People per district (of the node they are at) and state code: ``n_districts x n_states``."""
+    if len(node) >= kernels.MIN_PEOPLE and kernels.enabled():
+        return kernels.district_state_counts(node, node_district, state, n_districts, n_states)
+    return district_state_counts_vectorised(node, node_district, state, n_districts, n_states)
+
+
+def district_state_counts_vectorised(
+    node: np.ndarray, node_district: np.ndarray, state: np.ndarray, n_districts: int, n_states: int
+) -> np.ndarray:
+    """:func:`district_state_counts`, with numpy."""
+    key = node_district[node].astype(np.int64) * n_states + state
+    return np.bincount(key, minlength=n_districts * n_states).reshape(n_districts, n_states)
+
+
+def positions_now(
+    idx: np.ndarray,
+    t: float,
+    *,
+    node: np.ndarray,
+    arc: np.ndarray,
+    t_entry: np.ndarray,
+    t_ready: np.ndarray,
+    state: np.ndarray,
+    shelter: np.ndarray,
+    node_xy: np.ndarray,
+    arc_tail: np.ndarray,
+    arc_head: np.ndarray,
+    shelter_xy: np.ndarray,
+    sheltered: int,
+) -> np.ndarray:
+    """Metric positions of people ``idx`` at ``t``: at their node, along their arc, or at their shelter."""
+    args = (idx, t, node, arc, t_entry, t_ready, state, shelter, node_xy, arc_tail, arc_head, shelter_xy, sheltered)
+    if len(idx) >= kernels.MIN_PEOPLE and kernels.enabled():
+        return kernels.positions_now(*args)
+    return positions_now_vectorised(*args)
+
+
+def positions_now_vectorised(
+    idx: np.ndarray,
+    t: float,
+    node: np.ndarray,
+    arc: np.ndarray,
+    t_entry: np.ndarray,
+    t_ready: np.ndarray,
+    state: np.ndarray,
+    shelter: np.ndarray,
+    node_xy: np.ndarray,
+    arc_tail: np.ndarray,
+    arc_head: np.ndarray,
+    shelter_xy: np.ndarray,
+    sheltered: int,
+) -> np.ndarray:
+    """:func:`positions_now`, with numpy (interpolated along the arc by the share of its crossing done)."""
+    xy = node_xy[node[idx]].copy()
+    on = arc[idx] >= 0
+    if on.any():
+        a = arc[idx][on]
+        span = np.maximum(t_ready[idx][on] - t_entry[idx][on], 1e-9)
+        frac = np.clip((t - t_entry[idx][on]) / span, 0.0, 1.0)[:, None]
+        xy[on] = node_xy[arc_tail[a]] + frac * (node_xy[arc_head[a]] - node_xy[arc_tail[a]])
+    inside = state[idx] == sheltered
+    if inside.any():
+        xy[inside] = shelter_xy[shelter[idx][inside]]
+    return xy

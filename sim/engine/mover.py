@@ -21,6 +21,8 @@ from sim.engine.movement import (
     due_to_leave,
     exit_and_wait,
     group_starts,
+    nodes_now,
+    positions_now,
     spread_over_arcs,
 )
 from sim.engine.roadflows import RoadFlows
@@ -433,20 +435,23 @@ class Mover:
     def node_now(self) -> np.ndarray:
         """Every citizen's node now: their shelter's once sheltered, else where they last were."""
         p = self.m.pop
-        return np.where(p.state == SHELTERED, self.m.book.node[np.maximum(p.shelter, 0)], p.node)
+        return nodes_now(p.state, p.shelter, self.m.book.node, p.node, SHELTERED)
 
     def positions(self, idx: np.ndarray, t: float) -> np.ndarray:
         """Metric positions of citizens ``idx`` at time ``t`` (interpolated along their arc)."""
-        p = self.m.pop
-        xy_nodes = self.m.city.node_xy
-        xy = xy_nodes[p.node[idx]].copy()
-        on = p.arc[idx] >= 0
-        if on.any():
-            a = p.arc[idx][on]
-            span = np.maximum(p.t_ready[idx][on] - p.t_entry[idx][on], 1e-9)
-            frac = np.clip((t - p.t_entry[idx][on]) / span, 0.0, 1.0)[:, None]
-            xy[on] = xy_nodes[self.m.net.tail[a]] + frac * (xy_nodes[self.m.net.head[a]] - xy_nodes[self.m.net.tail[a]])
-        sheltered = p.state[idx] == SHELTERED
-        if sheltered.any():
-            xy[sheltered] = self.m.book.xy_m[p.shelter[idx][sheltered]]
-        return xy
+        p, net = self.m.pop, self.m.net
+        return positions_now(
+            idx,
+            t,
+            node=p.node,
+            arc=p.arc,
+            t_entry=p.t_entry,
+            t_ready=p.t_ready,
+            state=p.state,
+            shelter=p.shelter,
+            node_xy=self.m.city.node_xy,
+            arc_tail=net.tail,
+            arc_head=net.head,
+            shelter_xy=self.m.book.xy_m,
+            sheltered=SHELTERED,
+        )

@@ -19,6 +19,7 @@ import shapely
 from sim.agents.citizens import STATE_NAMES
 from sim.core.events import EVENT_COLUMNS, event_row
 from sim.core.privacy import pseudonyms
+from sim.engine.movement import district_state_counts
 from sim.network.state import BATTERY, OFF
 
 
@@ -99,10 +100,9 @@ class Recorder:
         if "node" not in now:
             now["node"] = self.m.mover.node_now()
         if counts and "counts" not in now:
-            district = self.m.city.nodes["district"].to_numpy()[now["node"]]
-            key = district.astype(np.int64) * len(STATE_NAMES) + p.state
+            district = self.m.city.nodes["district"].to_numpy()
             n_d = len(self.m.city.districts)
-            now["counts"] = np.bincount(key, minlength=n_d * len(STATE_NAMES)).reshape(n_d, len(STATE_NAMES))
+            now["counts"] = district_state_counts(now["node"], district, p.state, n_d, len(STATE_NAMES))
         return now
 
     def snapshot_row(self, t: float, now: dict[str, np.ndarray] | None = None) -> dict[str, Any]:

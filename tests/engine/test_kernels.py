@@ -220,3 +220,44 @@ def test_nobody_left_at_home_has_no_next_departure():
         due, nxt = f(state, np.zeros(5000), 0, 1.0)
         assert len(due) == 0
         assert nxt == np.inf
+
+
+@pytest.mark.parametrize("n", [0, 7, 5000])
+def test_where_everyone_is_compiled_equals_the_vectorised_reference(n):
+    rng = np.random.default_rng(n + 1)
+    n_nodes, n_arcs, n_shelters = 60, 200, 4
+    state = rng.integers(0, 6, n).astype(np.int8)
+    shelter = np.where(state == 2, rng.integers(0, n_shelters, n), -1).astype(np.int64)
+    node = rng.integers(0, n_nodes, n).astype(np.int64)
+    shelter_node = rng.integers(0, n_nodes, n_shelters)
+    got = kernels.nodes_now(state, shelter, shelter_node, node, 2)
+    np.testing.assert_array_equal(got, movement.nodes_now_vectorised(state, shelter, shelter_node, node, 2))
+    district = rng.integers(0, 5, n_nodes)
+    np.testing.assert_array_equal(
+        kernels.district_state_counts(got, district, state, 5, 6),
+        movement.district_state_counts_vectorised(got, district, state, 5, 6),
+    )
+    t_entry = np.round(rng.uniform(0, 100, n), 1)
+    t_ready = t_entry + rng.choice([0.0, 1e-12, 3.3, 17.0, np.inf], n)  # instant, tiny and endless crossings
+    args = (
+        np.sort(rng.choice(n, size=n // 2, replace=False)),
+        50.0 + 1 / 3,
+        node,
+        np.where(rng.random(n) < 0.5, rng.integers(0, n_arcs, n), -1).astype(np.int64),
+        t_entry,
+        t_ready,
+        state,
+        shelter,
+        rng.uniform(-5000, 5000, (n_nodes, 2)),
+        rng.integers(0, n_nodes, n_arcs),
+        rng.integers(0, n_nodes, n_arcs),
+        rng.uniform(-5000, 5000, (n_shelters, 2)),
+        2,
+    )
+    expect = movement.positions_now_vectorised(*args)
+    np.testing.assert_array_equal(kernels.positions_now(*args), expect)
+    if n >= 5000:  # people at nodes, along arcs (some partway) and in shelters
+        assert int((got != node).sum()) > 0
+        on = args[3][args[0]] >= 0
+        te, tr = t_entry[args[0]][on], t_ready[args[0]][on]
+        assert ((te < args[1]) & (args[1] < tr) & np.isfinite(tr)).sum() > 0  # partway along an arc
