@@ -3,47 +3,73 @@
 Each kernel computes exactly what its vectorised reference in :mod:`sim.engine.movement`
 computes, bit for bit: the same floating-point operations in the same order (no fast-math), the
 same orders and tie-breaks. Tests hold every kernel to its reference on random inputs with ties,
-so which one runs never changes a result (``SAFECITY_KERNELS=0`` runs the references only).
+so which one runs never changes a result.
 
-A kernel is worth its start (importing numba takes about 0.3 s, loading a cached kernel a few
-hundredths) only for large calls: the references serve calls below ``MIN_PEOPLE``, so small runs
-never import numba. The first large call compiles the kernels once and caches them next to this
-module (``cache=True``); later processes load them.
+When a kernel runs (:func:`run`): only for large calls (``MIN_PEOPLE``, ``MIN_ACTIVE`` or
+``MIN_POPULATION``, by what the call spans), and only once the references have spent
+``AFTER_S`` seconds on such calls in this process. Importing numba and loading the cached
+kernels costs about 0.35 s and 100 MB, which a run repays only if its large calls add up: so a
+small or short run never imports numba, and a long one switches after its first second of them.
+``SAFECITY_KERNELS=1`` switches at the first large call (tests, benchmarks), ``0`` never. The
+first switch on a machine compiles the kernels (seconds, once: they are cached beside
+``_compiled.py``).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-MIN_PEOPLE = 1000  # calls with fewer people stay vectorised (no numba import for small runs)
+# Below these sizes a kernel saves a fraction of a millisecond per call: the references run.
+MIN_PEOPLE = 1000  # a crowd at nodes or a queue for roads (spreading, admission)
+MIN_ACTIVE = 20_000  # everyone on the move, once per step (exits, counts on roads, room, positions)
+MIN_POPULATION = 200_000  # everyone, a few times per record (departures due, nodes now, district counts)
+AFTER_S = 1.0  # seconds of large calls the references serve before the kernels are loaded
 
-_spread: Callable[..., np.ndarray] | None = None
-_admit: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None
 _compiled: Any = None  # the module of kernels, once loaded
 _tried = False
+_spent_s = 0.0  # time the references spent on large calls, before the kernels were loaded
+
+T = TypeVar("T")
+
+
+def _mode() -> str:
+    return os.environ.get("SAFECITY_KERNELS", "auto")
 
 
 def enabled() -> bool:
-    """Whether compiled kernels may run (numba importable and ``SAFECITY_KERNELS`` not ``0``)."""
-    return os.environ.get("SAFECITY_KERNELS", "1") != "0" and _load()
+    """Whether compiled kernels can run here (numba importable, ``SAFECITY_KERNELS`` not ``0``); loads them."""
+    return _mode() != "0" and _load()
 
 
 def _load() -> bool:
-    global _spread, _admit, _compiled, _tried
+    global _compiled, _tried
     if not _tried:
         _tried = True
         try:
             from sim.engine import _compiled as compiled
 
             _compiled = compiled
-            _spread, _admit = compiled.spread, compiled.admit
         except ImportError:  # numba missing on this platform: the references give the same results
-            _spread = _admit = None
-    return _spread is not None
+            _compiled = None
+    return _compiled is not None
+
+
+def run(size: int, at_least: int, compiled: Callable[[], T], reference: Callable[[], T]) -> T:
+    """``compiled()`` or ``reference()`` (the same result): the kernel for a large call once it pays."""
+    global _spent_s
+    if size < at_least or _mode() == "0":
+        return reference()
+    if _compiled is not None or ((_mode() == "1" or _spent_s >= AFTER_S) and enabled()):
+        return compiled()
+    started = time.perf_counter()
+    out = reference()
+    _spent_s += time.perf_counter() - started
+    return out
 
 
 def spread_over_arcs(
@@ -61,8 +87,7 @@ def spread_over_arcs(
     t_now: float,
 ) -> np.ndarray:
     """:func:`sim.engine.movement.spread_over_arcs`, compiled (call only when :func:`enabled`)."""
-    assert _spread is not None
-    return _spread(
+    out: np.ndarray = _compiled.spread(
         np.ascontiguousarray(node, dtype=np.int64),
         np.ascontiguousarray(arrived_s, dtype=np.float64),
         np.ascontiguousarray(tiebreak, dtype=np.int64),
@@ -76,6 +101,7 @@ def spread_over_arcs(
         np.ascontiguousarray(headway_s, dtype=np.float64),
         float(t_now),
     )
+    return out
 
 
 def admit_fifo(
@@ -93,10 +119,9 @@ def admit_fifo(
 
     ``next_free_s`` is updated in place, as by the reference.
     """
-    assert _admit is not None
     with_room = room is not None and size is not None
     nf = np.ascontiguousarray(next_free_s, dtype=np.float64)
-    entry, admitted = _admit(
+    entry, admitted = _compiled.admit(
         np.ascontiguousarray(queue, dtype=np.int64),
         np.ascontiguousarray(ready_s, dtype=np.float64),
         np.ascontiguousarray(arrived_s, dtype=np.float64),

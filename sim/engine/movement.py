@@ -61,8 +61,10 @@ def admit_fifo(
 
     Large calls run the compiled kernel (:mod:`sim.engine.kernels`), which gives the same results.
     """
-    if len(queue) >= kernels.MIN_PEOPLE and kernels.enabled():
-        return kernels.admit_fifo(
+    return kernels.run(
+        len(queue),
+        kernels.MIN_PEOPLE,
+        lambda: kernels.admit_fifo(
             queue,
             ready_s,
             tiebreak,
@@ -72,8 +74,9 @@ def admit_fifo(
             ready_s if arrived_s is None else arrived_s,
             room,
             size,
-        )
-    return admit_fifo_vectorised(queue, ready_s, tiebreak, next_free_s, headway_s, t_end, arrived_s, room, size)
+        ),
+        lambda: admit_fifo_vectorised(queue, ready_s, tiebreak, next_free_s, headway_s, t_end, arrived_s, room, size),
+    )
 
 
 def admit_fifo_vectorised(
@@ -150,35 +153,12 @@ def spread_over_arcs(
 
     Large calls run the compiled kernel (:mod:`sim.engine.kernels`), which gives the same choices.
     """
-    if len(node) >= kernels.MIN_PEOPLE and kernels.enabled():
-        return kernels.spread_over_arcs(
-            node,
-            ready_s if arrived_s is None else arrived_s,
-            tiebreak,
-            out_ptr,
-            out_arcs,
-            arc_ok,
-            arc_head,
-            arc_cost_s,
-            dist_s,
-            next_free_s,
-            headway_s,
-            t_now,
-        )
-    return spread_over_arcs_vectorised(
-        node,
-        ready_s,
-        tiebreak,
-        out_ptr,
-        out_arcs,
-        arc_ok,
-        arc_head,
-        arc_cost_s,
-        dist_s,
-        next_free_s,
-        headway_s,
-        t_now,
-        arrived_s,
+    args = (out_ptr, out_arcs, arc_ok, arc_head, arc_cost_s, dist_s, next_free_s, headway_s, t_now)
+    return kernels.run(
+        len(node),
+        kernels.MIN_PEOPLE,
+        lambda: kernels.spread_over_arcs(node, ready_s if arrived_s is None else arrived_s, tiebreak, *args),
+        lambda: spread_over_arcs_vectorised(node, ready_s, tiebreak, *args, arrived_s),
     )
 
 
@@ -269,9 +249,12 @@ def exit_and_wait(
     order, both).
     """
     in_place = arc.dtype == node.dtype == np.int64 and arc.flags.c_contiguous and node.flags.c_contiguous
-    if len(active) >= kernels.MIN_PEOPLE and in_place and kernels.enabled():
-        return kernels.exit_and_wait(active, arc, t_ready, blocked, node, arc_head, t_end)
-    return exit_and_wait_vectorised(active, arc, t_ready, blocked, node, arc_head, t_end)
+    return kernels.run(
+        len(active) if in_place else 0,
+        kernels.MIN_ACTIVE,
+        lambda: kernels.exit_and_wait(active, arc, t_ready, blocked, node, arc_head, t_end),
+        lambda: exit_and_wait_vectorised(active, arc, t_ready, blocked, node, arc_head, t_end),
+    )
 
 
 def exit_and_wait_vectorised(
@@ -305,9 +288,12 @@ def count_on(
     n_arcs: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Walkers per road and cars (``mode == car``) per arc: people of ``active`` still on their arc at ``t_mid``."""
-    if len(active) >= kernels.MIN_PEOPLE and kernels.enabled():
-        return kernels.count_on(active, arc, t_ready, mode, car, arc_road, t_mid, n_roads, n_arcs)
-    return count_on_vectorised(active, arc, t_ready, mode, car, arc_road, t_mid, n_roads, n_arcs)
+    return kernels.run(
+        len(active),
+        kernels.MIN_ACTIVE,
+        lambda: kernels.count_on(active, arc, t_ready, mode, car, arc_road, t_mid, n_roads, n_arcs),
+        lambda: count_on_vectorised(active, arc, t_ready, mode, car, arc_road, t_mid, n_roads, n_arcs),
+    )
 
 
 def count_on_vectorised(
@@ -330,9 +316,12 @@ def count_on_vectorised(
 
 def room_taken(active: np.ndarray, came_by: np.ndarray, used_m2: np.ndarray, n_keys: int) -> np.ndarray:
     """Room taken per storage key by the people of ``active`` (summed in ``active``'s order)."""
-    if len(active) >= kernels.MIN_PEOPLE and kernels.enabled():
-        return kernels.room_taken(active, came_by, used_m2, n_keys)
-    return room_taken_vectorised(active, came_by, used_m2, n_keys)
+    return kernels.run(
+        len(active),
+        kernels.MIN_ACTIVE,
+        lambda: kernels.room_taken(active, came_by, used_m2, n_keys),
+        lambda: room_taken_vectorised(active, came_by, used_m2, n_keys),
+    )
 
 
 def room_taken_vectorised(active: np.ndarray, came_by: np.ndarray, used_m2: np.ndarray, n_keys: int) -> np.ndarray:
@@ -347,9 +336,12 @@ def due_to_leave(state: np.ndarray, depart_t: np.ndarray, at_home: int, t_end: f
     The earliest is over everyone at home now, those leaving included: the caller marks them as
     gone before it asks again.
     """
-    if len(state) >= kernels.MIN_PEOPLE and kernels.enabled():
-        return kernels.due_to_leave(state, depart_t, at_home, t_end)
-    return due_to_leave_vectorised(state, depart_t, at_home, t_end)
+    return kernels.run(
+        len(state),
+        kernels.MIN_POPULATION,
+        lambda: kernels.due_to_leave(state, depart_t, at_home, t_end),
+        lambda: due_to_leave_vectorised(state, depart_t, at_home, t_end),
+    )
 
 
 def due_to_leave_vectorised(
@@ -367,9 +359,12 @@ def nodes_now(
     state: np.ndarray, shelter: np.ndarray, shelter_node: np.ndarray, node: np.ndarray, sheltered: int
 ) -> np.ndarray:
     """Everyone's node now: their shelter's once ``sheltered``, else where they last were."""
-    if len(state) >= kernels.MIN_PEOPLE and kernels.enabled():
-        return kernels.nodes_now(state, shelter, shelter_node, node, sheltered)
-    return nodes_now_vectorised(state, shelter, shelter_node, node, sheltered)
+    return kernels.run(
+        len(state),
+        kernels.MIN_POPULATION,
+        lambda: kernels.nodes_now(state, shelter, shelter_node, node, sheltered),
+        lambda: nodes_now_vectorised(state, shelter, shelter_node, node, sheltered),
+    )
 
 
 def nodes_now_vectorised(
@@ -383,9 +378,12 @@ def district_state_counts(
     node: np.ndarray, node_district: np.ndarray, state: np.ndarray, n_districts: int, n_states: int
 ) -> np.ndarray:
     """People per district (of the node they are at) and state code: ``n_districts x n_states``."""
-    if len(node) >= kernels.MIN_PEOPLE and kernels.enabled():
-        return kernels.district_state_counts(node, node_district, state, n_districts, n_states)
-    return district_state_counts_vectorised(node, node_district, state, n_districts, n_states)
+    return kernels.run(
+        len(node),
+        kernels.MIN_POPULATION,
+        lambda: kernels.district_state_counts(node, node_district, state, n_districts, n_states),
+        lambda: district_state_counts_vectorised(node, node_district, state, n_districts, n_states),
+    )
 
 
 def district_state_counts_vectorised(
@@ -414,9 +412,12 @@ def positions_now(
 ) -> np.ndarray:
     """Metric positions of people ``idx`` at ``t``: at their node, along their arc, or at their shelter."""
     args = (idx, t, node, arc, t_entry, t_ready, state, shelter, node_xy, arc_tail, arc_head, shelter_xy, sheltered)
-    if len(idx) >= kernels.MIN_PEOPLE and kernels.enabled():
-        return kernels.positions_now(*args)
-    return positions_now_vectorised(*args)
+    return kernels.run(
+        len(idx),
+        kernels.MIN_ACTIVE,
+        lambda: kernels.positions_now(*args),
+        lambda: positions_now_vectorised(*args),
+    )
 
 
 def positions_now_vectorised(

@@ -8,6 +8,8 @@ leads closer from.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -91,6 +93,7 @@ def test_spreading_with_an_empty_crowd():
 
 
 def test_large_calls_run_the_kernel_and_small_ones_the_reference(monkeypatch):
+    monkeypatch.setenv("SAFECITY_KERNELS", "1")
     case = random_case(np.random.default_rng(7), 30, kernels.MIN_PEOPLE)
     calls = []
     real = kernels.spread_over_arcs
@@ -104,6 +107,36 @@ def test_large_calls_run_the_kernel_and_small_ones_the_reference(monkeypatch):
     monkeypatch.setenv("SAFECITY_KERNELS", "0")
     movement.spread_over_arcs(**case)
     assert calls == [kernels.MIN_PEOPLE]  # switched off: the reference only
+
+
+def test_by_default_the_kernels_load_after_a_second_of_large_calls(monkeypatch):
+    """A small run never imports numba; a long one switches once its large calls add up."""
+    monkeypatch.delenv("SAFECITY_KERNELS", raising=False)
+    monkeypatch.setattr(kernels, "_compiled", None)  # as in a fresh process
+    monkeypatch.setattr(kernels, "_tried", False)
+    monkeypatch.setattr(kernels, "_spent_s", 0.0)
+    monkeypatch.setattr(kernels, "AFTER_S", 0.05)
+    used = []
+
+    def compiled():
+        used.append("kernel")
+
+    def reference():
+        used.append("reference")
+        t = time.perf_counter()
+        while time.perf_counter() - t < 0.02:  # a large call's reference takes time
+            pass
+
+    for _ in range(3):
+        kernels.run(10, kernels.MIN_PEOPLE, compiled, reference)  # small calls never count
+    assert used == ["reference"] * 3
+    assert kernels._spent_s == 0.0
+    assert kernels._compiled is None
+    used.clear()
+    for _ in range(6):
+        kernels.run(kernels.MIN_PEOPLE, kernels.MIN_PEOPLE, compiled, reference)
+    assert used == ["reference"] * 3 + ["kernel"] * 3  # 3 x 0.02 s > 0.05 s: then compiled
+    assert kernels._compiled is not None
 
 
 def random_queues(rng: np.random.Generator, servers: int, people: int, *, with_room: bool) -> dict:
@@ -154,6 +187,7 @@ def test_fifo_admission_hands_back_a_copied_next_free():
 
 
 def test_large_admissions_run_the_kernel(monkeypatch):
+    monkeypatch.setenv("SAFECITY_KERNELS", "1")
     case = random_queues(np.random.default_rng(9), 30, kernels.MIN_PEOPLE, with_room=True)
     calls = []
     real = kernels.admit_fifo
