@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
+import weakref
+from typing import Any
+
 import mesa
 
 OPEN, FULL, CLOSED, DAMAGED = "open", "full", "closed", "damaged"
+
+
+class _IdsByModel(weakref.WeakKeyDictionary[Any, Any]):
+    """Mesa's per-model agent id counters, without keeping a finished model alive.
+
+    Mesa 3.3 keeps them in a class-level ``defaultdict`` keyed by the model, so every model that
+    ever made an agent stays in memory for the life of the process (mesa#3179, fixed upstream
+    after 3.3.1): a worker of a sweep or the app would hold every run it made.
+    """
+
+    def __getitem__(self, model: Any) -> Any:
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = self[model] = itertools.count(1)
+            return counter
 
 
 class ShelterAgent(mesa.Agent):
@@ -21,6 +41,8 @@ class ShelterAgent(mesa.Agent):
         turned_away: people who came to it while it was full or closed.
         peak_occupancy: the highest occupancy so far.
     """
+
+    _ids = _IdsByModel()  # read by mesa.Agent.__init__ for the unique_id
 
     def __init__(
         self,
