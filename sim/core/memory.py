@@ -34,3 +34,28 @@ def tune_allocator() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+def release_free_memory() -> bool:
+    """Collect cycles and hand freed heap pages back to the system (after a model is done with).
+
+    The tuned trim threshold keeps up to 1 GiB of freed heap for reuse by the next arrays; once
+    the model is gone, writing its outputs (Arrow and GDAL buffers, from allocators of their
+    own) cannot reuse it, so the process would hold both. False where there is no glibc.
+    """
+    import gc
+
+    gc.collect()
+    if not sys.platform.startswith("linux"):
+        return False
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    trim(0)
+    return True

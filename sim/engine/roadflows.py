@@ -72,11 +72,20 @@ class RoadFlows:
         """``road_flows``: one row per road and bin end ``t_s`` with traffic (sparse)."""
         cols = ("t_s", "road", "entered", "queue", "mean_delay_s")
         if not self._parts:
-            frame = pd.DataFrame({c: np.zeros(0) for c in cols})
+            data = {c: np.zeros(0) for c in cols}
         else:
-            frame = pd.DataFrame({c: np.concatenate([p[c] for p in self._parts]) for c in cols})
-        frame.insert(1, "road_id", road_ids.to_numpy()[frame.pop("road").to_numpy(np.int64)].astype(str))
-        return frame.astype({"entered": "int64", "queue": "int64"})
+            data = {c: np.concatenate([p[c] for p in self._parts]) for c in cols}
+        # One text per road, shared by its rows (a million rows would otherwise hold a million copies).
+        ids = np.array([str(r) for r in road_ids.to_numpy()], dtype=object)
+        return pd.DataFrame(
+            {
+                "t_s": data["t_s"],
+                "road_id": ids[data["road"].astype(np.int64)],
+                "entered": data["entered"].astype(np.int64),
+                "queue": data["queue"].astype(np.int64),
+                "mean_delay_s": data["mean_delay_s"],
+            }
+        )
 
 
 __all__ = ["RoadFlows"]

@@ -110,6 +110,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario and write its run directory."""
+    from sim.core.memory import release_free_memory
     from sim.experiments.runner import run_scenario
     from sim.io.rundir import reserve_run_dir
     from sim.scenario.loader import load_scenario
@@ -125,6 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = run_scenario(
             scenario, progress=Progress(quiet=args.quiet, label=scenario.name), baseline=args.baseline
         )
+        release_free_memory()  # the model is gone: its freed memory goes back before the outputs are written
         path = slot.commit(result)
     print(path)
     return EXIT_OK

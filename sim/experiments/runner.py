@@ -77,7 +77,7 @@ def with_clock(table: pd.DataFrame, start: Any) -> pd.DataFrame:
     """
     if "t_s" not in table.columns or "time" in table.columns:
         return table
-    out = table.copy()
+    out = table.copy(deep=False)  # the columns are shared, the new one is the copy's alone
     # Tables repeat a few times over many rows (tracks, road flows): each distinct time is
     # converted once, then spread back (the same values as converting every row).
     distinct, back = np.unique(out["t_s"].to_numpy(dtype=float), return_inverse=True)

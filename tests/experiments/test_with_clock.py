@@ -27,6 +27,7 @@ def test_distinct_times_once_equal_every_row_converted(start):
     table = pd.DataFrame({"t_s": t, "x": np.arange(len(t))})
     out = with_clock(table, start)
     assert list(out.columns) == ["t_s", "time", "x"]
+    assert list(table.columns) == ["t_s", "x"]  # the caller's table is left as it was
     pd.testing.assert_series_equal(out["time"].reset_index(drop=True), row_by_row(t, start))
     assert out["time"].isna().sum() == np.isnan(t).sum() > 0
 
