@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from typing import Any
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
@@ -19,17 +20,23 @@ MMAP_THRESHOLD = 1 << 30  # blocks up to 1 GiB come from the heap
 TRIM_THRESHOLD = 1 << 30  # and up to 1 GiB of freed heap is kept for the next ones
 
 
+def _libc_function(name: str) -> Any:
+    """A function of glibc's, or None (not Linux, no C library found, or no such function: musl)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    lib = ctypes.util.find_library("c")
+    if lib is None:
+        return None
+    try:
+        return getattr(ctypes.CDLL(lib), name)
+    except (OSError, AttributeError):
+        return None
+
+
 def tune_allocator() -> bool:
     """Raise glibc's mmap and trim thresholds for this process; False where there is no glibc."""
-    if not sys.platform.startswith("linux"):
-        return False
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # musl and others have no mallopt
+    mallopt = _libc_function("mallopt")
+    if mallopt is None:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
@@ -46,14 +53,8 @@ def release_free_memory() -> bool:
     import gc
 
     gc.collect()
-    if not sys.platform.startswith("linux"):
-        return False
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):
+    trim = _libc_function("malloc_trim")
+    if trim is None:
         return False
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int

@@ -36,19 +36,8 @@ def person_before(i: int, j: int, arrived: Any, tiebreak: Any) -> bool:
 
 
 @njit(cache=True)
-def slot_before(i: int, j: int, cost: Any, arc: Any, pair: Any) -> bool:
-    """Whether slot ``i`` comes strictly before ``j``: by cost, arc, then pair order."""
-    c = before_float(cost[i], cost[j])
-    if c != 0:
-        return c < 0
-    if arc[i] != arc[j]:
-        return arc[i] < arc[j]
-    return pair[i] < pair[j]
-
-
-@njit(cache=True)
 def sort_at_node(a: Any, arrived: Any, tiebreak: Any) -> None:
-    """Sort the people ``a`` of one node in place by :func:`person_before` (stable merge sort)."""
+    """Sort the people ``a`` of one node in place by :func:`person_before` (stable)."""
     m = len(a)
     if m <= 16:  # insertion sort: most nodes hold a handful of people
         for i in range(1, m):
@@ -59,66 +48,19 @@ def sort_at_node(a: Any, arrived: Any, tiebreak: Any) -> None:
                 j -= 1
             a[j + 1] = x
         return
-    src = a.copy()
-    dst = np.empty(m, dtype=np.int64)
-    width = 1
-    while width < m:
-        for lo in range(0, m, 2 * width):
-            mid = min(lo + width, m)
-            hi = min(lo + 2 * width, m)
-            i, j, k = lo, mid, lo
-            while i < mid and j < hi:
-                if person_before(src[j], src[i], arrived, tiebreak):
-                    dst[k] = src[j]
-                    j += 1
-                else:
-                    dst[k] = src[i]
-                    i += 1
-                k += 1
-            while i < mid:
-                dst[k] = src[i]
-                i += 1
-                k += 1
-            while j < hi:
-                dst[k] = src[j]
-                j += 1
-                k += 1
-        src, dst = dst, src
-        width *= 2
-    a[:] = src
+    # ``np.lexsort((tiebreak, arrived))`` over the group: stable sorts, the last key first
+    # (numba's stable argsort puts NaN last, as numpy's).
+    order = np.argsort(tiebreak[a], kind="mergesort")
+    order = order[np.argsort(arrived[a[order]], kind="mergesort")]
+    a[:] = a[order]
 
 
 @njit(cache=True)
 def sort_slots(cost: Any, arc: Any, pair: Any) -> Any:
-    """Stable bottom-up merge sort of one node's slots (``np.lexsort((arc, cost))``, then pair order)."""
-    m = len(cost)
-    a = np.arange(m)
-    b = np.empty(m, dtype=np.int64)
-    width = 1
-    while width < m:
-        for lo in range(0, m, 2 * width):
-            mid = min(lo + width, m)
-            hi = min(lo + 2 * width, m)
-            i, j, k = lo, mid, lo
-            while i < mid and j < hi:
-                if slot_before(a[j], a[i], cost, arc, pair):
-                    b[k] = a[j]
-                    j += 1
-                else:
-                    b[k] = a[i]
-                    i += 1
-                k += 1
-            while i < mid:
-                b[k] = a[i]
-                i += 1
-                k += 1
-            while j < hi:
-                b[k] = a[j]
-                j += 1
-                k += 1
-        a, b = b, a
-        width *= 2
-    return a
+    """One node's slots in the order ``np.lexsort((pair, arc, cost))``: by cost (NaN last), arc, pair."""
+    order = np.argsort(pair, kind="mergesort")
+    order = order[np.argsort(arc[order], kind="mergesort")]
+    return order[np.argsort(cost[order], kind="mergesort")]
 
 
 @njit(cache=True)

@@ -54,7 +54,7 @@ def _load() -> bool:
             from sim.engine import _compiled as compiled
 
             _compiled = compiled
-        except ImportError:  # numba missing on this platform: the references give the same results
+        except (ImportError, OSError, RuntimeError):  # no numba here (or none that loads): the references
             _compiled = None
     return _compiled is not None
 
