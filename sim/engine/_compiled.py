@@ -377,3 +377,37 @@ def positions_now(
             xy[k, 0] = node_xy[node[i], 0]
             xy[k, 1] = node_xy[node[i], 1]
     return xy
+
+
+@njit(cache=True)
+def population_tallies(
+    t: float,
+    state: Any,
+    n_states: int,
+    ordered_t: Any,
+    warned_t: Any,
+    depart_t: Any,
+    shelter: Any,
+    n_shelters: int,
+    queued: Any,
+    reg_t: Any,
+    entry_t: Any,
+    notified_t: Any,
+) -> Any:
+    """:func:`sim.engine.recorder.population_tallies_vectorised` in one pass over everyone."""
+    states = np.zeros(n_states, dtype=np.int64)
+    registered = np.zeros(n_shelters, dtype=np.int64)
+    ordered = warned = departed = in_registry = told = unaccounted = 0
+    for i in range(len(state)):
+        states[state[i]] += 1
+        is_ordered = np.isfinite(ordered_t[i])
+        is_told = notified_t[i] <= t
+        ordered += is_ordered
+        warned += warned_t[i] <= t
+        departed += depart_t[i] <= t
+        if queued[i] and reg_t[i] <= t:
+            registered[shelter[i]] += 1
+        in_registry += entry_t[i] <= t
+        told += is_told
+        unaccounted += is_ordered and not is_told
+    return states, ordered, warned, departed, registered, in_registry, told, unaccounted

@@ -239,3 +239,36 @@ def positions_now(
         int(sheltered),
     )
     return out
+
+
+def population_tallies(
+    t: float,
+    state: np.ndarray,
+    n_states: int,
+    ordered_t: np.ndarray,
+    warned_t: np.ndarray,
+    depart_t: np.ndarray,
+    shelter: np.ndarray,
+    n_shelters: int,
+    queued: np.ndarray,
+    reg_t: np.ndarray,
+    entry_t: np.ndarray,
+    notified_t: np.ndarray,
+) -> tuple[np.ndarray, int, int, int, np.ndarray, int, int, int]:
+    """:func:`sim.engine.recorder.population_tallies`, compiled."""
+    out = _compiled.population_tallies(
+        float(t),
+        state,
+        int(n_states),
+        ordered_t,
+        warned_t,
+        depart_t,
+        _ints(shelter),
+        int(n_shelters),
+        queued,
+        reg_t,
+        entry_t,
+        notified_t,
+    )
+    states, ordered, warned, departed, registered, in_registry, told, unaccounted = out
+    return states, int(ordered), int(warned), int(departed), registered, int(in_registry), int(told), int(unaccounted)

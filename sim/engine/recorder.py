@@ -9,7 +9,7 @@ writes the tables to disk.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -19,8 +19,77 @@ import shapely
 from sim.agents.citizens import STATE_NAMES
 from sim.core.events import EVENT_COLUMNS, event_row
 from sim.core.privacy import pseudonyms
+from sim.engine import kernels
 from sim.engine.movement import district_state_counts
 from sim.network.state import BATTERY, OFF
+
+
+class Tallies(NamedTuple):
+    """Counts over everyone at one recorded time (see :func:`population_tallies`)."""
+
+    states: np.ndarray  # people per state code
+    ordered: int
+    warned: int
+    departed: int
+    registered: np.ndarray  # registered people per shelter
+    in_registry: int
+    relatives_notified: int
+    unaccounted: int  # ordered out, relatives not told yet
+
+
+def population_tallies(
+    t: float,
+    state: np.ndarray,
+    n_states: int,
+    ordered_t: np.ndarray,
+    warned_t: np.ndarray,
+    depart_t: np.ndarray,
+    shelter: np.ndarray,
+    n_shelters: int,
+    queued: np.ndarray,
+    reg_t: np.ndarray,
+    entry_t: np.ndarray,
+    notified_t: np.ndarray,
+) -> Tallies:
+    """The timeseries' counts over everyone at ``t``: one pass (compiled) for a big population."""
+    args = (t, state, n_states, ordered_t, warned_t, depart_t, shelter, n_shelters, queued, reg_t, entry_t, notified_t)
+    return Tallies(
+        *kernels.run(
+            len(state),
+            kernels.MIN_POPULATION,
+            lambda: kernels.population_tallies(*args),
+            lambda: population_tallies_vectorised(*args),
+        )
+    )
+
+
+def population_tallies_vectorised(
+    t: float,
+    state: np.ndarray,
+    n_states: int,
+    ordered_t: np.ndarray,
+    warned_t: np.ndarray,
+    depart_t: np.ndarray,
+    shelter: np.ndarray,
+    n_shelters: int,
+    queued: np.ndarray,
+    reg_t: np.ndarray,
+    entry_t: np.ndarray,
+    notified_t: np.ndarray,
+) -> tuple[np.ndarray, int, int, int, np.ndarray, int, int, int]:
+    """:func:`population_tallies`, with numpy."""
+    ordered = np.isfinite(ordered_t)
+    told = notified_t <= t
+    return (
+        np.bincount(state, minlength=n_states),
+        int(np.count_nonzero(ordered)),
+        int(np.count_nonzero(warned_t <= t)),
+        int(np.count_nonzero(depart_t <= t)),
+        np.bincount(shelter[queued & (reg_t <= t)], minlength=n_shelters),
+        int(np.count_nonzero(entry_t <= t)),
+        int(np.count_nonzero(told)),
+        int(np.count_nonzero(ordered & ~told)),
+    )
 
 
 class Recorder:
@@ -108,11 +177,26 @@ class Recorder:
     def snapshot_row(self, t: float, now: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
         """The timeseries row at ``t``: states, network, shelters, registry, sensors (``now``: see ``_where_now``)."""
         p = self.m.pop
+        reg = self.m.ops.registry
+        tally = population_tallies(
+            t,
+            p.state,
+            len(STATE_NAMES),
+            p.ordered_t,
+            p.warned_t,
+            p.depart_t,
+            p.shelter,
+            len(self.m.shelters),
+            reg.queued,
+            reg.reg_t,
+            reg.entry_t,
+            reg.notified_t,
+        )
         row: dict[str, Any] = {"t_s": float(t)}
-        row.update(p.state_counts())
-        row["ordered"] = int(np.count_nonzero(np.isfinite(p.ordered_t)))
-        row["warned"] = int(np.count_nonzero(p.warned_t <= t))
-        row["departed"] = int(np.count_nonzero(p.depart_t <= t))
+        row.update({name: int(tally.states[i]) for i, name in enumerate(STATE_NAMES)})
+        row["ordered"] = tally.ordered
+        row["warned"] = tally.warned
+        row["departed"] = tally.departed
         row.update(self.m.roads.closed_count())
         row["assets_failed"] = int(self.m.network.damaged.sum())
         row["assets_on_battery"] = int((self.m.network.power == BATTERY).sum())
@@ -126,12 +210,11 @@ class Recorder:
             row[f"level:{name}"] = round(level, 6)
         row["shelters_open"] = int(sum(s.is_open for s in self.m.shelters))
         row["shelters_damaged"] = int(sum(s.damaged for s in self.m.shelters))
-        reg = self.m.ops.registry
-        registered = reg.counts(t, self.m.pop.shelter, len(self.m.shelters))
+        registered = tally.registered
         row["registered"] = int(registered.sum())
-        row["in_registry"] = int(np.count_nonzero(reg.entry_t <= t))
-        row["relatives_notified"] = int(np.count_nonzero(reg.notified_t <= t))
-        row["unaccounted"] = int(np.count_nonzero(np.isfinite(p.ordered_t) & ~(reg.notified_t <= t)))
+        row["in_registry"] = tally.in_registry
+        row["relatives_notified"] = tally.relatives_notified
+        row["unaccounted"] = tally.unaccounted
         for i, s in enumerate(self.m.shelters):
             row[f"registered:{s.shelter_id}"] = int(registered[i])
             row[f"observed:{s.shelter_id}"] = int(self.m.ops.observed[i])

@@ -295,3 +295,40 @@ def test_where_everyone_is_compiled_equals_the_vectorised_reference(n):
         on = args[3][args[0]] >= 0
         te, tr = t_entry[args[0]][on], t_ready[args[0]][on]
         assert ((te < args[1]) & (args[1] < tr) & np.isfinite(tr)).sum() > 0  # partway along an arc
+
+
+@pytest.mark.parametrize("n", [0, 9, 20_000])
+def test_a_records_tallies_compiled_equal_the_vectorised_reference(n):
+    from sim.engine.recorder import population_tallies_vectorised
+
+    rng = np.random.default_rng(n + 5)
+
+    def times(p_never: float) -> np.ndarray:
+        x = np.round(rng.uniform(0, 100, n))
+        x[rng.random(n) < p_never] = np.inf
+        x[rng.random(n) < 0.01] = np.nan  # never compares true, as in numpy
+        return x
+
+    queued = rng.random(n) < 0.4
+    args = (
+        50.0,
+        rng.integers(0, 6, n).astype(np.int8),
+        6,
+        times(0.3),
+        times(0.3),
+        times(0.4),
+        np.where(queued, rng.integers(0, 7, n), -1).astype(np.int64),
+        7,
+        queued,
+        np.where(queued, times(0.2), np.inf),
+        times(0.5),
+        times(0.6),
+    )
+    expect = population_tallies_vectorised(*args)
+    got = kernels.population_tallies(*args)
+    assert len(got) == len(expect)
+    for x, y in zip(got, expect, strict=True):
+        np.testing.assert_array_equal(x, y)
+    if n >= 20_000:  # not trivial
+        assert 0 < expect[7] < expect[1] < n
+        assert expect[4].sum() > 0
