@@ -17,10 +17,12 @@ first switch on a machine compiles the kernels (seconds, once: they are cached b
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -35,6 +37,7 @@ _tried = False
 _spent_s = 0.0  # time the references spent on large calls, before the kernels were loaded
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 def _mode() -> str:
@@ -72,9 +75,39 @@ def run(size: int, at_least: int, compiled: Callable[[], T], reference: Callable
     return out
 
 
+def when_large(
+    at_least: int, compiled: Callable[P, T], *, size: Callable[..., int] | None = None
+) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """Make a reference run ``compiled`` (same arguments, same result) for large calls once it pays.
+
+    ``size`` measures a call from its arguments (by default the length of the first); see :func:`run`.
+    """
+
+    def wrap(reference: Callable[P, T]) -> Callable[P, T]:
+        first = next(iter(inspect.signature(reference).parameters))
+
+        def first_len(*args: Any, **kwargs: Any) -> int:
+            return len(args[0] if args else kwargs[first])
+
+        measure = size or first_len
+
+        @functools.wraps(reference)
+        def either(*args: P.args, **kwargs: P.kwargs) -> T:
+            return run(
+                measure(*args, **kwargs),
+                at_least,
+                lambda: compiled(*args, **kwargs),
+                lambda: reference(*args, **kwargs),
+            )
+
+        return either
+
+    return wrap
+
+
 def spread_over_arcs(
     node: np.ndarray,
-    arrived_s: np.ndarray,
+    ready_s: np.ndarray,
     tiebreak: np.ndarray,
     out_ptr: np.ndarray,
     out_arcs: np.ndarray,
@@ -85,11 +118,12 @@ def spread_over_arcs(
     next_free_s: np.ndarray,
     headway_s: np.ndarray,
     t_now: float,
+    arrived_s: np.ndarray | None = None,
 ) -> np.ndarray:
     """:func:`sim.engine.movement.spread_over_arcs`, compiled (call only when :func:`enabled`)."""
     out: np.ndarray = _compiled.spread(
         np.ascontiguousarray(node, dtype=np.int64),
-        np.ascontiguousarray(arrived_s, dtype=np.float64),
+        np.ascontiguousarray(ready_s if arrived_s is None else arrived_s, dtype=np.float64),
         np.ascontiguousarray(tiebreak, dtype=np.int64),
         np.ascontiguousarray(out_ptr, dtype=np.int64),
         np.ascontiguousarray(out_arcs, dtype=np.int64),
@@ -111,9 +145,9 @@ def admit_fifo(
     next_free_s: np.ndarray,
     headway_s: np.ndarray,
     t_end: float,
-    arrived_s: np.ndarray,
-    room: np.ndarray | None,
-    size: np.ndarray | None,
+    arrived_s: np.ndarray | None = None,
+    room: np.ndarray | None = None,
+    size: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`sim.engine.movement.admit_fifo`, compiled (call only when :func:`enabled`).
 
@@ -124,7 +158,7 @@ def admit_fifo(
     entry, admitted = _compiled.admit(
         np.ascontiguousarray(queue, dtype=np.int64),
         np.ascontiguousarray(ready_s, dtype=np.float64),
-        np.ascontiguousarray(arrived_s, dtype=np.float64),
+        np.ascontiguousarray(ready_s if arrived_s is None else arrived_s, dtype=np.float64),
         np.ascontiguousarray(tiebreak, dtype=np.int64),
         nf,
         np.ascontiguousarray(headway_s, dtype=np.float64),
@@ -152,9 +186,13 @@ def exit_and_wait(
     t_end: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`sim.engine.movement.exit_and_wait`, compiled; ``node`` and ``arc`` are updated in place."""
+    arc64, node64 = _ints(arc), _ints(node)
     out: tuple[np.ndarray, np.ndarray] = _compiled.exit_and_wait(
-        _ints(active), arc, t_ready, blocked, node, _ints(arc_head), float(t_end)
+        _ints(active), arc64, t_ready, blocked, node64, _ints(arc_head), float(t_end)
     )
+    for given, used in ((arc, arc64), (node, node64)):
+        if used is not given:  # a copy was made (another dtype or layout): hand the update back
+            given[:] = used
     return out
 
 
@@ -209,66 +247,53 @@ def district_state_counts(
 def positions_now(
     idx: np.ndarray,
     t: float,
-    node: np.ndarray,
-    arc: np.ndarray,
-    t_entry: np.ndarray,
-    t_ready: np.ndarray,
-    state: np.ndarray,
-    shelter: np.ndarray,
-    node_xy: np.ndarray,
+    pop: Any,
     arc_tail: np.ndarray,
     arc_head: np.ndarray,
+    node_xy: np.ndarray,
     shelter_xy: np.ndarray,
-    sheltered: int,
 ) -> np.ndarray:
     """:func:`sim.engine.movement.positions_now`, compiled."""
+    from sim.agents.citizens import SHELTERED
+
     floats = np.ascontiguousarray
     out: np.ndarray = _compiled.positions_now(
         _ints(idx),
         float(t),
-        _ints(node),
-        _ints(arc),
-        floats(t_entry, dtype=np.float64),
-        floats(t_ready, dtype=np.float64),
-        state,
-        _ints(shelter),
+        _ints(pop.node),
+        _ints(pop.arc),
+        floats(pop.t_entry, dtype=np.float64),
+        floats(pop.t_ready, dtype=np.float64),
+        pop.state,
+        _ints(pop.shelter),
         floats(node_xy, dtype=np.float64),
         _ints(arc_tail),
         _ints(arc_head),
         floats(shelter_xy, dtype=np.float64).reshape(-1, 2),
-        int(sheltered),
+        SHELTERED,
     )
     return out
 
 
 def population_tallies(
-    t: float,
-    state: np.ndarray,
-    n_states: int,
-    ordered_t: np.ndarray,
-    warned_t: np.ndarray,
-    depart_t: np.ndarray,
-    shelter: np.ndarray,
-    n_shelters: int,
-    queued: np.ndarray,
-    reg_t: np.ndarray,
-    entry_t: np.ndarray,
-    notified_t: np.ndarray,
+    t: float, pop: Any, registry: Any, n_shelters: int
 ) -> tuple[np.ndarray, int, int, int, np.ndarray, int, int, int]:
-    """:func:`sim.engine.recorder.population_tallies`, compiled."""
+    """:func:`sim.engine.recorder.population_tallies_vectorised`, compiled."""
+    from sim.agents.citizens import STATE_NAMES
+
     out = _compiled.population_tallies(
         float(t),
-        state,
-        int(n_states),
-        ordered_t,
-        warned_t,
-        depart_t,
-        _ints(shelter),
+        pop.state,
+        len(STATE_NAMES),
+        pop.ordered_t,
+        pop.warned_t,
+        pop.depart_t,
+        _ints(pop.shelter),
         int(n_shelters),
-        queued,
-        reg_t,
-        entry_t,
-        notified_t,
+        registry.queued,
+        registry.reg_t,
+        registry.entry_t,
+        registry.notified_t,
     )
     states, ordered, warned, departed, registered, in_registry, told, unaccounted = out
     return states, int(ordered), int(warned), int(departed), registered, int(in_registry), int(told), int(unaccounted)

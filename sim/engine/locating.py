@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 
 from sim.agents.citizens import AT_HOME, CASUALTY, EVACUATING, SHELTERED, STRANDED, TRAPPED
 from sim.core.privacy import pseudonyms
+from sim.engine.movement import district_state_counts
 
 PICTURE_STATES = ("at_home", "on_the_move", "sheltered", "casualties", "unknown")
 HOME, MOVE, SHELT, DEAD, UNKNOWN = range(5)
@@ -219,8 +220,7 @@ class Locating:
         # Ground truth: where everyone is now.
         node = self.m.mover.node_now() if node is None else node
         if counts is None:  # people per district and citizen state (the recorder's, when it has them)
-            counts = np.bincount(self.node_district[node] * len(_STATE_OF) + p.state, minlength=n_d * len(_STATE_OF))
-            counts = counts.reshape(n_d, len(_STATE_OF))
+            counts = district_state_counts(node, self.node_district, p.state, n_d, len(_STATE_OF))
         truth = counts @ _PICTURE_OF  # summed into picture states: exact integers
         est = np.zeros((n_d, n_s))
         used = np.zeros((n_d, n_s, len(SOURCES)), dtype=bool)

@@ -6,12 +6,16 @@ crosses at their own free speed. The queue order is the true arrival time at the
 across every inflow, however many steps someone has waited. Entry times follow
 ``e_j = max(a_j, e_{j-1} + h)``, solved for whole queues at once with a grouped running
 maximum; times are continuous, not step-rounded.
+
+Each ``name_vectorised`` here is the reference of a compiled kernel (sim/engine/kernels.py);
+``name`` runs the one or the other (``kernels.when_large``), with the same results bit for bit.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from sim.agents.citizens import SHELTERED, Population
 from sim.engine import kernels
 
 
@@ -44,39 +48,6 @@ def grouped_cumsum(values: np.ndarray, gid: np.ndarray, starts: np.ndarray) -> n
     total = np.cumsum(values)
     before = total[starts] - values[starts]
     return total - before[gid]
-
-
-def admit_fifo(
-    queue: np.ndarray,
-    ready_s: np.ndarray,
-    tiebreak: np.ndarray,
-    next_free_s: np.ndarray,
-    headway_s: np.ndarray,
-    t_end: float,
-    arrived_s: np.ndarray | None = None,
-    room: np.ndarray | None = None,
-    size: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Entry times of people queueing for servers, first come first served (see :func:`admit_fifo_vectorised`).
-
-    Large calls run the compiled kernel (:mod:`sim.engine.kernels`), which gives the same results.
-    """
-    return kernels.run(
-        len(queue),
-        kernels.MIN_PEOPLE,
-        lambda: kernels.admit_fifo(
-            queue,
-            ready_s,
-            tiebreak,
-            next_free_s,
-            headway_s,
-            t_end,
-            ready_s if arrived_s is None else arrived_s,
-            room,
-            size,
-        ),
-        lambda: admit_fifo_vectorised(queue, ready_s, tiebreak, next_free_s, headway_s, t_end, arrived_s, room, size),
-    )
 
 
 def admit_fifo_vectorised(
@@ -134,32 +105,7 @@ def admit_fifo_vectorised(
     return out_entry, out_adm
 
 
-def spread_over_arcs(
-    node: np.ndarray,
-    ready_s: np.ndarray,
-    tiebreak: np.ndarray,
-    out_ptr: np.ndarray,
-    out_arcs: np.ndarray,
-    arc_ok: np.ndarray,
-    arc_head: np.ndarray,
-    arc_cost_s: np.ndarray,
-    dist_s: np.ndarray,
-    next_free_s: np.ndarray,
-    headway_s: np.ndarray,
-    t_now: float,
-    arrived_s: np.ndarray | None = None,
-) -> np.ndarray:
-    """Choose an outgoing arc for each person waiting at a node (see :func:`spread_over_arcs_vectorised`).
-
-    Large calls run the compiled kernel (:mod:`sim.engine.kernels`), which gives the same choices.
-    """
-    args = (out_ptr, out_arcs, arc_ok, arc_head, arc_cost_s, dist_s, next_free_s, headway_s, t_now)
-    return kernels.run(
-        len(node),
-        kernels.MIN_PEOPLE,
-        lambda: kernels.spread_over_arcs(node, ready_s if arrived_s is None else arrived_s, tiebreak, *args),
-        lambda: spread_over_arcs_vectorised(node, ready_s, tiebreak, *args, arrived_s),
-    )
+admit_fifo = kernels.when_large(kernels.MIN_PEOPLE, kernels.admit_fifo)(admit_fifo_vectorised)
 
 
 def spread_over_arcs_vectorised(
@@ -228,12 +174,13 @@ def spread_over_arcs_vectorised(
     return choice
 
 
+spread_over_arcs = kernels.when_large(kernels.MIN_PEOPLE, kernels.spread_over_arcs)(spread_over_arcs_vectorised)
+
+
 # ---------------------------------------------------------------------------- a pass's bookkeeping
-# Each of these is the vectorised reference of a compiled kernel (sim/engine/kernels.py) that
-# large calls use; they return the same arrays bit for bit.
 
 
-def exit_and_wait(
+def exit_and_wait_vectorised(
     active: np.ndarray,
     arc: np.ndarray,
     t_ready: np.ndarray,
@@ -248,25 +195,6 @@ def exit_and_wait(
     second are everyone at a node, ready before ``t_end`` and not ``blocked`` (in ``active``'s
     order, both).
     """
-    in_place = arc.dtype == node.dtype == np.int64 and arc.flags.c_contiguous and node.flags.c_contiguous
-    return kernels.run(
-        len(active) if in_place else 0,
-        kernels.MIN_ACTIVE,
-        lambda: kernels.exit_and_wait(active, arc, t_ready, blocked, node, arc_head, t_end),
-        lambda: exit_and_wait_vectorised(active, arc, t_ready, blocked, node, arc_head, t_end),
-    )
-
-
-def exit_and_wait_vectorised(
-    active: np.ndarray,
-    arc: np.ndarray,
-    t_ready: np.ndarray,
-    blocked: np.ndarray,
-    node: np.ndarray,
-    arc_head: np.ndarray,
-    t_end: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`exit_and_wait`, with numpy."""
     on_arc = active[arc[active] >= 0]
     exiting = on_arc[t_ready[on_arc] < t_end]
     if len(exiting):
@@ -276,24 +204,7 @@ def exit_and_wait_vectorised(
     return exiting, waiting
 
 
-def count_on(
-    active: np.ndarray,
-    arc: np.ndarray,
-    t_ready: np.ndarray,
-    mode: np.ndarray,
-    car: int,
-    arc_road: np.ndarray,
-    t_mid: float,
-    n_roads: int,
-    n_arcs: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Walkers per road and cars (``mode == car``) per arc: people of ``active`` still on their arc at ``t_mid``."""
-    return kernels.run(
-        len(active),
-        kernels.MIN_ACTIVE,
-        lambda: kernels.count_on(active, arc, t_ready, mode, car, arc_road, t_mid, n_roads, n_arcs),
-        lambda: count_on_vectorised(active, arc, t_ready, mode, car, arc_road, t_mid, n_roads, n_arcs),
-    )
+exit_and_wait = kernels.when_large(kernels.MIN_ACTIVE, kernels.exit_and_wait)(exit_and_wait_vectorised)
 
 
 def count_on_vectorised(
@@ -307,135 +218,80 @@ def count_on_vectorised(
     n_roads: int,
     n_arcs: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`count_on`, with numpy."""
+    """Walkers per road and cars (``mode == car``) per arc: people of ``active`` still on their arc at ``t_mid``."""
     on = active[(arc[active] >= 0) & (t_ready[active] > t_mid)]
     cars = mode[on] == car
     walkers = np.bincount(arc_road[arc[on[~cars]]], minlength=n_roads).astype(float)
     return walkers, np.bincount(arc[on[cars]], minlength=n_arcs).astype(float)
 
 
-def room_taken(active: np.ndarray, came_by: np.ndarray, used_m2: np.ndarray, n_keys: int) -> np.ndarray:
-    """Room taken per storage key by the people of ``active`` (summed in ``active``'s order)."""
-    return kernels.run(
-        len(active),
-        kernels.MIN_ACTIVE,
-        lambda: kernels.room_taken(active, came_by, used_m2, n_keys),
-        lambda: room_taken_vectorised(active, came_by, used_m2, n_keys),
-    )
+count_on = kernels.when_large(kernels.MIN_ACTIVE, kernels.count_on)(count_on_vectorised)
 
 
 def room_taken_vectorised(active: np.ndarray, came_by: np.ndarray, used_m2: np.ndarray, n_keys: int) -> np.ndarray:
-    """:func:`room_taken`, with numpy."""
+    """Room taken per storage key by the people of ``active`` (summed in ``active``'s order)."""
     mine = active[came_by[active] >= 0]
     return np.bincount(came_by[mine], weights=used_m2[mine], minlength=n_keys).astype(float)
 
 
-def due_to_leave(state: np.ndarray, depart_t: np.ndarray, at_home: int, t_end: float) -> tuple[np.ndarray, float]:
-    """Who at home leaves before ``t_end``, and the earliest departure of the others (or inf).
-
-    The earliest is over everyone at home now, those leaving included: the caller marks them as
-    gone before it asks again.
-    """
-    return kernels.run(
-        len(state),
-        kernels.MIN_POPULATION,
-        lambda: kernels.due_to_leave(state, depart_t, at_home, t_end),
-        lambda: due_to_leave_vectorised(state, depart_t, at_home, t_end),
-    )
+room_taken = kernels.when_large(kernels.MIN_ACTIVE, kernels.room_taken)(room_taken_vectorised)
 
 
 def due_to_leave_vectorised(
     state: np.ndarray, depart_t: np.ndarray, at_home: int, t_end: float
 ) -> tuple[np.ndarray, float]:
-    """:func:`due_to_leave`, with numpy."""
+    """Who at home leaves before ``t_end``, and the earliest departure of the others (or inf).
+
+    The earliest is over everyone at home now, those leaving included: the caller marks them as
+    gone before it asks again.
+    """
     home = state == at_home
     return np.nonzero(home & (depart_t < t_end))[0], float(depart_t[home & ~(depart_t < t_end)].min(initial=np.inf))
+
+
+due_to_leave = kernels.when_large(kernels.MIN_POPULATION, kernels.due_to_leave)(due_to_leave_vectorised)
 
 
 # ---------------------------------------------------------------------------- where everyone is
 
 
-def nodes_now(
-    state: np.ndarray, shelter: np.ndarray, shelter_node: np.ndarray, node: np.ndarray, sheltered: int
-) -> np.ndarray:
-    """Everyone's node now: their shelter's once ``sheltered``, else where they last were."""
-    return kernels.run(
-        len(state),
-        kernels.MIN_POPULATION,
-        lambda: kernels.nodes_now(state, shelter, shelter_node, node, sheltered),
-        lambda: nodes_now_vectorised(state, shelter, shelter_node, node, sheltered),
-    )
-
-
 def nodes_now_vectorised(
     state: np.ndarray, shelter: np.ndarray, shelter_node: np.ndarray, node: np.ndarray, sheltered: int
 ) -> np.ndarray:
-    """:func:`nodes_now`, with numpy."""
+    """Everyone's node now: their shelter's once ``sheltered``, else where they last were."""
     return np.where(state == sheltered, shelter_node[np.maximum(shelter, 0)], node)
 
 
-def district_state_counts(
-    node: np.ndarray, node_district: np.ndarray, state: np.ndarray, n_districts: int, n_states: int
-) -> np.ndarray:
-    """People per district (of the node they are at) and state code: ``n_districts x n_states``."""
-    return kernels.run(
-        len(node),
-        kernels.MIN_POPULATION,
-        lambda: kernels.district_state_counts(node, node_district, state, n_districts, n_states),
-        lambda: district_state_counts_vectorised(node, node_district, state, n_districts, n_states),
-    )
+nodes_now = kernels.when_large(kernels.MIN_POPULATION, kernels.nodes_now)(nodes_now_vectorised)
 
 
 def district_state_counts_vectorised(
     node: np.ndarray, node_district: np.ndarray, state: np.ndarray, n_districts: int, n_states: int
 ) -> np.ndarray:
-    """:func:`district_state_counts`, with numpy."""
+    """People per district (of the node they are at) and state code: ``n_districts x n_states``."""
     key = node_district[node].astype(np.int64) * n_states + state
     return np.bincount(key, minlength=n_districts * n_states).reshape(n_districts, n_states)
 
 
-def positions_now(
-    idx: np.ndarray,
-    t: float,
-    *,
-    node: np.ndarray,
-    arc: np.ndarray,
-    t_entry: np.ndarray,
-    t_ready: np.ndarray,
-    state: np.ndarray,
-    shelter: np.ndarray,
-    node_xy: np.ndarray,
-    arc_tail: np.ndarray,
-    arc_head: np.ndarray,
-    shelter_xy: np.ndarray,
-    sheltered: int,
-) -> np.ndarray:
-    """Metric positions of people ``idx`` at ``t``: at their node, along their arc, or at their shelter."""
-    args = (idx, t, node, arc, t_entry, t_ready, state, shelter, node_xy, arc_tail, arc_head, shelter_xy, sheltered)
-    return kernels.run(
-        len(idx),
-        kernels.MIN_ACTIVE,
-        lambda: kernels.positions_now(*args),
-        lambda: positions_now_vectorised(*args),
-    )
+district_state_counts = kernels.when_large(kernels.MIN_POPULATION, kernels.district_state_counts)(
+    district_state_counts_vectorised
+)
 
 
 def positions_now_vectorised(
     idx: np.ndarray,
     t: float,
-    node: np.ndarray,
-    arc: np.ndarray,
-    t_entry: np.ndarray,
-    t_ready: np.ndarray,
-    state: np.ndarray,
-    shelter: np.ndarray,
-    node_xy: np.ndarray,
+    pop: Population,
     arc_tail: np.ndarray,
     arc_head: np.ndarray,
+    node_xy: np.ndarray,
     shelter_xy: np.ndarray,
-    sheltered: int,
 ) -> np.ndarray:
-    """:func:`positions_now`, with numpy (interpolated along the arc by the share of its crossing done)."""
+    """Metric positions of citizens ``idx`` at ``t``: at their node, along their arc, or at their shelter.
+
+    Interpolated along the arc by the share of its crossing done.
+    """
+    node, arc, t_entry, t_ready, state, shelter = pop.node, pop.arc, pop.t_entry, pop.t_ready, pop.state, pop.shelter
     xy = node_xy[node[idx]].copy()
     on = arc[idx] >= 0
     if on.any():
@@ -443,7 +299,10 @@ def positions_now_vectorised(
         span = np.maximum(t_ready[idx][on] - t_entry[idx][on], 1e-9)
         frac = np.clip((t - t_entry[idx][on]) / span, 0.0, 1.0)[:, None]
         xy[on] = node_xy[arc_tail[a]] + frac * (node_xy[arc_head[a]] - node_xy[arc_tail[a]])
-    inside = state[idx] == sheltered
+    inside = state[idx] == SHELTERED
     if inside.any():
         xy[inside] = shelter_xy[shelter[idx][inside]]
     return xy
+
+
+positions_now = kernels.when_large(kernels.MIN_ACTIVE, kernels.positions_now)(positions_now_vectorised)

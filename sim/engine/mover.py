@@ -439,19 +439,5 @@ class Mover:
 
     def positions(self, idx: np.ndarray, t: float) -> np.ndarray:
         """Metric positions of citizens ``idx`` at time ``t`` (interpolated along their arc)."""
-        p, net = self.m.pop, self.m.net
-        return positions_now(
-            idx,
-            t,
-            node=p.node,
-            arc=p.arc,
-            t_entry=p.t_entry,
-            t_ready=p.t_ready,
-            state=p.state,
-            shelter=p.shelter,
-            node_xy=self.m.city.node_xy,
-            arc_tail=net.tail,
-            arc_head=net.head,
-            shelter_xy=self.m.book.xy_m,
-            sheltered=SHELTERED,
-        )
+        net = self.m.net
+        return positions_now(idx, t, self.m.pop, net.tail, net.head, self.m.city.node_xy, self.m.book.xy_m)

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sim.agents.citizens import STATE_NAMES
+from sim.agents.citizens import STATE_NAMES, Population
+from sim.agents.registry import Registry
 from sim.core.events import EVENT_COLUMNS, event_row
 from sim.core.privacy import pseudonyms
 from sim.engine import kernels
@@ -37,59 +38,32 @@ class Tallies(NamedTuple):
     unaccounted: int  # ordered out, relatives not told yet
 
 
-def population_tallies(
-    t: float,
-    state: np.ndarray,
-    n_states: int,
-    ordered_t: np.ndarray,
-    warned_t: np.ndarray,
-    depart_t: np.ndarray,
-    shelter: np.ndarray,
-    n_shelters: int,
-    queued: np.ndarray,
-    reg_t: np.ndarray,
-    entry_t: np.ndarray,
-    notified_t: np.ndarray,
-) -> Tallies:
-    """The timeseries' counts over everyone at ``t``: one pass (compiled) for a big population."""
-    args = (t, state, n_states, ordered_t, warned_t, depart_t, shelter, n_shelters, queued, reg_t, entry_t, notified_t)
-    return Tallies(
-        *kernels.run(
-            len(state),
-            kernels.MIN_POPULATION,
-            lambda: kernels.population_tallies(*args),
-            lambda: population_tallies_vectorised(*args),
-        )
-    )
-
-
 def population_tallies_vectorised(
-    t: float,
-    state: np.ndarray,
-    n_states: int,
-    ordered_t: np.ndarray,
-    warned_t: np.ndarray,
-    depart_t: np.ndarray,
-    shelter: np.ndarray,
-    n_shelters: int,
-    queued: np.ndarray,
-    reg_t: np.ndarray,
-    entry_t: np.ndarray,
-    notified_t: np.ndarray,
+    t: float, pop: Population, registry: Registry, n_shelters: int
 ) -> tuple[np.ndarray, int, int, int, np.ndarray, int, int, int]:
-    """:func:`population_tallies`, with numpy."""
-    ordered = np.isfinite(ordered_t)
-    told = notified_t <= t
+    """The timeseries' counts over everyone at ``t``, with numpy (see :class:`Tallies`)."""
+    ordered = np.isfinite(pop.ordered_t)
+    told = registry.notified_t <= t
     return (
-        np.bincount(state, minlength=n_states),
+        np.bincount(pop.state, minlength=len(STATE_NAMES)),
         int(np.count_nonzero(ordered)),
-        int(np.count_nonzero(warned_t <= t)),
-        int(np.count_nonzero(depart_t <= t)),
-        np.bincount(shelter[queued & (reg_t <= t)], minlength=n_shelters),
-        int(np.count_nonzero(entry_t <= t)),
+        int(np.count_nonzero(pop.warned_t <= t)),
+        int(np.count_nonzero(pop.depart_t <= t)),
+        registry.counts(t, pop.shelter, n_shelters),
+        int(np.count_nonzero(registry.entry_t <= t)),
         int(np.count_nonzero(told)),
         int(np.count_nonzero(ordered & ~told)),
     )
+
+
+_tallies = kernels.when_large(kernels.MIN_POPULATION, kernels.population_tallies, size=lambda t, pop, *_: pop.n)(
+    population_tallies_vectorised
+)
+
+
+def population_tallies(t: float, pop: Population, registry: Registry, n_shelters: int) -> Tallies:
+    """The timeseries' counts over everyone at ``t`` (one compiled pass for a big population)."""
+    return Tallies(*_tallies(t, pop, registry, n_shelters))
 
 
 class Recorder:
@@ -177,21 +151,7 @@ class Recorder:
     def snapshot_row(self, t: float, now: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
         """The timeseries row at ``t``: states, network, shelters, registry, sensors (``now``: see ``_where_now``)."""
         p = self.m.pop
-        reg = self.m.ops.registry
-        tally = population_tallies(
-            t,
-            p.state,
-            len(STATE_NAMES),
-            p.ordered_t,
-            p.warned_t,
-            p.depart_t,
-            p.shelter,
-            len(self.m.shelters),
-            reg.queued,
-            reg.reg_t,
-            reg.entry_t,
-            reg.notified_t,
-        )
+        tally = population_tallies(t, p, self.m.ops.registry, len(self.m.shelters))
         row: dict[str, Any] = {"t_s": float(t)}
         row.update({name: int(tally.states[i]) for i, name in enumerate(STATE_NAMES)})
         row["ordered"] = tally.ordered

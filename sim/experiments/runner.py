@@ -159,6 +159,7 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
         summary["location"] = _location(model, timeseries)
         return RunResult(summary=summary, timeseries=timeseries, events=events, tracks=None, scenario=scenario)
     registrations = model.registrations()
+    register = sample_rows(registrations, model.scenario.privacy.registrations_max_records, seed=model.scenario.seed)
     names = {s.shelter_id: s.name for s in model.shelters}
     pfif, written = pfif_document(
         registrations,
@@ -182,7 +183,7 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
             "pfif_persons": written,
             "pfif_truncated": bool(written < int(np.isfinite(registrations["in_registry_t"]).sum())),
             "registrations_total": len(registrations),
-            "registrations_rows": min(len(registrations), model.scenario.privacy.registrations_max_records),
+            "registrations_rows": len(register),
             "terrain": model.terrain_source,
         },
     }
@@ -213,9 +214,7 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
             "hazard": model.hazard_footprints(),
             "assets": model.assets(),
             "links": model.links(),
-            "registrations": sample_rows(
-                registrations, model.scenario.privacy.registrations_max_records, seed=model.scenario.seed
-            ),
+            "registrations": register,
             "devices": model.inventory.drop(columns=["asset_row"]),
             "districts": districts,
             **spatial,

@@ -9,10 +9,12 @@ leads closer from.
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from sim.agents.registry import Registry
 from sim.engine import kernels, movement
 
 pytestmark = pytest.mark.skipif(not kernels.enabled(), reason="numba is not installed")
@@ -52,20 +54,7 @@ def random_case(rng: np.random.Generator, n_nodes: int, people: int, *, closed_h
 
 
 def compiled(case: dict) -> np.ndarray:
-    return kernels.spread_over_arcs(
-        case["node"],
-        case["arrived_s"],
-        case["tiebreak"],
-        case["out_ptr"],
-        case["out_arcs"],
-        case["arc_ok"],
-        case["arc_head"],
-        case["arc_cost_s"],
-        case["dist_s"],
-        case["next_free_s"],
-        case["headway_s"],
-        case["t_now"],
-    )
+    return kernels.spread_over_arcs(**case)
 
 
 @pytest.mark.parametrize("closed_headway", [False, True])
@@ -96,8 +85,8 @@ def test_large_calls_run_the_kernel_and_small_ones_the_reference(monkeypatch):
     monkeypatch.setenv("SAFECITY_KERNELS", "1")
     case = random_case(np.random.default_rng(7), 30, kernels.MIN_PEOPLE)
     calls = []
-    real = kernels.spread_over_arcs
-    monkeypatch.setattr(kernels, "spread_over_arcs", lambda *a: calls.append(len(a[0])) or real(*a))
+    real = kernels._compiled.spread
+    monkeypatch.setattr(kernels._compiled, "spread", lambda *a: calls.append(len(a[0])) or real(*a))
     big = movement.spread_over_arcs(**case)
     small_case = {**case, "node": case["node"][:10], "ready_s": case["ready_s"][:10]}
     small_case.update(tiebreak=case["tiebreak"][:10], arrived_s=case["arrived_s"][:10])
@@ -190,8 +179,8 @@ def test_large_admissions_run_the_kernel(monkeypatch):
     monkeypatch.setenv("SAFECITY_KERNELS", "1")
     case = random_queues(np.random.default_rng(9), 30, kernels.MIN_PEOPLE, with_room=True)
     calls = []
-    real = kernels.admit_fifo
-    monkeypatch.setattr(kernels, "admit_fifo", lambda *a: calls.append(len(a[0])) or real(*a))
+    real = kernels._compiled.admit
+    monkeypatch.setattr(kernels._compiled, "admit", lambda *a: calls.append(len(a[0])) or real(*a))
     movement.admit_fifo(**case)
     movement.admit_fifo(
         **{k: (v[:10] if isinstance(v, np.ndarray) and len(v) == kernels.MIN_PEOPLE else v) for k, v in case.items()}
@@ -273,28 +262,32 @@ def test_where_everyone_is_compiled_equals_the_vectorised_reference(n):
     )
     t_entry = np.round(rng.uniform(0, 100, n), 1)
     t_ready = t_entry + rng.choice([0.0, 1e-12, 3.3, 17.0, np.inf], n)  # instant, tiny and endless crossings
+    idx = np.sort(rng.choice(n, size=n // 2, replace=False))
+    t = 50.0 + 1 / 3
+    pop = SimpleNamespace(
+        node=node,
+        arc=np.where(rng.random(n) < 0.5, rng.integers(0, n_arcs, n), -1).astype(np.int64),
+        t_entry=t_entry,
+        t_ready=t_ready,
+        state=state,
+        shelter=shelter,
+    )
     args = (
-        np.sort(rng.choice(n, size=n // 2, replace=False)),
-        50.0 + 1 / 3,
-        node,
-        np.where(rng.random(n) < 0.5, rng.integers(0, n_arcs, n), -1).astype(np.int64),
-        t_entry,
-        t_ready,
-        state,
-        shelter,
+        idx,
+        t,
+        pop,
+        rng.integers(0, n_nodes, n_arcs),
+        rng.integers(0, n_nodes, n_arcs),
         rng.uniform(-5000, 5000, (n_nodes, 2)),
-        rng.integers(0, n_nodes, n_arcs),
-        rng.integers(0, n_nodes, n_arcs),
         rng.uniform(-5000, 5000, (n_shelters, 2)),
-        2,
     )
     expect = movement.positions_now_vectorised(*args)
     np.testing.assert_array_equal(kernels.positions_now(*args), expect)
     if n >= 5000:  # people at nodes, along arcs (some partway) and in shelters
         assert int((got != node).sum()) > 0
-        on = args[3][args[0]] >= 0
-        te, tr = t_entry[args[0]][on], t_ready[args[0]][on]
-        assert ((te < args[1]) & (args[1] < tr) & np.isfinite(tr)).sum() > 0  # partway along an arc
+        on = pop.arc[idx] >= 0
+        te, tr = t_entry[idx][on], t_ready[idx][on]
+        assert ((te < t) & (t < tr) & np.isfinite(tr)).sum() > 0  # partway along an arc
 
 
 @pytest.mark.parametrize("n", [0, 9, 20_000])
@@ -310,20 +303,20 @@ def test_a_records_tallies_compiled_equal_the_vectorised_reference(n):
         return x
 
     queued = rng.random(n) < 0.4
-    args = (
-        50.0,
-        rng.integers(0, 6, n).astype(np.int8),
-        6,
-        times(0.3),
-        times(0.3),
-        times(0.4),
-        np.where(queued, rng.integers(0, 7, n), -1).astype(np.int64),
-        7,
-        queued,
-        np.where(queued, times(0.2), np.inf),
-        times(0.5),
-        times(0.6),
+    pop = SimpleNamespace(
+        n=n,
+        state=rng.integers(0, 6, n).astype(np.int8),
+        ordered_t=times(0.3),
+        warned_t=times(0.3),
+        depart_t=times(0.4),
+        shelter=np.where(queued, rng.integers(0, 7, n), -1).astype(np.int64),
     )
+    registry = Registry(n, service_s=(1.0, 1.0, 1.0), relatives_delay_s=np.zeros(n))
+    registry.queued = queued
+    registry.reg_t = np.where(queued, times(0.2), np.inf)
+    registry.entry_t = times(0.5)
+    registry.notified_t = times(0.6)
+    args = (50.0, pop, registry, 7)
     expect = population_tallies_vectorised(*args)
     got = kernels.population_tallies(*args)
     assert len(got) == len(expect)
