@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+
+@dataclass(frozen=True)
+class TextStream:
+    """A file's text, made chunk by chunk while it is written (never held whole).
+
+    Each iteration starts anew from ``chunks``, so the same stream can be written twice.
+    """
+
+    chunks: Callable[[], Iterable[str]]
+
+    def __iter__(self) -> Iterator[str]:
+        """The text's chunks, in order."""
+        return iter(self.chunks())
+
+    def text(self) -> str:
+        """The whole text (for a reader that needs it in memory)."""
+        return "".join(self.chunks())
 
 
 @dataclass
@@ -18,7 +37,8 @@ class RunResult:
         scenario: the resolved scenario as a plain dict (every default filled in).
         manifest: versions, input hashes, seed, wall time.
         tables: further named tables (for example ``hazard``), each written as Parquet.
-        files: further named files (CAP alerts as text, an exercise log as bytes), written verbatim.
+        files: further named files (CAP alerts as text, an exercise log as bytes, the PFIF export as a
+            :class:`TextStream`), written verbatim.
     """
 
     summary: dict[str, Any]
@@ -28,4 +48,4 @@ class RunResult:
     scenario: dict[str, Any]
     manifest: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)
-    files: dict[str, str | bytes] = field(default_factory=dict)
+    files: dict[str, str | bytes | TextStream] = field(default_factory=dict)

@@ -14,7 +14,7 @@ from sim.agents.citizens import STATE_NAMES
 from sim.core.records import RunResult
 from sim.engine.model import EvacuationModel, ProgressCallback
 from sim.engine.spatial import catchment_table, district_table, road_table
-from sim.io.pfif import pfif_document
+from sim.io.pfif import pfif_export
 from sim.metrics.figures import CyberRecord, casualties_by_cause, channel_figures, cyber_figures, reserves_opened
 from sim.metrics.location import location_figures
 from sim.metrics.summary import build_summary
@@ -161,7 +161,7 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
     registrations = model.registrations()
     register = sample_rows(registrations, model.scenario.privacy.registrations_max_records, seed=model.scenario.seed)
     names = {s.shelter_id: s.name for s in model.shelters}
-    pfif, written = pfif_document(
+    pfif, written = pfif_export(
         registrations,
         names,
         domain="safecity.example",

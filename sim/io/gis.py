@@ -11,11 +11,15 @@ run has nothing for (no hazard, no tracks) is left out.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import shapely
+from pyogrio.raw import write_arrow
 
 from sim.core.records import RunResult
 
@@ -73,6 +77,9 @@ def track_intervals(tracks: pd.DataFrame) -> pd.DataFrame:
     return keep
 
 
+ROWS_PER_BATCH = 20_000  # rows converted at a time: a layer is never copied whole
+
+
 def _for_gpkg(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Columns GeoPackage can hold: times as ISO 8601 text with their offset, objects as text."""
     out = layer.copy()
@@ -84,21 +91,91 @@ def _for_gpkg(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             codes, times = pd.factorize(out[col])
             text = np.array([None, *(v.isoformat() for v in times)], dtype=object)
             out[col] = pd.Series(text[codes + 1], index=out.index, dtype=object)  # NaT (code -1): None
-        elif out[col].dtype == object:
-            out[col] = out[col].map(lambda v: v if v is None or isinstance(v, str) else str(v))
-        elif str(out[col].dtype) in ("Int64", "boolean"):
-            out[col] = out[col].astype(object).where(out[col].notna(), None)
+        elif out[col].dtype == object or isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype(object).map(lambda v: v if v is None or isinstance(v, str) else str(v))
     return out
 
 
-def write_gpkg(result: RunResult, path: str | Path) -> Path:
-    """Write ``run.gpkg`` (one layer per :data:`LAYERS` entry the run has)."""
+def _field_type(dtype: object) -> pa.DataType:
+    """The GeoPackage field of a column (after :func:`_for_gpkg`): text, whole number, flag or real."""
+    if isinstance(dtype, pd.DatetimeTZDtype | pd.CategoricalDtype) or str(dtype) == "object":
+        return pa.string()
+    if str(dtype) == "Int64":
+        return pa.int64()  # missing values stay missing (NULL), not text
+    if str(dtype) == "boolean":
+        return pa.bool_()
+    return pa.from_numpy_dtype(dtype)
+
+
+def _geometry_type(geometry: gpd.GeoSeries) -> tuple[str, bool]:
+    """The layer's geometry type and whether single parts become multi, decided on the whole layer.
+
+    As pyogrio decides it for a whole frame: one type as it is; a type with its multi form
+    (Polygon and MultiPolygon) as the multi form; anything else ``Unknown``.
+    """
+    kinds = sorted(set(geometry.geom_type.dropna()))
+    z = " Z" if bool(geometry[geometry.notna() & ~geometry.is_empty].has_z.any()) else ""
+    if len(kinds) == 1:
+        return kinds[0] + z, False
+    if len(kinds) == 2 and kinds[0] == f"Multi{kinds[1]}":  # sorted: "MultiPolygon" < "Polygon"
+        return kinds[0] + z, True
+    return "Unknown", False
+
+
+def _batches(layer: gpd.GeoDataFrame, rows: int) -> pa.RecordBatchReader:
+    """The layer as a stream of Arrow batches of ``rows`` rows, each converted when it is read."""
+    geom = layer.geometry.name
+    names = [c for c in layer.columns if c != geom]
+    schema = pa.schema([pa.field(c, _field_type(layer[c].dtype)) for c in names] + [pa.field("geom", pa.binary())])
+    _, multi = _geometry_type(layer.geometry)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for start in range(0, len(layer), rows):
+            part = _for_gpkg(layer.iloc[start : start + rows])
+            shapes = np.asarray(part.geometry.array, dtype=object)
+            if multi:
+                shapes = _to_multi(shapes)
+            arrays = [pa.Array.from_pandas(part[c], type=schema.field(c).type) for c in names]
+            arrays.append(pa.array(shapely.to_wkb(shapes), type=pa.binary()))
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _to_multi(shapes: np.ndarray) -> np.ndarray:
+    """``shapes`` with each point, line or polygon made its one-part multi form (as pyogrio does)."""
+    out = shapes.copy()
+    type_id = shapely.get_type_id(shapes)  # -1 for a missing shape
+    make = {0: shapely.multipoints, 1: shapely.multilinestrings, 3: shapely.multipolygons}
+    for kind, build in make.items():
+        these = np.flatnonzero(type_id == kind)
+        if len(these):
+            out[these] = build(shapes[these], indices=np.arange(len(these)))
+    return out
+
+
+def write_gpkg(result: RunResult, path: str | Path, *, rows_per_batch: int = ROWS_PER_BATCH) -> Path:
+    """Write ``run.gpkg`` (one layer per :data:`LAYERS` entry the run has).
+
+    Each layer is streamed to GDAL in batches of ``rows_per_batch`` rows, converted one batch at
+    a time, so a large layer (a million-citizen city's roads) is never held twice in memory.
+    """
     path = Path(path)
     path.unlink(missing_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # GDAL notes on field widths
         for name, layer in gis_layers(result).items():
-            _for_gpkg(layer).to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+            kind, _ = _geometry_type(layer.geometry)
+            epsg = layer.crs.to_epsg() if layer.crs is not None else None
+            write_arrow(
+                _batches(layer, rows_per_batch),
+                path,
+                layer=name,
+                driver="GPKG",
+                geometry_name="geom",
+                geometry_type=kind,
+                crs=f"EPSG:{epsg}" if epsg else (layer.crs.to_wkt() if layer.crs is not None else None),
+            )
     return path
 
 

@@ -11,12 +11,16 @@ shelter) and ``text``. No contact, no health data, no home address: data minimis
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
+from sim.core.records import TextStream
+
 PFIF_NS = "http://zesty.ca/pfif/1.4"
+PERSONS_PER_CHUNK = 1000  # persons made into text at a time while the file is written
 PERSON_FIELDS = (
     "person_record_id",
     "entry_date",
@@ -73,12 +77,16 @@ def first_in_registry(t: np.ndarray, max_records: int) -> np.ndarray:
     return rows[t[rows] <= kth]
 
 
-def pfif_records(
-    registrations: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, start: datetime, max_records: int
-) -> list[tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
-    """Per person in the export, in order: its ``(field, text)`` pairs and its note's."""
+def _in_export(registrations: pd.DataFrame, max_records: int) -> pd.DataFrame:
+    """The registrations exported, in order: the ``max_records`` first in the registry."""
     rows = registrations.iloc[first_in_registry(registrations["in_registry_t"].to_numpy(dtype=float), max_records)]
-    rows = rows.sort_values(["in_registry_t", "person"], kind="stable").head(max_records)
+    return rows.sort_values(["in_registry_t", "person"], kind="stable").head(max_records)
+
+
+def _records(
+    rows: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, start: datetime
+) -> Iterator[tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
+    """Per exported person, in order: its ``(field, text)`` pairs and its note's, made one at a time."""
     # Times (to the second), shelters and age bands repeat: each distinct one is written once.
     zulu: dict[float, str] = {}
     at_shelter: dict[object, tuple[str, str]] = {}
@@ -92,7 +100,6 @@ def pfif_records(
         ages,
         strict=True,
     )
-    out = []
     for person, t, sh, method, age in columns:
         when = zulu.get(t)
         if when is None:
@@ -123,31 +130,57 @@ def pfif_records(
             ("last_known_location", shelter),
             ("text", f"Registered at {shelter} ({method})."),
         ]
-        out.append(([(field, text.replace("50+", "50-120")) for field, text in fields], note))
-    return out
+        yield [(field, text.replace("50+", "50-120")) for field, text in fields], note
 
 
-def pfif_document(
+def pfif_records(
     registrations: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, start: datetime, max_records: int
-) -> tuple[str, int]:
-    """The PFIF 1.4 XML of the registrations in the registry; returns (text, persons written).
+) -> list[tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
+    """Per person in the export, in order: its ``(field, text)`` pairs and its note's."""
+    rows = _in_export(registrations, max_records)
+    return list(_records(rows, shelter_names, domain=domain, start=start))
 
-    Written as text, element by element, exactly as ``xml.etree.ElementTree.tostring`` writes the
-    same tree (tests/io/test_pfif.py holds it to that), at a tenth of its cost.
-    """
-    records = pfif_records(registrations, shelter_names, domain=domain, start=start, max_records=max_records)
-    parts = ["<?xml version='1.0' encoding='utf-8'?>\n", f'<pfif:pfif xmlns:pfif="{PFIF_NS}"']
-    parts.append(">" if records else " />")
-    for person, note in records:
+
+def _chunks(rows: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, start: datetime) -> Iterator[str]:
+    """The document's text, ``PERSONS_PER_CHUNK`` persons at a time."""
+    yield "<?xml version='1.0' encoding='utf-8'?>\n"
+    yield f'<pfif:pfif xmlns:pfif="{PFIF_NS}"' + (">" if len(rows) else " />")
+    parts: list[str] = []
+    for k, (person, note) in enumerate(_records(rows, shelter_names, domain=domain, start=start), start=1):
         parts.append("<pfif:person>")
         parts.extend(_element(field, text) for field, text in person)
         parts.append("<pfif:note>")
         parts.extend(_element(field, text) for field, text in note)
         parts.append("</pfif:note></pfif:person>")
-    if records:
+        if k % PERSONS_PER_CHUNK == 0:
+            yield "".join(parts)
+            parts = []
+    if len(rows):
         parts.append("</pfif:pfif>")
     parts.append("\n")
-    return "".join(parts), len(records)
+    yield "".join(parts)
 
 
-__all__ = ["NOTE_FIELDS", "PERSON_FIELDS", "PFIF_NS", "pfif_document", "pfif_records"]
+def pfif_export(
+    registrations: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, start: datetime, max_records: int
+) -> tuple[TextStream, int]:
+    """The PFIF 1.4 XML of the registrations in the registry, as a stream; returns (it, persons written).
+
+    Written as text, element by element, exactly as ``xml.etree.ElementTree.tostring`` writes the
+    same tree (tests/io/test_pfif.py holds it to that), at a tenth of its cost. The text is made
+    a thousand persons at a time while it is written, never whole.
+    """
+    rows = _in_export(registrations, max_records)
+    stream = TextStream(lambda: _chunks(rows, shelter_names, domain=domain, start=start))
+    return stream, len(rows)
+
+
+def pfif_document(
+    registrations: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, start: datetime, max_records: int
+) -> tuple[str, int]:
+    """The PFIF 1.4 XML of :func:`pfif_export` as one text; returns (text, persons written)."""
+    stream, written = pfif_export(registrations, shelter_names, domain=domain, start=start, max_records=max_records)
+    return stream.text(), written
+
+
+__all__ = ["NOTE_FIELDS", "PERSON_FIELDS", "PFIF_NS", "pfif_document", "pfif_export", "pfif_records"]

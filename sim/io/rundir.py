@@ -39,7 +39,7 @@ import pandas as pd
 import yaml
 
 from sim.core.errors import InputError
-from sim.core.records import RunResult
+from sim.core.records import RunResult, TextStream
 from sim.io.gis import write_gpkg
 
 REQUIRED_FILES = (
@@ -309,6 +309,9 @@ def _write_files(result: RunResult, folder: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, bytes):
             target.write_bytes(content)
+        elif isinstance(content, TextStream):  # made while written (the PFIF export): never whole
+            with target.open("w", encoding="utf-8") as out:
+                out.writelines(content)
         else:
             target.write_text(content)
     (folder / "manifest.json").write_text(json.dumps(_clean(manifest), indent=2) + "\n")  # last: marks it complete

@@ -101,3 +101,31 @@ def test_the_export_is_the_head_of_the_whole_register_sorted(cap):
     records = pfif_records(regs, NAMES, max_records=cap, **ARGS)
     ids = [dict(person)["person_record_id"] for person, _ in records]
     assert ids == [f"safecity.example/{p}" for p in whole["person"].head(cap)]
+
+
+@pytest.mark.parametrize(("n", "per_chunk"), [(0, 3), (9, 3), (10, 3), (400, 7)])
+def test_the_export_is_written_in_chunks_of_persons_into_the_run_directory(tmp_path, monkeypatch, n, per_chunk):
+    """The run directory's pfif.xml is made a few persons at a time, and is the same document (issue 20)."""
+    import sim.io.pfif as pfif
+    from sim.core.records import RunResult
+    from sim.io.rundir import write_run
+
+    monkeypatch.setattr(pfif, "PERSONS_PER_CHUNK", per_chunk)
+    regs = _registrations(n, np.random.default_rng(n))
+    stream, written = pfif.pfif_export(regs, NAMES, max_records=10_000, **ARGS)
+    chunks = list(stream)
+    # The declaration, the root's opening, one chunk per ``per_chunk`` persons, the rest.
+    assert len(chunks) == 2 + written // per_chunk + 1
+    assert list(stream) == chunks  # the stream starts anew each time it is read
+    reference, count = reference_document(regs, NAMES, max_records=10_000)
+    assert count == written
+    result = RunResult(
+        summary={},
+        timeseries=pd.DataFrame(),
+        events=pd.DataFrame(),
+        tracks=pd.DataFrame(),
+        scenario={},
+        files={"pfif.xml": stream},
+    )
+    out = write_run(result, tmp_path / "run")
+    assert (out / "pfif.xml").read_bytes() == reference.encode("utf-8")

@@ -94,7 +94,7 @@ def test_no_join_links_a_home_to_a_registration(kotka):
     tracks, reg = result.tracks, result.tables["registrations"]
     assert len(reg) > 100
     assert set(tracks["citizen"]).isdisjoint(set(reg["person"]))
-    pfif = ET.fromstring(result.files["pfif.xml"])
+    pfif = ET.fromstring(result.files["pfif.xml"].text())
     pfif_text = " ".join(el.text or "" for el in pfif.iter())
     assert not any(c in pfif_text for c in set(tracks["citizen"]))
 
