@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,10 +26,40 @@ METHOD_NAMES = ("digital_id", "phone", "manual")
 NEVER = np.inf
 
 
+def desk_starts_reference(
+    desks: list[list[float]], shelter: np.ndarray, arrival_t: np.ndarray, dur: np.ndarray
+) -> np.ndarray:
+    """When each person's registration starts, first come first served at the desk that frees first.
+
+    People are sorted by shelter, then arrival. ``desks[s]`` holds when each desk of shelter ``s``
+    frees (a heap); it is updated with each person's end (start + ``dur``).
+    """
+    start = np.empty(len(shelter))
+    if len(shelter) == 0:
+        return start
+    bounds = np.flatnonzero(np.diff(shelter)) + 1
+    for s0, s1 in zip(np.concatenate(([0], bounds)), np.append(bounds, len(shelter)), strict=True):
+        heap = desks[int(shelter[s0])]
+        for k in range(s0, s1):  # FIFO: the next person takes the desk that frees first
+            free = heapq.heappop(heap)
+            start[k] = max(free, arrival_t[k])
+            heapq.heappush(heap, start[k] + dur[k])
+    return start
+
+
 class Registry:
     """Registration state of every citizen, vectorised; desks as small heaps per shelter."""
 
-    def __init__(self, n: int, *, service_s: tuple[float, float, float], relatives_delay_s: np.ndarray):
+    def __init__(
+        self,
+        n: int,
+        *,
+        service_s: tuple[float, float, float],
+        relatives_delay_s: np.ndarray,
+        desk_starts: Callable[..., np.ndarray] = desk_starts_reference,
+    ):
+        """``desk_starts``: :func:`desk_starts_reference` or a function computing exactly the same."""
+        self.desk_starts = desk_starts
         self.service_s = np.asarray(service_s, dtype=float)
         self.arrival_t = np.full(n, NEVER)
         self.reg_start = np.full(n, NEVER)
@@ -67,14 +98,7 @@ class Registry:
         on = online[shelter]
         method = np.where(on & digital_id[idx], DIGITAL, np.where(on & has_phone[idx], PHONE, MANUAL))
         dur = self.service_s[method]
-        start = np.empty(len(idx))
-        bounds = np.flatnonzero(np.diff(shelter)) + 1
-        for s0, s1 in zip(np.concatenate(([0], bounds)), np.append(bounds, len(idx)), strict=True):
-            heap = self.desks[int(shelter[s0])]
-            for k in range(s0, s1):  # FIFO: the next person takes the desk that frees first
-                free = heapq.heappop(heap)
-                start[k] = max(free, arrival_t[k])
-                heapq.heappush(heap, start[k] + dur[k])
+        start = self.desk_starts(self.desks, shelter, arrival_t, dur)
         self.arrival_t[idx] = arrival_t
         self.reg_start[idx] = start
         self.reg_t[idx] = start + dur

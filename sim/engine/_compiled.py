@@ -411,3 +411,76 @@ def population_tallies(
         told += is_told
         unaccounted += is_ordered and not is_told
     return states, ordered, warned, departed, registered, in_registry, told, unaccounted
+
+
+@njit(cache=True)
+def people_in_picture(
+    t: float,
+    after: float,
+    ordered_t: Any,
+    entry_t: Any,
+    state: Any,
+    shelter: Any,
+    home_node: Any,
+    node: Any,
+    users: Any,
+    fresh: Any,
+    seen_in: Any,
+    n_shelters: int,
+    n_nodes: int,
+    sheltered: int,
+) -> Any:
+    """:func:`sim.engine.locating.people_in_picture_vectorised` in two passes over everyone."""
+    n = len(state)
+    is_fresh = np.zeros(n, dtype=np.bool_)
+    checked_in = np.zeros(n, dtype=np.bool_)
+    for k in range(len(users)):
+        is_fresh[users[k]] = fresh[k]
+        checked_in[users[k]] = seen_in[k]
+    zone = np.zeros(n_nodes, dtype=np.bool_)
+    for i in range(n):
+        if np.isfinite(ordered_t[i]):
+            zone[home_node[i]] = True
+    named = np.zeros(n_shelters, dtype=np.int64)
+    listed = np.empty(n, dtype=np.bool_)
+    danger = np.empty(n, dtype=np.bool_)
+    cut = t - after
+    n_listed = n_listed_danger = n_false = n_missed = 0
+    for i in range(n):
+        registered = entry_t[i] <= t
+        if (registered or checked_in[i]) and shelter[i] >= 0:
+            named[shelter[i]] += 1
+        old_enough = ordered_t[i] <= cut
+        on_list = old_enough and not registered and not is_fresh[i]
+        in_danger = np.isfinite(ordered_t[i]) and state[i] != sheltered and zone[node[i]]
+        listed[i] = on_list
+        danger[i] = in_danger
+        n_listed += on_list
+        n_listed_danger += on_list and in_danger
+        n_false += on_list and not in_danger
+        n_missed += in_danger and not on_list and old_enough
+    known = np.empty(len(users), dtype=np.bool_)
+    for k in range(len(users)):
+        known[k] = entry_t[users[k]] <= t or seen_in[k]
+    return named, known, listed, danger, n_listed, n_listed_danger, n_false, n_missed
+
+
+@njit(cache=True)
+def desk_starts(free: Any, ptr: Any, lo: Any, hi: Any, arrival_t: Any, dur: Any) -> Any:
+    """:func:`sim.agents.registry.desk_starts_reference` with each shelter's desks scanned.
+
+    Shelter ``j``'s people ``lo[j]:hi[j]`` take, in order, the desk of ``free[ptr[j]:ptr[j + 1]]``
+    that frees first.
+    """
+    start = np.empty(len(arrival_t))
+    for j in range(len(lo)):
+        a, b = ptr[j], ptr[j + 1]
+        for k in range(lo[j], hi[j]):
+            first = a
+            for d in range(a + 1, b):
+                if free[d] < free[first]:
+                    first = d
+            s = free[first] if free[first] >= arrival_t[k] else arrival_t[k]  # Python's max(free, arrival)
+            start[k] = s
+            free[first] = s + dur[k]
+    return start

@@ -30,6 +30,7 @@ import numpy as np
 MIN_PEOPLE = 1000  # a crowd at nodes or a queue for roads (spreading, admission)
 MIN_ACTIVE = 20_000  # everyone on the move, once per step (exits, counts on roads, room, positions)
 MIN_POPULATION = 200_000  # everyone, a few times per record (departures due, nodes now, district counts)
+MIN_ARRIVALS = 100  # people reaching shelters' desks in one step (a Python loop per person otherwise)
 AFTER_S = 1.0  # seconds of large calls the references serve before the kernels are loaded
 
 _compiled: Any = None  # the module of kernels, once loaded
@@ -297,3 +298,65 @@ def population_tallies(
     )
     states, ordered, warned, departed, registered, in_registry, told, unaccounted = out
     return states, int(ordered), int(warned), int(departed), registered, int(in_registry), int(told), int(unaccounted)
+
+
+def people_in_picture(
+    t: float,
+    after: float,
+    pop: Any,
+    entry_t: np.ndarray,
+    node: np.ndarray,
+    users: np.ndarray,
+    fresh: np.ndarray,
+    seen_in: np.ndarray,
+    n_shelters: int,
+    n_nodes: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
+    """:func:`sim.engine.locating.people_in_picture_vectorised`, compiled."""
+    from sim.agents.citizens import SHELTERED
+
+    named, known, listed, danger, *counts = _compiled.people_in_picture(
+        float(t),
+        float(after),
+        pop.ordered_t,
+        entry_t,
+        pop.state,
+        _ints(pop.shelter),
+        _ints(pop.home_node),
+        _ints(node),
+        _ints(users),
+        np.ascontiguousarray(fresh, dtype=np.bool_),
+        np.ascontiguousarray(seen_in, dtype=np.bool_),
+        int(n_shelters),
+        int(n_nodes),
+        SHELTERED,
+    )
+    n_listed, n_listed_danger, n_false, n_missed = (int(c) for c in counts)
+    return named, known, listed, danger, n_listed, n_listed_danger, n_false, n_missed
+
+
+def desk_starts(desks: list[list[float]], shelter: np.ndarray, arrival_t: np.ndarray, dur: np.ndarray) -> np.ndarray:
+    """:func:`sim.agents.registry.desk_starts_reference`, compiled.
+
+    Each shelter's desks are scanned for the one that frees first instead of kept as a heap: the
+    same times leave and enter, so the starts are the same. Each shelter's desks go back sorted
+    (a valid heap for the reference).
+    """
+    bounds = np.flatnonzero(np.diff(shelter)) + 1
+    lo = np.concatenate(([0], bounds)).astype(np.int64)
+    hi = np.append(bounds, len(shelter)).astype(np.int64)
+    rows = [int(s) for s in shelter[lo]] if len(shelter) else []
+    sizes = [len(desks[s]) for s in rows]
+    ptr = np.concatenate(([0], np.cumsum(sizes, dtype=np.int64))).astype(np.int64)
+    free = np.array([x for s in rows for x in desks[s]], dtype=np.float64)
+    start: np.ndarray = _compiled.desk_starts(
+        free,
+        ptr,
+        lo,
+        hi,
+        np.ascontiguousarray(arrival_t, dtype=np.float64),
+        np.ascontiguousarray(dur, dtype=np.float64),
+    )
+    for j, s in enumerate(rows):
+        desks[s][:] = sorted(free[ptr[j] : ptr[j + 1]].tolist())
+    return start

@@ -20,7 +20,7 @@ docs/location.md. The ground truth is kept beside it for scoring, never mixed in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 
 from sim.agents.citizens import AT_HOME, CASUALTY, EVACUATING, SHELTERED, STRANDED, TRAPPED
 from sim.core.privacy import pseudonyms
+from sim.engine import kernels
 from sim.engine.movement import district_state_counts
 
 PICTURE_STATES = ("at_home", "on_the_move", "sheltered", "casualties", "unknown")
@@ -40,6 +41,67 @@ SOURCES = ("towers", "app", "cameras", "registry", "shelter_reports")
 SOURCE_BITS = 1 << np.arange(len(SOURCES))
 SOURCE_TEXT = np.array(
     [",".join(s for i, s in enumerate(SOURCES) if mask >> i & 1) for mask in range(1 << len(SOURCES))], dtype=object
+)
+
+
+class People(NamedTuple):
+    """What the picture needs of everyone at one time (see :func:`people_in_picture_vectorised`)."""
+
+    named: np.ndarray  # people per shelter known there by name (registered, or checked in there)
+    known_users: np.ndarray  # per app user (``Locating.app_idx``): known in a shelter
+    listed: np.ndarray  # per citizen: on the unaccounted list
+    danger: np.ndarray  # per citizen: truly in danger
+    n_listed: int
+    n_listed_danger: int
+    n_false_alarms: int  # listed, not in danger
+    n_missed: int  # in danger, ordered out long enough ago, not listed
+
+
+def people_in_picture_vectorised(
+    t: float,
+    after: float,
+    pop: Any,
+    entry_t: np.ndarray,
+    node: np.ndarray,
+    users: np.ndarray,
+    fresh: np.ndarray,
+    seen_in: np.ndarray,
+    n_shelters: int,
+    n_nodes: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
+    """The picture's passes over everyone at ``t`` (:class:`People`'s fields), with numpy.
+
+    ``entry_t``: when each citizen reached the registry; ``node``: where everyone is now;
+    ``users``: the app users, with per user whether their last check-in is ``fresh`` (not older
+    than ``after``) and whether it placed them in the shelter they are in (``seen_in``).
+    """
+    registered = entry_t <= t
+    known_in = registered.copy()
+    known_in[users] |= seen_in
+    named = np.bincount(pop.shelter[known_in & (pop.shelter >= 0)], minlength=n_shelters)
+    # The unaccounted list: ordered out, not in the registry, not seen by the app for ``after``.
+    old_enough = pop.ordered_t <= t - after
+    listed = old_enough & ~registered
+    listed[users] &= ~fresh
+    # Truly in danger: alive or not, still outside a shelter in the zone they were ordered out of.
+    ordered = np.isfinite(pop.ordered_t)
+    zone = np.zeros(n_nodes, dtype=bool)
+    zone[pop.home_node[ordered]] = True
+    danger = ordered & (pop.state != SHELTERED) & zone[node]
+    return (
+        named,
+        known_in[users],
+        listed,
+        danger,
+        int(np.count_nonzero(listed)),
+        int(np.count_nonzero(listed & danger)),
+        int(np.count_nonzero(listed & ~danger)),
+        int(np.count_nonzero(danger & ~listed & old_enough)),
+    )
+
+
+_people = kernels.when_large(kernels.MIN_POPULATION, kernels.people_in_picture, size=lambda t, after, pop, *_: pop.n)(
+    people_in_picture_vectorised
 )
 
 
@@ -205,7 +267,8 @@ class Locating:
         if not self.cfg.enabled:
             return {}
         node = self.m.mover.node_now() if node is None else node  # everyone's node now (the recorder's, if given)
-        return self._finish(t, node, *self.estimate(t, node, counts))
+        truth, est, used, people = self._estimate(t, node, counts)
+        return self._finish(t, truth, est, used, people)
 
     def estimate(
         self, t: float, node: np.ndarray | None = None, counts: np.ndarray | None = None
@@ -215,26 +278,46 @@ class Locating:
         ``truth`` and ``estimate`` are districts x ``PICTURE_STATES``; ``sources used`` adds a
         last axis over ``SOURCES``; the list is a mask over citizens.
         """
+        node = self.m.mover.node_now() if node is None else node
+        truth, est, used, people = self._estimate(t, node, counts)
+        return truth, est, used, people.listed
+
+    def _people(self, t: float, node: np.ndarray) -> People:
+        """Everyone's part in the picture at ``t`` (one compiled pass for a big population)."""
+        p, users = self.m.pop, self.app_idx
+        fresh = (t - self.seen_t) <= self.cfg.unaccounted_after
+        seen_in = fresh & (self.seen_state == SHELT) & (p.state[users] == SHELTERED)
+        out = _people(
+            t,
+            self.cfg.unaccounted_after,
+            p,
+            self.m.ops.registry.entry_t,
+            node,
+            users,
+            fresh,
+            seen_in,
+            len(self.m.shelters),
+            self.m.city.n_nodes,
+        )
+        return People(*out)
+
+    def _estimate(
+        self, t: float, node: np.ndarray, counts: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, People]:
         m, p, n_d = self.m, self.m.pop, self.n_d
         n_s = len(PICTURE_STATES)
         # Ground truth: where everyone is now.
-        node = self.m.mover.node_now() if node is None else node
         if counts is None:  # people per district and citizen state (the recorder's, when it has them)
             counts = district_state_counts(node, self.node_district, p.state, n_d, len(_STATE_OF))
         truth = counts @ _PICTURE_OF  # summed into picture states: exact integers
         est = np.zeros((n_d, n_s))
         used = np.zeros((n_d, n_s, len(SOURCES)), dtype=bool)
-        after = self.cfg.unaccounted_after
-        registered = m.ops.registry.entry_t <= t
+        people = self._people(t, node)
         # App check-ins: only app users are ever seen, so only their rows are read.
-        users = self.app_idx
         seen_state, seen_node = self.seen_state, self.seen_node
-        fresh = (t - self.seen_t) <= after
+        fresh = (t - self.seen_t) <= self.cfg.unaccounted_after
         # Shelters: people known by name (registered, or checked in there), or the reported head count.
-        known_in = registered.copy()
-        known_in[users] |= fresh & (seen_state == SHELT) & (p.state[users] == SHELTERED)
-        n_shelters = len(m.shelters)
-        named = np.bincount(p.shelter[known_in & (p.shelter >= 0)], minlength=n_shelters).astype(float)
+        named = people.named.astype(float)
         reported = m.ops.observed.astype(float)
         in_shelter = np.maximum(named, reported)
         sh_d = self.node_district[m.book.node]
@@ -242,7 +325,7 @@ class Locating:
         used[:, SHELT, 3] = np.bincount(sh_d, weights=named, minlength=n_d) > 0
         used[:, SHELT, 4] = np.bincount(sh_d, weights=reported, minlength=n_d) > 0
         # App check-ins of people not in a shelter's count.
-        app = fresh & ~known_in[users] & ((seen_state == HOME) | (seen_state == MOVE))
+        app = fresh & ~people.known_users & ((seen_state == HOME) | (seen_state == MOVE))
         for state in (HOME, MOVE):
             who = app & (seen_state == state)
             est[:, state] += np.bincount(self.node_district[seen_node[who]], minlength=n_d)
@@ -257,32 +340,20 @@ class Locating:
         # Towers: people in each reporting cell (phones / phone ownership), less those already placed.
         n_k = len(self.tower_rows)
         if n_k:
-            people = self.tower_count / max(m.scenario.population.phone_share, 1e-9)
+            people_in_cell = self.tower_count / max(m.scenario.population.phone_share, 1e-9)
             sh_cell = self.node_tower[m.book.node]
             known = np.bincount(sh_cell[sh_cell >= 0], weights=in_shelter[sh_cell >= 0], minlength=n_k)
             app_cell = self.node_tower[seen_node[app]]
             known += np.bincount(app_cell[app_cell >= 0], minlength=n_k)
             cam_cell = self.node_tower[self.cam_node]
             known += np.bincount(cam_cell[cam_cell >= 0], weights=cam_extra[cam_cell >= 0], minlength=n_k)
-            rest = np.where(self.tower_ok, np.maximum(people - known, 0.0), 0.0)
+            rest = np.where(self.tower_ok, np.maximum(people_in_cell - known, 0.0), 0.0)
             est[:, UNKNOWN] = rest @ self.cell_weights
             used[:, UNKNOWN, 0] = (self.tower_ok.astype(float) @ self.cell_weights) > 0
-        # The unaccounted list: ordered out, not in the registry, not seen by the app for ``after``.
-        ordered = p.ordered_t <= t - after
-        listed = ordered & ~registered  # never seen, or not for ``after``
-        listed[users] &= ~fresh
-        return truth, est, used, listed
+        return truth, est, used, people
 
-    def _finish(
-        self, t: float, node: np.ndarray, truth: np.ndarray, est: np.ndarray, used: np.ndarray, listed: np.ndarray
-    ) -> dict[str, Any]:
-        p = self.m.pop
-        # Truly in danger: alive or not, still outside a shelter in the zone they were ordered out of.
-        zone = np.zeros(self.m.city.n_nodes, dtype=bool)
-        ordered = np.isfinite(p.ordered_t)
-        zone[p.home_node[ordered]] = True
-        danger = ordered & (p.state != SHELTERED) & zone[node]
-        self.last = {"t_s": t, "listed": listed, "danger": danger}
+    def _finish(self, t: float, truth: np.ndarray, est: np.ndarray, used: np.ndarray, people: People) -> dict[str, Any]:
+        self.last = {"t_s": t, "listed": people.listed, "danger": people.danger}
         d_idx, s_idx = np.nonzero((truth > 0) | (est > 0.05))
         self.frames.append(
             {
@@ -294,14 +365,13 @@ class Locating:
                 "sources": SOURCE_TEXT[(used[d_idx, s_idx] * SOURCE_BITS).sum(axis=1)],
             }
         )
-        old_enough = p.ordered_t <= t - self.cfg.unaccounted_after
         return {
             "located_estimate": round(float(est.sum()), 1),
             "located_matched": round(float(np.minimum(est.sum(axis=1), truth.sum(axis=1)).sum()), 1),
-            "unaccounted_list": int(np.count_nonzero(listed)),
-            "unaccounted_in_danger": int(np.count_nonzero(listed & danger)),
-            "unaccounted_false_alarms": int(np.count_nonzero(listed & ~danger)),
-            "in_danger_not_listed": int(np.count_nonzero(danger & ~listed & old_enough)),
+            "unaccounted_list": people.n_listed,
+            "unaccounted_in_danger": people.n_listed_danger,
+            "unaccounted_false_alarms": people.n_false_alarms,
+            "in_danger_not_listed": people.n_missed,
         }
 
     # ------------------------------------------------------------------ tables

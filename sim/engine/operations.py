@@ -14,10 +14,16 @@ import numpy as np
 import pandas as pd
 
 from sim.agents.citizens import AGE_BANDS, SHELTERED, create_personal_data
-from sim.agents.registry import METHOD_NAMES, Registry
+from sim.agents.registry import METHOD_NAMES, Registry, desk_starts_reference
 from sim.core.errors import InputError
 from sim.core.privacy import pseudonyms
+from sim.engine import kernels
 from sim.engine.behaviour import departure_delays
+
+# The desks' first-come-first-served queue: compiled for a large wave of arrivals (the same starts).
+desk_starts = kernels.when_large(
+    kernels.MIN_ARRIVALS, kernels.desk_starts, size=lambda desks, shelter, *_: len(shelter)
+)(desk_starts_reference)
 
 
 class ShelterOperations:
@@ -38,6 +44,7 @@ class ShelterOperations:
             self.m.pop.n,
             service_s=(t.digital_id, t.phone, t.manual),
             relatives_delay_s=departure_delays(ops.relatives.delay, self.personal.u_relatives),
+            desk_starts=desk_starts,
         )
         for s in self.m.shelters:
             self.registry.add_shelter(s.capacity, ops.desks_per_100_places)

@@ -325,3 +325,69 @@ def test_a_records_tallies_compiled_equal_the_vectorised_reference(n):
     if n >= 20_000:  # not trivial
         assert 0 < expect[7] < expect[1] < n
         assert expect[4].sum() > 0
+
+
+@pytest.mark.parametrize("n", [0, 9, 20_000])
+def test_the_pictures_pass_over_everyone_compiled_equals_the_vectorised_reference(n):
+    from sim.engine.locating import people_in_picture_vectorised
+
+    rng = np.random.default_rng(n + 11)
+    n_nodes, n_shelters = 300, 7
+
+    def times(p_never: float) -> np.ndarray:
+        x = np.round(rng.uniform(0, 100, n))
+        x[rng.random(n) < p_never] = np.inf
+        x[rng.random(n) < 0.01] = np.nan  # never compares true, as in numpy
+        return x
+
+    in_shelter = rng.random(n) < 0.4
+    pop = SimpleNamespace(
+        n=n,
+        state=np.where(in_shelter, 2, rng.integers(0, 6, n)).astype(np.int8),
+        ordered_t=times(0.3),
+        shelter=np.where(in_shelter, rng.integers(0, n_shelters, n), -1).astype(np.int64),
+        home_node=rng.integers(0, n_nodes, n).astype(np.int64),
+    )
+    users = np.flatnonzero(rng.random(n) < 0.3)
+    fresh = rng.random(len(users)) < 0.5
+    seen_in = fresh & (rng.random(len(users)) < 0.5)
+    node = rng.integers(0, n_nodes, n).astype(np.int64)
+    args = (60.0, 30.0, pop, times(0.5), node, users, fresh, seen_in, n_shelters, n_nodes)
+    expect = people_in_picture_vectorised(*args)
+    got = kernels.people_in_picture(*args)
+    assert len(got) == len(expect)
+    for x, y in zip(got, expect, strict=True):
+        np.testing.assert_array_equal(x, y)
+        assert np.asarray(x).dtype == np.asarray(y).dtype
+    if n >= 20_000:  # not trivial: every count and mask has both answers
+        assert all(0 < c < n for c in expect[4:])
+        assert 0 < expect[2].sum() < n
+        assert 0 < expect[3].sum() < n
+        assert 0 < expect[1].sum() < len(users)
+
+
+@pytest.mark.parametrize("people", [0, 1, 150, 5000])
+def test_the_desk_queue_compiled_equals_the_heap_reference(people):
+    from sim.agents.registry import desk_starts_reference
+
+    rng = np.random.default_rng(people + 3)
+    n_shelters = 6
+    desks = [sorted(rng.choice([0.0, 30.0, 60.0], rng.integers(1, 5)).tolist()) for _ in range(n_shelters)]
+    shelter = np.sort(rng.integers(0, n_shelters, people))
+    arrival = np.round(rng.uniform(0, 300, people) / 10) * 10  # ties with each other and with desks
+    order = np.lexsort((arrival, shelter))
+    shelter, arrival = shelter[order], arrival[order]
+    dur = rng.choice([20.0, 45.0, 300.0], people)
+    ours = [list(d) for d in desks]
+    ref = [list(d) for d in desks]
+    np.testing.assert_array_equal(
+        kernels.desk_starts(ours, shelter, arrival, dur), desk_starts_reference(ref, shelter, arrival, dur)
+    )
+    assert [sorted(d) for d in ours] == [sorted(d) for d in ref]  # the same desks' times, for the next wave
+    # A second wave after it, by the reference on either: the same starts.
+    more = np.sort(rng.integers(0, n_shelters, 50))
+    at, du = np.full(50, 400.0), np.full(50, 20.0)
+    np.testing.assert_array_equal(desk_starts_reference(ours, more, at, du), desk_starts_reference(ref, more, at, du))
+    if people >= 150:  # people waited for a desk
+        starts = desk_starts_reference([list(d) for d in desks], shelter, arrival, dur)
+        assert (starts > arrival).any()
