@@ -27,23 +27,27 @@ NEVER = np.inf
 
 
 def desk_starts_reference(
-    desks: list[list[float]], shelter: np.ndarray, arrival_t: np.ndarray, dur: np.ndarray
+    free: np.ndarray, ptr: np.ndarray, shelter: np.ndarray, arrival_t: np.ndarray, dur: np.ndarray
 ) -> np.ndarray:
     """When each person's registration starts, first come first served at the desk that frees first.
 
-    People are sorted by shelter, then arrival. ``desks[s]`` holds when each desk of shelter ``s``
-    frees (a heap); it is updated with each person's end (start + ``dur``).
+    People are sorted by shelter, then arrival. ``free[ptr[s]:ptr[s + 1]]`` holds when each desk of
+    shelter ``s`` frees; each person takes the earliest (a heap here) and leaves it at their end
+    (start + ``dur``). Only which times the desks hold matters, not their order.
     """
     start = np.empty(len(shelter))
     if len(shelter) == 0:
         return start
     bounds = np.flatnonzero(np.diff(shelter)) + 1
     for s0, s1 in zip(np.concatenate(([0], bounds)), np.append(bounds, len(shelter)), strict=True):
-        heap = desks[int(shelter[s0])]
+        row = int(shelter[s0])
+        heap = free[ptr[row] : ptr[row + 1]].tolist()
+        heapq.heapify(heap)
         for k in range(s0, s1):  # FIFO: the next person takes the desk that frees first
-            free = heapq.heappop(heap)
-            start[k] = max(free, arrival_t[k])
+            earliest = heapq.heappop(heap)
+            start[k] = max(earliest, arrival_t[k])
             heapq.heappush(heap, start[k] + dur[k])
+        free[ptr[row] : ptr[row + 1]] = heap
     return start
 
 
@@ -70,7 +74,9 @@ class Registry:
         self.queued = np.zeros(n, dtype=bool)
         self.paper = np.zeros(n, dtype=bool)  # registered on paper, not yet in the registry
         self.relatives_delay_s = relatives_delay_s
-        self.desks: list[list[float]] = []
+        # When each desk frees, shelter by shelter: desks of shelter s are desk_free[desk_ptr[s]:desk_ptr[s + 1]].
+        self.desk_free = np.zeros(0)
+        self.desk_ptr = np.zeros(1, dtype=np.int64)
         # Small working sets, so a tick costs what happens, not the size of the city.
         self._paper: list[np.ndarray] = []
         self._waiting: list[np.ndarray] = []  # in the registry, relatives not yet told
@@ -78,7 +84,12 @@ class Registry:
     def add_shelter(self, capacity: int, desks_per_100: float) -> None:
         """Desks for one more shelter (at least one)."""
         desks = max(1, math.ceil(capacity / 100.0 * desks_per_100))
-        self.desks.append([0.0] * desks)
+        self.desk_free = np.append(self.desk_free, np.zeros(desks))
+        self.desk_ptr = np.append(self.desk_ptr, len(self.desk_free))
+
+    def desks(self, row: int) -> int:
+        """How many desks shelter ``row`` has."""
+        return int(self.desk_ptr[row + 1] - self.desk_ptr[row])
 
     def enqueue(
         self,
@@ -98,7 +109,7 @@ class Registry:
         on = online[shelter]
         method = np.where(on & digital_id[idx], DIGITAL, np.where(on & has_phone[idx], PHONE, MANUAL))
         dur = self.service_s[method]
-        start = self.desk_starts(self.desks, shelter, arrival_t, dur)
+        start = self.desk_starts(self.desk_free, self.desk_ptr, shelter, arrival_t, dur)
         self.arrival_t[idx] = arrival_t
         self.reg_start[idx] = start
         self.reg_t[idx] = start + dur

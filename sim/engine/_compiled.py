@@ -466,21 +466,19 @@ def people_in_picture(
 
 
 @njit(cache=True)
-def desk_starts(free: Any, ptr: Any, lo: Any, hi: Any, arrival_t: Any, dur: Any) -> Any:
+def desk_starts(free: Any, ptr: Any, shelter: Any, arrival_t: Any, dur: Any) -> Any:
     """:func:`sim.agents.registry.desk_starts_reference` with each shelter's desks scanned.
 
-    Shelter ``j``'s people ``lo[j]:hi[j]`` take, in order, the desk of ``free[ptr[j]:ptr[j + 1]]``
-    that frees first.
+    Person ``k`` takes the desk of ``free[ptr[shelter[k]]:ptr[shelter[k] + 1]]`` that frees first.
     """
     start = np.empty(len(arrival_t))
-    for j in range(len(lo)):
-        a, b = ptr[j], ptr[j + 1]
-        for k in range(lo[j], hi[j]):
-            first = a
-            for d in range(a + 1, b):
-                if free[d] < free[first]:
-                    first = d
-            s = free[first] if free[first] >= arrival_t[k] else arrival_t[k]  # Python's max(free, arrival)
-            start[k] = s
-            free[first] = s + dur[k]
+    for k in range(len(arrival_t)):
+        a, b = ptr[shelter[k]], ptr[shelter[k] + 1]
+        first = a
+        for d in range(a + 1, b):
+            if free[d] < free[first]:
+                first = d
+        s = free[first] if free[first] >= arrival_t[k] else arrival_t[k]  # Python's max(free, arrival)
+        start[k] = s
+        free[first] = s + dur[k]
     return start

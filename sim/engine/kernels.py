@@ -335,28 +335,19 @@ def people_in_picture(
     return named, known, listed, danger, n_listed, n_listed_danger, n_false, n_missed
 
 
-def desk_starts(desks: list[list[float]], shelter: np.ndarray, arrival_t: np.ndarray, dur: np.ndarray) -> np.ndarray:
-    """:func:`sim.agents.registry.desk_starts_reference`, compiled.
+def desk_starts(
+    free: np.ndarray, ptr: np.ndarray, shelter: np.ndarray, arrival_t: np.ndarray, dur: np.ndarray
+) -> np.ndarray:
+    """:func:`sim.agents.registry.desk_starts_reference`, compiled (``free`` updated in place).
 
-    Each shelter's desks are scanned for the one that frees first instead of kept as a heap: the
-    same times leave and enter, so the starts are the same. Each shelter's desks go back sorted
-    (a valid heap for the reference).
+    Each shelter's few desks are scanned for the one that frees first instead of kept as a heap:
+    the same times leave and enter, so the starts are the same.
     """
-    bounds = np.flatnonzero(np.diff(shelter)) + 1
-    lo = np.concatenate(([0], bounds)).astype(np.int64)
-    hi = np.append(bounds, len(shelter)).astype(np.int64)
-    rows = [int(s) for s in shelter[lo]] if len(shelter) else []
-    sizes = [len(desks[s]) for s in rows]
-    ptr = np.concatenate(([0], np.cumsum(sizes, dtype=np.int64))).astype(np.int64)
-    free = np.array([x for s in rows for x in desks[s]], dtype=np.float64)
     start: np.ndarray = _compiled.desk_starts(
         free,
         ptr,
-        lo,
-        hi,
+        _ints(shelter),
         np.ascontiguousarray(arrival_t, dtype=np.float64),
         np.ascontiguousarray(dur, dtype=np.float64),
     )
-    for j, s in enumerate(rows):
-        desks[s][:] = sorted(free[ptr[j] : ptr[j + 1]].tolist())
     return start

@@ -22,7 +22,7 @@ from sim.engine.behaviour import departure_delays
 
 # The desks' first-come-first-served queue: compiled for a large wave of arrivals (the same starts).
 desk_starts = kernels.when_large(
-    kernels.MIN_ARRIVALS, kernels.desk_starts, size=lambda desks, shelter, *_: len(shelter)
+    kernels.MIN_ARRIVALS, kernels.desk_starts, size=lambda free, ptr, shelter, *_: len(shelter)
 )(desk_starts_reference)
 
 

@@ -258,7 +258,7 @@ class Recorder:
                     "status": s.status,
                     "registered": int((m.ops.registry.queued & (m.pop.shelter == row)).sum()),
                     "observed": int(m.ops.observed[row]),
-                    "desks": len(m.ops.registry.desks[row]),
+                    "desks": m.ops.registry.desks(row),
                     "lon": s.lon,
                     "lat": s.lat,
                 }
