@@ -421,26 +421,21 @@ def people_in_picture(
     entry_t: Any,
     state: Any,
     shelter: Any,
-    home_node: Any,
     node: Any,
     users: Any,
     fresh: Any,
     seen_in: Any,
     n_shelters: int,
-    n_nodes: int,
+    zone: Any,
     sheltered: int,
 ) -> Any:
-    """:func:`sim.engine.locating.people_in_picture_vectorised` in two passes over everyone."""
+    """:func:`sim.engine.locating.people_in_picture_vectorised` in one pass over everyone."""
     n = len(state)
     is_fresh = np.zeros(n, dtype=np.bool_)
     checked_in = np.zeros(n, dtype=np.bool_)
     for k in range(len(users)):
         is_fresh[users[k]] = fresh[k]
         checked_in[users[k]] = seen_in[k]
-    zone = np.zeros(n_nodes, dtype=np.bool_)
-    for i in range(n):
-        if np.isfinite(ordered_t[i]):
-            zone[home_node[i]] = True
     named = np.zeros(n_shelters, dtype=np.int64)
     listed = np.empty(n, dtype=np.bool_)
     danger = np.empty(n, dtype=np.bool_)
@@ -482,3 +477,42 @@ def desk_starts(free: Any, ptr: Any, shelter: Any, arrival_t: Any, dur: Any) -> 
         start[k] = s
         free[first] = s + dur[k]
     return start
+
+
+@njit(cache=True)
+def closer_arcs(arc_ok: Any, arc_tail: Any, arc_head: Any, dist_s: Any, n_nodes: int) -> Any:
+    """:func:`sim.engine.movement.closer_arcs_vectorised` in one pass over the arcs."""
+    count = np.zeros(n_nodes, dtype=np.int64)
+    only = np.full(n_nodes, -1, dtype=np.int64)
+    for a in range(len(arc_tail)):
+        if arc_ok[a] and dist_s[arc_head[a]] < dist_s[arc_tail[a]]:
+            count[arc_tail[a]] += 1
+            only[arc_tail[a]] = a  # the last closer arc, as numpy's assignment leaves it
+    return count, only
+
+
+@njit(cache=True)
+def arc_cost(a: int, open_arcs: Any, ref_time_s: Any, delay_s: Any, with_delay: bool) -> float:
+    """One arc's cost as ``pair_cost_vectorised`` makes it: closed inf, else at least 1e-9 (NaN kept)."""
+    if not open_arcs[a]:
+        return np.inf
+    c = ref_time_s[a] + delay_s[a] if with_delay else ref_time_s[a]
+    return c if (c != c or c >= 1e-9) else 1e-9  # np.maximum(c, 1e-9)
+
+
+@njit(cache=True)
+def pair_cost(arcs: Any, starts: Any, open_arcs: Any, ref_time_s: Any, delay_s: Any, with_delay: bool) -> Any:
+    """:func:`sim.engine.routing.pair_cost_vectorised`: the same sums, maxima and minima."""
+    n_runs = len(starts)
+    out = np.empty(n_runs)
+    for j in range(n_runs):
+        end = starts[j + 1] if j + 1 < n_runs else len(arcs)
+        best = arc_cost(arcs[starts[j]], open_arcs, ref_time_s, delay_s, with_delay)
+        for k in range(starts[j] + 1, end):
+            c = arc_cost(arcs[k], open_arcs, ref_time_s, delay_s, with_delay)
+            if best != best:  # np.minimum: a NaN stays
+                break
+            if c != c or c < best:
+                best = c
+        out[j] = best
+    return out

@@ -39,6 +39,8 @@ class Alerting:
         self.triggers_fired = [False] * len(scenario.alerting.triggers)
         self.false_orders: set[str] = set()
         self.false_alarmed = np.zeros(n, dtype=bool)
+        # The evacuation zone: road nodes where someone ordered out lives (grows with each order).
+        self.ordered_zone = np.zeros(model.city.n_nodes, dtype=bool)
         self.wom_rng = (
             model.streams.get("alerting/word_of_mouth") if scenario.alerting.word_of_mouth is not None else None
         )
@@ -179,6 +181,7 @@ class Alerting:
         t = float(self.m.env.now)
         fresh = mask & ~np.isfinite(p.ordered_t) & (p.state != CASUALTY)
         p.ordered_t[fresh] = t
+        self.ordered_zone[p.home_node[fresh]] = True
         targets = np.nonzero(mask & ((p.state == AT_HOME) | (p.state == TRAPPED)))[0]
         channels = self.order_channels(order)
         for i, ch in channels:

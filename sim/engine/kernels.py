@@ -310,7 +310,7 @@ def people_in_picture(
     fresh: np.ndarray,
     seen_in: np.ndarray,
     n_shelters: int,
-    n_nodes: int,
+    zone: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
     """:func:`sim.engine.locating.people_in_picture_vectorised`, compiled."""
     from sim.agents.citizens import SHELTERED
@@ -322,13 +322,12 @@ def people_in_picture(
         entry_t,
         pop.state,
         _ints(pop.shelter),
-        _ints(pop.home_node),
         _ints(node),
         _ints(users),
         np.ascontiguousarray(fresh, dtype=np.bool_),
         np.ascontiguousarray(seen_in, dtype=np.bool_),
         int(n_shelters),
-        int(n_nodes),
+        np.ascontiguousarray(zone, dtype=np.bool_),
         SHELTERED,
     )
     n_listed, n_listed_danger, n_false, n_missed = (int(c) for c in counts)
@@ -351,3 +350,33 @@ def desk_starts(
         np.ascontiguousarray(dur, dtype=np.float64),
     )
     return start
+
+
+def closer_arcs(
+    arc_ok: np.ndarray, arc_tail: np.ndarray, arc_head: np.ndarray, dist_s: np.ndarray, n_nodes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sim.engine.movement.closer_arcs_vectorised`, compiled."""
+    count, only = _compiled.closer_arcs(
+        np.ascontiguousarray(arc_ok, dtype=np.bool_),
+        _ints(arc_tail),
+        _ints(arc_head),
+        np.ascontiguousarray(dist_s, dtype=np.float64),
+        int(n_nodes),
+    )
+    return count, only
+
+
+def pair_cost(
+    arcs: np.ndarray, starts: np.ndarray, open_arcs: np.ndarray, ref_time_s: np.ndarray, delay_s: np.ndarray | None
+) -> np.ndarray:
+    """:func:`sim.engine.routing.pair_cost_vectorised`, compiled."""
+    floats = np.ascontiguousarray
+    out: np.ndarray = _compiled.pair_cost(
+        _ints(arcs),
+        _ints(starts),
+        floats(open_arcs, dtype=np.bool_),
+        floats(ref_time_s, dtype=np.float64),
+        floats(ref_time_s if delay_s is None else delay_s, dtype=np.float64),
+        delay_s is not None,
+    )
+    return out

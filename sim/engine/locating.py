@@ -67,13 +67,14 @@ def people_in_picture_vectorised(
     fresh: np.ndarray,
     seen_in: np.ndarray,
     n_shelters: int,
-    n_nodes: int,
+    zone: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
     """The picture's passes over everyone at ``t`` (:class:`People`'s fields), with numpy.
 
     ``entry_t``: when each citizen reached the registry; ``node``: where everyone is now;
     ``users``: the app users, with per user whether their last check-in is ``fresh`` (not older
-    than ``after``) and whether it placed them in the shelter they are in (``seen_in``).
+    than ``after``) and whether it placed them in the shelter they are in (``seen_in``);
+    ``zone``: per road node, whether someone ordered out lives there (the evacuation zone).
     """
     registered = entry_t <= t
     known_in = registered.copy()
@@ -84,10 +85,7 @@ def people_in_picture_vectorised(
     listed = old_enough & ~registered
     listed[users] &= ~fresh
     # Truly in danger: alive or not, still outside a shelter in the zone they were ordered out of.
-    ordered = np.isfinite(pop.ordered_t)
-    zone = np.zeros(n_nodes, dtype=bool)
-    zone[pop.home_node[ordered]] = True
-    danger = ordered & (pop.state != SHELTERED) & zone[node]
+    danger = np.isfinite(pop.ordered_t) & (pop.state != SHELTERED) & zone[node]
     return (
         named,
         known_in[users],
@@ -297,7 +295,7 @@ class Locating:
             fresh,
             seen_in,
             len(self.m.shelters),
-            self.m.city.n_nodes,
+            self.m.alerting.ordered_zone,
         )
         return People(*out)
 

@@ -306,3 +306,20 @@ def positions_now_vectorised(
 
 
 positions_now = kernels.when_large(kernels.MIN_ACTIVE, kernels.positions_now)(positions_now_vectorised)
+
+
+def closer_arcs_vectorised(
+    arc_ok: np.ndarray, arc_tail: np.ndarray, arc_head: np.ndarray, dist_s: np.ndarray, n_nodes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per node: how many usable arcs lead strictly closer (``dist_s``), and the last such arc (-1: none).
+
+    Where a node has one closer arc it is that arc: people there need no spreading over exits.
+    """
+    closer = arc_ok & (dist_s[arc_head] < dist_s[arc_tail])
+    tails = arc_tail[closer]
+    only = np.full(n_nodes, -1, dtype=np.int64)
+    only[tails] = np.nonzero(closer)[0]
+    return np.bincount(tails, minlength=n_nodes), only
+
+
+closer_arcs = kernels.when_large(kernels.MIN_ACTIVE, kernels.closer_arcs)(closer_arcs_vectorised)

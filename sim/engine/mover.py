@@ -17,6 +17,7 @@ from sim.agents.citizens import AT_HOME, CAR, EVACUATING, NEVER, SHELTERED, STRA
 from sim.engine.crowding import car_speed, walking_speed
 from sim.engine.movement import (
     admit_fifo,
+    closer_arcs,
     count_on,
     due_to_leave,
     exit_and_wait,
@@ -132,12 +133,8 @@ class Mover:
 
         People at a node with one closer arc need no spreading over exits.
         """
-        dist = field.dist
-        closer = self.m.arc_ok[m] & (dist[self.m.net.head] < dist[self.m.net.tail])
-        tails = self.m.net.tail[closer]
-        only = np.full(self.m.city.n_nodes, -1, dtype=np.int64)
-        only[tails] = np.nonzero(closer)[0]
-        return np.bincount(tails, minlength=self.m.city.n_nodes), only
+        net = self.m.net
+        return closer_arcs(self.m.arc_ok[m], net.tail, net.head, field.dist, self.m.city.n_nodes)
 
     def queued(self) -> np.ndarray:
         """Who is waiting at an entrance that could not take them yet (``want_arc``: which one)."""

@@ -17,6 +17,7 @@ from scipy.sparse.csgraph import dijkstra
 from sim.agents.citizens import CAR, WALK
 from sim.city.model import City
 from sim.city.roads import effective_width_m, pedestrian_capacity_pph, vehicle_capacity_vph
+from sim.engine import kernels
 from sim.engine.crowding import CRITICAL, JAM_DENSITY, LANE_WIDTH_M
 from sim.scenario.schema import MovementConfig
 
@@ -226,9 +227,22 @@ def compute_field(
 def _pair_cost(net: ArcNetwork, mode: int, open_arcs: np.ndarray, delay_s: np.ndarray | None) -> np.ndarray:
     """Per (head, tail) pair of the reversed graph: the quickest open arc of parallel ones (closed: inf)."""
     arcs, starts = _reversed_graph(net, mode)[:2]
-    cost = net.ref_time_s[mode] if delay_s is None else net.ref_time_s[mode] + delay_s
+    return pair_cost(arcs, starts, open_arcs, net.ref_time_s[mode], delay_s)
+
+
+def pair_cost_vectorised(
+    arcs: np.ndarray, starts: np.ndarray, open_arcs: np.ndarray, ref_time_s: np.ndarray, delay_s: np.ndarray | None
+) -> np.ndarray:
+    """Per run of parallel ``arcs`` (from each of ``starts``): the least cost of its open ones, inf if none.
+
+    An arc costs its reference time plus ``delay_s`` (if given), at least 1e-9 s.
+    """
+    cost = ref_time_s if delay_s is None else ref_time_s + delay_s
     arc_cost = np.where(open_arcs[arcs], np.maximum(cost[arcs], 1e-9), np.inf)
     return np.minimum.reduceat(arc_cost, starts) if len(arcs) else np.zeros(0)
+
+
+pair_cost = kernels.when_large(kernels.MIN_ACTIVE, kernels.pair_cost)(pair_cost_vectorised)
 
 
 def repair_field(net: ArcNetwork, mode: int, open_arcs: np.ndarray, targets: np.ndarray, old: Field) -> Field:

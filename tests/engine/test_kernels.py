@@ -346,13 +346,13 @@ def test_the_pictures_pass_over_everyone_compiled_equals_the_vectorised_referenc
         state=np.where(in_shelter, 2, rng.integers(0, 6, n)).astype(np.int8),
         ordered_t=times(0.3),
         shelter=np.where(in_shelter, rng.integers(0, n_shelters, n), -1).astype(np.int64),
-        home_node=rng.integers(0, n_nodes, n).astype(np.int64),
     )
+    zone = rng.random(n_nodes) < 0.5
     users = np.flatnonzero(rng.random(n) < 0.3)
     fresh = rng.random(len(users)) < 0.5
     seen_in = fresh & (rng.random(len(users)) < 0.5)
     node = rng.integers(0, n_nodes, n).astype(np.int64)
-    args = (60.0, 30.0, pop, times(0.5), node, users, fresh, seen_in, n_shelters, n_nodes)
+    args = (60.0, 30.0, pop, times(0.5), node, users, fresh, seen_in, n_shelters, zone)
     expect = people_in_picture_vectorised(*args)
     got = kernels.people_in_picture(*args)
     assert len(got) == len(expect)
@@ -393,3 +393,42 @@ def test_the_desk_queue_compiled_equals_the_heap_reference(people):
     )
     if people >= 150:  # people waited for a desk
         assert (desk_starts_reference(desks.copy(), ptr, shelter, arrival, dur) > arrival).any()
+
+
+@pytest.mark.parametrize("n_arcs", [0, 7, 30_000])
+def test_closer_arcs_compiled_equal_the_vectorised_reference(n_arcs):
+    rng = np.random.default_rng(n_arcs + 17)
+    n_nodes = max(1, n_arcs // 3)
+    tail, head = rng.integers(0, n_nodes, n_arcs), rng.integers(0, n_nodes, n_arcs)
+    dist = np.round(rng.uniform(0, 20, n_nodes))  # equal distances: not closer
+    dist[rng.random(n_nodes) < 0.1] = np.inf
+    arc_ok = rng.random(n_arcs) < 0.8
+    got = kernels.closer_arcs(arc_ok, tail, head, dist, n_nodes)
+    expect = movement.closer_arcs_vectorised(arc_ok, tail, head, dist, n_nodes)
+    for x, y in zip(got, expect, strict=True):
+        np.testing.assert_array_equal(x, y)
+        assert x.dtype == y.dtype
+    if n_arcs >= 30_000:  # nodes with none, one and several closer arcs
+        assert {0, 1, 2} <= set(expect[0].tolist())
+
+
+@pytest.mark.parametrize("with_delay", [False, True])
+@pytest.mark.parametrize("n_arcs", [0, 1, 40_000])
+def test_the_cheapest_open_arc_per_pair_compiled_equals_the_vectorised_reference(n_arcs, with_delay):
+    from sim.engine.routing import pair_cost_vectorised
+
+    rng = np.random.default_rng(n_arcs + with_delay)
+    arcs = rng.permutation(n_arcs)
+    starts = np.flatnonzero(np.r_[True, rng.random(max(n_arcs - 1, 0)) < 0.6]) if n_arcs else np.zeros(0, np.int64)
+    ref = rng.choice([0.0, 1e-12, 2.0, 2.5, 7.0], n_arcs)  # below the floor, ties between parallel arcs
+    delay = rng.choice([0.0, 0.5, 3.0, np.inf], n_arcs) if with_delay else None
+    if with_delay and n_arcs:
+        ref[rng.random(n_arcs) < 0.01] = np.nan  # a NaN wins its run, as numpy's minimum
+    open_arcs = rng.random(n_arcs) < 0.8
+    got = kernels.pair_cost(arcs, starts, open_arcs, ref, delay)
+    expect = pair_cost_vectorised(arcs, starts, open_arcs, ref, delay)
+    np.testing.assert_array_equal(got, expect)
+    if n_arcs >= 40_000:  # every kind of run: the floor, closed (inf) and, with delays, NaN
+        assert (expect == 1e-9).any()
+        assert np.isinf(expect).any()
+        assert np.isnan(expect).any() == with_delay

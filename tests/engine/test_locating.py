@@ -186,3 +186,15 @@ def test_the_command_view_carries_the_picture_and_no_truth():
     assert states <= {"at_home", "on_the_move", "sheltered", "unknown"}
     assert all(p.startswith("R") for p in view["unaccounted"])
     assert "truth" not in str(view)
+
+
+def test_the_evacuation_zone_kept_by_the_orders_is_where_the_ordered_live():
+    """The picture reads the zone the orders keep (issue 20); it is the homes of everyone ordered out."""
+    scenario = api.load_scenario(api.sample_scenarios()["kotka_district_evacuation"], ["duration=40min"])
+    model = EvacuationModel(scenario)
+    model.run()
+    p = model.pop
+    zone = np.zeros(model.city.n_nodes, dtype=bool)
+    zone[p.home_node[np.isfinite(p.ordered_t)]] = True
+    assert 0 < zone.sum() < model.city.n_nodes  # some districts ordered out, not all
+    np.testing.assert_array_equal(model.alerting.ordered_zone, zone)
