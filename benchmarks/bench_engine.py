@@ -91,7 +91,7 @@ class PerAgentModel(mesa.Model):
         super().__init__(seed=1)
         self.net = ref.net
         self.ref = ref
-        self.dist = ref.mover.routes.fields[WALK].dist
+        self.dist = ref.mover.routes.field(WALK).dist
         self.filled = False
         self.next_free = np.full(ref.net.n_arcs, -np.inf)
         self.room: dict[int, int] = {}

@@ -9,6 +9,7 @@ room on the roads in ``storage.py``; docs/movement.md describes the model.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -31,12 +32,40 @@ from sim.engine.routing import Field, compute_field, repair_field
 from sim.engine.storage import Storage
 
 
-class Routes(NamedTuple):
-    """Routing fields per mode, with the arcs that lead closer from each node."""
+class ModeRoutes(NamedTuple):
+    """One mode's routing field, with the arcs that lead closer from each node."""
 
-    fields: list[Field]
-    closer_count: list[np.ndarray]  # per mode: arcs leading closer from each node
-    only_closer: list[np.ndarray]  # per mode: that arc where there is just one, else -1
+    field: Field
+    closer_count: np.ndarray  # arcs leading closer from each node
+    only_closer: np.ndarray  # that arc where there is just one, else -1
+
+
+class Routes:
+    """Routes per mode, each searched when first used: nobody on the move in a mode, no search.
+
+    ``build(mode)`` must depend only on what was fixed when the routes were made (the open
+    roads, the shelters with room, the delays then), so a mode searched late equals one searched
+    at once.
+    """
+
+    def __init__(self, build: Callable[[int], ModeRoutes]):
+        self._build = build
+        self._modes: dict[int, ModeRoutes] = {}
+
+    def of(self, mode: int) -> ModeRoutes:
+        """Mode ``mode``'s field and closer arcs (searched now if not yet)."""
+        if mode not in self._modes:
+            self._modes[mode] = self._build(mode)
+        return self._modes[mode]
+
+    def field(self, mode: int) -> Field:
+        """Mode ``mode``'s routing field."""
+        return self.of(mode).field
+
+
+def _not_yet(mode: int) -> ModeRoutes:
+    msg = f"routes for mode {mode} are searched by refresh_fields before the first step"
+    raise RuntimeError(msg)
 
 
 class _FreeField(NamedTuple):
@@ -63,7 +92,7 @@ class Mover:
         self.next_departure = NEVER
         self.drivers = bool((model.pop.mode == CAR).any())  # modes only ever change from car to walk
         self.fields_dirty = True
-        self.routes = Routes([], [], [])  # the familiar (free-flow) routes, built by refresh_fields
+        self.routes = Routes(_not_yet)  # the familiar (free-flow) routes, built by refresh_fields
         # Traffic per road (road_flows, run.gpkg): only when the run records its tables.
         self.flows = RoadFlows(model.city.n_roads) if model.recorder.tables else None
         # Walkers per road and cars per arc (speeds from density), counted at every step's start.
@@ -96,45 +125,44 @@ class Mover:
         # Drivers without a drivable route to any shelter walk instead.
         drivers = idx[p.mode[idx] == CAR]
         if len(drivers):
-            no_car_route = ~np.isfinite(self.routes.fields[CAR].dist[p.node[drivers]])
+            no_car_route = ~np.isfinite(self.routes.field(CAR).dist[p.node[drivers]])
             p.mode[drivers[no_car_route]] = WALK
 
     # ------------------------------------------------------------------ fields
 
     def _routes(self, delays: list[np.ndarray] | None) -> Routes:
-        """Routing fields per mode (free-flow, or with ``delays`` per arc) and their closer arcs."""
+        """Routing fields per mode (free-flow, or with ``delays`` per arc) and their closer arcs.
+
+        Free-flow routes are searched at once (everyone follows them, and they are repaired from
+        the last); routes on ``delays`` (the informed share's) when a mode first needs them.
+        """
         open_arcs = [self.m.roads.open[m][self.m.net.road] for m in (WALK, CAR)]
         targets = np.unique([s.node for s in self.m.shelters if s.room > 0])
-        self.m.arc_ok = [self.m.net.usable[m] & open_arcs[m] for m in (WALK, CAR)]
-        fields, closer_count, only_closer = [], [], []
-        for m in (WALK, CAR):
+        arc_ok = self.m.arc_ok = [self.m.net.usable[m] & open_arcs[m] for m in (WALK, CAR)]
+
+        def build(m: int) -> ModeRoutes:
             last = self._free[m] if delays is None else None
             if (
                 last is not None
                 and np.array_equal(last.open_arcs, open_arcs[m])
                 and np.array_equal(last.targets, targets)
             ):
-                field, count, only = last.field, last.closer_count, last.only_closer
+                return ModeRoutes(last.field, last.closer_count, last.only_closer)
+            if last is not None and _lost_only(last, open_arcs[m], targets):
+                field = repair_field(self.m.net, m, open_arcs[m], targets, last.field)
             else:
-                if last is not None and _lost_only(last, open_arcs[m], targets):
-                    field = repair_field(self.m.net, m, open_arcs[m], targets, last.field)
-                else:
-                    field = compute_field(self.m.net, m, open_arcs[m], targets, None if delays is None else delays[m])
-                count, only = self._closer(m, field)
-                if delays is None:
-                    self._free[m] = _FreeField(field, open_arcs[m], targets, count, only)
-            fields.append(field)
-            closer_count.append(count)
-            only_closer.append(only)
-        return Routes(fields, closer_count, only_closer)
+                field = compute_field(self.m.net, m, open_arcs[m], targets, None if delays is None else delays[m])
+            net = self.m.net
+            count, only = closer_arcs(arc_ok[m], net.tail, net.head, field.dist, self.m.city.n_nodes)
+            if delays is None:
+                self._free[m] = _FreeField(field, open_arcs[m], targets, count, only)
+            return ModeRoutes(field, count, only)
 
-    def _closer(self, m: int, field: Field) -> tuple[np.ndarray, np.ndarray]:
-        """Per node: how many arcs lead closer, and the arc where there is just one.
-
-        People at a node with one closer arc need no spreading over exits.
-        """
-        net = self.m.net
-        return closer_arcs(self.m.arc_ok[m], net.tail, net.head, field.dist, self.m.city.n_nodes)
+        routes = Routes(build)
+        if delays is None:
+            for m in (WALK, CAR):
+                routes.of(m)
+        return routes
 
     def queued(self) -> np.ndarray:
         """Who is waiting at an entrance that could not take them yet (``want_arc``: which one)."""
@@ -347,8 +375,9 @@ class Mover:
         p, net = self.m.pop, self.m.net
         arrived = p.t_ready[who]
         q_offset = mode * net.n_arcs
-        count = routes.closer_count[mode][p.node[who]]
-        arcs = np.where(count == 1, routes.only_closer[mode][p.node[who]], -1)
+        mine = routes.of(mode)
+        count = mine.closer_count[p.node[who]]
+        arcs = np.where(count == 1, mine.only_closer[p.node[who]], -1)
         many = np.flatnonzero(count > 1)
         if len(many):
             arcs[many] = spread_over_arcs(
@@ -360,7 +389,7 @@ class Mover:
                 self.m.arc_ok[mode],
                 net.head,
                 net.ref_time_s[mode],
-                routes.fields[mode].dist,
+                mine.field.dist,
                 self.m.next_free[q_offset : q_offset + net.n_arcs],
                 net.headway_s[q_offset : q_offset + net.n_arcs],
                 t0,
@@ -377,13 +406,14 @@ class Mover:
         nf_view = self.m.next_free[q_offset : q_offset + net.n_arcs]
         arcs = np.empty(len(who), dtype=np.int64)
         for group, routes in self.route_groups(who):  # each group chooses; all queue together
-            arcs[group] = self.choose_arcs(who[group], mode, t0, routes)
+            if group.any():  # nobody in a group: its routes need no search
+                arcs[group] = self.choose_arcs(who[group], mode, t0, routes)
         arrived = p.t_ready[who]  # the queue order: true arrival, however long ago
         a_eff = np.maximum(arrived, t0)
         stuck = who[arcs < 0]
         if len(stuck) and mode == CAR:
             # Drivers with no drivable way left leave the car and walk on (next pass).
-            walkable = np.isfinite(self.routes.fields[WALK].dist[p.node[stuck]])
+            walkable = np.isfinite(self.routes.field(WALK).dist[p.node[stuck]])
             p.mode[stuck[walkable]] = WALK
             stuck = stuck[~walkable]
         if len(stuck):
@@ -419,7 +449,8 @@ class Mover:
         p.t_entry[who] = entry
         p.t_ready[who] = entry + travel
         for group, routes in self.route_groups(who):
-            p.target[who[group]] = routes.fields[mode].source[net.head[arcs[group]]]
+            if group.any():
+                p.target[who[group]] = routes.field(mode).source[net.head[arcs[group]]]
         return len(who)
 
     def route_groups(self, who: np.ndarray) -> list[tuple[np.ndarray, Routes]]:

@@ -1,0 +1,57 @@
+"""The informed share's routes are searched per mode when first needed (issue 20)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import sim.engine.mover as mover_module
+from sim import api
+from sim.agents.citizens import CAR, WALK
+from sim.engine.model import EvacuationModel
+from sim.engine.routing import compute_field
+
+
+def _walkers_only(extra: list[str] | None = None) -> EvacuationModel:
+    scenario = api.load_scenario(
+        api.sample_scenarios()["kotka_district_evacuation"],
+        [
+            "duration=30min",
+            "population.mode_share.walk=1",
+            "population.mode_share.car=0",
+            "movement.informed_share=0.5",
+            "movement.reroute_every=5min",
+            *(extra or []),
+        ],
+    )
+    return EvacuationModel(scenario)
+
+
+def test_nobody_driving_means_no_search_of_the_informed_car_routes(monkeypatch):
+    searched: list[tuple[int, bool]] = []
+
+    def counting(net, mode, open_arcs, targets, delay_s=None):
+        searched.append((mode, delay_s is not None))
+        return compute_field(net, mode, open_arcs, targets, delay_s)
+
+    monkeypatch.setattr(mover_module, "compute_field", counting)
+    model = _walkers_only()
+    model.run()
+    informed = [mode for mode, with_delays in searched if with_delays]
+    assert informed.count(WALK) >= 5  # the walkers re-planned every 5 minutes
+    assert CAR not in informed
+
+
+def test_routes_searched_late_are_those_of_the_moment_they_were_made():
+    model = _walkers_only()
+    model.advance_to(15 * 60)
+    mv = model.mover
+    delays = mv.delays(float(model.env.now))
+    routes = mv._routes([d.copy() for d in delays])
+    open_arcs = model.roads.open[CAR][model.net.road]
+    targets = np.unique([s.node for s in model.shelters if s.room > 0])
+    expect = compute_field(model.net, CAR, open_arcs, targets, delays[CAR])
+    model.next_free[:] += 600.0  # queues change after the routes were made: not seen by them
+    late = routes.field(CAR)
+    np.testing.assert_array_equal(late.dist, expect.dist)
+    np.testing.assert_array_equal(late.source, expect.source)
+    assert routes.field(CAR) is late  # searched once
