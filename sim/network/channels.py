@@ -58,6 +58,30 @@ class AlertChannel:
 CHANNELS: dict[str, type[AlertChannel]] = {}
 
 
+def served_by(towers: np.ndarray, who: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Per tower (ascending), the people of ``who`` it serves, in their order in ``who``.
+
+    ``towers`` holds, per person of ``who``, the rows of the towers serving them (a column per
+    tower, -1: none). One sort instead of a pass over everyone per tower.
+    """
+    n, k = towers.shape if towers.ndim == 2 else (len(towers), 1)
+    rows = towers.reshape(n, k)
+    person = np.repeat(np.arange(n), k)
+    flat = rows.ravel()
+    # A tower named twice for one person serves them once.
+    again = np.zeros((n, k), dtype=bool)
+    for j in range(1, k):
+        again[:, j] = (rows[:, :j] == rows[:, j : j + 1]).any(axis=1)
+    keep = (flat >= 0) & ~again.ravel()
+    flat, person = flat[keep], person[keep]
+    order = np.lexsort((person, flat))
+    flat, person = flat[order], person[order]
+    if len(flat) == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+    return [(int(flat[a]), who[person[a:b]]) for a, b in zip(starts, [*starts[1:], len(flat)], strict=True)]
+
+
 def register(cls: type[AlertChannel]) -> type[AlertChannel]:
     """Register a channel class under its ``type_name``; the scenario then accepts that type."""
     CHANNELS[cls.type_name] = cls
@@ -119,8 +143,7 @@ class CellBroadcast(AlertChannel):
         towers = world.served["cell_tower"][world.pop.home_node[who]]
 
         def to_towers(_t: float) -> None:
-            for row in np.unique(towers[towers >= 0]):
-                group = who[(towers == row).any(axis=1)]
+            for row, group in served_by(towers, who):
                 net.send(
                     "operator",
                     net.assets["id"].iat[row],
