@@ -340,11 +340,12 @@ class EvacuationModel(mesa.Model):
         """Metric positions of citizens ``idx`` at ``t`` (see ``Mover.positions``)."""
         return self.mover.positions(idx, t)
 
-    def exposed_citizens(self) -> tuple[np.ndarray, np.ndarray]:
-        """Citizens outside shelters and alive, with their metric positions now."""
-        st = self.pop.state
-        idx = np.nonzero((st != SHELTERED) & (st != CASUALTY))[0]
-        return idx, self.mover.positions(idx, float(self.env.now))
+    def exposed_citizens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Citizens outside shelters and alive: indices, node (-1: along a road), positions along roads."""
+        p = self.pop
+        idx = np.nonzero((p.state != SHELTERED) & (p.state != CASUALTY))[0]
+        node = np.where(p.arc[idx] < 0, p.node[idx], -1)
+        return idx, node, self.mover.positions(idx[node < 0], float(self.env.now))
 
     def vulnerable(self, idx: np.ndarray) -> np.ndarray:
         """Which of citizens ``idx`` are children or have limited mobility (a lower limit in water)."""

@@ -69,8 +69,13 @@ class World(Protocol):
     def shelter_xy(self) -> np.ndarray:
         """Metric positions of the shelters, in the order of ``shelter_ids``."""
 
-    def exposed_citizens(self) -> tuple[np.ndarray, np.ndarray]:
-        """Citizens outside shelters and alive, and their metric positions now."""
+    def exposed_citizens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Citizens outside shelters and alive, where they are now: ``(idx, node, xy)``.
+
+        ``node`` is the road node each stands at (at home: their home's), -1 for those along a
+        road; ``xy`` holds the metric positions of those along a road, in order. A hazard judges
+        each node once for everyone standing there.
+        """
 
     def vulnerable(self, idx: np.ndarray) -> np.ndarray:
         """Which of citizens ``idx`` are children or have limited mobility (a lower limit in water)."""

@@ -89,9 +89,11 @@ class WaterHazard(Hazard):
         # Connected bathtub: depth only on the cells below the level that the source reaches.
         self.connected = self.terrain is not None and not self.zone_only and self.config.connected
         self._road_cells: tuple[np.ndarray, np.ndarray] | None = None  # the road points' cells (connected)
+        self._node_cells: tuple[np.ndarray, np.ndarray] | None = None  # the road nodes' cells (connected)
         if self.connected:
             assert self.terrain is not None
             self._road_cells = self.terrain.cells_of(self.road_points)
+            self._node_cells = self.terrain.cells_of(city.node_xy)
             self._prepare_sources(city)
 
     def _prepare_sources(self, city: Any) -> None:
@@ -227,9 +229,14 @@ class WaterHazard(Hazard):
             wet = [sid for sid, x in zip(ids, d, strict=True) if x > cfg.walk_closed_depth_m]
             if wet:
                 world.close_shelters(wet, cause=self.label, damaged=True)
-        idx, xy = world.exposed_citizens()
+        idx, node, along_xy = world.exposed_citizens()
         if len(idx):
-            caught = idx[self.caught(self.depth_at(xy, t), world.vulnerable(idx))]
+            # Everyone at a node stands where the node is: its depth is judged once for all of them.
+            at_node = node >= 0
+            depth = np.empty(len(idx))
+            depth[at_node] = self.depth_at(world.city.node_xy, t, self._node_cells)[node[at_node]]
+            depth[~at_node] = self.depth_at(along_xy, t)
+            caught = idx[self.caught(depth, world.vulnerable(idx))]
             if len(caught):
                 world.make_casualties(caught, cause=self.type_name)
         self._record(world, t)

@@ -226,3 +226,27 @@ def test_a_city_without_water_needs_a_dem_for_a_flood(layer_city):
     with pytest.raises(InputError) as err:
         EvacuationModel(scn)
     assert err.value.problems[0][0] == "city.terrain"
+
+
+@pytest.mark.parametrize("scenario", ["kotka_river_flood", "coastal_quake_tsunami"])
+def test_the_depth_judged_per_node_is_the_depth_at_everyone_exposed(scenario):
+    """Issue 20: people at a node take the node's depth; it is the depth at their own position."""
+    from sim import api
+
+    model = EvacuationModel(api.load_scenario(api.sample_scenarios()[scenario], ["duration=2h"]))
+    water = next(h for h in model.hazards if hasattr(h, "depth_at"))
+    checked = 0
+    for minutes in (20, 45, 70, 100):
+        model.advance_to(minutes * 60.0)
+        t = float(model.env.now)
+        idx, node, along = model.exposed_citizens()
+        at_node = node >= 0
+        assert len(along) == int((~at_node).sum())
+        everyone = water.depth_at(model.positions(idx, t), t)  # each person's own position
+        by_node = np.empty(len(idx))
+        by_node[at_node] = water.depth_at(model.city.node_xy, t, water._node_cells)[node[at_node]]
+        by_node[~at_node] = water.depth_at(along, t)
+        np.testing.assert_array_equal(by_node, everyone)
+        checked += int((everyone > 0).sum())
+    if scenario == "kotka_river_flood":
+        assert checked > 0  # somebody stood in water
