@@ -521,3 +521,13 @@ def pair_cost(arcs: Any, starts: Any, open_arcs: Any, ref_time_s: Any, delay_s: 
                 best = c
         out[j] = best
     return out
+
+
+@njit(cache=True)
+def queue_lengths(state: Any, arc: Any, want_arc: Any, mode: Any, n_arcs: int, evacuating: int) -> Any:
+    """:func:`sim.engine.movement.queue_lengths_vectorised` in one pass over everyone."""
+    out = np.zeros((2, n_arcs), dtype=np.int64)
+    for i in range(len(state)):
+        if (state[i] == evacuating) & (arc[i] < 0) & (want_arc[i] >= 0):
+            out[mode[i], want_arc[i]] += 1
+    return out

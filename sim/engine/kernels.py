@@ -380,3 +380,13 @@ def pair_cost(
         delay_s is not None,
     )
     return out
+
+
+def queue_lengths(
+    state: np.ndarray, arc: np.ndarray, want_arc: np.ndarray, mode: np.ndarray, n_arcs: int
+) -> np.ndarray:
+    """:func:`sim.engine.movement.queue_lengths_vectorised`, compiled."""
+    from sim.agents.citizens import EVACUATING
+
+    out: np.ndarray = _compiled.queue_lengths(state, _ints(arc), want_arc, mode, int(n_arcs), EVACUATING)
+    return out

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.agents.citizens import SHELTERED, Population
+from sim.agents.citizens import CAR, EVACUATING, SHELTERED, WALK, Population
 from sim.engine import kernels
 
 
@@ -323,3 +323,14 @@ def closer_arcs_vectorised(
 
 
 closer_arcs = kernels.when_large(kernels.MIN_ACTIVE, kernels.closer_arcs)(closer_arcs_vectorised)
+
+
+def queue_lengths_vectorised(
+    state: np.ndarray, arc: np.ndarray, want_arc: np.ndarray, mode: np.ndarray, n_arcs: int
+) -> np.ndarray:
+    """People waiting at each arc's entrance, per mode (``2 x n_arcs``): on the move, at a node, wanting it."""
+    waiting = (state == EVACUATING) & (arc < 0) & (want_arc >= 0)
+    return np.vstack([np.bincount(want_arc[waiting & (mode == m)], minlength=n_arcs) for m in (WALK, CAR)])
+
+
+queue_lengths = kernels.when_large(kernels.MIN_POPULATION, kernels.queue_lengths)(queue_lengths_vectorised)

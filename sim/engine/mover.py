@@ -25,6 +25,7 @@ from sim.engine.movement import (
     group_starts,
     nodes_now,
     positions_now,
+    queue_lengths,
     spread_over_arcs,
 )
 from sim.engine.roadflows import RoadFlows
@@ -164,21 +165,24 @@ class Mover:
                 routes.of(m)
         return routes
 
-    def queued(self) -> np.ndarray:
-        """Who is waiting at an entrance that could not take them yet (``want_arc``: which one)."""
+    def queue_lengths(self) -> np.ndarray:
+        """People waiting at each arc's entrance now, per mode (``2 x n_arcs``).
+
+        Waiting: on the move, at a node, held back from the arc they want (``want_arc``).
+        """
         p = self.m.pop
-        return (p.state == EVACUATING) & (p.arc < 0) & (self.want_arc >= 0)
+        return queue_lengths(p.state, p.arc, self.want_arc, p.mode, self.m.net.n_arcs)
 
     def delays(self, now: float) -> list[np.ndarray]:
         """Per mode and arc: how long a newcomer would wait at its entrance now (queue x headway)."""
-        p, net = self.m.pop, self.m.net
+        net = self.m.net
         n_arcs = net.n_arcs
-        waiting = self.queued()
+        queue = self.queue_lengths()
         out = []
         for m in (WALK, CAR):
             nf = self.m.next_free[m * n_arcs : (m + 1) * n_arcs]
             h = net.headway_s[m * n_arcs : (m + 1) * n_arcs]
-            count = np.bincount(self.want_arc[waiting & (p.mode == m)], minlength=n_arcs)
+            count = queue[m]
             out.append(np.maximum(nf - now, 0.0) + count * np.where(np.isfinite(h), h, 0.0))
         return out
 

@@ -126,7 +126,8 @@ class Recorder:
             self.district_t = t
             mover = self.m.mover
             if mover.flows is not None:
-                mover.flows.close_bin(t, self.m.net.road[mover.want_arc[mover.queued()]])
+                per_arc = mover.queue_lengths().sum(axis=0)
+                mover.flows.close_bin(t, np.bincount(self.m.net.road, weights=per_arc, minlength=self.m.city.n_roads))
         if (t + 1e-9 >= self.next_track or force) and len(self.track_idx):
             if not self.track_frames or self.track_frames[-1]["t_s"][0] != t:
                 self.track_frames.append(self.track_rows(t))

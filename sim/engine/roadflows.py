@@ -40,15 +40,15 @@ class RoadFlows:
         self.bin_delay_s += np.bincount(roads, weights=wait_s, minlength=self.n)
         np.maximum.at(self.longest_wait_s, roads, wait_s)
 
-    def close_bin(self, t: float, queued_roads: np.ndarray) -> None:
+    def close_bin(self, t: float, queue_per_road: np.ndarray) -> None:
         """End the bin at ``t``: one row per road that had entries or a queue.
 
-        ``queued_roads``: the road each citizen waiting at an entrance now queues for.
+        ``queue_per_road``: how many citizens wait now at an entrance of each road (whole numbers).
         """
         if t == self._bin_t:
             return
         self._bin_t = t
-        queue = np.bincount(queued_roads, minlength=self.n)
+        queue = np.asarray(queue_per_road).astype(np.int64)
         higher = queue > self.peak_queue
         self.peak_queue[higher] = queue[higher]
         self.peak_queue_t[higher] = t

@@ -432,3 +432,21 @@ def test_the_cheapest_open_arc_per_pair_compiled_equals_the_vectorised_reference
         assert (expect == 1e-9).any()
         assert np.isinf(expect).any()
         assert np.isnan(expect).any() == with_delay
+
+
+@pytest.mark.parametrize("n", [0, 9, 30_000])
+def test_queue_lengths_compiled_equal_the_vectorised_reference(n):
+    rng = np.random.default_rng(n + 29)
+    n_arcs = 500
+    state = rng.integers(0, 6, n).astype(np.int8)
+    arc = np.where(rng.random(n) < 0.5, -1, rng.integers(0, n_arcs, n)).astype(np.int64)
+    want = np.where(rng.random(n) < 0.4, -1, rng.integers(0, n_arcs, n)).astype(np.int32)
+    mode = rng.integers(0, 2, n).astype(np.int8)
+    got = kernels.queue_lengths(state, arc, want, mode, n_arcs)
+    expect = movement.queue_lengths_vectorised(state, arc, want, mode, n_arcs)
+    np.testing.assert_array_equal(got, expect)
+    assert got.dtype == expect.dtype
+    assert got.shape == (2, n_arcs)
+    if n >= 30_000:  # both modes queue
+        assert expect[0].sum() > 0
+        assert expect[1].sum() > 0
