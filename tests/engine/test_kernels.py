@@ -53,6 +53,14 @@ def random_case(rng: np.random.Generator, n_nodes: int, people: int, *, closed_h
     }
 
 
+def random_times(rng: np.random.Generator, n: int, p_never: float) -> np.ndarray:
+    """Whole seconds (many ties), never (inf) with ``p_never``, and a few NaN (never compares true)."""
+    x = np.round(rng.uniform(0, 100, n))
+    x[rng.random(n) < p_never] = np.inf
+    x[rng.random(n) < 0.01] = np.nan
+    return x
+
+
 def compiled(case: dict) -> np.ndarray:
     return kernels.spread_over_arcs(**case)
 
@@ -297,10 +305,7 @@ def test_a_records_tallies_compiled_equal_the_vectorised_reference(n):
     rng = np.random.default_rng(n + 5)
 
     def times(p_never: float) -> np.ndarray:
-        x = np.round(rng.uniform(0, 100, n))
-        x[rng.random(n) < p_never] = np.inf
-        x[rng.random(n) < 0.01] = np.nan  # never compares true, as in numpy
-        return x
+        return random_times(rng, n, p_never)
 
     queued = rng.random(n) < 0.4
     pop = SimpleNamespace(
@@ -335,10 +340,7 @@ def test_the_pictures_pass_over_everyone_compiled_equals_the_vectorised_referenc
     n_nodes, n_shelters = 300, 7
 
     def times(p_never: float) -> np.ndarray:
-        x = np.round(rng.uniform(0, 100, n))
-        x[rng.random(n) < p_never] = np.inf
-        x[rng.random(n) < 0.01] = np.nan  # never compares true, as in numpy
-        return x
+        return random_times(rng, n, p_never)
 
     in_shelter = rng.random(n) < 0.4
     pop = SimpleNamespace(
