@@ -531,3 +531,28 @@ def queue_lengths(state: Any, arc: Any, want_arc: Any, mode: Any, n_arcs: int, e
         if (state[i] == evacuating) & (arc[i] < 0) & (want_arc[i] >= 0):
             out[mode[i], want_arc[i]] += 1
     return out
+
+
+@njit(cache=True)
+def scatter_add(target: Any, idx: Any, values: Any) -> None:
+    """``np.add.at(target, idx, values)``: one addition per index, in order."""
+    for i in range(len(idx)):
+        target[idx[i]] += values[i]
+
+
+@njit(cache=True)
+def scatter_subtract(target: Any, idx: Any, values: Any) -> None:
+    """``np.subtract.at(target, idx, values)``: one subtraction per index, in order."""
+    for i in range(len(idx)):
+        target[idx[i]] -= values[i]
+
+
+@njit(cache=True)
+def scatter_max(target: Any, idx: Any, values: Any) -> None:
+    """``np.maximum.at(target, idx, values)``: a NaN on either side wins, as numpy's maximum."""
+    for i in range(len(idx)):
+        a, b = target[idx[i]], values[i]
+        if a != a:
+            continue
+        if b != b or b > a:
+            target[idx[i]] = b

@@ -390,3 +390,23 @@ def queue_lengths(
 
     out: np.ndarray = _compiled.queue_lengths(state, _ints(arc), want_arc, mode, int(n_arcs), EVACUATING)
     return out
+
+
+def _scatter(kernel: Callable[..., None], target: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
+    vals = np.broadcast_to(np.asarray(values, dtype=target.dtype), np.shape(idx))
+    kernel(target, _ints(idx), np.ascontiguousarray(vals))
+
+
+def scatter_add(target: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
+    """:func:`sim.engine.movement.scatter_add_vectorised`, compiled (``target`` in place)."""
+    _scatter(_compiled.scatter_add, target, idx, values)
+
+
+def scatter_subtract(target: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
+    """:func:`sim.engine.movement.scatter_subtract_vectorised`, compiled (``target`` in place)."""
+    _scatter(_compiled.scatter_subtract, target, idx, values)
+
+
+def scatter_max(target: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
+    """:func:`sim.engine.movement.scatter_max_vectorised`, compiled (``target`` in place)."""
+    _scatter(_compiled.scatter_max, target, idx, values)

@@ -334,3 +334,29 @@ def queue_lengths_vectorised(
 
 
 queue_lengths = kernels.when_large(kernels.MIN_POPULATION, kernels.queue_lengths)(queue_lengths_vectorised)
+
+
+def scatter_add_vectorised(target: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
+    """``target[idx[i]] += values[i]`` for each ``i`` in order (``np.add.at``), in place."""
+    np.add.at(target, idx, values)
+
+
+def scatter_subtract_vectorised(target: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
+    """``target[idx[i]] -= values[i]`` for each ``i`` in order (``np.subtract.at``), in place."""
+    np.subtract.at(target, idx, values)
+
+
+def scatter_max_vectorised(target: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
+    """``target[idx[i]] = max(target[idx[i]], values[i])`` (``np.maximum.at``: NaN wins), in place."""
+    np.maximum.at(target, idx, values)
+
+
+scatter_add = kernels.when_large(kernels.MIN_PEOPLE, kernels.scatter_add, size=lambda t, idx, v: len(idx))(
+    scatter_add_vectorised
+)
+scatter_subtract = kernels.when_large(kernels.MIN_PEOPLE, kernels.scatter_subtract, size=lambda t, idx, v: len(idx))(
+    scatter_subtract_vectorised
+)
+scatter_max = kernels.when_large(kernels.MIN_PEOPLE, kernels.scatter_max, size=lambda t, idx, v: len(idx))(
+    scatter_max_vectorised
+)

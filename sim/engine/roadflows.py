@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.engine.movement import scatter_max
+
 
 class RoadFlows:
     """Per road (segment, both directions together) and time bin: entered, queue, mean delay.
@@ -38,7 +40,7 @@ class RoadFlows:
             return
         self.bin_entered += np.bincount(roads, minlength=self.n)
         self.bin_delay_s += np.bincount(roads, weights=wait_s, minlength=self.n)
-        np.maximum.at(self.longest_wait_s, roads, wait_s)
+        scatter_max(self.longest_wait_s, roads, wait_s)
 
     def close_bin(self, t: float, queue_per_road: np.ndarray) -> None:
         """End the bin at ``t``: one row per road that had entries or a queue.

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from sim.engine.movement import room_taken
+from sim.engine.movement import room_taken, scatter_add, scatter_subtract
 from sim.engine.routing import ArcNetwork
 
 
@@ -59,14 +59,14 @@ class Storage:
         moved = self.came_by[who] != keys
         who, keys = who[moved], keys[moved]
         self.leave(who)
-        np.add.at(self.taken_m2, keys, self.person_m2[mode])
+        scatter_add(self.taken_m2, keys, self.person_m2[mode])
         self.came_by[who] = keys
         self.used_m2[who] = self.person_m2[mode]
 
     def leave(self, who: np.ndarray) -> None:
         """``who`` no longer take room on any road (sheltered, stranded, entering another)."""
         on = who[self.came_by[who] >= 0]
-        np.subtract.at(self.taken_m2, self.came_by[on], self.used_m2[on])
+        scatter_subtract(self.taken_m2, self.came_by[on], self.used_m2[on])
         self.came_by[who] = -1
         self.used_m2[who] = 0.0
 

@@ -452,3 +452,28 @@ def test_queue_lengths_compiled_equal_the_vectorised_reference(n):
     if n >= 30_000:  # both modes queue
         assert expect[0].sum() > 0
         assert expect[1].sum() > 0
+
+
+@pytest.mark.parametrize("n", [0, 5, 5000])
+@pytest.mark.parametrize("name", ["scatter_add", "scatter_subtract", "scatter_max"])
+def test_scatters_compiled_equal_numpys_at(n, name):
+    """Repeated indices accumulate in order (rounding alike); a NaN wins a maximum, as numpy's."""
+    rng = np.random.default_rng(n + len(name))
+    target = rng.uniform(0, 1, 50) * 1e3
+    target[3] = np.nan
+    idx = rng.integers(0, 50, n)
+    values = rng.uniform(0, 1, n) / 3.0  # sums that round
+    if n:
+        values[rng.random(n) < 0.01] = np.nan
+    ours, ref = target.copy(), target.copy()
+    getattr(kernels, name)(ours, idx, values)
+    with np.errstate(invalid="ignore"):  # numpy warns of the NaN it keeps
+        getattr(movement, f"{name}_vectorised")(ref, idx, values)
+    np.testing.assert_array_equal(ours, ref)
+    ours, ref = target.copy(), target.copy()  # one value for all, as the storage adds a person's room
+    getattr(kernels, name)(ours, idx, np.float64(0.7))
+    with np.errstate(invalid="ignore"):
+        getattr(movement, f"{name}_vectorised")(ref, idx, np.float64(0.7))
+    np.testing.assert_array_equal(ours, ref)
+    if n >= 5000:
+        assert not np.array_equal(ref, target)
