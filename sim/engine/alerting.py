@@ -75,9 +75,7 @@ class Alerting:
         if len(who):
             self.false_alarmed[who] = True
             self.m.cyber.false_alarm_reached += len(who)
-            receipt = np.full(p.n, NEVER)
-            receipt[who] = float(self.m.env.now)
-            self.warn(who, receipt)
+            self.warn(who, np.full(len(who), float(self.m.env.now)))
         self.m.log_event("false_alarm", label, f"reached={len(who)}")
         return len(who)
 
@@ -95,7 +93,7 @@ class Alerting:
             self.issue(order, self.m._trigger_masks[i], label=label)
 
     def warn(self, idx: np.ndarray, receipt: np.ndarray) -> None:
-        """Citizens ``idx`` receive the order at ``receipt[idx]``; those who comply set a departure.
+        """Citizens ``idx`` (distinct) receive the order at ``receipt`` (one time each); those who comply leave.
 
         With ``population.households_together`` each household decides once, with its head's
         draws (compliance, delay), when its first member is warned, and all its members at home
@@ -106,7 +104,7 @@ class Alerting:
             return
         p = self.m.pop
         cfg = self.m.scenario
-        p.warned_t[idx] = np.minimum(p.warned_t[idx], receipt[idx])
+        p.warned_t[idx] = np.minimum(p.warned_t[idx], receipt)
         if cfg.population.households_together:
             who, since = self._with_households(idx, receipt)
             decider = self.head[who]
@@ -119,12 +117,12 @@ class Alerting:
         self._leave(who[go], decider[go], since[go])
 
     def _with_households(self, idx: np.ndarray, receipt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The households of ``idx``, every member with the household's first warning."""
+        """The households of ``idx`` (warned at ``receipt``), every member with the household's first warning."""
         p = self.m.pop
         hh, inv = np.unique(p.household[idx], return_inverse=True)
         members = self.members_of(hh)
         first = np.full(len(hh), NEVER)
-        np.minimum.at(first, inv, receipt[idx])
+        np.minimum.at(first, inv, receipt)
         own = first[np.searchsorted(hh, p.household[members])]
         return members, np.minimum(own, p.warned_t[members])
 
@@ -243,9 +241,8 @@ class Alerting:
             return
         rec = self.chan_receipt.setdefault(i, np.full(p.n, NEVER))
         rec[who] = np.minimum(rec[who], when)
-        full = np.full(p.n, NEVER)
-        full[who] = when
-        self.warn(who[when < p.warned_t[who]], full)
+        sooner = when < p.warned_t[who]
+        self.warn(who[sooner], when[sooner])
 
     def write_cap(self, order: OrderConfig, label: str, t: float, channels: list[str]) -> None:
         """Write the order as a CAP 1.2 message (status Exercise) with its area."""
@@ -307,9 +304,7 @@ class Alerting:
         assert rng is not None  # word of mouth is on: its stream exists
         hit = cand[rng.random(len(cand)) < prob]
         if len(hit):
-            receipt = np.full(p.n, NEVER)
-            receipt[hit] = t0 + rng.random(len(hit)) * (t1 - t0)
-            self.warn(hit, receipt)
+            self.warn(hit, t0 + rng.random(len(hit)) * (t1 - t0))
 
 
 def _safe(label: str) -> str:

@@ -247,6 +247,8 @@ class Recorder:
     def shelter_stats(self) -> pd.DataFrame:
         """Per shelter: capacity, peak and final occupancy, turned away, status, position."""
         m = self.m
+        reg = m.ops.registry
+        registered = np.bincount(m.pop.shelter[reg.queued & (m.pop.shelter >= 0)], minlength=len(m.shelters))
         return pd.DataFrame(
             [
                 {
@@ -257,7 +259,7 @@ class Recorder:
                     "final_occupancy": s.occupancy,
                     "turned_away": s.turned_away,
                     "status": s.status,
-                    "registered": int((m.ops.registry.queued & (m.pop.shelter == row)).sum()),
+                    "registered": int(registered[row]),
                     "observed": int(m.ops.observed[row]),
                     "desks": m.ops.registry.desks(row),
                     "lon": s.lon,
