@@ -561,9 +561,9 @@ class EvacuationModel(mesa.Model):
         """CAP 1.2 XML text of every order, by run-directory path."""
         return dict(self.alerting.cap_files)
 
-    def registrations(self) -> pd.DataFrame:
+    def registrations(self, idx: np.ndarray | None = None) -> pd.DataFrame:
         """One row per registered citizen (pseudonymous): see ``ShelterOperations.registrations``."""
-        return self.ops.registrations()
+        return self.ops.registrations(idx)
 
     def registry_records(self) -> dict[str, int]:
         """What the registry's data store holds now, by sensitivity class (for data-theft attacks)."""

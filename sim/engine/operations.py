@@ -152,16 +152,21 @@ class ShelterOperations:
             self.m.log_event("overflow_policy", sid, f"observed={seen}; capacity={cap}; threshold={threshold:g}")
             self.m.reopen_shelters([sid], cause="overflow-policy")
 
-    def registrations(self) -> pd.DataFrame:
-        """One row per registered citizen: pseudonym, shelter, times, method, stored fields.
+    def registered(self) -> np.ndarray:
+        """Citizen rows of everyone registered, in the register's order (ascending)."""
+        return np.nonzero(self.registry.queued)[0]
 
-        The fields are those the registry stores (``privacy.store``, with consent); never health
-        or contact. Times are to the second, as a registry keeps them (full-precision times made
-        this table 37 MB for a million people, a fifth of it incompressible digits); shelter and
-        method are categories.
+    def registrations(self, idx: np.ndarray | None = None) -> pd.DataFrame:
+        """One row per registered citizen (``idx``: these rows of :meth:`registered` only).
+
+        Columns: pseudonym, shelter, times, method, stored fields. The fields are those the
+        registry stores (``privacy.store``, with consent); never health or contact. Times are to
+        the second, as a registry keeps them (full-precision times made this table 37 MB for a
+        million people, a fifth of it incompressible digits); shelter and method are categories.
+        Pseudonyms are made only for the rows asked for (a keyed hash each).
         """
         reg = self.registry
-        idx = np.nonzero(reg.queued)[0]
+        idx = self.registered() if idx is None else idx
         priv = self.m.scenario.privacy
         shelter_ids = [s.shelter_id for s in self.m.shelters]
         frame = pd.DataFrame(

@@ -14,7 +14,7 @@ from sim.agents.citizens import STATE_NAMES
 from sim.core.records import RunResult
 from sim.engine.model import EvacuationModel, ProgressCallback
 from sim.engine.spatial import catchment_table, district_table, road_table
-from sim.io.pfif import pfif_export
+from sim.io.pfif import first_in_registry, pfif_export
 from sim.metrics.figures import CyberRecord, casualties_by_cause, channel_figures, cyber_figures, reserves_opened
 from sim.metrics.location import location_figures
 from sim.metrics.summary import build_summary
@@ -101,17 +101,23 @@ def _zone(start: Any) -> Any:
         return timezone(timedelta(minutes=minutes))
 
 
-def sample_rows(table: pd.DataFrame, cap: int, *, seed: int) -> pd.DataFrame:
-    """At most ``cap`` rows of ``table``: all of them, or a uniform sample in the table's order.
+def sample_positions(n: int, cap: int, *, seed: int) -> np.ndarray:
+    """Positions (ascending) of at most ``cap`` of ``n`` rows: all of them, or a uniform sample.
 
     The sample is drawn from its own stream of the scenario's seed, so the same run samples the
     same people on any machine; every row is equally likely to be kept, so shares (by shelter,
-    method, time) stay unbiased and counts scale by ``len(table) / cap``.
+    method, time) stay unbiased and counts scale by ``n / cap``.
     """
+    if n <= cap:
+        return np.arange(n)
+    return np.sort(np.random.default_rng([seed, 0x52454753]).choice(n, size=cap, replace=False))
+
+
+def sample_rows(table: pd.DataFrame, cap: int, *, seed: int) -> pd.DataFrame:
+    """At most ``cap`` rows of ``table``, in its order (see :func:`sample_positions`)."""
     if len(table) <= cap:
         return table
-    keep = np.random.default_rng([seed, 0x52454753]).choice(len(table), size=cap, replace=False)
-    return table.iloc[np.sort(keep)].reset_index(drop=True)
+    return table.iloc[sample_positions(len(table), cap, seed=seed)].reset_index(drop=True)
 
 
 def _location(model: EvacuationModel, timeseries: Any) -> dict[str, Any]:
@@ -158,11 +164,17 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
         timeseries = model.timeseries()
         summary["location"] = _location(model, timeseries)
         return RunResult(summary=summary, timeseries=timeseries, events=events, tracks=None, scenario=scenario)
-    registrations = model.registrations()
-    register = sample_rows(registrations, model.scenario.privacy.registrations_max_records, seed=model.scenario.seed)
+    # The register's rows written (all, or a sample) and those that can be in the PFIF export:
+    # pseudonyms are made for these only, not for every registration of a megacity.
+    priv = model.scenario.privacy
+    registered = model.ops.registered()
+    in_registry_t = np.round(model.ops.registry.entry_t[registered])
+    register = model.registrations(
+        registered[sample_positions(len(registered), priv.registrations_max_records, seed=model.scenario.seed)]
+    )
     names = {s.shelter_id: s.name for s in model.shelters}
     pfif, written = pfif_export(
-        registrations,
+        model.registrations(registered[first_in_registry(in_registry_t, priv.pfif_max_records)]),
         names,
         domain="safecity.example",
         start=model.scenario.output.start_time,
@@ -181,8 +193,8 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
             "shelters": len(model.shelters),
             "assets": len(model.asset_table),
             "pfif_persons": written,
-            "pfif_truncated": bool(written < int(np.isfinite(registrations["in_registry_t"]).sum())),
-            "registrations_total": len(registrations),
+            "pfif_truncated": bool(written < int(np.isfinite(in_registry_t).sum())),
+            "registrations_total": len(registered),
             "registrations_rows": len(register),
             "terrain": model.terrain_source,
         },
