@@ -140,17 +140,22 @@ class Mover:
         open_arcs = [self.m.roads.open[m][self.m.net.road] for m in (WALK, CAR)]
         targets = np.unique([s.node for s in self.m.shelters if s.room > 0])
         arc_ok = self.m.arc_ok = [self.m.net.usable[m] & open_arcs[m] for m in (WALK, CAR)]
+        free = list(self._free)  # the free-flow fields now (routes on delays are repaired from them)
 
         def build(m: int) -> ModeRoutes:
-            last = self._free[m] if delays is None else None
+            last = free[m]
             if (
-                last is not None
+                delays is None
+                and last is not None
                 and np.array_equal(last.open_arcs, open_arcs[m])
                 and np.array_equal(last.targets, targets)
             ):
                 return ModeRoutes(last.field, last.closer_count, last.only_closer)
             if last is not None and _lost_only(last, open_arcs[m], targets):
-                field = repair_field(self.m.net, m, open_arcs[m], targets, last.field)
+                # A loss since the last free-flow field, or delays on top of it (queues only add
+                # time): only routes through what got dearer are searched again.
+                delay = None if delays is None else delays[m]
+                field = repair_field(self.m.net, m, open_arcs[m], targets, last.field, delay)
             else:
                 field = compute_field(self.m.net, m, open_arcs[m], targets, None if delays is None else delays[m])
             net = self.m.net

@@ -245,8 +245,15 @@ def pair_cost_vectorised(
 pair_cost = kernels.when_large(kernels.MIN_ACTIVE, kernels.pair_cost)(pair_cost_vectorised)
 
 
-def repair_field(net: ArcNetwork, mode: int, open_arcs: np.ndarray, targets: np.ndarray, old: Field) -> Field:
-    """``old`` after a loss (targets gone, arcs closed), searched again only where it changed.
+def repair_field(
+    net: ArcNetwork,
+    mode: int,
+    open_arcs: np.ndarray,
+    targets: np.ndarray,
+    old: Field,
+    delay_s: np.ndarray | None = None,
+) -> Field:
+    """``old`` after a loss (targets gone, arcs closed, delays added), searched again only where it changed.
 
     Only nodes whose route in ``old`` ran through a lost target or a dearer pair can get farther;
     every other node keeps its time, its target and its next node. Those nodes are searched again
@@ -255,14 +262,16 @@ def repair_field(net: ArcNetwork, mode: int, open_arcs: np.ndarray, targets: np.
     adds, so ``dist`` equals ``compute_field``'s bit for bit; where two shelters are exactly
     equally near, the target chosen can differ from a full search's (either is nearest).
 
-    The caller guarantees a loss: ``targets`` within the old ones, ``open_arcs`` within the old.
+    The caller guarantees a loss: ``targets`` within the old ones, ``open_arcs`` within the old,
+    and ``delay_s`` (per arc, none negative; see ``compute_field``) only on top of the costs
+    ``old`` was searched on (the free-flow field's, for routes on current travel times).
     """
     n = net.n_nodes
     targets = np.unique(targets)
     if len(targets) == 0:
         return compute_field(net, mode, open_arcs, targets)
     arcs, starts = _reversed_graph(net, mode)[:2]
-    pair_cost = _pair_cost(net, mode, open_arcs, None)
+    pair_cost = _pair_cost(net, mode, open_arcs, delay_s)
     # Directly hit: lost targets, and nodes whose next step became dearer.
     hit = np.zeros(n, dtype=bool)
     was_target = np.flatnonzero(old.source == np.arange(n))

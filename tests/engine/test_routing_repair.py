@@ -29,15 +29,15 @@ def net():
     return EvacuationModel(scn).net
 
 
-def _check(net, mode, open_arcs, targets, field):
-    full = compute_field(net, mode, open_arcs, targets)
+def _check(net, mode, open_arcs, targets, field, delay_s=None):
+    full = compute_field(net, mode, open_arcs, targets, delay_s)
     np.testing.assert_array_equal(field.dist, full.dist)  # the same floats, not just close
     n = net.n_nodes
     reached = np.isfinite(field.dist)
     assert ((field.source >= 0) == reached).all()
     # Each node's target is one of the nearest: its own search from that target gives the time.
     _arcs, _starts, perm, indices, indptr = _reversed_graph(net, mode)
-    graph = csr_matrix((_pair_cost(net, mode, open_arcs, None)[perm], indices, indptr), shape=(n, n))
+    graph = csr_matrix((_pair_cost(net, mode, open_arcs, delay_s)[perm], indices, indptr), shape=(n, n))
     t = np.unique(targets)
     per_target = dijkstra(graph, directed=True, indices=t)
     row = np.searchsorted(t, field.source[reached])
@@ -106,3 +106,24 @@ def test_after_every_shelter_is_full_a_road_closing_still_gives_a_field(net):
     field = repair_field(net, WALK, closed, none, field)  # then the flood closes roads
     assert np.isinf(field.dist).all()
     assert (field.source == -1).all()
+
+
+@pytest.mark.parametrize("mode", [WALK, CAR])
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_routes_on_current_travel_times_repaired_from_the_free_flow_field_equal_a_full_search(net, mode, seed):
+    """Queues only add time: the informed share's field is the free-flow field repaired (issue 20)."""
+    rng = np.random.default_rng(seed)
+    n = net.n_nodes
+    targets = np.sort(rng.choice(n, 10, replace=False))
+    open_arcs = np.ones(net.n_arcs, dtype=bool)
+    free = compute_field(net, mode, open_arcs, targets)
+    changed = 0
+    for step in range(6):
+        delay = np.where(rng.random(net.n_arcs) < 0.05, rng.choice([1.0, 30.0, 600.0], net.n_arcs), 0.0)
+        if step >= 3:  # and a loss since the free-flow field: a shelter full, roads closed
+            targets = np.delete(targets, rng.integers(len(targets))) if len(targets) > 1 else targets
+            open_arcs = open_arcs & ~np.isin(net.road, rng.choice(net.road.max() + 1, 10, replace=False))
+        field = repair_field(net, mode, open_arcs, targets, free, delay)
+        _check(net, mode, open_arcs, targets, field, delay)
+        changed += int((field.dist != free.dist).sum())
+    assert changed > 0  # the delays did change routes
