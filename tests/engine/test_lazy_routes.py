@@ -8,7 +8,7 @@ import sim.engine.mover as mover_module
 from sim import api
 from sim.agents.citizens import CAR, WALK
 from sim.engine.model import EvacuationModel
-from sim.engine.routing import compute_field
+from sim.engine.routing import compute_field, repair_field
 
 
 def _walkers_only(extra: list[str] | None = None) -> EvacuationModel:
@@ -33,7 +33,12 @@ def test_nobody_driving_means_no_search_of_the_informed_car_routes(monkeypatch):
         searched.append((mode, delay_s is not None))
         return compute_field(net, mode, open_arcs, targets, delay_s)
 
+    def counting_repairs(net, mode, open_arcs, targets, old, delay_s=None):
+        searched.append((mode, delay_s is not None))
+        return repair_field(net, mode, open_arcs, targets, old, delay_s)
+
     monkeypatch.setattr(mover_module, "compute_field", counting)
+    monkeypatch.setattr(mover_module, "repair_field", counting_repairs)
     model = _walkers_only()
     model.run()
     informed = [mode for mode, with_delays in searched if with_delays]
