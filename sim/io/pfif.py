@@ -11,6 +11,7 @@ shelter) and ``text``. No contact, no health data, no home address: data minimis
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -171,7 +172,8 @@ def pfif_export(
     a thousand persons at a time while it is written, never whole.
     """
     rows = _in_export(registrations, max_records)
-    stream = TextStream(lambda: _chunks(rows, shelter_names, domain=domain, start=start))
+    # A partial, not a lambda: a run made in another process comes back pickled.
+    stream = TextStream(functools.partial(_chunks, rows, shelter_names, domain=domain, start=start))
     return stream, len(rows)
 
 

@@ -129,3 +129,15 @@ def test_the_export_is_written_in_chunks_of_persons_into_the_run_directory(tmp_p
     )
     out = write_run(result, tmp_path / "run")
     assert (out / "pfif.xml").read_bytes() == reference.encode("utf-8")
+
+
+def test_the_stream_survives_pickling_as_a_run_made_in_another_process_does():
+    """The app runs scenarios in a process of their own: their results come back pickled."""
+    import pickle
+
+    import sim.io.pfif as pfif
+
+    regs = _registrations(300, np.random.default_rng(9))
+    stream, _ = pfif.pfif_export(regs, NAMES, max_records=100, **ARGS)
+    back = pickle.loads(pickle.dumps(stream))
+    assert back.text() == stream.text() == reference_document(regs, NAMES, max_records=100)[0]
