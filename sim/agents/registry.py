@@ -52,7 +52,7 @@ def desk_starts_reference(
 
 
 class Registry:
-    """Registration state of every citizen, vectorised; desks as small heaps per shelter."""
+    """Registration state of every citizen, vectorised; desks as one array of when each frees."""
 
     def __init__(
         self,

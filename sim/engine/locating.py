@@ -280,10 +280,12 @@ class Locating:
         truth, est, used, people = self._estimate(t, node, counts)
         return truth, est, used, people.listed
 
-    def _people(self, t: float, node: np.ndarray) -> People:
-        """Everyone's part in the picture at ``t`` (one compiled pass for a big population)."""
+    def _people(self, t: float, node: np.ndarray, fresh: np.ndarray) -> People:
+        """Everyone's part in the picture at ``t`` (``fresh``: per app user, a recent check-in).
+
+        One compiled pass for a big population.
+        """
         p, users = self.m.pop, self.app_idx
-        fresh = (t - self.seen_t) <= self.cfg.unaccounted_after
         seen_in = fresh & (self.seen_state == SHELT) & (p.state[users] == SHELTERED)
         out = _people(
             t,
@@ -310,10 +312,10 @@ class Locating:
         truth = counts @ _PICTURE_OF  # summed into picture states: exact integers
         est = np.zeros((n_d, n_s))
         used = np.zeros((n_d, n_s, len(SOURCES)), dtype=bool)
-        people = self._people(t, node)
         # App check-ins: only app users are ever seen, so only their rows are read.
         seen_state, seen_node = self.seen_state, self.seen_node
         fresh = (t - self.seen_t) <= self.cfg.unaccounted_after
+        people = self._people(t, node, fresh)
         # Shelters: people known by name (registered, or checked in there), or the reported head count.
         named = people.named.astype(float)
         reported = m.ops.observed.astype(float)

@@ -156,6 +156,10 @@ class ShelterOperations:
         """Citizen rows of everyone registered, in the register's order (ascending)."""
         return np.nonzero(self.registry.queued)[0]
 
+    def in_registry_times(self, idx: np.ndarray) -> np.ndarray:
+        """When citizens ``idx`` entered the registry, to the second as it keeps them (inf: not yet)."""
+        return np.round(self.registry.entry_t[idx])
+
     def registrations(self, idx: np.ndarray | None = None) -> pd.DataFrame:
         """One row per registered citizen (``idx``: these rows of :meth:`registered` only).
 
@@ -176,7 +180,7 @@ class ShelterOperations:
                 "arrival_t": np.round(reg.arrival_t[idx]),
                 "registered_t": np.round(reg.reg_t[idx]),
                 "method": pd.Categorical.from_codes(reg.method[idx], categories=list(METHOD_NAMES)),
-                "in_registry_t": np.round(reg.entry_t[idx]),
+                "in_registry_t": self.in_registry_times(idx),
                 "relatives_notified_t": np.round(reg.notified_t[idx]),
             }
         )

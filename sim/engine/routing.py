@@ -269,7 +269,7 @@ def repair_field(
     n = net.n_nodes
     targets = np.unique(targets)
     if len(targets) == 0:
-        return compute_field(net, mode, open_arcs, targets)
+        return compute_field(net, mode, open_arcs, targets, delay_s)
     arcs, starts = _reversed_graph(net, mode)[:2]
     pair_cost = _pair_cost(net, mode, open_arcs, delay_s)
     # Directly hit: lost targets, and nodes whose next step became dearer.

@@ -168,7 +168,7 @@ def collect_results(model: EvacuationModel, *, wall_time_s: float, figures_only:
     # pseudonyms are made for these only, not for every registration of a megacity.
     priv = model.scenario.privacy
     registered = model.ops.registered()
-    in_registry_t = np.round(model.ops.registry.entry_t[registered])
+    in_registry_t = model.ops.in_registry_times(registered)  # the registrations' in_registry_t
     register = model.registrations(
         registered[sample_positions(len(registered), priv.registrations_max_records, seed=model.scenario.seed)]
     )
