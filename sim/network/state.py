@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,18 @@ MESSAGE_BYTES = {"alert": 2000, "reading": 200, "report": 1000, "notification": 
 
 LogFn = Callable[[str, str, str], None]
 StreamFn = Callable[[str], np.random.Generator]
+
+
+@dataclass
+class _Tier:
+    """One tier's graph (links usable, of that tier or lower, between working assets) and its searches."""
+
+    links: np.ndarray  # which links are its edges
+    graph: csr_matrix
+    pred: dict[int, np.ndarray] = field(default_factory=dict)  # shortest-path predecessors from a source
+    tree_to: dict[int, np.ndarray] = field(default_factory=dict)  # ... toward a destination
+    reach: dict[tuple[int, bool], np.ndarray] = field(default_factory=dict)  # reachable from (or to) a source
+    pairs: dict[tuple[int, int], int] | None = None  # (u, v): the link an edge u -> v stands for
 
 
 class NetworkState:
@@ -92,7 +105,8 @@ class NetworkState:
         self.link_types = self.links["type"].to_numpy()
         self._msg_rng = stream("network/messages")
         self._version = 0
-        self._cache: dict[Any, Any] = {}
+        self._cache: dict[Any, Any] = {}  # cleared on every change
+        self._tiers: dict[int, _Tier] = {}  # each tier's graph and searches, while its links stay the same
         self.service_up: dict[str, bool] = {}
         self.transitions: list[tuple[float, str, bool]] = []
         self.service_level: dict[str, float] = {}  # share of requests or people served now
@@ -240,31 +254,46 @@ class NetworkState:
         """Assets that work and can serve: operational and not drowned by a denial of service."""
         return self.operational() & (self.server_loss < 0.5)
 
-    def _graph(self, max_tier: int) -> csr_matrix:
-        key = ("graph", max_tier)
+    def _tier(self, max_tier: int) -> _Tier:
+        """The graph of working links up to ``max_tier`` and the searches made on it.
+
+        Kept across changes that leave this graph as it was (a satellite link flapping leaves the
+        fibre graph alone; a denial of service changes no link): a search on the same graph finds
+        the same paths, so only a different set of links starts afresh.
+        """
+        key = ("tier", max_tier)
         if key not in self._cache:
             ok = self.usable_links() & (self.tier <= max_tier)
             op = self.operational()
             ok &= op[self.a] & op[self.b]
-            src = np.concatenate([self.a[ok], self.b[ok & ~self.directed]])
-            dst = np.concatenate([self.b[ok], self.a[ok & ~self.directed]])
-            n = len(self.assets)
-            self._cache[key] = csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
-        return self._cache[key]
+            kept = self._tiers.get(max_tier)
+            if kept is None or not np.array_equal(kept.links, ok):
+                src = np.concatenate([self.a[ok], self.b[ok & ~self.directed]])
+                dst = np.concatenate([self.b[ok], self.a[ok & ~self.directed]])
+                n = len(self.assets)
+                kept = _Tier(ok, csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)))
+                self._tiers[max_tier] = kept
+            self._cache[key] = kept
+        tier: _Tier = self._cache[key]
+        return tier
+
+    def _graph(self, max_tier: int) -> csr_matrix:
+        return self._tier(max_tier).graph
 
     def reachable(self, src: int, *, reverse: bool = False, max_tier: int = 2) -> np.ndarray:
-        """Assets a message from ``src`` can reach now (``reverse``: that can reach ``src``)."""
-        key = ("reach", src, reverse, max_tier)
-        if key not in self._cache:
+        """Assets a message from ``src`` can reach now (``reverse``: that can reach ``src``). Read-only."""
+        if not self.operational()[src]:
+            return np.zeros(len(self.assets), dtype=bool)
+        tier = self._tier(max_tier)
+        key = (src, reverse)
+        if key not in tier.reach:
             out = np.zeros(len(self.assets), dtype=bool)
-            if self.operational()[src]:
-                g = self._graph(max_tier)
-                order = breadth_first_order(
-                    g.T.tocsr() if reverse else g, src, directed=True, return_predecessors=False
-                )
-                out[order] = True
-            self._cache[key] = out
-        return self._cache[key]
+            g = tier.graph
+            order = breadth_first_order(g.T.tocsr() if reverse else g, src, directed=True, return_predecessors=False)
+            out[order] = True
+            out.flags.writeable = False
+            tier.reach[key] = out
+        return tier.reach[key]
 
     def route(self, src: int, dst: int) -> list[int] | None:
         """Link rows of the preferred working path (fibre first, then radio, then satellite)."""
@@ -278,37 +307,39 @@ class NetworkState:
         op = self.operational()
         if not (op[src] and op[dst]):
             return None
-        for tier in (0, 1, 2):
-            key = ("pred", src, tier)
-            if key not in self._cache:
+        for t in (0, 1, 2):
+            tier = self._tier(t)
+            if src not in tier.pred:
                 _, pred = shortest_path(
-                    self._graph(tier), directed=True, unweighted=True, indices=src, return_predecessors=True
+                    tier.graph, directed=True, unweighted=True, indices=src, return_predecessors=True
                 )
-                self._cache[key] = pred
-            pred = self._cache[key]
+                pred.flags.writeable = False
+                tier.pred[src] = pred
+            pred = tier.pred[src]
             if dst != src and pred[dst] < 0:
                 continue
             nodes = [dst]
             while nodes[-1] != src:
                 nodes.append(int(pred[nodes[-1]]))
             nodes.reverse()
-            return [self._link_between(u, v, tier) for u, v in itertools.pairwise(nodes)]
+            return [self._link_between(u, v, t) for u, v in itertools.pairwise(nodes)]
         return None
 
     def _link_between(self, u: int, v: int, max_tier: int) -> int:
-        """The usable link of lowest tier from ``u`` to ``v`` (one exists within ``max_tier``)."""
-        if "pairs" not in self._cache:
+        """The usable link of lowest tier (then first in the table) for the edge ``u`` -> ``v`` of a tier's graph."""
+        tier = self._tier(max_tier)
+        if tier.pairs is None:
+            # The graph's links only: any other usable link joining u and v has a higher tier, or
+            # an endpoint out of order (and then u -> v is no edge of this graph).
             pairs: dict[tuple[int, int], int] = {}
-            usable = np.nonzero(self.usable_links())[0]
-            for li in usable[np.argsort(self.tier[usable], kind="stable")]:
+            links = np.flatnonzero(tier.links)
+            for li in links[np.argsort(self.tier[links], kind="stable")]:
                 a, b = int(self.a[li]), int(self.b[li])
                 pairs.setdefault((a, b), int(li))
                 if not self.directed[li]:
                     pairs.setdefault((b, a), int(li))
-            self._cache["pairs"] = pairs
-        li = self._cache["pairs"][(u, v)]
-        assert self.tier[li] <= max_tier
-        return li
+            tier.pairs = pairs
+        return tier.pairs[(u, v)]
 
     # ------------------------------------------------------------------ messages
 
@@ -344,20 +375,22 @@ class NetworkState:
         if src == dst:
             path = []
         elif self.operational()[dst] and self.operational()[src]:
-            for tier in (0, 1, 2):
-                tree = ("tree_to", dst, tier)
-                if tree not in self._cache:
-                    reverse = self._graph(tier).T.tocsr()
-                    _, self._cache[tree] = shortest_path(
+            for t in (0, 1, 2):
+                tier = self._tier(t)
+                if dst not in tier.tree_to:
+                    reverse = tier.graph.T.tocsr()
+                    _, pred = shortest_path(
                         reverse, directed=True, unweighted=True, indices=dst, return_predecessors=True
                     )
-                pred = self._cache[tree]
+                    pred.flags.writeable = False
+                    tier.tree_to[dst] = pred
+                pred = tier.tree_to[dst]
                 if pred[src] < 0:
                     continue
                 nodes = [src]
                 while nodes[-1] != dst:
                     nodes.append(int(pred[nodes[-1]]))
-                path = [self._link_between(u, v, tier) for u, v in itertools.pairwise(nodes)]
+                path = [self._link_between(u, v, t) for u, v in itertools.pairwise(nodes)]
                 break
         self._cache[key] = path
         return path
