@@ -12,8 +12,10 @@ import time
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from sim.agents.citizens import CASUALTY, SHELTERED
 from sim.agents.registry import Registry
 from sim.engine import kernels, movement
 
@@ -89,7 +91,7 @@ def test_spreading_with_an_empty_crowd():
     assert len(compiled(case)) == 0
 
 
-def test_large_calls_run_the_kernel_and_small_ones_the_reference(monkeypatch):
+def test_loaded_kernels_run_every_call_and_switched_off_none(monkeypatch):
     monkeypatch.setenv("SAFECITY_KERNELS", "1")
     case = random_case(np.random.default_rng(7), 30, kernels.MIN_PEOPLE)
     calls = []
@@ -98,12 +100,13 @@ def test_large_calls_run_the_kernel_and_small_ones_the_reference(monkeypatch):
     big = movement.spread_over_arcs(**case)
     small_case = {**case, "node": case["node"][:10], "ready_s": case["ready_s"][:10]}
     small_case.update(tiebreak=case["tiebreak"][:10], arrived_s=case["arrived_s"][:10])
-    movement.spread_over_arcs(**small_case)
-    assert calls == [kernels.MIN_PEOPLE]
+    small = movement.spread_over_arcs(**small_case)
+    assert calls == [kernels.MIN_PEOPLE, 10]  # loaded (paid for): small calls too
     np.testing.assert_array_equal(big, movement.spread_over_arcs_vectorised(**case))
+    np.testing.assert_array_equal(small, movement.spread_over_arcs_vectorised(**small_case))
     monkeypatch.setenv("SAFECITY_KERNELS", "0")
     movement.spread_over_arcs(**case)
-    assert calls == [kernels.MIN_PEOPLE]  # switched off: the reference only
+    assert calls == [kernels.MIN_PEOPLE, 10]  # switched off: the reference only
 
 
 def test_by_default_the_kernels_load_after_a_second_of_large_calls(monkeypatch):
@@ -134,6 +137,9 @@ def test_by_default_the_kernels_load_after_a_second_of_large_calls(monkeypatch):
         kernels.run(kernels.MIN_PEOPLE, kernels.MIN_PEOPLE, compiled, reference)
     assert used == ["reference"] * 3 + ["kernel"] * 3  # 3 x 0.02 s > 0.05 s: then compiled
     assert kernels._compiled is not None
+    used.clear()
+    kernels.run(10, kernels.MIN_PEOPLE, compiled, reference)
+    assert used == ["kernel"]  # once loaded, small calls too
 
 
 def random_queues(rng: np.random.Generator, servers: int, people: int, *, with_room: bool) -> dict:
@@ -183,7 +189,7 @@ def test_fifo_admission_hands_back_a_copied_next_free():
     np.testing.assert_array_equal(nf32, expect.astype(np.float32))
 
 
-def test_large_admissions_run_the_kernel(monkeypatch):
+def test_admissions_run_the_kernel_once_loaded(monkeypatch):
     monkeypatch.setenv("SAFECITY_KERNELS", "1")
     case = random_queues(np.random.default_rng(9), 30, kernels.MIN_PEOPLE, with_room=True)
     calls = []
@@ -193,7 +199,7 @@ def test_large_admissions_run_the_kernel(monkeypatch):
     movement.admit_fifo(
         **{k: (v[:10] if isinstance(v, np.ndarray) and len(v) == kernels.MIN_PEOPLE else v) for k, v in case.items()}
     )
-    assert calls == [kernels.MIN_PEOPLE]
+    assert calls == [kernels.MIN_PEOPLE, 10]  # once loaded, small admissions too
 
 
 def crowd_state(rng: np.random.Generator, n: int, n_arcs: int) -> dict:
@@ -477,3 +483,44 @@ def test_scatters_compiled_equal_numpys_at(n, name):
     np.testing.assert_array_equal(ours, ref)
     if n >= 5000:
         assert not np.array_equal(ref, target)
+
+
+def _outcome(model) -> dict:
+    p = model.pop
+    out = {name: getattr(p, name).copy() for name in ("state", "arrival_t", "depart_t", "shelter", "node", "warned_t")}
+    out["timeseries"] = model.timeseries()
+    out["events"] = model.events()
+    out["registrations"] = model.registrations()
+    return out
+
+
+def test_a_whole_run_is_the_same_with_every_call_compiled_and_with_none(monkeypatch):
+    """Flood, DDoS, storage, crowd speeds, informed routes and shelter desks: every kernel, small calls too."""
+    from sim.engine.model import EvacuationModel
+    from sim.scenario import load_scenario
+
+    scn = load_scenario(
+        "scenarios/synthetic_large_city.yaml",
+        [
+            "city.synthetic.population=8000",
+            "city.synthetic.area_km2=9",
+            "duration=90min",
+            "movement.informed_share=0.3",
+            "hazards=[{type: flood, at: 0, update_every: 120, stages: [{at: 0, level_m: 0.5}, {at: 1h, level_m: 3}]}]",
+            "cyber=[{type: ddos, target: COC, rate_rps: 50000, at: 10min, duration: 30min}]",
+        ],
+    )
+    outcomes = {}
+    for mode in ("0", "1"):
+        monkeypatch.setenv("SAFECITY_KERNELS", mode)
+        model = EvacuationModel(scn)
+        model.run()
+        outcomes[mode] = _outcome(model)
+    assert kernels._compiled is not None  # the kernels did run
+    ref, ker = outcomes["0"], outcomes["1"]
+    assert (ref["state"] == SHELTERED).sum() > 1000  # people moved
+    assert (ref["state"] == CASUALTY).sum() > 0  # and the flood caught some
+    for name in ("state", "arrival_t", "depart_t", "shelter", "node", "warned_t"):
+        np.testing.assert_array_equal(ker[name], ref[name], err_msg=name)
+    for name in ("timeseries", "events", "registrations"):
+        pd.testing.assert_frame_equal(ker[name], ref[name], check_exact=True, obj=name)
