@@ -15,6 +15,7 @@ import mesa
 import numpy as np
 
 from sim.agents.citizens import EVACUATING, SHELTERED, WALK
+from sim.engine import kernels
 from sim.engine.model import EvacuationModel
 from sim.engine.routing import compute_field
 from sim.scenario import load_scenario
@@ -120,7 +121,7 @@ class PerAgentModel(mesa.Model):
                 self.moved = True
 
 
-def compare_with_per_agent(n: int, hours: float) -> dict[str, float]:
+def compare_with_per_agent(n: int, hours: float) -> dict[str, float | str]:
     """Same city, citizens, orders and rule: vectorised engine versus per-agent Mesa."""
     overrides = [
         f"duration={hours}h",
@@ -163,6 +164,8 @@ def compare_with_per_agent(n: int, hours: float) -> dict[str, float]:
         "sheltered_ours": int((ours.pop.state == SHELTERED).sum()),
         "sheltered_mesa": int(sheltered_mesa),
         "evacuating_ours": int((ours.pop.state == EVACUATING).sum()),
+        # Loaded kernels serve every call (SAFECITY_KERNELS=1, or an earlier large run in this process).
+        "kernels": "loaded" if kernels._compiled is not None else "not loaded",
     }
 
 
