@@ -147,3 +147,20 @@ def test_the_secret_never_reaches_an_output(tmp_path, monkeypatch):
         for key in keys:
             assert key not in data, f
             assert key.hex().encode() not in data, f
+
+
+def test_pseudonyms_are_keyed_blake2b_of_the_row():
+    """The definition, row by row: a hash keyed afresh for each row gives the very same names."""
+    import hashlib
+
+    key = bytes(range(32))
+    rows = np.array([0, 1, 7, 255, 256, 65_537, 999_999, 2**40 + 3], dtype=np.int64)
+    expect = ["R" + hashlib.blake2b(int(i).to_bytes(8, "little"), key=key, digest_size=8).hexdigest() for i in rows]
+    got = pseudonyms(rows, key=key, prefix="R")
+    assert got.dtype == object
+    assert got.tolist() == expect
+    assert pseudonyms(rows[::-1], key=key, prefix="R").tolist() == expect[::-1]  # no state carried over
+    assert pseudonyms(np.zeros(0, dtype=np.int64), key=key).shape == (0,)
+    assert pseudonyms([3], key=key + b"x").tolist() != pseudonyms([3], key=key).tolist()
+    with pytest.raises(OverflowError):
+        pseudonyms(np.array([-1]), key=key)  # not a row: refused, never wrapped to another row
