@@ -9,6 +9,7 @@ strings.
 
 from __future__ import annotations
 
+import functools
 import json
 from enum import StrEnum
 from typing import Any
@@ -115,15 +116,30 @@ def event_row(t_s: float, kind: str, subject: str, detail: str | dict[str, Any])
         ValueError: ``kind`` is not an :class:`EventKind`.
     """
     kind = EventKind(kind).value
-    fields = dict(detail) if isinstance(detail, dict) else fields_of(detail)
+    if isinstance(detail, dict):
+        cause, count, rest = _typed(kind, dict(detail))
+    else:
+        cause, count, rest = _typed_note(kind, detail)
+    return (float(t_s), kind, str(subject), cause, count, rest)
+
+
+def _typed(kind: str, fields: dict[str, Any]) -> tuple[str | None, int | None, str]:
+    """``cause``, ``count`` and the rest as JSON, from an event's fields (taken out of ``fields``)."""
     cause = fields.pop("cause", None)
     count_key = _COUNT_FIELD.get(kind)
     count = fields.pop(count_key, None) if count_key else None
     return (
-        float(t_s),
-        kind,
-        str(subject),
         None if cause is None else str(cause),
         None if count is None else int(count),
         json.dumps(fields, sort_keys=True, separators=(",", ":")) if fields else "{}",
     )
+
+
+@functools.lru_cache(maxsize=65_536)
+def _typed_note(kind: str, detail: str) -> tuple[str | None, int | None, str]:
+    """:func:`_typed` of a ``key=value`` note, worked out once per distinct note.
+
+    A run repeats a few hundred notes tens of thousands of times (58,498 events and 572 notes at
+    a million citizens). The result is a tuple of immutable values: sharing it is safe.
+    """
+    return _typed(kind, fields_of(detail))
