@@ -496,3 +496,28 @@ def test_map_page_colours_congested_roads_and_centres_on_the_worst_bottlenecks()
     assert any(tip.startswith(f"{int(worst['peak_queue'])} waiting") for tip in tips), tips[:5]
     widest = max(congestion["data"], key=lambda row: row["width"])
     assert widest["color"][:3] == [110, 30, 0]  # the run's longest queue: the darkest colour
+
+
+def test_the_map_makes_each_times_layers_when_first_shown_and_the_same_in_any_order():
+    """Preparing a run's map makes no time's layers; showing a time makes its own, as made in
+    any other order (a million-citizen run has 361 times: all of them took 18 s up front)."""
+    from ui.pages import map_page
+
+    _with_run("map")
+    result = _RUNS["coastal_quake_tsunami"]
+    lazy = [getattr(map_page.MapFrames.of(result), k) for k in ("shelters", "hazard", "seen_shelters", "picture")]
+    assert [x.made() for x in lazy if isinstance(x, map_page.Frames)] == [0, 0, 0, 0]  # nothing made yet
+
+    fresh = map_page.MapFrames.of(result)
+    n = len(fresh.times)
+    assert n > 3
+    picks = [n - 1, 0, n // 2]
+    shown = {(i, seen): fresh.deck(i, seen=seen).to_json() for i in picks for seen in (False, True)}
+    assert isinstance(fresh.shelters, map_page.Frames)
+    assert fresh.shelters.made() == len(picks)  # only the times shown
+    every = map_page.MapFrames.of(result)
+    for i in reversed(range(n)):  # every time made, last first
+        every.deck(i, seen=True)
+        every.deck(i)
+    assert {(i, seen): every.deck(i, seen=seen).to_json() for i in picks for seen in (False, True)} == shown
+    assert shown[(0, False)] != shown[(n - 1, False)]  # times differ
