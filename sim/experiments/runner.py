@@ -113,13 +113,6 @@ def sample_positions(n: int, cap: int, *, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng([seed, 0x52454753]).choice(n, size=cap, replace=False))
 
 
-def sample_rows(table: pd.DataFrame, cap: int, *, seed: int) -> pd.DataFrame:
-    """At most ``cap`` rows of ``table``, in its order (see :func:`sample_positions`)."""
-    if len(table) <= cap:
-        return table
-    return table.iloc[sample_positions(len(table), cap, seed=seed)].reset_index(drop=True)
-
-
 def _location(model: EvacuationModel, timeseries: Any) -> dict[str, Any]:
     if not model.scenario.location.enabled:
         return {}

@@ -277,9 +277,6 @@ class NetworkState:
         tier: _Tier = self._cache[key]
         return tier
 
-    def _graph(self, max_tier: int) -> csr_matrix:
-        return self._tier(max_tier).graph
-
     def reachable(self, src: int, *, reverse: bool = False, max_tier: int = 2) -> np.ndarray:
         """Assets a message from ``src`` can reach now (``reverse``: that can reach ``src``). Read-only."""
         if not self.operational()[src]:

@@ -247,14 +247,13 @@ def test_registrations_above_the_cap_are_a_uniform_sample_named_in_the_manifest(
     assert again["person"].tolist() == table["person"].tolist()
 
 
-def test_sample_rows_keeps_each_row_with_equal_chance():
-    from sim.experiments.runner import sample_rows
+def test_sample_positions_keep_each_row_with_equal_chance():
+    from sim.experiments.runner import sample_positions
 
-    table = pd.DataFrame({"i": np.arange(1000)})
-    assert sample_rows(table, 1000, seed=1) is table
+    assert sample_positions(1000, 1000, seed=1).tolist() == list(range(1000))  # under the cap: every row
     kept = np.zeros(1000)
     for seed in range(400):
-        rows = sample_rows(table, 100, seed=seed)["i"].to_numpy()
+        rows = sample_positions(1000, 100, seed=seed)
         assert len(set(rows)) == 100
         assert (np.diff(rows) > 0).all()
         kept[rows] += 1
@@ -262,4 +261,4 @@ def test_sample_rows_keeps_each_row_with_equal_chance():
     assert kept.min() > 15
     assert kept.max() < 65
     assert abs(kept[:500].sum() - kept[500:].sum()) < 0.05 * kept.sum()
-    assert sample_rows(table, 100, seed=1)["i"].tolist() != sample_rows(table, 100, seed=2)["i"].tolist()
+    assert sample_positions(1000, 100, seed=1).tolist() != sample_positions(1000, 100, seed=2).tolist()
