@@ -138,7 +138,7 @@ class Mover:
         the last); routes on ``delays`` (the informed share's) when a mode first needs them.
         """
         open_arcs = [self.m.roads.open[m][self.m.net.road] for m in (WALK, CAR)]
-        targets = np.unique([s.node for s in self.m.shelters if s.room > 0])
+        targets = np.flatnonzero(self.node_room > 0)  # the nodes of shelters with room (kept by admit)
         arc_ok = self.m.arc_ok = [self.m.net.usable[m] & open_arcs[m] for m in (WALK, CAR)]
         free = list(self._free)  # the free-flow fields now (routes on delays are repaired from them)
 
@@ -200,12 +200,12 @@ class Mover:
         """Rebuild the routing fields if shelters filled or roads closed since the last step."""
         if not self.fields_dirty:
             return
-        self.routes = self._routes(None)
-        if self.informed_routes is not None:  # the informed learn of closures and full shelters at once
-            self.informed_routes = self._routes(self.delays(float(self.m.env.now)))
         self.node_room = np.zeros(self.m.city.n_nodes, dtype=np.int64)
         for s in self.m.shelters:
             self.node_room[s.node] += s.room
+        self.routes = self._routes(None)
+        if self.informed_routes is not None:  # the informed learn of closures and full shelters at once
+            self.informed_routes = self._routes(self.delays(float(self.m.env.now)))
         self.m.node_has_shelter = np.zeros(self.m.city.n_nodes, dtype=bool)
         self.m.node_has_shelter[self.m.book.node] = True
         self.m.shelters_at = {}

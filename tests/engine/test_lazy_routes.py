@@ -60,3 +60,31 @@ def test_routes_searched_late_are_those_of_the_moment_they_were_made():
     np.testing.assert_array_equal(late.dist, expect.dist)
     np.testing.assert_array_equal(late.source, expect.source)
     assert routes.field(CAR) is late  # searched once
+
+
+def test_the_routes_target_exactly_the_shelters_with_room_while_they_fill_and_close():
+    # The routes read their targets from the mover's room per node (kept up to date by each
+    # admission): at every step it must name the nodes of the shelters with room, as the
+    # shelters themselves say, while shelters fill, close and reopen.
+    scenario = api.load_scenario(
+        api.sample_scenarios()["kotka_district_evacuation"],
+        ["duration=40min", "alerting.orders=[{at: 0, zone: all}]"],
+    )
+    model = EvacuationModel(scenario)
+    for s in model.shelters:
+        s.capacity = min(s.capacity, 40)  # small: they fill during the run
+    model._routes_changed()
+    filled = False
+    for step in range(int(40 * 60 / model.step_s)):
+        if step == 60:
+            model.close_shelters([model.shelters[0].shelter_id], cause="test")
+        if step == 120:
+            model.reopen_shelters([model.shelters[0].shelter_id], cause="test")
+        model.step()
+        mv = model.mover
+        if mv.fields_dirty:
+            continue
+        with_room = np.unique([s.node for s in model.shelters if s.room > 0]).astype(np.int64)
+        np.testing.assert_array_equal(np.flatnonzero(mv.node_room > 0), with_room)
+        filled |= any(s.room == 0 and s.is_open for s in model.shelters)
+    assert filled  # the check ran while shelters were full
