@@ -88,6 +88,7 @@ class EvacuationModel(mesa.Model):
         self.recorder.tables = record_tables  # False: the figures only (sweeps), no tracks or district counts
         self._finished = False
         self._terrain: Terrain | None = None
+        self._asset_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # intact_assets
 
         # The shelter book and road state own their state; a change marks the routing fields stale.
         self.book = ShelterBook(
@@ -297,6 +298,18 @@ class EvacuationModel(mesa.Model):
         table["power_state"] = np.array(["grid", "battery", "off"])[self.network.power]
         table["up"] = self.network.operational()
         return table
+
+    def intact_assets(self, *, but: tuple[str, ...] = ()) -> tuple[list[str], np.ndarray]:
+        """Ids and metric positions of the assets not damaged, kinds ``but`` left out.
+
+        What ``assets()`` says, without a table per call: a flood judges them every minute.
+        """
+        if self._asset_arrays is None:
+            t = self.asset_table
+            self._asset_arrays = (t["id"].to_numpy(), t["kind"].to_numpy(), t[["x", "y"]].to_numpy())
+        ids, kind, xy = self._asset_arrays
+        keep = ~self.network.damaged & ~np.isin(kind, list(but))
+        return ids[keep].tolist(), xy[keep]
 
     def links(self) -> pd.DataFrame:
         """Network links with their state now (``up``)."""

@@ -39,6 +39,9 @@ class World(Protocol):
         ``damaged``, ``power_state`` (grid, battery, off), ``up`` (working now).
         """
 
+    def intact_assets(self, *, but: tuple[str, ...] = ()) -> tuple[list[str], np.ndarray]:
+        """Ids and metric positions (``x, y``) of the assets not damaged, kinds ``but`` left out (table order)."""
+
     def fail_assets(self, ids: list[str], *, cause: str) -> None:
         """Take assets out of service (an ``asset_failed`` event each)."""
 

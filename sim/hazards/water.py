@@ -215,14 +215,12 @@ class WaterHazard(Hazard):
         if not np.isfinite(level):
             self._record(world, t)
             return
-        assets = world.assets()
-        if len(assets):
-            live = assets[~assets["damaged"].to_numpy() & (assets["kind"] != "sensor").to_numpy()]
-            if len(live):
-                d = self.depth_at(live[["x", "y"]].to_numpy(), t)
-                drowned = live["id"][d > cfg.asset_failed_depth_m].tolist()
-                if drowned:
-                    world.fail_assets(drowned, cause=self.label)
+        live, live_xy = world.intact_assets(but=("sensor",))
+        if live:
+            d = self.depth_at(live_xy, t)
+            drowned = [a for a, wet in zip(live, d > cfg.asset_failed_depth_m, strict=True) if wet]
+            if drowned:
+                world.fail_assets(drowned, cause=self.label)
         ids = world.shelter_ids()
         if ids:
             d = self.depth_at(world.shelter_xy(), t)

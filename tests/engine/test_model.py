@@ -125,3 +125,18 @@ def test_closures_with_until_reopen(layer_city):
     assert kinds["road_reopened"] == 600
     assert kinds["shelter_opened"] == 300
     assert m.pop.state_counts()["sheltered"] == 50  # everyone got going once a way opened
+
+
+def test_intact_assets_are_the_assets_table_without_the_damaged_and_the_kinds_left_out():
+    m = EvacuationModel(load_scenario("scenarios/kotka_district_evacuation.yaml", ["duration=10min"]))
+    table = m.assets()
+    rng = np.random.default_rng(3)
+    hit = table["id"][rng.random(len(table)) < 0.3].tolist()
+    m.fail_assets(hit, cause="test")
+    for but in ((), ("sensor",), ("sensor", "siren")):
+        table = m.assets()
+        expect = table[~table["damaged"] & ~table["kind"].isin(but)]
+        ids, xy = m.intact_assets(but=but)
+        assert ids == expect["id"].tolist()
+        np.testing.assert_array_equal(xy, expect[["x", "y"]].to_numpy())
+    assert len(m.intact_assets()[0]) == len(table) - len(set(hit))
