@@ -79,7 +79,10 @@ class Registry:
         self.desk_ptr = np.zeros(1, dtype=np.int64)
         # Small working sets, so a tick costs what happens, not the size of the city.
         self._paper: list[np.ndarray] = []
-        self._waiting: list[np.ndarray] = []  # in the registry, relatives not yet told
+        self._waiting: list[np.ndarray] = []  # entered the registry since the last notify
+        # Relatives not yet told, as runs sorted by when they are due (idx, due_t): a notify reads
+        # the fronts of a few runs instead of everyone waiting (sizes halve from run to run).
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
 
     def add_shelter(self, capacity: int, desks_per_100: float) -> None:
         """Desks for one more shelter (at least one)."""
@@ -135,18 +138,33 @@ class Registry:
         self._paper = [rest] if len(rest) else []
 
     def notify(self, t0: float, t1: float, *, service_up: bool) -> int:
-        """Relatives' messages due before ``t1`` go out while the service works; returns how many."""
-        if not service_up or not self._waiting:
+        """Relatives' messages due before ``t1`` go out while the service works; returns how many.
+
+        Each goes out at its due time (entering the registry plus the person's delay), or at
+        ``t0`` if that has passed (the service was down then).
+        """
+        if not service_up:
             return 0
-        waiting = np.concatenate(self._waiting)
-        due_t = self.entry_t[waiting] + self.relatives_delay_s[waiting]
-        go = due_t < t1
-        due = waiting[go]
-        if len(due):
-            self.notified_t[due] = np.maximum(due_t[go], t0)
-        rest = waiting[~go]
-        self._waiting = [rest] if len(rest) else []
-        return len(due)
+        if self._waiting:
+            new = np.concatenate(self._waiting)
+            self._waiting = []
+            due_t = self.entry_t[new] + self.relatives_delay_s[new]
+            o = np.argsort(due_t, kind="stable")
+            self._runs.append((new[o], due_t[o]))
+            while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
+                (a, a_t), (b, b_t) = self._runs[-2:]
+                both, both_t = np.concatenate([a, b]), np.concatenate([a_t, b_t])
+                o = np.argsort(both_t, kind="stable")
+                self._runs[-2:] = [(both[o], both_t[o])]
+        told = 0
+        for r, (idx, due_t) in enumerate(self._runs):
+            k = int(np.searchsorted(due_t, t1, side="left"))  # due before t1 (NaN last, never due)
+            if k:
+                self.notified_t[idx[:k]] = np.maximum(due_t[:k], t0)
+                self._runs[r] = (idx[k:], due_t[k:])
+                told += k
+        self._runs = [run for run in self._runs if len(run[0])]
+        return told
 
     def counts(self, t: float, shelter: np.ndarray, n_shelters: int) -> np.ndarray:
         """Registered people per shelter at ``t``."""

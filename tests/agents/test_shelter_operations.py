@@ -262,3 +262,36 @@ def test_sample_positions_keep_each_row_with_equal_chance():
     assert kept.max() < 65
     assert abs(kept[:500].sum() - kept[500:].sum()) < 0.05 * kept.sum()
     assert sample_positions(1000, 100, seed=1).tolist() != sample_positions(1000, 100, seed=2).tolist()
+
+
+def test_relatives_are_told_at_their_due_time_or_when_the_service_is_back():
+    # The definition: at each notify(t0, t1) with the service up, everyone in the registry not yet
+    # told whose due time (registry entry + their delay) is before t1 is told at max(due, t0).
+    rng = np.random.default_rng(11)
+    n = 3000
+    delay = rng.choice([0.0, 60.0, 600.0, 3600.0, np.inf], size=n, p=[0.2, 0.3, 0.3, 0.15, 0.05])
+    reg = Registry(n, service_s=(20.0, 45.0, 180.0), relatives_delay_s=delay)
+    told_t = np.full(n, np.inf)
+    waiting = np.zeros(0, dtype=np.int64)
+    order = rng.permutation(n)
+    pos = 0
+    for step in range(400):
+        t0, t1 = step * 10.0, step * 10.0 + 10.0
+        k = int(rng.integers(0, 30))
+        new = order[pos : pos + k]
+        pos += k
+        reg.entry_t[new] = t0 + rng.choice([0.0, 3.0, 9.5], size=len(new))  # ties in the due times
+        reg._waiting.append(new)
+        waiting = np.concatenate([waiting, new])
+        up = bool(step % 50 < 35)  # the service goes down now and then
+        told = reg.notify(t0, t1, service_up=up)
+        if up:
+            due_t = reg.entry_t[waiting] + delay[waiting]
+            go = due_t < t1
+            told_t[waiting[go]] = np.maximum(due_t[go], t0)
+            assert told == int(go.sum())
+            waiting = waiting[~go]
+        else:
+            assert told == 0
+        np.testing.assert_array_equal(reg.notified_t, told_t)
+    assert np.isfinite(told_t).sum() > 1000 and len(waiting) > 0
