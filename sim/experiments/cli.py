@@ -95,11 +95,12 @@ def _warn(scenario: object) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load and check a scenario, including its city, without running it."""
-    from sim.engine.model import EvacuationModel
     from sim.scenario.loader import load_scenario
 
-    scenario = load_scenario(args.scenario, args.set)
+    scenario = load_scenario(args.scenario, args.set)  # a bad file is told before the engine is imported
     _warn(scenario)
+    from sim.engine.model import EvacuationModel
+
     model = EvacuationModel(scenario)
     print(
         f"{args.scenario}: valid ({model.city.name}: {model.city.n_roads} road segments, "
@@ -110,16 +111,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario and write its run directory."""
-    from sim.core.memory import release_free_memory
-    from sim.experiments.runner import run_scenario
-    from sim.io.rundir import reserve_run_dir
     from sim.scenario.loader import load_scenario
 
     overrides = list(args.set)
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
-    scenario = load_scenario(args.scenario, overrides)
+    scenario = load_scenario(args.scenario, overrides)  # a bad file is told before the engine is imported
     _warn(scenario)
+    from sim.core.memory import release_free_memory
+    from sim.experiments.runner import run_scenario
+    from sim.io.rundir import reserve_run_dir
+
     out = Path(args.out) if args.out else _default_out(scenario.name)
     # The place is checked, locked and probed before any simulated second.
     with reserve_run_dir(out, overwrite=args.force) as slot:

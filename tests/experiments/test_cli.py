@@ -213,3 +213,22 @@ def test_existing_output_is_not_overwritten(layer_city, tmp_path):
     (out / "keep.txt").write_text("mine")
     _assert_invalid(sim("run", str(scn), "--out", str(out)), "--out")
     assert (out / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_bad_scenario_is_told_before_the_engine_is_imported(tmp_path, command):
+    # A typo is answered in a fraction of a second: the scenario is checked before the engine
+    # (numpy, pandas, scipy, Mesa: over a second of imports) is loaded.
+    scn = write_scenario(tmp_path, {"name": "bad", "colour": "blue"})
+    probe = (
+        "import sys\n"
+        "from sim.experiments.cli import main\n"
+        f"code = main([{command!r}, {str(scn)!r}, '--set', 'duration=10min'])\n"
+        "heavy = sorted(m for m in ('numpy', 'pandas', 'scipy', 'mesa', 'sim.engine.model') if m in sys.modules)\n"
+        "print(code, heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False
+    )
+    assert done.stdout.strip() == "2 []", done.stdout + done.stderr
+    assert done.stderr.startswith("colour:")
