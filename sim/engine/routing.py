@@ -297,8 +297,7 @@ def repair_field(
     pos[nodes] = np.arange(k)
     # Their arcs toward other nodes (forward: u -> v costs the reversed pair (v, u)).
     f_perm, f_indices, f_indptr = _forward_graph(net, mode)
-    forward = csr_matrix((pair_cost[f_perm], f_indices, f_indptr), shape=(n, n))[nodes].tocoo()
-    u, v, w = forward.row, forward.col, forward.data
+    u, v, w = _rows_of(f_indptr, f_indices, pair_cost[f_perm], nodes)
     ok = np.isfinite(w)
     u, v, w = u[ok], v[ok], w[ok]
     inside = affected[v]
@@ -339,6 +338,21 @@ def repair_field(
     got[ends] = old.source[via[hop[ends]]]
     source[nodes] = got
     return Field(dist=dist, source=source, pred=pred, pair_cost=pair_cost)
+
+
+def _rows_of(
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The entries of CSR ``rows`` (in that order, each row's as stored): (position in ``rows``, column, value).
+
+    What ``csr_matrix((data, indices, indptr))[rows].tocoo()`` holds, without building the matrix.
+    """
+    start = indptr[rows]
+    count = indptr[np.asarray(rows) + 1] - start
+    total = int(count.sum())
+    pos = np.repeat(np.arange(len(rows)), count)
+    at = np.arange(total) + np.repeat(start - (np.cumsum(count) - count), count)
+    return pos, indices[at], data[at]
 
 
 def _forward_graph(net: ArcNetwork, mode: int) -> tuple[np.ndarray, ...]:

@@ -127,3 +127,20 @@ def test_routes_on_current_travel_times_repaired_from_the_free_flow_field_equal_
         _check(net, mode, open_arcs, targets, field, delay)
         changed += int((field.dist != free.dist).sum())
     assert changed > 0  # the delays did change routes
+
+
+def test_rows_of_a_csr_are_what_scipy_slices():
+    from scipy.sparse import random as sparse_random
+
+    from sim.engine.routing import _rows_of
+
+    rng = np.random.default_rng(5)
+    for n, density in ((1, 0.5), (40, 0.05), (300, 0.01), (300, 0.0)):
+        m = sparse_random(n, n, density=density, format="csr", random_state=rng)
+        m.data[rng.random(len(m.data)) < 0.2] = np.inf  # closed pairs are stored too
+        for rows in (np.arange(n), np.flatnonzero(rng.random(n) < 0.3), rng.permutation(n)[: n // 2]):
+            expect = m[rows].tocoo()
+            u, v, w = _rows_of(m.indptr, m.indices, m.data, rows)
+            np.testing.assert_array_equal(u, expect.row)
+            np.testing.assert_array_equal(v, expect.col)
+            np.testing.assert_array_equal(w, expect.data)
