@@ -350,16 +350,25 @@ class Mover:
         rows = np.empty(len(who), dtype=np.int64)
         arrival = np.maximum(p.t_ready[who], t0)
         bounds = np.flatnonzero(np.diff(at)) + 1
-        for s0, s1 in zip(np.concatenate(([0], bounds)), np.append(bounds, len(who)), strict=True):
-            node = int(at[s0])
+        starts, ends = np.concatenate(([0], bounds)), np.append(bounds, len(who))
+        for s0, s1, node in zip(starts.tolist(), ends.tolist(), at[starts].tolist(), strict=True):
             here = self.m.shelters_at[node]
-            if len(here) == 1:
-                rows[s0:s1] = here[0]
-                takes = [(here[0], s1 - s0, arrival[s0:s1])]
-            else:  # several shelters at one node fill in the order of their rows
-                rooms = np.array([self.m.shelters[r].room for r in here])
-                rows[s0:s1] = np.asarray(here)[np.searchsorted(np.cumsum(rooms), rank[s0:s1], side="right")]
-                takes = [(r, int((rows[s0:s1] == r).sum()), arrival[s0:s1][rows[s0:s1] == r]) for r in here]
+            if len(here) == 1:  # most nodes: one shelter takes them all
+                rows[s0:s1] = row = here[0]
+                sh = self.m.shelters[row]
+                sh.admit(s1 - s0)
+                room = sh.room
+                if room == 0:
+                    self.m.recorder.log_event(
+                        float(arrival[s0:s1].max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}"
+                    )
+                    self.fields_dirty = True
+                self.node_room[node] = room
+                continue
+            # Several shelters at one node fill in the order of their rows.
+            rooms = np.array([self.m.shelters[r].room for r in here])
+            rows[s0:s1] = np.asarray(here)[np.searchsorted(np.cumsum(rooms), rank[s0:s1], side="right")]
+            takes = [(r, int((rows[s0:s1] == r).sum()), arrival[s0:s1][rows[s0:s1] == r]) for r in here]
             for r, count, times in takes:
                 if count == 0:
                     continue
