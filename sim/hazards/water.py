@@ -86,6 +86,10 @@ class WaterHazard(Hazard):
         self._wet = np.zeros((0, 0), dtype=bool)
         self._depth_level: float | None = None
         self._depth = np.zeros((0, 0))
+        # Depths at the fixed points (roads, nodes) and the footprint depend on the time only
+        # through the level: kept while it holds (a flood's crest, hours of standing water).
+        self._fixed: dict[str, tuple[float, np.ndarray]] = {}
+        self._recorded_level: float | None = None
         # Connected bathtub: depth only on the cells below the level that the source reaches.
         self.connected = self.terrain is not None and not self.zone_only and self.config.connected
         self._road_cells: tuple[np.ndarray, np.ndarray] | None = None  # the road points' cells (connected)
@@ -152,7 +156,10 @@ class WaterHazard(Hazard):
         return self.terrain.height_at(xy), inside
 
     def depth_at(self, xy: np.ndarray, t: float, cells: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-        """Water depth (m, >= 0) at metric points at time ``t`` (``cells``: theirs, if known)."""
+        """Water depth (m, >= 0) at metric points at time ``t`` (``cells``: theirs, if known).
+
+        It depends on ``t`` only through ``level(t)``: depths at fixed points are kept per level.
+        """
         level = self.level(t)
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         if not np.isfinite(level):
@@ -164,6 +171,16 @@ class WaterHazard(Hazard):
             return self.depth_grid(level)[r, c]
         h, inside = self._ground(xy)
         return np.where(inside, np.maximum(level - h, 0.0), 0.0)
+
+    def _fixed_depth(
+        self, which: str, xy: np.ndarray, t: float, cells: tuple[np.ndarray, np.ndarray] | None
+    ) -> np.ndarray:
+        """``depth_at`` of the fixed points ``which`` (road points, nodes), computed once per level."""
+        level = self.level(t)
+        kept = self._fixed.get(which)
+        if kept is None or kept[0] != level:
+            kept = self._fixed[which] = (level, self.depth_at(xy, t, cells))
+        return kept[1]
 
     def velocity(self, depth: np.ndarray) -> np.ndarray | None:
         """Flow velocity (m/s) where the water has ``depth``, or None where it is unknown."""
@@ -202,7 +219,7 @@ class WaterHazard(Hazard):
         t = float(world.env.now)
         level = self.level(t)
         n = len(self.closed["walk"])
-        depth_road = self.depth_at(self.road_points, t, self._road_cells).reshape(3, n).max(axis=0)
+        depth_road = self._fixed_depth("roads", self.road_points, t, self._road_cells).reshape(3, n).max(axis=0)
         for mode, limit in (("car", cfg.drive_closed_depth_m), ("walk", cfg.walk_closed_depth_m)):
             now_closed = depth_road > limit
             newly = np.nonzero(now_closed & ~self.closed[mode])[0]
@@ -232,7 +249,7 @@ class WaterHazard(Hazard):
             # Everyone at a node stands where the node is: its depth is judged once for all of them.
             at_node = node >= 0
             depth = np.empty(len(idx))
-            depth[at_node] = self.depth_at(world.city.node_xy, t, self._node_cells)[node[at_node]]
+            depth[at_node] = self._fixed_depth("nodes", world.city.node_xy, t, self._node_cells)[node[at_node]]
             depth[~at_node] = self.depth_at(along_xy, t)
             caught = idx[self.caught(depth, world.vulnerable(idx))]
             if len(caught):
@@ -241,6 +258,9 @@ class WaterHazard(Hazard):
 
     def _record(self, world: World, t: float) -> None:
         """The footprint as depth bands, recorded whenever the wet area changes."""
+        if self._recorded_level == self.level(t):  # the same level: the same footprint
+            return
+        self._recorded_level = self.level(t)
         if self.zone_only or self.terrain is None:
             geom = self.mask_geom
             level = self.level(t)

@@ -250,3 +250,37 @@ def test_the_depth_judged_per_node_is_the_depth_at_everyone_exposed(scenario):
         checked += int((everyone > 0).sum())
     if scenario == "kotka_river_flood":
         assert checked > 0  # somebody stood in water
+
+
+def test_depths_and_footprints_kept_per_level_are_those_made_afresh(layer_city, monkeypatch):
+    """Issue 20: the depths at roads and nodes and the footprint are kept while the level holds."""
+    from sim.hazards.water import WaterHazard
+
+    stages = [{"at": 0, "level_m": 1.0}, {"at": 600, "level_m": 3.0}, {"at": 1500, "level_m": 3.0}]
+    hazard = {"type": "flood", "id": "f", "at": 0, "stages": stages, "update_every": 60, "until": 2100}
+    scn = scenario_from(_river_city(layer_city), hazards=[hazard], **_walkers(20), **everyone_now(duration="40min"))
+    m = EvacuationModel(scn)
+    water = next(h for h in m.hazards if isinstance(h, WaterHazard))
+    for minutes in range(1, 40):  # rising, holding, gone at 35 min
+        m.advance_to(minutes * 60.0)
+        t = float(m.env.now)
+        for which, xy, cells in (
+            ("roads", water.road_points, water._road_cells),
+            ("nodes", m.city.node_xy, water._node_cells),
+        ):
+            np.testing.assert_array_equal(water._fixed_depth(which, xy, t, cells), water.depth_at(xy, t, cells))
+    kept = m.hazard_footprints()
+
+    original = WaterHazard._record
+
+    def afresh(self, world, t):
+        self._recorded_level = None
+        original(self, world, t)
+
+    monkeypatch.setattr(WaterHazard, "_record", afresh)
+    m2 = EvacuationModel(scn)
+    m2.run()
+    fresh = m2.hazard_footprints()
+    assert len(kept) >= 3
+    assert kept.drop(columns="geometry").equals(fresh.drop(columns="geometry"))
+    assert list(kept.geometry.to_wkb()) == list(fresh.geometry.to_wkb())  # gone: no geometry in both
