@@ -556,3 +556,33 @@ def scatter_max(target: Any, idx: Any, values: Any) -> None:
             continue
         if b != b or b > a:
             target[idx[i]] = b
+
+
+@njit(cache=True)
+def downstream(hit: Any, pred: Any) -> Any:
+    """:func:`sim.engine.routing.downstream_vectorised`: each chain walked once, its answer kept."""
+    n = len(pred)
+    state = np.zeros(n, dtype=np.int8)  # 0: not known yet, 1: a hit node on its chain, 2: none
+    path = np.empty(n, dtype=np.int64)
+    for u in range(n):
+        if state[u] != 0:
+            continue
+        k = 0
+        v = u
+        val = 2
+        while True:
+            if state[v] != 0:
+                val = state[v]
+                break
+            path[k] = v
+            k += 1
+            if hit[v]:
+                val = 1
+                break
+            p = pred[v]
+            if p < 0 or k >= n:  # a root (or a loop without a hit node)
+                break
+            v = p
+        for j in range(k):
+            state[path[j]] = val
+    return state == 1

@@ -358,6 +358,12 @@ def desk_starts(
     return start
 
 
+def downstream(hit: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """:func:`sim.engine.routing.downstream_vectorised`, compiled."""
+    out: np.ndarray = _compiled.downstream(np.ascontiguousarray(hit, dtype=np.bool_), _ints(pred))
+    return out
+
+
 def closer_arcs(
     arc_ok: np.ndarray, arc_tail: np.ndarray, arc_head: np.ndarray, dist_s: np.ndarray, n_nodes: int
 ) -> tuple[np.ndarray, np.ndarray]:

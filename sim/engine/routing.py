@@ -282,15 +282,7 @@ def repair_field(
         hit[tail[old.pred[tail] == head]] = True
     if not hit.any():
         return Field(dist=old.dist, source=old.source, pred=old.pred, pair_cost=pair_cost)
-    # Everything downstream of a hit node (pointer jumping up the tree of next nodes).
-    up = np.where(old.pred >= 0, old.pred, np.arange(n))
-    affected = hit.copy()
-    while True:
-        affected |= affected[up]
-        nxt = up[up]
-        if np.array_equal(nxt, up):
-            break
-        up = nxt
+    affected = downstream(hit, old.pred)  # every node whose route runs through a hit one
     nodes = np.flatnonzero(affected)
     k = len(nodes)
     pos = np.full(n, -1, dtype=np.int64)
@@ -353,6 +345,25 @@ def _rows_of(
     pos = np.repeat(np.arange(len(rows)), count)
     at = np.arange(total) + np.repeat(start - (np.cumsum(count) - count), count)
     return pos, indices[at], data[at]
+
+
+def downstream_vectorised(hit: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Nodes whose chain of next nodes (``pred``, -1 at its end) meets a ``hit`` node, the hit ones included.
+
+    Pointer jumping up the tree: each pass doubles how far up every node has looked.
+    """
+    up = np.where(pred >= 0, pred, np.arange(len(pred)))
+    affected = np.asarray(hit, dtype=bool).copy()
+    while True:
+        affected |= affected[up]
+        nxt = up[up]
+        if np.array_equal(nxt, up):
+            break
+        up = nxt
+    return affected
+
+
+downstream = kernels.when_large(kernels.MIN_ACTIVE, kernels.downstream)(downstream_vectorised)
 
 
 def _forward_graph(net: ArcNetwork, mode: int) -> tuple[np.ndarray, ...]:

@@ -524,3 +524,23 @@ def test_a_whole_run_is_the_same_with_every_call_compiled_and_with_none(monkeypa
         np.testing.assert_array_equal(ker[name], ref[name], err_msg=name)
     for name in ("timeseries", "events", "registrations"):
         pd.testing.assert_frame_equal(ker[name], ref[name], check_exact=True, obj=name)
+
+
+@pytest.mark.parametrize("n", [1, 50, 3000])
+def test_nodes_downstream_compiled_equal_the_pointer_jumping_reference(n):
+    from sim.engine.routing import downstream_vectorised
+
+    rng = np.random.default_rng(n)
+    for _ in range(20):
+        # A forest: each node's next node is an earlier one (or none), in a shuffled numbering;
+        # long chains (the nearest earlier nodes) and wide fans (any earlier node).
+        order = rng.permutation(n)
+        pred = np.full(n, -1, dtype=np.int64)
+        for pos in range(1, n):
+            if rng.random() < 0.97:
+                back = int(rng.integers(1, min(pos, 3) + 1)) if rng.random() < 0.7 else int(rng.integers(1, pos + 1))
+                pred[order[pos]] = order[pos - back]
+        hit = rng.random(n) < rng.choice([0.0, 0.001, 0.02, 0.3])
+        expect = downstream_vectorised(hit, pred)
+        np.testing.assert_array_equal(kernels.downstream(hit, pred), expect)
+        assert expect[hit].all()
