@@ -586,3 +586,19 @@ def downstream(hit: Any, pred: Any) -> Any:
         for j in range(k):
             state[path[j]] = val
     return state == 1
+
+
+@njit(cache=True)
+def outside(state: Any, arc: Any, node: Any, sheltered: int, casualty: int) -> Any:
+    """:func:`sim.engine.movement.outside_vectorised` in one pass over everyone."""
+    n = len(state)
+    idx = np.empty(n, dtype=np.int64)
+    at = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        s = state[i]
+        if s != sheltered and s != casualty:
+            idx[k] = i
+            at[k] = node[i] if arc[i] < 0 else -1
+            k += 1
+    return idx[:k].copy(), at[:k].copy()
