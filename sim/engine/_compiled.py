@@ -602,3 +602,16 @@ def outside(state: Any, arc: Any, node: Any, sheltered: int, casualty: int) -> A
             at[k] = node[i] if arc[i] < 0 else -1
             k += 1
     return idx[:k].copy(), at[:k].copy()
+
+
+@njit(cache=True)
+def held_back(active: Any, state: Any, arc: Any, want_arc: Any, evacuating: int) -> Any:
+    """:func:`sim.engine.movement.held_back_vectorised` in one pass over ``active``."""
+    out = np.empty(len(active), dtype=np.int64)
+    k = 0
+    for j in range(len(active)):
+        i = active[j]
+        if state[i] == evacuating and arc[i] < 0 and want_arc[i] >= 0:
+            out[k] = i
+            k += 1
+    return out[:k].copy()

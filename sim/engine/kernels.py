@@ -358,6 +358,14 @@ def desk_starts(
     return start
 
 
+def held_back(
+    active: np.ndarray, state: np.ndarray, arc: np.ndarray, want_arc: np.ndarray, evacuating: int
+) -> np.ndarray:
+    """:func:`sim.engine.movement.held_back_vectorised`, compiled."""
+    out: np.ndarray = _compiled.held_back(_ints(active), state, _ints(arc), _ints(want_arc), int(evacuating))
+    return out
+
+
 def outside(
     state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int
 ) -> tuple[np.ndarray, np.ndarray]:

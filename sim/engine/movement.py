@@ -265,6 +265,17 @@ def nodes_now_vectorised(
 nodes_now = kernels.when_large(kernels.MIN_POPULATION, kernels.nodes_now)(nodes_now_vectorised)
 
 
+def held_back_vectorised(
+    active: np.ndarray, state: np.ndarray, arc: np.ndarray, want_arc: np.ndarray, evacuating: int
+) -> np.ndarray:
+    """Those of ``active`` still ``evacuating``, at a node and waiting for an arc (``want_arc``), in order."""
+    active = active[state[active] == evacuating]
+    return active[(arc[active] < 0) & (want_arc[active] >= 0)]
+
+
+held_back = kernels.when_large(kernels.MIN_ACTIVE, kernels.held_back)(held_back_vectorised)
+
+
 def outside_vectorised(
     state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int
 ) -> tuple[np.ndarray, np.ndarray]:

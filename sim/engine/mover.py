@@ -23,6 +23,7 @@ from sim.engine.movement import (
     due_to_leave,
     exit_and_wait,
     group_starts,
+    held_back,
     nodes_now,
     positions_now,
     queue_lengths,
@@ -262,16 +263,20 @@ class Mover:
             reason = "damaged" if sh.damaged else "closed" if not sh.is_open else "full"
             self.m.log_event("shelter_turned_away", sh.shelter_id, f"count={count}; reason={reason}")
         if self.storage is not None:
-            self.gridlock(active[p.state[active] == EVACUATING], t1)
+            self.gridlock(active, t1)
 
     def gridlock(self, active: np.ndarray, t: float) -> None:
-        """Find rings of full roads waiting for each other, record them and let them through next step."""
+        """Find rings of full roads waiting for each other, record them and let them through next step.
+
+        ``active``: the step's people on the move, as the passes left them (those still evacuating count).
+        """
         assert self.storage is not None
         p = self.m.pop
-        waiting = active[(p.arc[active] < 0) & (self.want_arc[active] >= 0)]
+        waiting = held_back(active, p.state, p.arc, self.want_arc, EVACUATING)
         rings = self.storage.find_gridlock(waiting, p.mode, self.want_arc)
         if not rings:
             return
+        active = active[p.state[active] == EVACUATING]
         n_roads = self.m.city.n_roads
         ids = self.m.city.roads["road_id"].astype(str).to_numpy()
         for ring in rings:

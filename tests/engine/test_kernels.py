@@ -560,3 +560,18 @@ def test_who_is_outside_compiled_equals_the_vectorised_reference(n):
         assert (expect[1] == -1).any()
         assert (expect[1] >= 0).any()
         assert len(expect[0]) < n
+
+
+@pytest.mark.parametrize("n", [0, 9, 30_000])
+def test_who_is_held_back_compiled_equals_the_vectorised_reference(n):
+    rng = np.random.default_rng(n + 5)
+    people = 2 * n + 1
+    state = rng.integers(0, 6, people).astype(np.int8)
+    arc = np.where(rng.random(people) < 0.5, rng.integers(0, 300, people), -1).astype(np.int64)
+    want = np.where(rng.random(people) < 0.5, rng.integers(0, 300, people), -1).astype(np.int64)
+    active = rng.permutation(people)[:n]  # in no particular order: the order is kept
+    got = kernels.held_back(active, state, arc, want, 1)
+    expect = movement.held_back_vectorised(active, state, arc, want, 1)
+    np.testing.assert_array_equal(got, expect)
+    if n > 1000:
+        assert 0 < len(expect) < n
