@@ -289,7 +289,7 @@ def repair_field(
     pos[nodes] = np.arange(k)
     # Their arcs toward other nodes (forward: u -> v costs the reversed pair (v, u)).
     f_perm, f_indices, f_indptr = _forward_graph(net, mode)
-    u, v, w = _rows_of(f_indptr, f_indices, pair_cost[f_perm], nodes)
+    u, v, w = _rows_of(f_indptr, f_indices, f_perm, pair_cost, nodes)
     ok = np.isfinite(w)
     u, v, w = u[ok], v[ok], w[ok]
     inside = affected[v]
@@ -305,7 +305,7 @@ def repair_field(
     iu, iv = u[inside], pos[v[inside]]
     rows = np.concatenate([iv, np.full(len(entry_u), k)])
     cols = np.concatenate([iu, entry_u])
-    sub = csr_matrix((np.concatenate([w[inside], entry_t]), (rows, cols)), shape=(k + 1, k + 1))
+    sub = _csr(np.concatenate([w[inside], entry_t]), rows, cols, k + 1)  # pairs are distinct
     d, p = dijkstra(sub, directed=True, indices=k, return_predecessors=True)
     dist, source, pred = old.dist.copy(), old.source.copy(), old.pred.copy()
     dist[nodes] = d[:k]
@@ -333,18 +333,31 @@ def repair_field(
 
 
 def _rows_of(
-    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, rows: np.ndarray
+    indptr: np.ndarray, indices: np.ndarray, perm: np.ndarray, values: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The entries of CSR ``rows`` (in that order, each row's as stored): (position in ``rows``, column, value).
 
-    What ``csr_matrix((data, indices, indptr))[rows].tocoo()`` holds, without building the matrix.
+    What ``csr_matrix((values[perm], indices, indptr))[rows].tocoo()`` holds, without building
+    the matrix (nor ``values[perm]`` beyond those rows).
     """
     start = indptr[rows]
     count = indptr[np.asarray(rows) + 1] - start
     total = int(count.sum())
     pos = np.repeat(np.arange(len(rows)), count)
     at = np.arange(total) + np.repeat(start - (np.cumsum(count) - count), count)
-    return pos, indices[at], data[at]
+    return pos, indices[at], values[perm[at]]
+
+
+def _csr(data: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int) -> csr_matrix:
+    """``csr_matrix((data, (rows, cols)), shape=(n, n))`` for distinct (row, col) pairs, built directly.
+
+    The same matrix (each row's columns in ascending order, as scipy's conversion leaves them),
+    without the general conversion's duplicate summing.
+    """
+    order = np.lexsort((cols, rows))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return csr_matrix((data[order], cols[order], indptr), shape=(n, n))
 
 
 def downstream_vectorised(hit: np.ndarray, pred: np.ndarray) -> np.ndarray:

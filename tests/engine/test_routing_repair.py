@@ -140,7 +140,30 @@ def test_rows_of_a_csr_are_what_scipy_slices():
         m.data[rng.random(len(m.data)) < 0.2] = np.inf  # closed pairs are stored too
         for rows in (np.arange(n), np.flatnonzero(rng.random(n) < 0.3), rng.permutation(n)[: n // 2]):
             expect = m[rows].tocoo()
-            u, v, w = _rows_of(m.indptr, m.indices, m.data, rows)
+            perm = rng.permutation(len(m.data))  # the values in another order, found through perm
+            values = np.empty(len(m.data))
+            values[perm] = m.data
+            u, v, w = _rows_of(m.indptr, m.indices, perm, values, rows)
             np.testing.assert_array_equal(u, expect.row)
             np.testing.assert_array_equal(v, expect.col)
             np.testing.assert_array_equal(w, expect.data)
+
+
+def test_a_csr_built_directly_is_scipys_own():
+    from sim.engine.routing import _csr
+
+    rng = np.random.default_rng(9)
+    for n in (1, 5, 400):
+        pairs = np.unique(rng.integers(0, n * n, size=3 * n))  # distinct (row, col)
+        pairs = rng.permutation(pairs)
+        rows, cols = pairs // n, pairs % n
+        data = rng.choice([1e-9, 0.5, 2.0, 7.25, np.inf], len(pairs))
+        got = _csr(data, rows, cols, n)
+        expect = csr_matrix((data, (rows, cols)), shape=(n, n))
+        np.testing.assert_array_equal(got.indptr, expect.indptr)
+        np.testing.assert_array_equal(got.indices, expect.indices)
+        np.testing.assert_array_equal(got.data, expect.data)
+        d0, p0 = dijkstra(got, directed=True, indices=0, return_predecessors=True)
+        d1, p1 = dijkstra(expect, directed=True, indices=0, return_predecessors=True)
+        np.testing.assert_array_equal(d0, d1)
+        np.testing.assert_array_equal(p0, p1)
