@@ -615,3 +615,26 @@ def held_back(active: Any, state: Any, arc: Any, want_arc: Any, evacuating: int)
             out[k] = i
             k += 1
     return out[:k].copy()
+
+
+@njit(cache=True)
+def full_waits(
+    waiting: Any, mode: Any, want_arc: Any, came_by: Any, key: Any, taken_m2: Any, person_m2: Any, capacity_m2: Any
+) -> Any:
+    """:func:`sim.engine.movement.full_waits_vectorised` in one pass over ``waiting``."""
+    n = len(waiting)
+    came = np.empty(n, dtype=np.int64)
+    want = np.empty(n, dtype=np.int64)
+    k = 0
+    for j in range(n):
+        i = waiting[j]
+        c = came_by[i]
+        if c < 0:
+            continue
+        md = mode[i]
+        w = key[md, want_arc[i]]
+        if w != c and taken_m2[w] + person_m2[md] > capacity_m2[w] + 1e-9:
+            came[k] = c
+            want[k] = w
+            k += 1
+    return came[:k].copy(), want[:k].copy()

@@ -366,6 +366,30 @@ def held_back(
     return out
 
 
+def full_waits(
+    waiting: np.ndarray,
+    mode: np.ndarray,
+    want_arc: np.ndarray,
+    came_by: np.ndarray,
+    key: np.ndarray,
+    taken_m2: np.ndarray,
+    person_m2: np.ndarray,
+    capacity_m2: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sim.engine.movement.full_waits_vectorised`, compiled."""
+    out: tuple[np.ndarray, np.ndarray] = _compiled.full_waits(
+        _ints(waiting),
+        mode,
+        _ints(want_arc),
+        _ints(came_by),
+        _ints(key),
+        np.ascontiguousarray(taken_m2, dtype=np.float64),
+        np.ascontiguousarray(person_m2, dtype=np.float64),
+        np.ascontiguousarray(capacity_m2, dtype=np.float64),
+    )
+    return out
+
+
 def outside(
     state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -276,6 +276,30 @@ def held_back_vectorised(
 held_back = kernels.when_large(kernels.MIN_ACTIVE, kernels.held_back)(held_back_vectorised)
 
 
+def full_waits_vectorised(
+    waiting: np.ndarray,
+    mode: np.ndarray,
+    want_arc: np.ndarray,
+    came_by: np.ndarray,
+    key: np.ndarray,
+    taken_m2: np.ndarray,
+    person_m2: np.ndarray,
+    capacity_m2: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Of ``waiting`` (at a node, wanting ``want_arc``): those on a road's room wanting another, full one.
+
+    Returns the storage key each takes room on and the key they want, in ``waiting``'s order.
+    """
+    here = waiting[came_by[waiting] >= 0]
+    want = key[mode[here], want_arc[here]]
+    came = came_by[here]
+    full = (want != came) & (taken_m2[want] + person_m2[mode[here]] > capacity_m2[want] + 1e-9)
+    return came[full], want[full]
+
+
+full_waits = kernels.when_large(kernels.MIN_PEOPLE, kernels.full_waits)(full_waits_vectorised)
+
+
 def outside_vectorised(
     state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from sim.engine.movement import room_taken, scatter_add, scatter_subtract
+from sim.engine.movement import full_waits, room_taken, scatter_add, scatter_subtract
 from sim.engine.routing import ArcNetwork
 
 
@@ -82,15 +82,11 @@ class Storage:
             The keys of every ring found (each an array), also marked in ``let_through``.
         """
         self.let_through[:] = False
-        here = waiting[self.came_by[waiting] >= 0]
-        if len(here) == 0:
+        came, want = full_waits(
+            waiting, mode, want_arc, self.came_by, self.key, self.taken_m2, self.person_m2, self.capacity_m2
+        )
+        if len(came) == 0:
             return []
-        want = self.key[mode[here], want_arc[here]]
-        came = self.came_by[here]
-        full = (want != came) & (self.taken_m2[want] + self.person_m2[mode[here]] > self.capacity_m2[want] + 1e-9)
-        if not full.any():
-            return []
-        came, want = came[full], want[full]
         nodes, index = np.unique(np.concatenate([came, want]), return_inverse=True)
         src, dst = index[: len(came)], index[len(came) :]
         graph = csr_matrix((np.ones(len(src)), (src, dst)), shape=(len(nodes), len(nodes)))

@@ -575,3 +575,24 @@ def test_who_is_held_back_compiled_equals_the_vectorised_reference(n):
     np.testing.assert_array_equal(got, expect)
     if n > 1000:
         assert 0 < len(expect) < n
+
+
+@pytest.mark.parametrize("n", [0, 9, 30_000])
+def test_waits_for_full_roads_compiled_equal_the_vectorised_reference(n):
+    rng = np.random.default_rng(n + 8)
+    people, n_arcs, n_keys = 2 * n + 1, 400, 250
+    mode = rng.integers(0, 2, people).astype(np.int8)
+    want_arc = rng.integers(0, n_arcs, people).astype(np.int64)
+    came_by = np.where(rng.random(people) < 0.7, rng.integers(0, n_keys, people), -1).astype(np.int64)
+    key = rng.integers(0, n_keys, (2, n_arcs))
+    capacity = rng.choice([0.0, 10.0, 35.0, np.inf], n_keys)
+    taken = np.round(capacity * rng.uniform(0.5, 1.2, n_keys), 1)  # some exactly at the brim
+    taken[np.isinf(taken)] = 0.0
+    person_m2 = np.array([0.2, 17.5])
+    waiting = rng.permutation(people)[:n]
+    args = (waiting, mode, want_arc, came_by, key, taken, person_m2, capacity)
+    got, expect = kernels.full_waits(*args), movement.full_waits_vectorised(*args)
+    for x, y in zip(got, expect, strict=True):
+        np.testing.assert_array_equal(x, y)
+    if n > 1000:
+        assert 0 < len(expect[0]) < n
