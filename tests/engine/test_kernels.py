@@ -586,9 +586,12 @@ def test_waits_for_full_roads_compiled_equal_the_vectorised_reference(n):
     came_by = np.where(rng.random(people) < 0.7, rng.integers(0, n_keys, people), -1).astype(np.int64)
     key = rng.integers(0, n_keys, (2, n_arcs))
     capacity = rng.choice([0.0, 10.0, 35.0, np.inf], n_keys)
-    taken = np.round(capacity * rng.uniform(0.5, 1.2, n_keys), 1)  # some exactly at the brim
+    taken = np.round(capacity * rng.uniform(0.5, 1.2, n_keys), 1)
     taken[np.isinf(taken)] = 0.0
     person_m2 = np.array([0.2, 17.5])
+    brim = rng.random(n_keys) < 0.3  # one more walker fills these exactly: not over the room
+    taken[brim] = (capacity[brim] + 1e-9) - person_m2[0]
+    exact = brim & (taken + person_m2[0] == capacity + 1e-9)
     waiting = rng.permutation(people)[:n]
     args = (waiting, mode, want_arc, came_by, key, taken, person_m2, capacity)
     got, expect = kernels.full_waits(*args), movement.full_waits_vectorised(*args)
@@ -596,3 +599,4 @@ def test_waits_for_full_roads_compiled_equal_the_vectorised_reference(n):
         np.testing.assert_array_equal(x, y)
     if n > 1000:
         assert 0 < len(expect[0]) < n
+        assert exact.sum() > 10  # walkers wanting a road they would fill to the brim are among them
