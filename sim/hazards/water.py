@@ -82,6 +82,7 @@ class WaterHazard(Hazard):
         self.road_points = pts  # both ends and the middle of every road, (3 n, 2)
         self.closed = {"walk": np.zeros(n, dtype=bool), "car": np.zeros(n, dtype=bool)}
         self.footprint_key: bytes | None = None
+        self._band_shapes: dict[float, tuple[bytes, Any]] = {}  # per depth band: its cells and their shape
         self._wet_level: float | None = None
         self._wet = np.zeros((0, 0), dtype=bool)
         self._depth_level: float | None = None
@@ -284,14 +285,18 @@ class WaterHazard(Hazard):
             depth = self.depth_at(np.column_stack([gx.ravel(), gy.ravel()]), t).reshape(terrain.shape)
         thresholds = (WET_M, self.config.casualty_depth_m)
         masks = [depth > th for th in thresholds]
-        key = b"".join(np.packbits(m).tobytes() for m in masks)
+        keys = [np.packbits(m).tobytes() for m in masks]
+        key = b"".join(keys)
         if key == self.footprint_key:
             return
         self.footprint_key = key
         bands = []
-        for th, m in zip(thresholds, masks, strict=True):
+        for th, m, band_key in zip(thresholds, masks, keys, strict=True):
             if m.any():
-                bands.append((f"depth>={th:g}m", th, polygonize(m, terrain)))
+                kept = self._band_shapes.get(th)
+                if kept is None or kept[0] != band_key:  # only a band whose cells changed is traced again
+                    kept = self._band_shapes[th] = (band_key, polygonize(m, terrain))
+                bands.append((f"depth>={th:g}m", th, kept[1]))
         world.record_footprint(self.label, self.type_name, bands)
 
     def observe(self, quantity: str, xy: np.ndarray, t: float, window: float) -> np.ndarray | None:

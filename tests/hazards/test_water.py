@@ -253,12 +253,32 @@ def test_the_depth_judged_per_node_is_the_depth_at_everyone_exposed(scenario):
 
 
 def test_depths_and_footprints_kept_per_level_are_those_made_afresh(layer_city, monkeypatch):
-    """Issue 20: the depths at roads and nodes and the footprint are kept while the level holds."""
+    """Issue 20: depths at roads and nodes, the footprint and each unchanged band's shape are kept."""
+    import sim.hazards.water as water_module
     from sim.hazards.water import WaterHazard
 
-    stages = [{"at": 0, "level_m": 1.0}, {"at": 600, "level_m": 3.0}, {"at": 1500, "level_m": 3.0}]
-    hazard = {"type": "flood", "id": "f", "at": 0, "stages": stages, "update_every": 60, "until": 2100}
-    scn = scenario_from(_river_city(layer_city), hazards=[hazard], **_walkers(20), **everyone_now(duration="40min"))
+    traced = []
+    real_polygonize = water_module.polygonize
+
+    def counting(mask, terrain):
+        traced.append(int(mask.sum()))
+        return real_polygonize(mask, terrain)
+
+    monkeypatch.setattr(water_module, "polygonize", counting)
+
+    stages = [{"at": 0, "level_m": 1.0}, {"at": 1200, "level_m": 1.6}, {"at": 1500, "level_m": 1.6}]
+    hazard = {
+        "type": "flood",
+        "id": "f",
+        "at": 0,
+        "stages": stages,
+        "update_every": 60,
+        "until": 2100,
+        "casualty_depth_m": 0.3,
+    }
+    city = _river_city(layer_city)
+    city["terrain"]["resolution_m"] = 10  # whole columns of cells flood at once: one band at a time
+    scn = scenario_from(city, hazards=[hazard], **_walkers(20), **everyone_now(duration="40min"))
     m = EvacuationModel(scn)
     water = next(h for h in m.hazards if isinstance(h, WaterHazard))
     for minutes in range(1, 40):  # rising, holding, gone at 35 min
@@ -270,11 +290,14 @@ def test_depths_and_footprints_kept_per_level_are_those_made_afresh(layer_city, 
         ):
             np.testing.assert_array_equal(water._fixed_depth(which, xy, t, cells), water.depth_at(xy, t, cells))
     kept = m.hazard_footprints()
+    drawn = kept[kept["band"] != "none"]
+    assert len(traced) < len(drawn)  # a band whose cells did not change was not traced again
 
     original = WaterHazard._record
 
     def afresh(self, world, t):
         self._recorded_level = None
+        self._band_shapes = {}  # every band traced again
         original(self, world, t)
 
     monkeypatch.setattr(WaterHazard, "_record", afresh)
