@@ -666,3 +666,49 @@ def full_waits(
             want[k] = w
             k += 1
     return came[:k].copy(), want[:k].copy()
+
+
+@njit(cache=True)
+def tallies_and_where(
+    t: float,
+    state: Any,
+    n_states: int,
+    ordered_t: Any,
+    warned_t: Any,
+    depart_t: Any,
+    shelter: Any,
+    n_shelters: int,
+    queued: Any,
+    reg_t: Any,
+    entry_t: Any,
+    notified_t: Any,
+    shelter_node: Any,
+    node: Any,
+    node_district: Any,
+    n_districts: int,
+    sheltered: int,
+) -> Any:
+    """:func:`sim.engine.recorder.tallies_and_where_vectorised` in one pass over everyone."""
+    n = len(state)
+    states = np.zeros(n_states, dtype=np.int64)
+    registered = np.zeros(n_shelters, dtype=np.int64)
+    where = np.empty(n, dtype=np.int64)
+    counts = np.zeros((n_districts, n_states), dtype=np.int64)
+    ordered = warned = departed = in_registry = told = unaccounted = 0
+    for i in range(n):
+        s = state[i]
+        states[s] += 1
+        is_ordered = np.isfinite(ordered_t[i])
+        is_told = notified_t[i] <= t
+        ordered += is_ordered
+        warned += warned_t[i] <= t
+        departed += depart_t[i] <= t
+        if queued[i] and reg_t[i] <= t:
+            registered[shelter[i]] += 1
+        in_registry += entry_t[i] <= t
+        told += is_told
+        unaccounted += is_ordered and not is_told
+        nd = shelter_node[max(shelter[i], 0)] if s == sheltered else node[i]
+        where[i] = nd
+        counts[node_district[nd], s] += 1
+    return states, ordered, warned, departed, registered, in_registry, told, unaccounted, where, counts
