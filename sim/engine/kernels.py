@@ -331,52 +331,6 @@ def population_tallies(
     return states, int(ordered), int(warned), int(departed), registered, int(in_registry), int(told), int(unaccounted)
 
 
-def tallies_and_where(
-    t: float,
-    pop: Any,
-    registry: Any,
-    n_shelters: int,
-    shelter_node: np.ndarray,
-    node_district: np.ndarray,
-    n_districts: int,
-    sheltered: int,
-) -> tuple[tuple[np.ndarray, int, int, int, np.ndarray, int, int, int], np.ndarray, np.ndarray]:
-    """:func:`sim.engine.recorder.tallies_and_where_vectorised`, compiled: one pass over everyone."""
-    from sim.agents.citizens import STATE_NAMES
-
-    out = _compiled.tallies_and_where(
-        float(t),
-        pop.state,
-        len(STATE_NAMES),
-        pop.ordered_t,
-        pop.warned_t,
-        pop.depart_t,
-        _ints(pop.shelter),
-        int(n_shelters),
-        registry.queued,
-        registry.reg_t,
-        registry.entry_t,
-        registry.notified_t,
-        _ints(shelter_node),
-        _ints(pop.node),
-        _ints(node_district),
-        int(n_districts),
-        int(sheltered),
-    )
-    states, ordered, warned, departed, registered, in_registry, told, unaccounted, node, counts = out
-    tallies = (
-        states,
-        int(ordered),
-        int(warned),
-        int(departed),
-        registered,
-        int(in_registry),
-        int(told),
-        int(unaccounted),
-    )
-    return tallies, node, counts
-
-
 def people_in_picture(
     t: float,
     after: float,

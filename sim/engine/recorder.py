@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sim.agents.citizens import SHELTERED, STATE_NAMES, Population
+from sim.agents.citizens import STATE_NAMES, Population
 from sim.agents.registry import Registry
 from sim.core.events import EVENT_COLUMNS, event_row
 from sim.core.privacy import pseudonyms
 from sim.engine import kernels
-from sim.engine.movement import district_state_counts, district_state_counts_vectorised, nodes_now_vectorised
+from sim.engine.movement import district_state_counts
 from sim.network.state import BATTERY, OFF
 
 
@@ -66,32 +66,6 @@ def population_tallies(t: float, pop: Population, registry: Registry, n_shelters
     return Tallies(*_tallies(t, pop, registry, n_shelters))
 
 
-def tallies_and_where_vectorised(
-    t: float,
-    pop: Population,
-    registry: Registry,
-    n_shelters: int,
-    shelter_node: np.ndarray,
-    node_district: np.ndarray,
-    n_districts: int,
-    sheltered: int,
-) -> tuple[tuple[np.ndarray, int, int, int, np.ndarray, int, int, int], np.ndarray, np.ndarray]:
-    """The tallies at ``t``, everyone's node now and the people per district and state there.
-
-    :func:`population_tallies_vectorised`, then ``nodes_now`` (their shelter's node once
-    ``sheltered``) and ``district_state_counts`` over those nodes.
-    """
-    tallies = population_tallies_vectorised(t, pop, registry, n_shelters)
-    node = nodes_now_vectorised(pop.state, pop.shelter, shelter_node, pop.node, sheltered)
-    counts = district_state_counts_vectorised(node, node_district, pop.state, n_districts, len(STATE_NAMES))
-    return tallies, node, counts
-
-
-tallies_and_where = kernels.when_large(
-    kernels.MIN_POPULATION, kernels.tallies_and_where, size=lambda t, pop, *_: pop.n
-)(tallies_and_where_vectorised)
-
-
 class Recorder:
     """Records a run (see the module docstring)."""
 
@@ -109,7 +83,6 @@ class Recorder:
         self.track_idx = np.zeros(0, dtype=np.int64)
         self.track_ids = np.zeros(0, dtype=object)
         self.track_home_xy = np.zeros((0, 2))
-        self._districts_of_nodes: np.ndarray | None = None
 
     def log_event(self, t: float, kind: str, subject: str, detail: str = "") -> None:
         """Record an event at ``t``."""
@@ -171,37 +144,15 @@ class Recorder:
         if "node" not in now:
             now["node"] = self.m.mover.node_now()
         if counts and "counts" not in now:
+            district = self.m.city.nodes["district"].to_numpy()
             n_d = len(self.m.city.districts)
-            now["counts"] = district_state_counts(now["node"], self._node_district(), p.state, n_d, len(STATE_NAMES))
+            now["counts"] = district_state_counts(now["node"], district, p.state, n_d, len(STATE_NAMES))
         return now
-
-    def _node_district(self) -> np.ndarray:
-        """The district of every road node (the city's, read once)."""
-        if self._districts_of_nodes is None:
-            self._districts_of_nodes = self.m.city.nodes["district"].to_numpy()
-        return self._districts_of_nodes
 
     def snapshot_row(self, t: float, now: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
         """The timeseries row at ``t``: states, network, shelters, registry, sensors (``now``: see ``_where_now``)."""
         p = self.m.pop
-        if self.tables or self.m.locating.cfg.enabled:  # everyone's node and the district counts too
-            out, node, counts = tallies_and_where(
-                t,
-                p,
-                self.m.ops.registry,
-                len(self.m.shelters),
-                self.m.book.node,
-                self._node_district(),
-                len(self.m.city.districts),
-                SHELTERED,
-            )
-            tally = Tallies(*out)
-            if now is not None:
-                now["node"], now["counts"] = node, counts
-            else:
-                now = {"node": node, "counts": counts}
-        else:
-            tally = population_tallies(t, p, self.m.ops.registry, len(self.m.shelters))
+        tally = population_tallies(t, p, self.m.ops.registry, len(self.m.shelters))
         row: dict[str, Any] = {"t_s": float(t)}
         row.update({name: int(tally.states[i]) for i, name in enumerate(STATE_NAMES)})
         row["ordered"] = tally.ordered

@@ -358,22 +358,6 @@ def test_a_records_tallies_compiled_equal_the_vectorised_reference(n):
     if n >= 20_000:  # not trivial
         assert 0 < expect[7] < expect[1] < n
         assert expect[4].sum() > 0
-    # With everyone's node now and the people per district and state there, in the same pass.
-    from sim.engine.recorder import tallies_and_where_vectorised
-
-    pop.node = rng.integers(0, 40, n).astype(np.int64)
-    more = (np.array([3, 17, 17, 29, 0, 8, 39]), rng.integers(0, 5, 40), 5, 2)  # shelter nodes, districts
-    expect = tallies_and_where_vectorised(*args, *more)
-    got = kernels.tallies_and_where(*args, *more)
-    for x, y in zip(got[0], expect[0], strict=True):
-        np.testing.assert_array_equal(x, y)
-    for x, y in zip(got[1:], expect[1:], strict=True):
-        np.testing.assert_array_equal(x, y)
-        assert x.dtype == y.dtype
-    if n >= 20_000:  # the sheltered are counted at their shelter's node
-        sheltered = pop.state == 2
-        assert sheltered.any()
-        assert (expect[1][sheltered] != pop.node[sheltered]).any()
 
 
 @pytest.mark.parametrize("n", [0, 9, 20_000])
