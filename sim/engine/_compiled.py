@@ -265,49 +265,21 @@ def exit_and_wait(active: Any, arc: Any, t_ready: Any, blocked: Any, node: Any, 
 
 
 @njit(cache=True)
-def on_the_move(
-    state: Any,
-    evacuating: int,
-    blocked: Any,
-    arc: Any,
-    t_ready: Any,
-    mode: Any,
-    car: int,
-    arc_road: Any,
-    t_mid: float,
-    n_roads: int,
-    n_arcs: int,
-    came_by: Any,
-    used_m2: Any,
-    n_keys: int,
-    count: bool,
-    store: bool,
+def count_on(
+    active: Any, arc: Any, t_ready: Any, mode: Any, car: int, arc_road: Any, t_mid: float, n_roads: int, n_arcs: int
 ) -> Any:
-    """:func:`sim.engine.movement.on_the_move_vectorised` in one pass over everyone: the same counts and sums."""
-    n = len(state)
-    active = np.empty(n, dtype=np.int64)
-    walkers = np.zeros(n_roads if count else 0)
-    cars = np.zeros(n_arcs if count else 0)
-    taken = np.zeros(n_keys if store else 0)
-    k = 0
-    for i in range(n):
-        if state[i] != evacuating:
-            continue
-        active[k] = i
-        k += 1
-        blocked[i] = False
-        if count:
-            a = arc[i]
-            if a >= 0 and t_ready[i] > t_mid:
-                if mode[i] == car:
-                    cars[a] += 1.0
-                else:
-                    walkers[arc_road[a]] += 1.0
-        if store:
-            key = came_by[i]
-            if key >= 0:
-                taken[key] += used_m2[i]
-    return active[:k].copy(), walkers, cars, taken
+    """:func:`sim.engine.movement.count_on_vectorised` in one pass over ``active``."""
+    walkers = np.zeros(n_roads)
+    cars = np.zeros(n_arcs)
+    for k in range(len(active)):
+        i = active[k]
+        a = arc[i]
+        if a >= 0 and t_ready[i] > t_mid:
+            if mode[i] == car:
+                cars[a] += 1.0
+            else:
+                walkers[arc_road[a]] += 1.0
+    return walkers, cars
 
 
 @njit(cache=True)

@@ -203,10 +203,8 @@ def exit_and_wait(
     return out
 
 
-def on_the_move(
-    state: np.ndarray,
-    evacuating: int,
-    blocked: np.ndarray,
+def count_on(
+    active: np.ndarray,
     arc: np.ndarray,
     t_ready: np.ndarray,
     mode: np.ndarray,
@@ -215,34 +213,11 @@ def on_the_move(
     t_mid: float,
     n_roads: int,
     n_arcs: int,
-    came_by: np.ndarray,
-    used_m2: np.ndarray,
-    n_keys: int,
-    count: bool,
-    store: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`sim.engine.movement.on_the_move_vectorised` in one pass over everyone (``blocked`` in place)."""
-    flags = np.ascontiguousarray(blocked, dtype=np.bool_)
-    out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = _compiled.on_the_move(
-        state,
-        int(evacuating),
-        flags,
-        _ints(arc),
-        np.ascontiguousarray(t_ready, dtype=np.float64),
-        mode,
-        int(car),
-        _ints(arc_road),
-        float(t_mid),
-        int(n_roads),
-        int(n_arcs),
-        _ints(came_by),
-        np.ascontiguousarray(used_m2, dtype=np.float64),
-        int(n_keys),
-        bool(count),
-        bool(store),
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sim.engine.movement.count_on`, compiled."""
+    out: tuple[np.ndarray, np.ndarray] = _compiled.count_on(
+        _ints(active), _ints(arc), t_ready, mode, int(car), _ints(arc_road), float(t_mid), int(n_roads), int(n_arcs)
     )
-    if flags is not blocked:  # a copy was made: hand the update back
-        blocked[:] = flags
     return out
 
 

@@ -225,6 +225,9 @@ def count_on_vectorised(
     return walkers, np.bincount(arc[on[cars]], minlength=n_arcs).astype(float)
 
 
+count_on = kernels.when_large(kernels.MIN_ACTIVE, kernels.count_on)(count_on_vectorised)
+
+
 def room_taken_vectorised(active: np.ndarray, came_by: np.ndarray, used_m2: np.ndarray, n_keys: int) -> np.ndarray:
     """Room taken per storage key by the people of ``active`` (summed in ``active``'s order)."""
     mine = active[came_by[active] >= 0]
@@ -232,44 +235,6 @@ def room_taken_vectorised(active: np.ndarray, came_by: np.ndarray, used_m2: np.n
 
 
 room_taken = kernels.when_large(kernels.MIN_ACTIVE, kernels.room_taken)(room_taken_vectorised)
-
-
-def on_the_move_vectorised(
-    state: np.ndarray,
-    evacuating: int,
-    blocked: np.ndarray,
-    arc: np.ndarray,
-    t_ready: np.ndarray,
-    mode: np.ndarray,
-    car: int,
-    arc_road: np.ndarray,
-    t_mid: float,
-    n_roads: int,
-    n_arcs: int,
-    came_by: np.ndarray,
-    used_m2: np.ndarray,
-    n_keys: int,
-    count: bool,
-    store: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A step's start: who is ``evacuating``, and what they count on the roads.
-
-    None of them is ``blocked`` any more (in place). With ``count``: the walkers per road and cars
-    per arc at ``t_mid`` (:func:`count_on_vectorised`); with ``store``: the room taken per storage
-    key (:func:`room_taken_vectorised`); empty arrays otherwise.
-    """
-    active = np.nonzero(state == evacuating)[0]
-    walkers, cars = (
-        count_on_vectorised(active, arc, t_ready, mode, car, arc_road, t_mid, n_roads, n_arcs)
-        if count
-        else (np.zeros(0), np.zeros(0))
-    )
-    taken = room_taken_vectorised(active, came_by, used_m2, n_keys) if store else np.zeros(0)
-    blocked[active] = False
-    return active, walkers, cars, taken
-
-
-on_the_move = kernels.when_large(kernels.MIN_POPULATION, kernels.on_the_move)(on_the_move_vectorised)
 
 
 def due_to_leave_vectorised(

@@ -19,12 +19,12 @@ from sim.engine.crowding import car_speed, walking_speed
 from sim.engine.movement import (
     admit_fifo,
     closer_arcs,
+    count_on,
     due_to_leave,
     exit_and_wait,
     group_starts,
     held_back,
     nodes_now,
-    on_the_move,
     positions_now,
     queue_lengths,
     spread_over_arcs,
@@ -114,7 +114,6 @@ class Mover:
         self._free: list[_FreeField | None] = [None, None]
         # Queues take room on the road and spill back (movement.storage; sim/engine/storage.py).
         self.storage = Storage(model.net, model.pop.n) if cfg.storage else None
-        self.no_room, self.no_room_m2 = np.zeros(0, dtype=np.int64), np.zeros(0)  # without storage
 
     def depart(self, idx: np.ndarray) -> None:
         """Citizens ``idx`` leave home now, on foot or by car (drivers without a car route walk)."""
@@ -236,34 +235,13 @@ class Mover:
             dep, self.next_departure = due_to_leave(p.state, p.depart_t, AT_HOME, t1)
             if len(dep):
                 self.depart(dep)
-        # Who is on the move; walkers per road and cars per arc at the step's middle, for speeds
-        # from density (those on an arc now and still on it then); the room taken on the roads.
-        # People a queue could not take in a step wait for the next (later passes only make queues
-        # longer): nobody is held back at a step's start.
-        net, st = self.m.net, self.storage
-        count = self.m.scenario.movement.density_speed
-        active, walkers, cars, taken = on_the_move(
-            p.state,
-            EVACUATING,
-            self.blocked,
-            p.arc,
-            p.t_ready,
-            p.mode,
-            CAR,
-            net.road,
-            0.5 * (t0 + t1),
-            self.m.city.n_roads,
-            net.n_arcs,
-            self.no_room if st is None else st.came_by,
-            self.no_room_m2 if st is None else st.used_m2,
-            0 if st is None else len(st.capacity_m2),
-            count,
-            st is not None,
-        )
-        if count:
-            self.walkers_on_road, self.cars_on_arc = walkers, cars
-        if st is not None:
-            st.taken_m2 = taken
+        active = np.nonzero(p.state == EVACUATING)[0]
+        self.count_on_arcs(active, 0.5 * (t0 + t1))
+        if self.storage is not None:
+            self.storage.recount(active)
+        # People a queue could not take this step: later passes only make queues longer, so
+        # they wait for the next step instead of being tried again in every pass.
+        self.blocked[active] = False
         turned: dict[int, int] = {}
         for _ in range(self.m.scenario.movement.max_passes_per_step):
             if len(active) == 0:
@@ -307,6 +285,18 @@ class Mover:
             self.m.recorder.log_event(
                 t, "gridlock", str(ids[roads[0]]), f"roads={','.join(ids[roads])}; people={people}"
             )
+
+    def count_on_arcs(self, active: np.ndarray, t_mid: float) -> None:
+        """Walkers per road and cars per arc at the step's middle, for speeds from density.
+
+        Those on an arc at the step's start who are still on it at ``t_mid`` (``movement.density_speed``).
+        """
+        if not self.m.scenario.movement.density_speed:
+            return
+        p, net = self.m.pop, self.m.net
+        self.walkers_on_road, self.cars_on_arc = count_on(
+            active, p.arc, p.t_ready, p.mode, CAR, net.road, t_mid, self.m.city.n_roads, net.n_arcs
+        )
 
     def travel_times(self, who: np.ndarray, arcs: np.ndarray, mode: int) -> np.ndarray:
         """Seconds to cross ``arcs`` for people entering them now: free speed, or slowed by the crowd.

@@ -232,31 +232,9 @@ def test_a_pass_bookkeeping_compiled_equals_the_vectorised_reference(n):
         np.testing.assert_array_equal(y, x)
     np.testing.assert_array_equal(ker["node"], ref["node"])  # moved to the arcs' heads, in place
     np.testing.assert_array_equal(ker["arc"], ref["arc"])
-    state = rng.integers(0, 4, n).astype(np.int8)  # 1: on the move
-    for count, store in ((True, True), (True, False), (False, True), (False, False)):
-        blocked_ref, blocked_ker = ref["blocked"].copy(), ref["blocked"].copy()
-        common = (
-            ref["arc"],
-            ref["t_ready"],
-            ref["mode"],
-            1,
-            road,
-            9.5,
-            n_roads,
-            n_arcs,
-            ref["came_by"],
-            ref["used_m2"],
-            40,
-        )
-        expect = movement.on_the_move_vectorised(state, 1, blocked_ref, *common, count, store)
-        got = kernels.on_the_move(state, 1, blocked_ker, *common, count, store)
-        for x, y in zip(expect, got, strict=True):
-            np.testing.assert_array_equal(y, x)
-            assert y.dtype == x.dtype
-        np.testing.assert_array_equal(blocked_ker, blocked_ref)  # nobody on the move is held back
-        if count and n >= 3000:
-            assert expect[1].sum() > 0
-            assert expect[2].sum() > 0
+    args = (ref["active"], ref["arc"], ref["t_ready"], ref["mode"], 1, road, 9.5, n_roads, n_arcs)
+    for x, y in zip(movement.count_on_vectorised(*args), kernels.count_on(*args), strict=True):
+        np.testing.assert_array_equal(y, x)
     args2 = (ref["active"], ref["came_by"], ref["used_m2"], 40)
     np.testing.assert_array_equal(kernels.room_taken(*args2), movement.room_taken_vectorised(*args2))
     state = rng.integers(0, 3, n).astype(np.int8)
