@@ -589,22 +589,6 @@ def downstream(hit: Any, pred: Any) -> Any:
 
 
 @njit(cache=True)
-def outside(state: Any, arc: Any, node: Any, sheltered: int, casualty: int) -> Any:
-    """:func:`sim.engine.movement.outside_vectorised` in one pass over everyone."""
-    n = len(state)
-    idx = np.empty(n, dtype=np.int64)
-    at = np.empty(n, dtype=np.int64)
-    k = 0
-    for i in range(n):
-        s = state[i]
-        if s != sheltered and s != casualty:
-            idx[k] = i
-            at[k] = node[i] if arc[i] < 0 else -1
-            k += 1
-    return idx[:k].copy(), at[:k].copy()
-
-
-@njit(cache=True)
 def held_back(active: Any, state: Any, arc: Any, want_arc: Any, evacuating: int) -> Any:
     """:func:`sim.engine.movement.held_back_vectorised` in one pass over ``active``."""
     out = np.empty(len(active), dtype=np.int64)

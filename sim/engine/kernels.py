@@ -390,16 +390,6 @@ def full_waits(
     return out
 
 
-def outside(
-    state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`sim.engine.movement.outside_vectorised`, compiled."""
-    out: tuple[np.ndarray, np.ndarray] = _compiled.outside(
-        state, _ints(arc), _ints(node), int(sheltered), int(casualty)
-    )
-    return out
-
-
 def downstream(hit: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """:func:`sim.engine.routing.downstream_vectorised`, compiled."""
     out: np.ndarray = _compiled.downstream(np.ascontiguousarray(hit, dtype=np.bool_), _ints(pred))

@@ -38,7 +38,6 @@ from sim.cyber.attacks import CyberState, CyberWorld, make_attack
 from sim.cyber.inventory import build_inventory
 from sim.engine.alerting import Alerting
 from sim.engine.locating import Locating
-from sim.engine.movement import outside
 from sim.engine.mover import Mover
 from sim.engine.operations import ShelterOperations
 from sim.engine.recorder import Recorder
@@ -357,7 +356,8 @@ class EvacuationModel(mesa.Model):
     def exposed_citizens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Citizens outside shelters and alive: indices, node (-1: along a road), positions along roads."""
         p = self.pop
-        idx, node = outside(p.state, p.arc, p.node, SHELTERED, CASUALTY)
+        idx = np.nonzero((p.state != SHELTERED) & (p.state != CASUALTY))[0]
+        node = np.where(p.arc[idx] < 0, p.node[idx], -1)
         return idx, node, self.mover.positions(idx[node < 0], float(self.env.now))
 
     def vulnerable(self, idx: np.ndarray) -> np.ndarray:

@@ -300,17 +300,6 @@ def full_waits_vectorised(
 full_waits = kernels.when_large(kernels.MIN_PEOPLE, kernels.full_waits)(full_waits_vectorised)
 
 
-def outside_vectorised(
-    state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Everyone neither ``sheltered`` nor a ``casualty``, and the node each stands at (-1: along an arc)."""
-    idx = np.nonzero((state != sheltered) & (state != casualty))[0]
-    return idx, np.where(arc[idx] < 0, node[idx], -1)
-
-
-outside = kernels.when_large(kernels.MIN_POPULATION, kernels.outside)(outside_vectorised)
-
-
 def district_state_counts_vectorised(
     node: np.ndarray, node_district: np.ndarray, state: np.ndarray, n_districts: int, n_states: int
 ) -> np.ndarray:

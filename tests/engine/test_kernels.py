@@ -546,22 +546,6 @@ def test_nodes_downstream_compiled_equal_the_pointer_jumping_reference(n):
         assert expect[hit].all()
 
 
-@pytest.mark.parametrize("n", [0, 9, 5000])
-def test_who_is_outside_compiled_equals_the_vectorised_reference(n):
-    rng = np.random.default_rng(n + 3)
-    state = rng.integers(0, 6, n).astype(np.int8)
-    arc = np.where(rng.random(n) < 0.4, rng.integers(0, 300, n), -1).astype(np.int64)
-    node = rng.integers(0, 90, n).astype(np.int64)
-    got = kernels.outside(state, arc, node, SHELTERED, CASUALTY)
-    expect = movement.outside_vectorised(state, arc, node, SHELTERED, CASUALTY)
-    for x, y in zip(got, expect, strict=True):
-        np.testing.assert_array_equal(x, y)
-    if n:  # people along arcs (-1) and at nodes among those outside
-        assert (expect[1] == -1).any()
-        assert (expect[1] >= 0).any()
-        assert len(expect[0]) < n
-
-
 @pytest.mark.parametrize("n", [0, 9, 30_000])
 def test_who_is_held_back_compiled_equals_the_vectorised_reference(n):
     rng = np.random.default_rng(n + 5)
