@@ -362,7 +362,10 @@ def held_back(
     active: np.ndarray, state: np.ndarray, arc: np.ndarray, want_arc: np.ndarray, evacuating: int
 ) -> np.ndarray:
     """:func:`sim.engine.movement.held_back_vectorised`, compiled."""
-    out: np.ndarray = _compiled.held_back(_ints(active), state, _ints(arc), _ints(want_arc), int(evacuating))
+    # want_arc as it is (the mover keeps it as int32): a conversion would copy every citizen's each step.
+    out: np.ndarray = _compiled.held_back(
+        _ints(active), state, _ints(arc), np.ascontiguousarray(want_arc), int(evacuating)
+    )
     return out
 
 
@@ -380,7 +383,7 @@ def full_waits(
     out: tuple[np.ndarray, np.ndarray] = _compiled.full_waits(
         _ints(waiting),
         mode,
-        _ints(want_arc),
+        np.ascontiguousarray(want_arc),  # as it is (int32): no copy of everyone's
         _ints(came_by),
         _ints(key),
         np.ascontiguousarray(taken_m2, dtype=np.float64),

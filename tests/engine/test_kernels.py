@@ -552,7 +552,7 @@ def test_who_is_held_back_compiled_equals_the_vectorised_reference(n):
     people = 2 * n + 1
     state = rng.integers(0, 6, people).astype(np.int8)
     arc = np.where(rng.random(people) < 0.5, rng.integers(0, 300, people), -1).astype(np.int64)
-    want = np.where(rng.random(people) < 0.5, rng.integers(0, 300, people), -1).astype(np.int64)
+    want = np.where(rng.random(people) < 0.5, rng.integers(0, 300, people), -1).astype(np.int32)  # as the mover's
     active = rng.permutation(people)[:n]  # in no particular order: the order is kept
     got = kernels.held_back(active, state, arc, want, 1)
     expect = movement.held_back_vectorised(active, state, arc, want, 1)
@@ -566,7 +566,7 @@ def test_waits_for_full_roads_compiled_equal_the_vectorised_reference(n):
     rng = np.random.default_rng(n + 8)
     people, n_arcs, n_keys = 2 * n + 1, 400, 250
     mode = rng.integers(0, 2, people).astype(np.int8)
-    want_arc = rng.integers(0, n_arcs, people).astype(np.int64)
+    want_arc = rng.integers(0, n_arcs, people).astype(np.int32)  # as the mover keeps it
     came_by = np.where(rng.random(people) < 0.7, rng.integers(0, n_keys, people), -1).astype(np.int64)
     key = rng.integers(0, n_keys, (2, n_arcs))
     capacity = rng.choice([0.0, 10.0, 35.0, np.inf], n_keys)
