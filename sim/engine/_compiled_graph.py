@@ -1,0 +1,83 @@
+"""Compiled kernels of the routing graph (numba): per-arc costs, closer arcs, a repair's downstream nodes.
+
+Part of :mod:`sim.engine._compiled` (which re-exports them), kept apart to keep modules short;
+the same ``cache=True`` rules apply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+njit: Any = numba.njit
+
+
+@njit(cache=True)
+def closer_arcs(arc_ok: Any, arc_tail: Any, arc_head: Any, dist_s: Any, n_nodes: int) -> Any:
+    """:func:`sim.engine.movement.closer_arcs_vectorised` in one pass over the arcs."""
+    count = np.zeros(n_nodes, dtype=np.int64)
+    only = np.full(n_nodes, -1, dtype=np.int64)
+    for a in range(len(arc_tail)):
+        if arc_ok[a] and dist_s[arc_head[a]] < dist_s[arc_tail[a]]:
+            count[arc_tail[a]] += 1
+            only[arc_tail[a]] = a  # the last closer arc, as numpy's assignment leaves it
+    return count, only
+
+
+@njit(cache=True)
+def arc_cost(a: int, open_arcs: Any, ref_time_s: Any, delay_s: Any, with_delay: bool) -> float:
+    """One arc's cost as ``pair_cost_vectorised`` makes it: closed inf, else at least 1e-9 (NaN kept)."""
+    if not open_arcs[a]:
+        return np.inf
+    c = ref_time_s[a] + delay_s[a] if with_delay else ref_time_s[a]
+    return c if (c != c or c >= 1e-9) else 1e-9  # np.maximum(c, 1e-9)
+
+
+@njit(cache=True)
+def pair_cost(arcs: Any, starts: Any, open_arcs: Any, ref_time_s: Any, delay_s: Any, with_delay: bool) -> Any:
+    """:func:`sim.engine.routing.pair_cost_vectorised`: the same sums, maxima and minima."""
+    n_runs = len(starts)
+    out = np.empty(n_runs)
+    for j in range(n_runs):
+        end = starts[j + 1] if j + 1 < n_runs else len(arcs)
+        best = arc_cost(arcs[starts[j]], open_arcs, ref_time_s, delay_s, with_delay)
+        for k in range(starts[j] + 1, end):
+            c = arc_cost(arcs[k], open_arcs, ref_time_s, delay_s, with_delay)
+            if best != best:  # np.minimum: a NaN stays
+                break
+            if c != c or c < best:
+                best = c
+        out[j] = best
+    return out
+
+
+@njit(cache=True)
+def downstream(hit: Any, pred: Any) -> Any:
+    """:func:`sim.engine.routing.downstream_vectorised`: each chain walked once, its answer kept."""
+    n = len(pred)
+    state = np.zeros(n, dtype=np.int8)  # 0: not known yet, 1: a hit node on its chain, 2: none
+    path = np.empty(n, dtype=np.int64)
+    for u in range(n):
+        if state[u] != 0:
+            continue
+        k = 0
+        v = u
+        val = 2
+        while True:
+            if state[v] != 0:
+                val = state[v]
+                break
+            path[k] = v
+            k += 1
+            if hit[v]:
+                val = 1
+                break
+            p = pred[v]
+            if p < 0 or k >= n:  # a root (or a loop without a hit node)
+                break
+            v = p
+        for j in range(k):
+            state[path[j]] = val
+    return state == 1
