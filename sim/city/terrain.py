@@ -131,7 +131,7 @@ def distance_on_grid(water: shapely.Geometry, gx: np.ndarray, gy: np.ndarray) ->
     """
     pts = shapely.points(gx.ravel(), gy.ravel())
     parts = shapely.get_parts(water)
-    if len(parts) == 0 or not np.isin(shapely.get_type_id(parts), (3,)).all():  # polygons only
+    if len(parts) == 0 or not (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON).all():
         shapely.prepare(water)
         return np.asarray(shapely.distance(water, pts)).reshape(gx.shape)
     rings = shapely.get_rings(parts)
@@ -143,20 +143,16 @@ def distance_on_grid(water: shapely.Geometry, gx: np.ndarray, gy: np.ndarray) ->
     a, b = seg[:, 0], seg[:, 1]
     ab = b - a
     len2 = np.maximum((ab**2).sum(axis=1), 1e-300)
+    # Blocks row by row; each block's extent from the grid's axes (x along a row, y along a column).
     rows, cols = gx.shape
-    block_of = ((np.arange(rows)[:, None] // BLOCK) * (-(-cols // BLOCK)) + np.arange(cols)[None, :] // BLOCK).ravel()
-    n_blocks = int(block_of.max()) + 1
-    x, y = gx.ravel(), gy.ravel()
-    lo_x = np.full(n_blocks, np.inf)
-    lo_y = np.full(n_blocks, np.inf)
-    hi_x = np.full(n_blocks, -np.inf)
-    hi_y = np.full(n_blocks, -np.inf)
-    np.minimum.at(lo_x, block_of, x)
-    np.minimum.at(lo_y, block_of, y)
-    np.maximum.at(hi_x, block_of, x)
-    np.maximum.at(hi_y, block_of, y)
-    centre = np.column_stack([(lo_x + hi_x) / 2.0, (lo_y + hi_y) / 2.0])
-    radius = np.hypot(hi_x - lo_x, hi_y - lo_y) / 2.0
+    lo_x, hi_x = _block_extent(gx[0])
+    lo_y, hi_y = _block_extent(gy[:, 0])
+    block_of = ((np.arange(rows)[:, None] // BLOCK) * len(lo_x) + np.arange(cols)[None, :] // BLOCK).ravel()
+    n_blocks = len(lo_y) * len(lo_x)
+    cx, cy = np.meshgrid((lo_x + hi_x) / 2.0, (lo_y + hi_y) / 2.0)
+    centre = np.column_stack([cx.ravel(), cy.ravel()])
+    rx, ry = np.meshgrid(hi_x - lo_x, hi_y - lo_y)
+    radius = np.hypot(rx.ravel(), ry.ravel()) / 2.0
     lines = shapely.linestrings(seg)
     per_block = np.empty(n_blocks, dtype=object)
     chunk = max(1, 2_000_000 // len(seg))  # blocks at a time: a few tens of MB whatever the water
@@ -177,6 +173,13 @@ def distance_on_grid(water: shapely.Geometry, gx: np.ndarray, gy: np.ndarray) ->
     shapely.prepare(water)
     dist[shapely.intersects(water, pts)] = 0.0  # inside the water (or on its shore): GEOS says 0
     return dist.reshape(gx.shape)
+
+
+def _block_extent(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest coordinate of each run of ``BLOCK`` points along a grid axis."""
+    first = np.arange(0, len(axis), BLOCK)
+    last = np.minimum(first + BLOCK, len(axis)) - 1
+    return np.minimum(axis[first], axis[last]), np.maximum(axis[first], axis[last])
 
 
 def dem_terrain(city: City, config: TerrainConfig) -> Terrain:

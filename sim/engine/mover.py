@@ -359,31 +359,16 @@ class Mover:
         for s0, s1, node in zip(starts.tolist(), ends.tolist(), at[starts].tolist(), strict=True):
             here = self.m.shelters_at[node]
             if len(here) == 1:  # most nodes: one shelter takes them all
-                rows[s0:s1] = row = here[0]
-                sh = self.m.shelters[row]
-                sh.admit(s1 - s0)
-                room = sh.room
-                if room == 0:
-                    self.m.recorder.log_event(
-                        float(arrival[s0:s1].max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}"
-                    )
-                    self.fields_dirty = True
-                self.node_room[node] = room
+                rows[s0:s1] = here[0]
+                self.node_room[node] = self._take(here[0], s1 - s0, arrival[s0:s1])
                 continue
             # Several shelters at one node fill in the order of their rows.
             rooms = np.array([self.m.shelters[r].room for r in here])
             rows[s0:s1] = np.asarray(here)[np.searchsorted(np.cumsum(rooms), rank[s0:s1], side="right")]
-            takes = [(r, int((rows[s0:s1] == r).sum()), arrival[s0:s1][rows[s0:s1] == r]) for r in here]
-            for r, count, times in takes:
-                if count == 0:
-                    continue
-                sh = self.m.shelters[r]
-                sh.admit(count)
-                if sh.room == 0:
-                    self.m.recorder.log_event(
-                        float(times.max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}"
-                    )
-                    self.fields_dirty = True
+            for r in here:
+                mine = rows[s0:s1] == r
+                if mine.any():
+                    self._take(r, int(mine.sum()), arrival[s0:s1][mine])
             self.node_room[node] = sum(self.m.shelters[r].room for r in here)
         p.state[who] = SHELTERED
         if self.storage is not None:
@@ -392,6 +377,19 @@ class Mover:
         p.shelter[who] = rows
         p.arrival_t[who] = arrival
         return waiting[p.state[waiting] == EVACUATING]
+
+    def _take(self, row: int, count: int, arrival: np.ndarray) -> int:
+        """Shelter ``row`` takes ``count`` people arriving at ``arrival``; returns its room left.
+
+        A shelter that fills records ``shelter_full`` at the last arrival, and the routes are redone.
+        """
+        sh = self.m.shelters[row]
+        sh.admit(count)
+        room = sh.room
+        if room == 0:
+            self.m.recorder.log_event(float(arrival.max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}")
+            self.fields_dirty = True
+        return room
 
     def choose_arcs(self, who: np.ndarray, mode: int, t0: float, routes: Routes) -> np.ndarray:
         """The next arc of each of ``who`` on ``routes`` (-1: none leads closer to a shelter)."""

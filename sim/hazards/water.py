@@ -259,12 +259,12 @@ class WaterHazard(Hazard):
 
     def _record(self, world: World, t: float) -> None:
         """The footprint as depth bands, recorded whenever the wet area changes."""
-        if self._recorded_level == self.level(t):  # the same level: the same footprint
+        level = self.level(t)
+        if self._recorded_level == level:  # the same level: the same footprint
             return
-        self._recorded_level = self.level(t)
+        self._recorded_level = level
         if self.zone_only or self.terrain is None:
             geom = self.mask_geom
-            level = self.level(t)
             key = b"wet" if np.isfinite(level) and level > WET_M else b"dry"
             if key == self.footprint_key:
                 return
@@ -277,7 +277,6 @@ class WaterHazard(Hazard):
             world.record_footprint(self.label, self.type_name, bands)
             return
         terrain = self.terrain
-        level = self.level(t)
         if self.connected and np.isfinite(level):
             depth = self.depth_grid(level)  # every cell centre lies in its own cell
         else:
