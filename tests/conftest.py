@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -120,3 +122,26 @@ def scenario_from(city: dict[str, str] | dict[str, Any], **parts: Any):
 def rng() -> np.random.Generator:
     """A seeded generator for tests that draw."""
     return np.random.default_rng(12345)
+
+
+# Another processor, as far as this one can pretend: glibc without its FMA and AVX2 versions of
+# libm, NumPy without its AVX2 loops, numba compiling for a generic x86-64 (tests of portability).
+OTHER_CPU = {
+    "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX2,-FMA",
+    "NPY_DISABLE_CPU_FEATURES": "X86_V3",
+    "NUMBA_CPU_NAME": "generic",
+}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def printed_by(code: str, env: dict[str, str] | None = None) -> str:
+    """What ``python -c code`` prints in the repository, with ``env`` added to this environment."""
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return res.stdout.strip()

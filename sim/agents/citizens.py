@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.core import fpmath
 from sim.scenario.schema import PopulationConfig
 
 # Free walking speed ranges per group, m/s, uniform within the range (RiMEA test 7, after
@@ -99,10 +100,10 @@ def sample_walk_speeds(
         if sd == 0:
             return np.full(n, mean)
         lo, hi = SPEED_TRUNCATION_MPS
-        speed = rng.normal(mean, sd, size=n)
+        speed = fpmath.normal(rng, mean, sd, n)
         bad = (speed < lo) | (speed > hi)
         while bad.any():  # truncation by redrawing keeps the shape inside the range
-            speed[bad] = rng.normal(mean, sd, size=int(bad.sum()))
+            speed[bad] = fpmath.normal(rng, mean, sd, int(bad.sum()))
             bad = (speed < lo) | (speed > hi)
         return speed
     u = rng.random(n)

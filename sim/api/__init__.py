@@ -440,17 +440,18 @@ def rebase_on_city(data: Mapping[str, Any], city: Mapping[str, Any]) -> tuple[di
 def city_layers(scenario: Scenario) -> dict[str, pd.DataFrame]:
     """The scenario's city as map layers in longitude/latitude (GeoDataFrames)."""
     from sim.city.build import build_city
+    from sim.city.crs import to_wgs84
 
     city = build_city(scenario.city)
     out: dict[str, pd.DataFrame] = {
-        "roads": city.roads[["road_id", "name", "highway", "walkable", "drivable", "geometry"]].to_crs(4326),
-        "districts": city.districts.to_crs(4326),
+        "roads": to_wgs84(city.roads[["road_id", "name", "highway", "walkable", "drivable", "geometry"]]),
+        "districts": to_wgs84(city.districts),
         "shelters": city.shelters[["id", "name", "capacity", "lon", "lat"]].copy(),
     }
     if len(city.buildings):
-        out["buildings"] = city.buildings[["kind", "geometry"]].to_crs(4326)
+        out["buildings"] = to_wgs84(city.buildings[["kind", "geometry"]])
     if len(city.water):
-        out["water"] = city.water.to_crs(4326)
+        out["water"] = to_wgs84(city.water)
     return out
 
 

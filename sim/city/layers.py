@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.city.assemble import assemble_city, file_sha256
-from sim.city.crs import metric_crs
+from sim.city.crs import metric_crs, project
 from sim.city.model import City
 from sim.city.roads import PASSAGES
 from sim.core.errors import InputError
@@ -159,7 +159,7 @@ def city_from_layers(config: CityConfig) -> City:
         if bad:
             raise InputError(bad[:20])
     crs = metric_crs(roads)
-    roads_m = roads.to_crs(crs)
+    roads_m = project(roads, crs)
     if "id" in roads_m:
         roads_m["road_id"] = roads_m["id"].astype(str)
     if "highway" not in roads_m:
@@ -178,7 +178,7 @@ def city_from_layers(config: CityConfig) -> City:
         cap = _numeric(
             sg, "capacity", field="city.shelters", minimum=0, maximum=MAX_SHELTER_CAPACITY, integer=True, required=True
         )
-        sm = sg.to_crs(crs)
+        sm = project(sg, crs)
         shelters = pd.DataFrame(
             {
                 "id": ids,
@@ -193,7 +193,7 @@ def city_from_layers(config: CityConfig) -> City:
     people = None
     if config.population is not None:
         pg = read_layer(config.population, field="city.population", geom_types=("Point", "Polygon", "MultiPolygon"))
-        pm = pg.to_crs(crs)
+        pm = project(pg, crs)
         is_point = pm.geom_type == "Point"
         rows = []
         total = 0.0
@@ -234,7 +234,7 @@ def city_from_layers(config: CityConfig) -> City:
             bg["building"] = "yes"
         if "levels" not in bg:
             bg["levels"] = bg.get("building:levels", np.nan)
-        buildings = bg.to_crs(crs)
+        buildings = project(bg, crs)
 
     sources = {}
     for name in ("roads", "shelters", "population", "buildings"):

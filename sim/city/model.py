@@ -10,6 +10,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from sim.city.crs import from_lonlat, to_lonlat
+
 
 @dataclass
 class City:
@@ -59,27 +61,13 @@ class City:
         """Node coordinates (n, 2), metres."""
         return self.nodes[["x", "y"]].to_numpy()
 
-    @cached_property
-    def _to_lonlat(self):
-        from pyproj import Transformer
-
-        return Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
-
-    @cached_property
-    def _to_xy(self):
-        from pyproj import Transformer
-
-        return Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
-
     def lonlat_of_xy(self, xy: np.ndarray) -> np.ndarray:
-        """Convert metric coordinates (n, 2) to longitude/latitude (n, 2)."""
-        lon, lat = self._to_lonlat.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([lon, lat])
+        """Convert metric coordinates (n, 2) to longitude/latitude (n, 2) (sim.city.crs)."""
+        return to_lonlat(np.asarray(xy, dtype=float).reshape(-1, 2), self.crs)
 
     def xy_of_lonlat(self, lonlat: np.ndarray) -> np.ndarray:
-        """Convert longitude/latitude (n, 2) to metric coordinates (n, 2)."""
-        x, y = self._to_xy.transform(lonlat[:, 0], lonlat[:, 1])
-        return np.column_stack([x, y])
+        """Convert longitude/latitude (n, 2) to metric coordinates (n, 2) (sim.city.crs)."""
+        return from_lonlat(np.asarray(lonlat, dtype=float).reshape(-1, 2), self.crs)
 
     def snap(self, xy: np.ndarray, *, max_m: float, fields: list[str]) -> np.ndarray:
         """Nearest walkable road node of each metric point, refusing points farther than ``max_m``.

@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from sim.city.assemble import assemble_city, file_sha256
-from sim.city.crs import metric_crs
+from sim.city.crs import metric_crs, project
 from sim.city.model import City
 from sim.core.errors import InputError
 
@@ -211,11 +211,11 @@ def city_from_osm(path: Path, *, name: str, field: str, data_shelters: bool, dis
     crs = metric_crs(raw.roads)
     return assemble_city(
         name,
-        raw.roads.to_crs(crs),
+        project(raw.roads, crs),
         crs=crs,
-        buildings=raw.buildings.to_crs(crs) if len(raw.buildings) else None,
-        pois=raw.pois.to_crs(crs) if len(raw.pois) else None,
-        water=raw.water.to_crs(crs) if len(raw.water) else gpd.GeoDataFrame(geometry=[], crs=crs),
+        buildings=project(raw.buildings, crs) if len(raw.buildings) else None,
+        pois=project(raw.pois, crs) if len(raw.pois) else None,
+        water=project(raw.water, crs) if len(raw.water) else gpd.GeoDataFrame(geometry=[], crs=crs),
         data_shelters=data_shelters,
         district_size_m=district_size_m,
         sources={"osm": str(path), "osm_sha256": file_sha256(path)},

@@ -18,8 +18,9 @@ import shapely
 from shapely.geometry import Polygon, box
 
 from sim.city.assemble import assemble_city
-from sim.city.crs import utm_crs
+from sim.city.crs import from_lonlat, utm_crs
 from sim.city.model import City
+from sim.core import fpmath
 from sim.core.rng import RandomStreams
 from sim.scenario.schema import SyntheticCityConfig
 
@@ -33,9 +34,7 @@ def generate_city(config: SyntheticCityConfig, *, seed: int = 0) -> City:
     n = max(3, round(side / config.block_m) + 1)
     spacing = side / (n - 1)
     crs = utm_crs(*config.origin)
-    from pyproj import Transformer
-
-    ox, oy = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(*config.origin)
+    ox, oy = from_lonlat(np.array([config.origin], dtype=float), crs)[0]
     x0, y0 = ox - side / 2, oy - side / 2
 
     ii, jj = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")  # ii: column (x), jj: row (y)
@@ -53,7 +52,7 @@ def generate_city(config: SyntheticCityConfig, *, seed: int = 0) -> City:
         amp = 0.08 * side
 
         def centre(xs: np.ndarray) -> np.ndarray:
-            return y0 + side * 0.5 + amp * np.sin(2 * np.pi * (xs - x0) / side)
+            return y0 + side * 0.5 + amp * fpmath.sin(2 * np.pi * (xs - x0) / side)
 
         dy = node_xy[:, 1] - centre(node_xy[:, 0])
         keep &= np.abs(dy) > half + 0.1 * spacing
@@ -131,7 +130,7 @@ def generate_city(config: SyntheticCityConfig, *, seed: int = 0) -> City:
     node_d = drow * kk + dcol
 
     # Residents per node: district density times local noise, scaled to the population.
-    density = rng.lognormal(0.0, 0.5, size=kk * kk)
+    density = fpmath.lognormal(rng, 0.0, 0.5, kk * kk)
     weight = density[node_d] * rng.uniform(0.5, 1.5, size=n * n)
     weight[~keep] = 0.0
     people = pd.DataFrame({"x": node_xy[:, 0], "y": node_xy[:, 1], "count": weight})

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim.core import fpmath
 from sim.core.errors import InputError
 from sim.cyber.queueing import mm1k_loss, mm1k_response
 from sim.network.state import NetworkState
@@ -183,7 +184,7 @@ class Attack:
 
     def _detect(self, world: CyberWorld):
         mon = world.defenses.monitoring
-        delay = world.stream(f"cyber/{self.label}/detect").exponential(mon.mean_time_to_detect)
+        delay = fpmath.exponential_scalar(world.stream(f"cyber/{self.label}/detect"), mon.mean_time_to_detect)
         yield world.env.timeout(delay)
         if self.stopped:
             return

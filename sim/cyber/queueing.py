@@ -23,6 +23,8 @@ import math
 import numpy as np
 import simpy
 
+from sim.core import fpmath
+
 
 def mm1k_loss(lam: float, mu: float, k: int) -> float:
     """Stationary probability that an arriving request finds the M/M/1/K queue full."""
@@ -33,8 +35,8 @@ def mm1k_loss(lam: float, mu: float, k: int) -> float:
         return 1.0 / (k + 1)
     if rho > 1.0:  # rewrite with 1/rho to avoid overflow
         r = 1.0 / rho
-        return (1.0 - r) / (1.0 - r ** (k + 1))
-    return (1.0 - rho) * rho**k / (1.0 - rho ** (k + 1))
+        return float((1.0 - r) / (1.0 - fpmath.ipow(r, k + 1)))
+    return float((1.0 - rho) * fpmath.ipow(rho, k) / (1.0 - fpmath.ipow(rho, k + 1)))
 
 
 def mm1k_response(lam: float, mu: float, k: int) -> float:
@@ -48,11 +50,12 @@ def mm1k_response(lam: float, mu: float, k: int) -> float:
         # L = K - (mean number of empty places) ; compute via probabilities to stay finite.
         r = 1.0 / rho
         n = np.arange(k + 1)
-        p = r ** (k - n)
+        p = fpmath.ipow(r, k - n)
         p /= p.sum()
         length = float((n * p).sum())
     else:
-        length = rho / (1 - rho) - (k + 1) * rho ** (k + 1) / (1 - rho ** (k + 1))
+        top = fpmath.ipow(rho, k + 1)
+        length = float(rho / (1 - rho) - (k + 1) * top / (1 - top))
     accepted = lam * (1.0 - mm1k_loss(lam, mu, k))
     return length / accepted
 
@@ -78,12 +81,12 @@ def simulate_queue(
         t0 = env.now
         with server.request() as req:
             yield req
-            yield env.timeout(rng.exponential(1.0 / mu))
+            yield env.timeout(fpmath.exponential_scalar(rng, 1.0 / mu))
         times.append(env.now - t0)
 
     def source():
         while True:
-            yield env.timeout(rng.exponential(1.0 / lam))
+            yield env.timeout(fpmath.exponential_scalar(rng, 1.0 / lam))
             counts["arrived"] += 1
             in_system = server.count + len(server.queue)
             if k is not None and in_system >= k:

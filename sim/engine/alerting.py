@@ -9,7 +9,6 @@ and the departure delay).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ import shapely
 
 from sim.agents.citizens import AT_HOME, CASUALTY, NEVER, TRAPPED
 from sim.city.select import zone_node_mask
+from sim.core import fpmath
 from sim.engine.behaviour import departure_delays
 from sim.network.cap import cap_alert, cap_token
 from sim.network.channels import make_channel
@@ -299,7 +299,7 @@ class Alerting:
         cand = np.nonzero(ordered & ~np.isfinite(p.warned_t) & ((p.state == AT_HOME) | (p.state == TRAPPED)))[0]
         if len(cand) == 0 or hazard_per_s <= 0:
             return
-        prob = 1.0 - math.exp(-hazard_per_s * (t1 - t0))
+        prob = 1.0 - fpmath.exp_scalar(-hazard_per_s * (t1 - t0))
         rng = self.wom_rng
         assert rng is not None  # word of mouth is on: its stream exists
         hit = cand[rng.random(len(cand)) < prob]

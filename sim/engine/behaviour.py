@@ -8,8 +8,8 @@ variant, and adding an order or an attack never shifts anybody's draw.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
+from sim.core import fpmath
 from sim.scenario.schema import (
     ExponentialDelay,
     FixedDelay,
@@ -28,13 +28,13 @@ def departure_delays(dist: object, u: np.ndarray) -> np.ndarray:
     if isinstance(dist, FixedDelay):
         return np.full(len(u), float(dist.value))
     if isinstance(dist, LognormalDelay):
-        return dist.median * np.exp(dist.sigma * np.sqrt(2.0) * special.erfinv(2.0 * u - 1.0))
+        return dist.median * fpmath.exp(dist.sigma * fpmath.ndtri(u))
     if isinstance(dist, RayleighDelay):
-        return dist.scale * np.sqrt(-2.0 * np.log1p(-u))
+        return dist.scale * np.sqrt(-2.0 * fpmath.log1p(-u))
     if isinstance(dist, WeibullDelay):
-        return dist.scale * (-np.log1p(-u)) ** (1.0 / dist.shape)
+        return dist.scale * fpmath.power(-fpmath.log1p(-u), 1.0 / dist.shape)
     if isinstance(dist, ExponentialDelay):
-        return -dist.mean * np.log1p(-u)
+        return -dist.mean * fpmath.log1p(-u)
     if isinstance(dist, UniformDelay):
         return dist.low + u * (dist.high - dist.low)
     msg = f"unknown delay distribution {dist!r}"

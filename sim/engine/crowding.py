@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core import fpmath
+
 # Weidmann (1993): v(D) = v0 (1 - exp(-gamma (1/D - 1/D_jam))).
 WEIDMANN_V0_MPS = 1.34
 WEIDMANN_GAMMA = 1.913
@@ -32,7 +34,7 @@ LANE_WIDTH_M = 3.5  # the width one car takes (sim/city/roads.py: widths from la
 def weidmann_speed(density: np.ndarray | float) -> np.ndarray:
     """Weidmann's walking speed at a density (persons/m²), m/s; v0 at zero density."""
     d = np.maximum(np.asarray(density, dtype=float), 1e-9)
-    return np.maximum(WEIDMANN_V0_MPS * (1.0 - np.exp(-WEIDMANN_GAMMA * (1.0 / d - 1.0 / WEIDMANN_JAM))), 0.0)
+    return np.maximum(WEIDMANN_V0_MPS * (1.0 - fpmath.exp(-WEIDMANN_GAMMA * (1.0 / d - 1.0 / WEIDMANN_JAM))), 0.0)
 
 
 def sfpe_speed(density: np.ndarray | float) -> np.ndarray:

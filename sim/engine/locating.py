@@ -27,6 +27,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from sim.agents.citizens import AT_HOME, CASUALTY, EVACUATING, SHELTERED, STRANDED, TRAPPED
+from sim.core import fpmath
 from sim.core.privacy import pseudonyms
 from sim.engine import kernels
 from sim.engine.movement import district_state_counts
@@ -246,7 +247,7 @@ class Locating:
         at = alive[sent]  # their positions in app_idx
         seen = node[who]
         if self.cfg.app_error_m > 0 and len(who):
-            xy = self.node_xy[seen] + self._error_rng.normal(0.0, self.cfg.app_error_m, size=(len(who), 2))
+            xy = self.node_xy[seen] + fpmath.normal(self._error_rng, 0.0, self.cfg.app_error_m, (len(who), 2))
             seen = self.m.city.nearest_nodes(xy)
         self.seen_t[at] = t
         self.seen_node[at] = seen

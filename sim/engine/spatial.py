@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.agents.citizens import STATE_NAMES
+from sim.city.crs import to_wgs84
 
 
 def road_table(model: Any) -> gpd.GeoDataFrame:
@@ -51,7 +52,7 @@ def road_table(model: Any) -> gpd.GeoDataFrame:
             "closed_s": model.roads.closed_seconds(float(model.env.now)).round(1),
         }
     )
-    return gpd.GeoDataFrame(table, geometry=roads.geometry.to_crs("EPSG:4326").to_numpy(), crs="EPSG:4326")
+    return gpd.GeoDataFrame(table, geometry=to_wgs84(roads[["geometry"]]).geometry.to_numpy(), crs="EPSG:4326")
 
 
 def district_table(model: Any, counts: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -85,7 +86,7 @@ def district_table(model: Any, counts: pd.DataFrame) -> gpd.GeoDataFrame:
             out[state] = 0
         out["residents"] = out["peak_at_home"] = 0
         out["cleared_t_s"] = np.nan
-    return gpd.GeoDataFrame(out, geometry=districts.geometry.to_crs("EPSG:4326").to_numpy(), crs="EPSG:4326")
+    return gpd.GeoDataFrame(out, geometry=to_wgs84(districts[["geometry"]]).geometry.to_numpy(), crs="EPSG:4326")
 
 
 def catchment_table(model: Any) -> pd.DataFrame:

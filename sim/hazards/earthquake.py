@@ -23,6 +23,8 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Point, box
 
+from sim.core import fpmath
+from sim.core.fpmath import LN10
 from sim.hazards.base import Hazard, World, register
 from sim.hazards.fragility import DEFAULT_FRAGILITY, damage_probability
 from sim.hazards.ground import (
@@ -62,7 +64,7 @@ class Earthquake(Hazard):
         self.scatter_x0, self.scatter_y0 = xy.min(axis=0) - SCATTER_MARGIN_M
         span = xy.max(axis=0) - xy.min(axis=0) + 2 * SCATTER_MARGIN_M
         shape = (int(np.ceil(span[1] / SCATTER_CELL_M)) + 1, int(np.ceil(span[0] / SCATTER_CELL_M)) + 1)
-        self.epsilon = rng.standard_normal(shape) if cfg.sigma > 0 else np.zeros(shape)
+        self.epsilon = fpmath.normal(rng, 0.0, 1.0, shape) if cfg.sigma > 0 else np.zeros(shape)
 
     def median_pga(self, distance_km: np.ndarray) -> np.ndarray:
         """Median PGA (g) at Joyner-Boore distances, with the site class and amplification."""
@@ -83,7 +85,7 @@ class Earthquake(Hazard):
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         cfg = self.config
         rock = pga_joyner_boore_1981(cfg.magnitude, distance_to_rupture_km(xy, self.rupture))
-        rock = rock * 10.0 ** (cfg.sigma * self._epsilon_at(xy))
+        rock = rock * fpmath.exp(cfg.sigma * self._epsilon_at(xy) * LN10)
         return cfg.site_amplification * site_factor(cfg.site_class, rock) * rock
 
     def _epsilon_at(self, xy: np.ndarray) -> np.ndarray:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
+from sim.core import fpmath
+
 
 def damage_probability(intensity: np.ndarray, median: float, beta: float) -> np.ndarray:
     """Lognormal fragility: P(damage state reached | intensity) = Phi(ln(intensity / median) / beta)."""
     x = np.asarray(intensity, dtype=float)
     out = np.zeros(x.shape)
     pos = x > 0
-    out[pos] = ndtr(np.log(x[pos] / median) / beta)
+    out[pos] = ndtr(fpmath.log(x[pos] / median) / beta)
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import shapely
+from pyogrio import set_gdal_config_options
 from pyogrio.raw import write_arrow
 
 from sim.core.records import RunResult
@@ -154,14 +156,40 @@ def _to_multi(shapes: np.ndarray) -> np.ndarray:
     return out
 
 
+def last_change(result: RunResult) -> str:
+    """The GeoPackage's ``last_change``: the simulated clock at the run's end, in UTC.
+
+    GDAL would write the wall clock, and two runs of one scenario would differ in that alone.
+    """
+    start = (result.scenario.get("output") or {}).get("start_time")
+    try:
+        t0 = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+        if t0.tzinfo is None:
+            t0 = t0.replace(tzinfo=UTC)
+        end = t0 + timedelta(seconds=float(result.scenario.get("duration") or 0.0))
+    except (TypeError, ValueError, OverflowError):
+        end = datetime(1970, 1, 1, tzinfo=UTC)
+    return end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 def write_gpkg(result: RunResult, path: str | Path, *, rows_per_batch: int = ROWS_PER_BATCH) -> Path:
     """Write ``run.gpkg`` (one layer per :data:`LAYERS` entry the run has).
 
     Each layer is streamed to GDAL in batches of ``rows_per_batch`` rows, converted one batch at
     a time, so a large layer (a million-citizen city's roads) is never held twice in memory.
+    The file's timestamps are :func:`last_change`, so a rerun writes the same bytes.
     """
     path = Path(path)
     path.unlink(missing_ok=True)
+    set_gdal_config_options({"OGR_CURRENT_DATE": last_change(result)})
+    try:
+        _write_layers(result, path, rows_per_batch)
+    finally:
+        set_gdal_config_options({"OGR_CURRENT_DATE": None})
+    return path
+
+
+def _write_layers(result: RunResult, path: Path, rows_per_batch: int) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # GDAL notes on field widths
         for name, layer in gis_layers(result).items():
@@ -176,7 +204,6 @@ def write_gpkg(result: RunResult, path: str | Path, *, rows_per_batch: int = ROW
                 geometry_type=kind,
                 crs=f"EPSG:{epsg}" if epsg else (layer.crs.to_wkt() if layer.crs is not None else None),
             )
-    return path
 
 
 __all__ = ["LAYERS", "gis_layers", "track_intervals", "write_gpkg"]

@@ -29,6 +29,7 @@ import simpy
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, shortest_path
 
+from sim.core import fpmath
 from sim.network.topology import ALERT_SERVICES, TIER
 from sim.scenario.network import ServiceConfig
 
@@ -147,7 +148,7 @@ class NetworkState:
     def _renewal(self, li: int, availability: float, repair_s: float, rng: np.random.Generator):
         up_mean = availability / (1.0 - availability) * repair_s
         while True:
-            wait = rng.exponential(up_mean if self.link_up[li] else repair_s)
+            wait = fpmath.exponential_scalar(rng, up_mean if self.link_up[li] else repair_s)
             yield self.env.timeout(wait)
             self.link_up[li] = not self.link_up[li]
             self.log("link_up" if self.link_up[li] else "link_down", str(self.link_ids[li]), "cause=random")
@@ -451,7 +452,7 @@ class NetworkState:
                     elif self._msg_rng.random() < self.server_loss[head]:
                         ok, reason = False, f"dropped by overloaded {self.asset_ids[head]}"
                         break
-                    yield self.env.timeout(self._msg_rng.exponential(self.server_delay[head]))
+                    yield self.env.timeout(fpmath.exponential_scalar(self._msg_rng, self.server_delay[head]))
             if ok:
                 if (self.operational()[dst] and share > 0) if split else self.serving()[dst]:
                     delay = float(self.env.now) - t0

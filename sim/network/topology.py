@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.core import fpmath
 from sim.core.errors import InputError
 from sim.scenario.network import DEFAULT_LINK_TYPES, LinkConfig, NetworkConfig, ServiceConfig
 
@@ -70,7 +71,7 @@ def _ring(assets: pd.DataFrame, centre_id: str, members: list[str]) -> list[tupl
     xy = assets.set_index("id")[["x", "y"]]
     c = xy.loc[centre_id].to_numpy(dtype=float)
     pts = xy.loc[members].to_numpy(dtype=float)
-    order = [members[i] for i in np.argsort(np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0]), kind="stable")]
+    order = [members[i] for i in np.argsort(fpmath.atan2(pts[:, 1] - c[1], pts[:, 0] - c[0]), kind="stable")]
     pairs: list[tuple[str, str]] = []
     for k in range(0, len(order), RING_SIZE):
         seq = [centre_id, *order[k : k + RING_SIZE]]
