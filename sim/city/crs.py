@@ -26,14 +26,15 @@ def _is_wgs84(crs: object) -> bool:
     return to_epsg is not None and to_epsg() == WGS84
 
 
-def project(gdf: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
+def project(gdf: gpd.GeoDataFrame, crs: str, *, snap: bool = False) -> gpd.GeoDataFrame:
     """``gdf`` in the metric ``crs``.
 
     Longitude/latitude go to a UTM zone through :class:`sim.city.utm.Utm`, the same bits on every
     machine. A layer in another CRS (an upload in a national grid, say) first goes through PROJ,
     whose last bits depend on the processor's C library; its coordinates are then put on the
     millimetre, which makes them the same everywhere unless PROJ lands within about 1e-10 m of
-    a half millimetre (one coordinate in ten million or so).
+    a half millimetre (one coordinate in ten million or so). ``snap`` does that for every layer
+    (uploads: they may have reached longitude/latitude through PROJ already).
     """
     import shapely
 
@@ -45,7 +46,7 @@ def project(gdf: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
     through_proj = not _is_wgs84(gdf.crs)
     src = gdf.to_crs(f"EPSG:{WGS84}") if through_proj else gdf
     geoms = shapely.transform(src.geometry.to_numpy(), utm.forward)
-    if through_proj:
+    if through_proj or snap:
         geoms = shapely.set_precision(geoms, MILLIMETRE, mode="pointwise")
     out = src.copy()
     out.geometry = geoms

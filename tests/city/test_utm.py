@@ -9,9 +9,10 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import LineString, Point
 
+from sim.city.build import build_city
 from sim.city.crs import MILLIMETRE, from_lonlat, project, to_lonlat, to_wgs84
 from sim.city.utm import Utm
-from tests.conftest import OTHER_CPU, printed_by
+from tests.conftest import OTHER_CPU, printed_by, scenario_from
 
 ZONES = [
     (35, False, 58.0, 62.0),
@@ -97,3 +98,22 @@ def test_the_same_bits_on_another_processor():
     here = printed_by(PROBE)
     assert len(here) == 64
     assert printed_by(PROBE, OTHER_CPU) == here
+
+
+def test_an_upload_in_a_national_grid_is_put_on_the_millimetre_and_one_in_wgs84_is_not_moved(layer_city, tmp_path):
+    city = layer_city().road((0, 0), (0, 400)).road((0, 400), (300, 400)).people_at((0, 0), 5).shelter("S", (0, 400), 9)
+    paths = city.write()
+    wgs84 = build_city(scenario_from(paths).city)
+    roads = gpd.read_file(paths["roads"])
+    assert np.array_equal(
+        np.sort(wgs84.node_xy, axis=0),
+        np.sort(
+            np.unique(Utm.of(wgs84.crs).forward(shapely.get_coordinates(roads.geometry.to_numpy())), axis=0), axis=0
+        ),
+    )
+    national = tmp_path / "roads_3067.gpkg"
+    roads.to_crs("EPSG:3067").to_file(national, driver="GPKG")
+    grid = build_city(scenario_from({**paths, "roads": str(national)}).city)
+    mm = grid.node_xy / MILLIMETRE
+    assert np.array_equal(mm, np.round(mm))
+    assert np.abs(np.sort(grid.node_xy, axis=0) - np.sort(wgs84.node_xy, axis=0)).max() < 1e-3
