@@ -427,6 +427,39 @@ def ndtri(p: np.ndarray | float) -> np.ndarray:
     return out
 
 
+_INV_SQRT_2PI = 0.398942280401432677940
+_NDTR_TERMS = 80  # enough for the series below 3 and the continued fraction from 3 (1e-17)
+
+
+def ndtr(x: np.ndarray | float) -> np.ndarray:
+    """The standard normal CDF, to about 1e-16 absolute (relative 1e-13 in the far tails).
+
+    Below ``|x| = 3`` the series ``1/2 + phi(x) sum x^(2n+1) / (2n+1)!!``; from 3 Laplace's
+    continued fraction for the upper tail, ``phi(x) / (x + 1/(x + 2/(x + ...)))``, each with a
+    fixed number of terms (a machine-independent amount of work and of rounding).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    a = np.abs(x)
+    phi = _INV_SQRT_2PI * exp(-0.5 * a * a)
+    near = np.minimum(a, 3.0)  # the series on |x| < 3 (the rest is discarded below)
+    term = near.copy()
+    total = near.copy()
+    x2 = near * near
+    for n in range(1, _NDTR_TERMS):
+        term = term * x2 / (2 * n + 1)
+        total = total + term
+    body = phi * total  # Phi(|x|) - 1/2
+    far = np.maximum(a, 3.0)
+    frac = far.copy()
+    for k in range(_NDTR_TERMS, 0, -1):
+        frac = far + k / frac
+    upper = phi / frac  # 1 - Phi(|x|)
+    half_or_tail = np.where(a < 3.0, 0.5 - body, upper)  # 1 - Phi(|x|) either way
+    out = np.where(x < 0.0, half_or_tail, 1.0 - half_or_tail)
+    out = np.where(np.isposinf(x), 1.0, np.where(np.isneginf(x), 0.0, out))
+    return np.where(np.isnan(x), np.nan, out)
+
+
 # Draws: each is a transform of uniforms on the open interval (0, 1), whose bits are the
 # generator's and so the same everywhere.
 

@@ -10,7 +10,6 @@ Sources (docs/hazards.md has the full table and caveats):
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
 
 from sim.core import fpmath
 
@@ -20,7 +19,7 @@ def damage_probability(intensity: np.ndarray, median: float, beta: float) -> np.
     x = np.asarray(intensity, dtype=float)
     out = np.zeros(x.shape)
     pos = x > 0
-    out[pos] = ndtr(fpmath.log(x[pos] / median) / beta)
+    out[pos] = fpmath.ndtr(fpmath.log(x[pos] / median) / beta)
     return out
 
 

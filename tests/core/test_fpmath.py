@@ -126,6 +126,19 @@ def test_the_normal_quantile_agrees_with_scipy_and_inverts_the_distribution():
     assert stats.norm.cdf(fpmath.ndtri(p[:100_001])) == pytest.approx(p[:100_001], rel=1e-12)
 
 
+def test_the_normal_cdf_agrees_with_scipy_to_a_unit_of_one():
+    x = np.concatenate([np.random.default_rng(4).uniform(-40, 40, 500_000), np.linspace(-3.1, 3.1, 10_001)])
+    got, ref = fpmath.ndtr(x), special.ndtr(x)
+    assert np.abs(got - ref).max() < 1e-15
+    tail = ref > 1e-300
+    assert np.max(np.abs(got[tail] - ref[tail]) / ref[tail]) < 1e-12
+    np.testing.assert_array_equal(fpmath.ndtr(np.array([0.0, -np.inf, np.inf])), [0.5, 0.0, 1.0])
+    assert np.isnan(fpmath.ndtr(np.nan))
+    # it inverts the quantile
+    p = np.linspace(1e-6, 1 - 1e-6, 10_001)
+    assert np.abs(fpmath.ndtr(fpmath.ndtri(p)) - p).max() < 1e-15
+
+
 def test_draws_follow_their_distributions():
     rng = np.random.default_rng(3)
     u = fpmath.uniform_open(rng, 1_000_000)
@@ -152,7 +165,7 @@ x = rng.uniform(-700, 700, 300_000); p = rng.uniform(0, 1, 300_000); t = rng.uni
 parts = [fpmath.exp(x), fpmath.log(p), fpmath.log1p(-p), fpmath.sin(t), fpmath.cos(t), fpmath.ndtri(p),
          fpmath.power(p, 0.37), fpmath.normal(rng, 1.3, 0.2, 1000), fpmath.lognormal(rng, 0.0, 0.5, 1000),
          fpmath.atan2(x, t), fpmath.sinh(p), fpmath.cosh(p), fpmath.asinh(t), fpmath.atanh(p - 0.5), fpmath.expm1(-p),
-         fpmath.tan(p), fpmath.ipow(p + 0.5, 777)]
+         fpmath.tan(p), fpmath.ipow(p + 0.5, 777), fpmath.ndtr(x / 50.0)]
 print(hashlib.sha256(b"".join(v.tobytes() for v in parts)).hexdigest())
 """
 
