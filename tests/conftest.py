@@ -127,8 +127,8 @@ def rng() -> np.random.Generator:
 # Another processor, as far as this one can pretend: glibc without its FMA and AVX2 versions of
 # libm, NumPy without its AVX2 loops, numba compiling for a generic x86-64 (tests of portability).
 OTHER_CPU = {
-    "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX2,-FMA",
-    "NPY_DISABLE_CPU_FEATURES": "X86_V3",
+    "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX2,-FMA,-AVX512F,-AVX512DQ",
+    "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",  # the higher ones too, on a CPU with AVX-512
     "NUMBA_CPU_NAME": "generic",
 }
 ROOT = Path(__file__).resolve().parents[1]
