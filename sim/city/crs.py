@@ -13,6 +13,7 @@ from sim.city.utm import Utm
 
 MILLIMETRE = 1e-3
 WGS84 = 4326
+THROUGH_PROJ = "through_proj"  # a layer's attrs: it reached longitude/latitude through PROJ
 
 
 def metric_crs(gdf: gpd.GeoDataFrame) -> str:
@@ -21,20 +22,22 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> str:
     return f"EPSG:{crs.to_epsg()}"
 
 
-def _is_wgs84(crs: object) -> bool:
+def is_wgs84(crs: object) -> bool:
+    """Whether ``crs`` (text, EPSG code holder or pyproj CRS) is longitude/latitude on WGS 84."""
     to_epsg = getattr(crs, "to_epsg", None)
     return to_epsg is not None and to_epsg() == WGS84
 
 
-def project(gdf: gpd.GeoDataFrame, crs: str, *, snap: bool = False) -> gpd.GeoDataFrame:
+def project(gdf: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
     """``gdf`` in the metric ``crs``.
 
     Longitude/latitude go to a UTM zone through :class:`sim.city.utm.Utm`, the same bits on every
     machine. A layer in another CRS (an upload in a national grid, say) first goes through PROJ,
     whose last bits depend on the processor's C library; its coordinates are then put on the
     millimetre, which makes them the same everywhere unless PROJ lands within about 1e-10 m of
-    a half millimetre (one coordinate in ten million or so). ``snap`` does that for every layer
-    (uploads: they may have reached longitude/latitude through PROJ already).
+    a half millimetre (one coordinate in ten million or so). So is a layer whose ``attrs`` say
+    it reached longitude/latitude through PROJ already (``THROUGH_PROJ``: an upload read by
+    :func:`sim.city.layers.read_layer`).
     """
     import shapely
 
@@ -43,10 +46,10 @@ def project(gdf: gpd.GeoDataFrame, crs: str, *, snap: bool = False) -> gpd.GeoDa
         out = gdf.to_crs(crs)
         out.geometry = shapely.set_precision(out.geometry.to_numpy(), MILLIMETRE, mode="pointwise")
         return out
-    through_proj = not _is_wgs84(gdf.crs)
-    src = gdf.to_crs(f"EPSG:{WGS84}") if through_proj else gdf
+    reproject = not is_wgs84(gdf.crs)
+    src = gdf.to_crs(f"EPSG:{WGS84}") if reproject else gdf
     geoms = shapely.transform(src.geometry.to_numpy(), utm.forward)
-    if through_proj or snap:
+    if reproject or gdf.attrs.get(THROUGH_PROJ, False):
         geoms = shapely.set_precision(geoms, MILLIMETRE, mode="pointwise")
     out = src.copy()
     out.geometry = geoms

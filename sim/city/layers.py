@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.city.assemble import assemble_city, file_sha256
-from sim.city.crs import WGS84, metric_crs, project
+from sim.city.crs import THROUGH_PROJ, is_wgs84, metric_crs, project
 from sim.city.model import City
 from sim.city.roads import PASSAGES
 from sim.core.errors import InputError
@@ -30,8 +30,6 @@ MAX_ROAD_SEGMENTS = 1_000_000
 """Most road features in a roads layer."""
 MAX_UNZIPPED_BYTES = 2 * 1024**3
 """Most bytes a zipped layer may expand to (a zip bomb is refused before it is read)."""
-
-THROUGH_PROJ = "through_proj"  # attrs key: the layer reached longitude/latitude through PROJ
 
 
 def _check_zip(path: Path, field: str) -> None:
@@ -86,9 +84,9 @@ def read_layer(source: Path | LayerRef, *, field: str, geom_types: tuple[str, ..
             msg = f"{path.name} has no coordinate reference system (a .prj file for shapefiles)"
             raise InputError.single(field, msg)
         gdf = gdf.set_crs("EPSG:4326")
-    through_proj = gdf.crs.to_epsg() != WGS84
+    through_proj = not is_wgs84(gdf.crs)
     gdf = gdf.to_crs("EPSG:4326")
-    gdf.attrs[THROUGH_PROJ] = through_proj  # then its metric coordinates are put on the millimetre
+    gdf.attrs[THROUGH_PROJ] = through_proj  # then project() puts its metric coordinates on the millimetre
     problems: list[tuple[str, str]] = []
     for i, geom in enumerate(gdf.geometry):
         if geom is None or geom.is_empty:
@@ -163,7 +161,7 @@ def city_from_layers(config: CityConfig) -> City:
         if bad:
             raise InputError(bad[:20])
     crs = metric_crs(roads)
-    roads_m = project(roads, crs, snap=roads.attrs.get(THROUGH_PROJ, False))
+    roads_m = project(roads, crs)
     if "id" in roads_m:
         roads_m["road_id"] = roads_m["id"].astype(str)
     if "highway" not in roads_m:
@@ -182,7 +180,7 @@ def city_from_layers(config: CityConfig) -> City:
         cap = _numeric(
             sg, "capacity", field="city.shelters", minimum=0, maximum=MAX_SHELTER_CAPACITY, integer=True, required=True
         )
-        sm = project(sg, crs, snap=sg.attrs.get(THROUGH_PROJ, False))
+        sm = project(sg, crs)
         shelters = pd.DataFrame(
             {
                 "id": ids,
@@ -197,7 +195,7 @@ def city_from_layers(config: CityConfig) -> City:
     people = None
     if config.population is not None:
         pg = read_layer(config.population, field="city.population", geom_types=("Point", "Polygon", "MultiPolygon"))
-        pm = project(pg, crs, snap=pg.attrs.get(THROUGH_PROJ, False))
+        pm = project(pg, crs)
         is_point = pm.geom_type == "Point"
         rows = []
         total = 0.0
@@ -238,7 +236,7 @@ def city_from_layers(config: CityConfig) -> City:
             bg["building"] = "yes"
         if "levels" not in bg:
             bg["levels"] = bg.get("building:levels", np.nan)
-        buildings = project(bg, crs, snap=bg.attrs.get(THROUGH_PROJ, False))
+        buildings = project(bg, crs)
 
     sources = {}
     for name in ("roads", "shelters", "population", "buildings"):

@@ -17,6 +17,7 @@ processor personality (no FMA, no AVX2) to show the same bits.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -133,26 +134,49 @@ def _poly(coef: tuple[float, ...], r: np.ndarray) -> np.ndarray:
     return out
 
 
+def _log_kernel(f: Any, k: Any) -> Any:
+    """``log((1 + f) * 2**k)`` for ``sqrt(1/2) <= 1 + f < sqrt(2)``: arrays or Python floats alike."""
+    hfsq = 0.5 * f * f
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    r = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7))) + w * (_LG2 + w * (_LG4 + w * _LG6))
+    return k * _LN2_HI - ((hfsq - (s * (hfsq + r) + k * _LN2_LO)) - f)
+
+
+def _exp_kernel(x: Any, k: Any) -> Any:
+    """``exp(x)`` over ``2**k``, with ``k`` the whole number nearest ``x / log(2)``."""
+    hi = x - k * _LN2_HI
+    lo = k * _LN2_LO
+    r = hi - lo
+    t = r * r
+    c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
+    return 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
+
+
 def log(x: np.ndarray | float) -> np.ndarray:
     """Natural logarithm (fdlibm ``__ieee754_log``); 0 gives -inf, negatives NaN."""
     x = np.asarray(x, dtype=np.float64)
     m, e = np.frexp(x)  # x = m * 2**e, 0.5 <= |m| < 1
     low = m < _SQRT_HALF
     m = np.where(low, m * 2.0, m)
-    k = (e - low).astype(np.float64)
-    f = m - 1.0
-    hfsq = 0.5 * f * f
-    s = f / (2.0 + f)
-    z = s * s
-    w = z * z
-    r = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7))) + w * (_LG2 + w * (_LG4 + w * _LG6))
-    out = k * _LN2_HI - ((hfsq - (s * (hfsq + r) + k * _LN2_LO)) - f)
+    out = _log_kernel(m - 1.0, (e - low).astype(np.float64))
     special = ~((x > 0.0) & (x < np.inf))  # zero, negative, infinite or NaN: rare, fixed apart
     if special.any():
         xs = x[special]
         out = np.array(out, copy=True)
         out[special] = np.where(xs == 0.0, -np.inf, np.where(xs == np.inf, np.inf, np.nan))
     return out
+
+
+def log10(x: np.ndarray | float) -> np.ndarray:
+    """Common logarithm, ``log(x) / log(10)``."""
+    return log(x) / LN10
+
+
+def exp10(x: np.ndarray | float) -> np.ndarray:
+    """``10 ** x`` as ``exp(x * log(10))``: within about ``5 |x|`` units in the last place (the rounded product)."""
+    return exp(np.asarray(x, dtype=np.float64) * LN10)
 
 
 def log1p(x: np.ndarray | float) -> np.ndarray:
@@ -171,12 +195,7 @@ def exp(x: np.ndarray | float) -> np.ndarray:
     special = ~((x >= _EXP_MIN) & (x <= _EXP_MAX))  # beyond the range, or NaN: rare, fixed apart
     xc = np.where(special, 0.0, x) if special.any() else x
     k = np.rint(xc * _INV_LN2)
-    hi = xc - k * _LN2_HI
-    lo = k * _LN2_LO
-    r = hi - lo
-    t = r * r
-    c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
-    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
+    y = _exp_kernel(xc, k)
     with np.errstate(over="ignore", under="ignore"):
         out = np.ldexp(y, k.astype(np.int64))
     if xc is not x:
@@ -234,18 +253,14 @@ def sincos(x: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
     return np.where(finite, sin_x, np.nan), np.where(finite, cos_x, np.nan)
 
 
-def _trig(x: np.ndarray | float, shift: int) -> np.ndarray:
-    return sincos(x)[shift]
-
-
 def sin(x: np.ndarray | float) -> np.ndarray:
     """Sine (fdlibm's kernels, three-part reduction by pi/2), for ``|x| <= 8e5``."""
-    return _trig(x, 0)
+    return sincos(x)[0]
 
 
 def cos(x: np.ndarray | float) -> np.ndarray:
-    """Cosine, as :func:`sin` a quarter turn on."""
-    return _trig(x, 1)
+    """Cosine, as :func:`sin`."""
+    return sincos(x)[1]
 
 
 # fdlibm s_atan.c, e_atan2.c
@@ -498,14 +513,7 @@ def log_scalar(x: float) -> float:
     if m < _SQRT_HALF:
         m *= 2.0
         e -= 1
-    k = float(e)
-    f = m - 1.0
-    hfsq = 0.5 * f * f
-    s = f / (2.0 + f)
-    z = s * s
-    w = z * z
-    r = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7))) + w * (_LG2 + w * (_LG4 + w * _LG6))
-    return k * _LN2_HI - ((hfsq - (s * (hfsq + r) + k * _LN2_LO)) - f)
+    return float(_log_kernel(m - 1.0, float(e)))
 
 
 def exp_scalar(x: float) -> float:
@@ -513,13 +521,7 @@ def exp_scalar(x: float) -> float:
     if not _EXP_MIN <= x <= _EXP_MAX:
         return float(exp(x))
     k = float(round(x * _INV_LN2))  # round half to even, as np.rint
-    hi = x - k * _LN2_HI
-    lo = k * _LN2_LO
-    r = hi - lo
-    t = r * r
-    c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
-    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    return math.ldexp(y, int(k))
+    return math.ldexp(_exp_kernel(x, k), int(k))
 
 
 def exponential_scalar(rng: np.random.Generator, scale: float) -> float:

@@ -24,7 +24,6 @@ import shapely
 from shapely.geometry import LineString, Point, box
 
 from sim.core import fpmath
-from sim.core.fpmath import LN10
 from sim.hazards.base import Hazard, World, register
 from sim.hazards.fragility import DEFAULT_FRAGILITY, damage_probability
 from sim.hazards.ground import (
@@ -85,7 +84,7 @@ class Earthquake(Hazard):
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         cfg = self.config
         rock = pga_joyner_boore_1981(cfg.magnitude, distance_to_rupture_km(xy, self.rupture))
-        rock = rock * fpmath.exp(cfg.sigma * self._epsilon_at(xy) * LN10)
+        rock = rock * fpmath.exp10(cfg.sigma * self._epsilon_at(xy))
         return cfg.site_amplification * site_factor(cfg.site_class, rock) * rock
 
     def _epsilon_at(self, xy: np.ndarray) -> np.ndarray:

@@ -23,7 +23,6 @@ from collections.abc import Callable
 import numpy as np
 
 from sim.core import fpmath
-from sim.core.fpmath import LN10
 
 JB81 = {"a": -1.02, "b": 0.249, "c": -0.00255, "h_km": 7.3, "sigma_log10": 0.26}
 FINITE_FROM_M = 6.5  # from this magnitude on, distances are measured to a finite rupture
@@ -44,8 +43,8 @@ def pga_joyner_boore_1981(magnitude: float, distance_km: np.ndarray) -> np.ndarr
     """Median peak ground acceleration in g at Joyner–Boore distances ``distance_km``."""
     d = np.asarray(distance_km, dtype=float)
     r = np.sqrt(d * d + JB81["h_km"] ** 2)
-    log_pga = JB81["a"] + JB81["b"] * magnitude - fpmath.log(r) / LN10 + JB81["c"] * r
-    return fpmath.exp(log_pga * LN10)
+    log_pga = JB81["a"] + JB81["b"] * magnitude - fpmath.log10(r) + JB81["c"] * r
+    return fpmath.exp10(log_pga)
 
 
 def distance_for(pga_at: Callable[[np.ndarray], np.ndarray], pga_g: float, *, max_km: float = 1000.0) -> float:
@@ -74,7 +73,7 @@ def rupture_length_km(magnitude: float) -> float:
     """Subsurface rupture length (km) of Wells & Coppersmith (1994), 0 below M 6.5 (a point source)."""
     if magnitude < FINITE_FROM_M:
         return 0.0
-    return float(fpmath.exp((WC94_RLD["a"] + WC94_RLD["b"] * magnitude) * LN10))
+    return float(fpmath.exp10(WC94_RLD["a"] + WC94_RLD["b"] * magnitude))
 
 
 def rupture_ends(epicentre_xy: np.ndarray, length_km: float, strike_deg: float) -> np.ndarray:

@@ -30,6 +30,10 @@ def test_log_exp_log1p_are_within_a_unit_or_two_of_extended_precision():
     rng = np.random.default_rng(7)
     x = np.concatenate([wide(rng, 200_000, -300, 300), rng.uniform(0.5, 2.0, 200_000), [1.0, 2.0, 0.5, 5e-324]])
     assert ulps(fpmath.log(x), np.log(x.astype(np.longdouble))).max() <= 1.0
+    assert ulps(fpmath.log10(x), np.log10(x.astype(np.longdouble))).max() <= 3.0
+    tens = rng.uniform(-300, 300, 100_000)
+    # the product x * log(10) is rounded: its error grows with |x|
+    assert (ulps(fpmath.exp10(tens), np.longdouble(10) ** tens.astype(np.longdouble)) <= 1.0 + 5.0 * np.abs(tens)).all()
     e = rng.uniform(-745.0, 709.7, 200_000)
     small = rng.uniform(-1.0, 1.0, 200_000)
     for v in (e, small):
