@@ -11,7 +11,13 @@ from typing import Any
 import numba
 import numpy as np
 
-from sim.engine._compiled_graph import arc_cost, closer_arcs, downstream, pair_cost  # noqa: F401 (re-exported)
+from sim.engine._compiled_graph import (  # noqa: F401 (re-exported)
+    arc_cost,
+    closer_arcs,
+    downstream,
+    fewest_hops,
+    pair_cost,
+)
 
 njit: Any = numba.njit
 

@@ -81,3 +81,38 @@ def downstream(hit: Any, pred: Any) -> Any:
         for j in range(k):
             state[path[j]] = val
     return state == 1
+
+
+@njit(cache=True)
+def fewest_hops(indptr: Any, indices: Any, source: int) -> Any:
+    """:func:`sim.network.state.fewest_hops_vectorised` as one breadth-first search.
+
+    A device first reached in this hop is claimed, and any later claimant in the same hop with a
+    higher number takes it over: its highest-numbered neighbour one hop closer, as the reference.
+    """
+    n = len(indptr) - 1
+    pred = np.full(n, -9999, dtype=np.int32)
+    hop = np.full(n, -1, dtype=np.int64)
+    hop[source] = 0
+    frontier = np.empty(n, dtype=np.int64)
+    found = np.empty(n, dtype=np.int64)
+    frontier[0] = source
+    size = 1
+    d = 0
+    while size:
+        d += 1
+        size_next = 0
+        for k in range(size):
+            v = frontier[k]
+            for j in range(indptr[v], indptr[v + 1]):
+                w = indices[j]
+                if hop[w] == -1:
+                    hop[w] = d
+                    pred[w] = v
+                    found[size_next] = w
+                    size_next += 1
+                elif hop[w] == d and v > pred[w]:
+                    pred[w] = v
+        frontier, found = found, frontier
+        size = size_next
+    return pred

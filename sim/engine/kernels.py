@@ -26,12 +26,14 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 # Calls this large count toward loading the kernels (smaller ones save fractions of a millisecond each).
 MIN_PEOPLE = 1000  # a crowd at nodes or a queue for roads (spreading, admission)
 MIN_ACTIVE = 20_000  # everyone on the move, once per step (exits, counts on roads, room, positions)
 MIN_POPULATION = 200_000  # everyone, a few times per record (departures due, nodes now, district counts)
 MIN_ARRIVALS = 100  # people reaching shelters' desks in one step (a Python loop per person otherwise)
+MIN_DEVICES = 1000  # a route search over the communication network's devices
 AFTER_S = 1.0  # seconds of large calls the references serve before the kernels are loaded
 
 _compiled: Any = None  # the module of kernels, once loaded
@@ -457,3 +459,9 @@ def scatter_subtract(target: np.ndarray, idx: np.ndarray, values: np.ndarray) ->
 def scatter_max(target: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
     """:func:`sim.engine.movement.scatter_max_vectorised`, compiled (``target`` in place)."""
     _scatter(_compiled.scatter_max, target, idx, values)
+
+
+def fewest_hops(graph: csr_matrix, source: int) -> np.ndarray:
+    """:func:`sim.network.state.fewest_hops_vectorised`, compiled."""
+    out: np.ndarray = _compiled.fewest_hops(graph.indptr, graph.indices, int(source))
+    return out

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import simpy
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, shortest_path
+from scipy.sparse.csgraph import breadth_first_order
 
 from sim.core import fpmath
 from sim.network.topology import ALERT_SERVICES, TIER
@@ -54,8 +54,41 @@ class _Tier:
     pairs: dict[tuple[int, int], int] | None = None  # (u, v): the link an edge u -> v stands for
 
 
+def fewest_hops_vectorised(graph: csr_matrix, source: int) -> np.ndarray:
+    """Predecessors on paths of fewest links from ``source`` (-9999: not reached).
+
+    Of equally short paths, each device's predecessor is its highest-numbered neighbour one hop
+    closer to the source: the paths SciPy's Dijkstra (1.17, on unit weights) returns, defined here
+    so that no library version decides which way a message goes. A breadth-first search, one hop
+    at a time; the engine swaps in a compiled copy (:attr:`NetworkState.fewest_hops`).
+    """
+    n = graph.shape[0]
+    indptr, indices = graph.indptr, graph.indices
+    pred = np.full(n, -9999, dtype=np.int32)
+    claim = np.full(n, -1, dtype=np.int64)  # the highest-numbered claimant so far
+    seen = np.zeros(n, dtype=bool)
+    seen[source] = True
+    frontier = np.array([source], dtype=np.int64)
+    while len(frontier):
+        starts = indptr[frontier].astype(np.int64)
+        counts = indptr[frontier + 1] - starts
+        # every link out of this hop's devices, as (from, to)
+        ends = np.cumsum(counts)
+        at = np.arange(int(ends[-1])) + np.repeat(starts - (ends - counts), counts)
+        dst = indices[at]
+        new = ~seen[dst]
+        np.maximum.at(claim, dst[new], np.repeat(frontier, counts)[new])
+        frontier = np.flatnonzero((claim >= 0) & ~seen)
+        pred[frontier] = claim[frontier]
+        seen[frontier] = True
+    return pred
+
+
 class NetworkState:
     """Asset, link, power and service state of the running network."""
+
+    # The search behind routes: :func:`fewest_hops_vectorised`, or a copy giving the same predecessors.
+    fewest_hops: Callable[[csr_matrix, int], np.ndarray] = staticmethod(fewest_hops_vectorised)
 
     def __init__(
         self,
@@ -308,9 +341,7 @@ class NetworkState:
         for t in (0, 1, 2):
             tier = self._tier(t)
             if src not in tier.pred:
-                _, pred = shortest_path(
-                    tier.graph, directed=True, unweighted=True, indices=src, return_predecessors=True
-                )
+                pred = self.fewest_hops(tier.graph, src)
                 pred.flags.writeable = False
                 tier.pred[src] = pred
             pred = tier.pred[src]
@@ -377,9 +408,7 @@ class NetworkState:
                 tier = self._tier(t)
                 if dst not in tier.tree_to:
                     reverse = tier.graph.T.tocsr()
-                    _, pred = shortest_path(
-                        reverse, directed=True, unweighted=True, indices=dst, return_predecessors=True
-                    )
+                    pred = self.fewest_hops(reverse, dst)
                     pred.flags.writeable = False
                     tier.tree_to[dst] = pred
                 pred = tier.tree_to[dst]

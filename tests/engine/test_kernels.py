@@ -584,3 +584,15 @@ def test_waits_for_full_roads_compiled_equal_the_vectorised_reference(n):
     if n > 1000:
         assert 0 < len(expect[0]) < n
         assert exact.sum() > 10  # walkers wanting a road they would fill to the brim are among them
+
+
+@pytest.mark.parametrize(("n", "degree"), [(1, 0.0), (2, 1.0), (12, 1.5), (300, 1.2), (300, 4.0), (3000, 2.8)])
+def test_route_search_compiled_equals_the_vectorised_reference(n, degree):
+    from sim.network.state import fewest_hops_vectorised
+    from tests.network.test_route_search import random_graph
+
+    rng = np.random.default_rng([n, int(degree * 10)])
+    for _ in range(6):
+        g = random_graph(rng, n, degree)
+        for source in rng.choice(n, size=min(n, 8), replace=False):
+            np.testing.assert_array_equal(kernels.fewest_hops(g, source), fewest_hops_vectorised(g, int(source)))
