@@ -83,6 +83,7 @@ class Recorder:
         self.track_idx = np.zeros(0, dtype=np.int64)
         self.track_ids = np.zeros(0, dtype=object)
         self.track_home_xy = np.zeros((0, 2))
+        self._track_last: tuple[np.ndarray, np.ndarray] | None = None  # the last sample's positions, xy and lon/lat
 
     def log_event(self, t: float, kind: str, subject: str, detail: str = "") -> None:
         """Record an event at ``t``."""
@@ -206,7 +207,7 @@ class Recorder:
         xy = self.m.mover.positions(idx, t)
         home = ~(self.m.pop.depart_t[idx] <= t)  # not left (yet): coarsened to the district centre
         xy[home] = self.track_home_xy[home]
-        ll = self.m.city.lonlat_of_xy(xy)
+        ll = self._lonlat(xy)
         names = np.array(STATE_NAMES, dtype=object)
         return {
             "t_s": np.full(len(idx), float(t)),
@@ -215,6 +216,23 @@ class Recorder:
             "lat": ll[:, 1],
             "state": names[self.m.pop.state[idx]],
         }
+
+    def _lonlat(self, xy: np.ndarray) -> np.ndarray:
+        """Lon/lat of the sampled positions; those where they were at the last sample are not projected again.
+
+        The projection works point by point, so a kept point has the bits it would be given afresh
+        (most of the sampled stand still: at home, in a queue or in a shelter).
+        """
+        last = self._track_last
+        if last is None or last[0].shape != xy.shape:
+            ll = self.m.city.lonlat_of_xy(xy)
+        else:
+            moved = (xy != last[0]).any(axis=1)
+            ll = last[1].copy()
+            if moved.any():
+                ll[moved] = self.m.city.lonlat_of_xy(xy[moved])
+        self._track_last = (xy, ll)
+        return ll
 
     def timeseries(self) -> pd.DataFrame:
         """One row per recorded time."""
