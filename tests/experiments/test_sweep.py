@@ -212,11 +212,11 @@ parameters:
   alerting.channels.0.coverage: {low: 0.1, high: 0.9}
   output.tracks.max_citizens: {low: 10, high: 1000, integer: true}
 design: sobol
-samples: 16
+samples: 8
 seeds: 1
 """
     _results, points = api.sweep(_sweep_file(tmp_path, body), tmp_path / "out", workers=2)
-    assert len(points) == 16 * (2 + 2)
+    assert len(points) == 8 * (2 + 2)
     sens = pd.read_parquet(tmp_path / "out" / "sensitivity.parquet")
     reach = sens[sens["figure"] == "alerts.reach_fraction"].set_index("parameter")
     assert reach.loc["output.tracks.max_citizens", "ST"] == pytest.approx(0.0, abs=0.02)  # tracks change no figure
