@@ -327,8 +327,12 @@ def polygonize(mask: np.ndarray, terrain: Terrain) -> Any:
         return shapely.simplify(shapely.union_all([]), terrain.cell_m / 2.0)
     r0, c0 = int(rows[0]), int(cols[0])
     window = np.ascontiguousarray(mask[r0 : rows[-1] + 1, c0 : cols[-1] + 1])
-    traced = features.shapes(window.astype(np.uint8), mask=window, transform=Affine.identity())
-    parts = np.array([shape(g) for g, v in traced if v == 1], dtype=object)
+    traced = [
+        g["coordinates"]
+        for g, v in features.shapes(window.astype(np.uint8), mask=window, transform=Affine.identity())
+        if v == 1
+    ]
+    parts = _polygons(traced)
     cell, x0, y0 = terrain.cell_m, terrain.x0, terrain.y0
 
     def place(corners: np.ndarray) -> np.ndarray:
@@ -336,6 +340,21 @@ def polygonize(mask: np.ndarray, terrain: Terrain) -> Any:
 
     merged = shapely.union_all(shapely.transform(parts, place))
     return shapely.simplify(merged, terrain.cell_m / 2.0)
+
+
+def _polygons(rings_per_polygon: list[list[list[tuple[float, float]]]]) -> np.ndarray:
+    """Polygons of GeoJSON rings (shell, then holes), as ``shapely.geometry.shape`` makes them, all at once.
+
+    A flood's band is one polygon with hundreds of holes; building ring by ring in Python cost
+    more than tracing them.
+    """
+    rings = [ring for polygon in rings_per_polygon for ring in polygon]
+    per_polygon = np.fromiter((len(p) for p in rings_per_polygon), dtype=np.int64, count=len(rings_per_polygon))
+    per_ring = np.fromiter((len(r) for r in rings), dtype=np.int64, count=len(rings))
+    corners = np.array([xy for ring in rings for xy in ring], dtype=np.float64).reshape(-1, 2)
+    linear = shapely.linearrings(corners, indices=np.repeat(np.arange(len(rings)), per_ring))
+    out: np.ndarray = shapely.polygons(linear, indices=np.repeat(np.arange(len(rings_per_polygon)), per_polygon))
+    return out
 
 
 def polygonize_whole_grid(mask: np.ndarray, terrain: Terrain) -> Any:
