@@ -13,6 +13,8 @@ spill-back in ``mover.py``). docs/movement.md has the relations, their sources a
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 import numpy as np
 
 from sim.core import fpmath
@@ -55,8 +57,31 @@ def _critical(speed) -> tuple[float, float]:
 RELATIONS = {"weidmann": weidmann_speed, "sfpe": sfpe_speed}
 JAM_DENSITY = {"weidmann": WEIDMANN_JAM, "sfpe": 1.0 / SFPE_A}
 """Per relation: the density at which walking stops, persons/m² (a queue's packing)."""
-CRITICAL = {name: _critical(f) for name, f in RELATIONS.items()}
-"""Per relation: (critical density persons/m², maximum specific flow persons/(m·s))."""
+
+
+class _Critical(Mapping[str, tuple[float, float]]):
+    """Per relation: (critical density persons/m², maximum specific flow persons/(m·s)).
+
+    Each found on first use: a 200,000-point search costs 20 ms, which every process paid at
+    import (every command, every sweep worker), most without walking anyone through a crowd.
+    """
+
+    def __init__(self) -> None:
+        self._found: dict[str, tuple[float, float]] = {}
+
+    def __getitem__(self, name: str) -> tuple[float, float]:
+        if name not in self._found:
+            self._found[name] = _critical(RELATIONS[name])
+        return self._found[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(RELATIONS)
+
+    def __len__(self) -> int:
+        return len(RELATIONS)
+
+
+CRITICAL = _Critical()
 
 
 def walking_speed(own_mps: np.ndarray, density: np.ndarray, relation: str) -> np.ndarray:
