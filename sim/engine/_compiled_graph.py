@@ -1,4 +1,4 @@
-"""Compiled kernels of the routing graph (numba): per-arc costs, closer arcs, a repair's downstream nodes.
+"""Compiled kernels of graphs (numba): per-arc costs, closer arcs, a repair's downstream nodes, network routes.
 
 Part of :mod:`sim.engine._compiled` (which re-exports them), kept apart to keep modules short;
 the same ``cache=True`` rules apply.
