@@ -29,7 +29,6 @@ import numpy as np
 import shapely
 import simpy
 from scipy import ndimage
-from shapely.geometry import shape
 
 from sim.city.terrain import Terrain
 from sim.hazards.base import Hazard, World, register
@@ -316,7 +315,7 @@ def polygonize(mask: np.ndarray, terrain: Terrain) -> Any:
     grid, and tracing costs by the cells searched), in cell units, then placed as tracing the
     whole grid with its transform places them: corner ``(c, r)`` of the grid at
     ``(x0 + c * cell, y0 + r * cell)``, the same operations, so the same bits
-    (``tests/hazards/test_polygonize.py`` holds it to tracing the whole grid).
+    (``tests/hazards/test_polygonize.py`` holds it to tracing the whole grid, as it was done before).
     """
     from rasterio import features
     from rasterio.transform import Affine
@@ -355,17 +354,6 @@ def _polygons(rings_per_polygon: list[list[list[tuple[float, float]]]]) -> np.nd
     linear = shapely.linearrings(corners, indices=np.repeat(np.arange(len(rings)), per_ring))
     out: np.ndarray = shapely.polygons(linear, indices=np.repeat(np.arange(len(rings_per_polygon)), per_polygon))
     return out
-
-
-def polygonize_whole_grid(mask: np.ndarray, terrain: Terrain) -> Any:
-    """:func:`polygonize` tracing every cell of the grid with its transform (the reference)."""
-    from rasterio import features
-    from rasterio.transform import Affine
-
-    transform = Affine(terrain.cell_m, 0.0, terrain.x0, 0.0, terrain.cell_m, terrain.y0)
-    parts = [shape(g) for g, v in features.shapes(mask.astype(np.uint8), mask=mask, transform=transform) if v == 1]
-    merged = shapely.union_all(parts)
-    return shapely.simplify(merged, terrain.cell_m / 2.0)
 
 
 @register

@@ -13,7 +13,19 @@ import shapely
 from scipy import ndimage
 
 from sim.city.terrain import Terrain
-from sim.hazards.water import polygonize, polygonize_whole_grid
+from sim.hazards.water import polygonize
+
+
+def polygonize_whole_grid(mask: np.ndarray, terrain: Terrain):
+    """The footprint as it was traced before: every cell, with the grid's transform, a Python polygon per part."""
+    from rasterio import features
+    from rasterio.transform import Affine
+    from shapely.geometry import shape
+
+    transform = Affine(terrain.cell_m, 0.0, terrain.x0, 0.0, terrain.cell_m, terrain.y0)
+    parts = [shape(g) for g, v in features.shapes(mask.astype(np.uint8), mask=mask, transform=transform) if v == 1]
+    return shapely.simplify(shapely.union_all(parts), terrain.cell_m / 2.0)
+
 
 GRIDS = [  # corner and cell: round numbers, a UTM-like corner, cells no binary fraction holds
     (0.0, 0.0, 1.0),
