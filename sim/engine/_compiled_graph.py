@@ -85,7 +85,7 @@ def downstream(hit: Any, pred: Any) -> Any:
 
 @njit(cache=True)
 def fewest_hops(indptr: Any, indices: Any, source: int) -> Any:
-    """:func:`sim.network.state.fewest_hops_vectorised` as one breadth-first search.
+    """:func:`sim.network.routes.fewest_hops_vectorised` as one breadth-first search.
 
     A device first reached in this hop is claimed, and any later claimant in the same hop with a
     higher number takes it over: its highest-numbered neighbour one hop closer, as the reference.

@@ -28,6 +28,8 @@ from typing import Any, ParamSpec, TypeVar
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from sim.network.routes import fewest_hops_vectorised
+
 # Calls this large count toward loading the kernels (smaller ones save fractions of a millisecond each).
 MIN_PEOPLE = 1000  # a crowd at nodes or a queue for roads (spreading, admission)
 MIN_ACTIVE = 20_000  # everyone on the move, once per step (exits, counts on roads, room, positions)
@@ -462,6 +464,10 @@ def scatter_max(target: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None
 
 
 def fewest_hops(graph: csr_matrix, source: int) -> np.ndarray:
-    """:func:`sim.network.state.fewest_hops_vectorised`, compiled."""
+    """:func:`sim.network.routes.fewest_hops_vectorised`, compiled."""
     out: np.ndarray = _compiled.fewest_hops(graph.indptr, graph.indices, int(source))
     return out
+
+
+# The communication network's route search, compiled once the kernels pay (the same routes).
+route_search = when_large(MIN_DEVICES, fewest_hops, size=lambda graph, source: graph.shape[0])(fewest_hops_vectorised)

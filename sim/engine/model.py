@@ -50,15 +50,10 @@ from sim.hazards import make_hazard
 from sim.hazards.base import World
 from sim.network.assets import build_assets, read_network_layer, read_sensor_layer, serving_devices
 from sim.network.channels import ChannelWorld
-from sim.network.state import NetworkState, fewest_hops_vectorised
+from sim.network.state import NetworkState
 from sim.network.topology import build_links, build_services
 from sim.scenario.network import SensorConfig
 from sim.scenario.schema import OrderConfig, Scenario
-
-# The communication network's route search, compiled once the kernels pay (the same routes).
-_FEWEST_HOPS = kernels.when_large(kernels.MIN_DEVICES, kernels.fewest_hops, size=lambda graph, source: graph.shape[0])(
-    fewest_hops_vectorised
-)
 
 ProgressCallback = Callable[[float, float], None]
 
@@ -182,7 +177,7 @@ class EvacuationModel(mesa.Model):
             repair_time_s=cfg.repair_time,
             min_share=cfg.min_share,
         )
-        self.network.fewest_hops = _FEWEST_HOPS  # compiled once the kernels pay: the same routes
+        self.network.fewest_hops = kernels.route_search  # compiled once the kernels pay: the same routes
         self._asset_index = self.network.index
         self.sensing = Sensing(self)  # readings as measured, as received, and the last few received
         # Who hears which device: each home node's nearest siren (within earshot) and two nearest towers.

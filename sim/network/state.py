@@ -30,6 +30,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
 from sim.core import fpmath
+from sim.network.routes import fewest_hops_vectorised
 from sim.network.topology import ALERT_SERVICES, TIER
 from sim.scenario.network import ServiceConfig
 
@@ -52,36 +53,6 @@ class _Tier:
     tree_to: dict[int, np.ndarray] = field(default_factory=dict)  # ... toward a destination
     reach: dict[tuple[int, bool], np.ndarray] = field(default_factory=dict)  # reachable from (or to) a source
     pairs: dict[tuple[int, int], int] | None = None  # (u, v): the link an edge u -> v stands for
-
-
-def fewest_hops_vectorised(graph: csr_matrix, source: int) -> np.ndarray:
-    """Predecessors on paths of fewest links from ``source`` (-9999: not reached).
-
-    Of equally short paths, each device's predecessor is its highest-numbered neighbour one hop
-    closer to the source: the paths SciPy's Dijkstra (1.17, on unit weights) returns, defined here
-    so that no library version decides which way a message goes. A breadth-first search, one hop
-    at a time; the engine swaps in a compiled copy (:attr:`NetworkState.fewest_hops`).
-    """
-    n = graph.shape[0]
-    indptr, indices = graph.indptr, graph.indices
-    pred = np.full(n, -9999, dtype=np.int32)
-    claim = np.full(n, -1, dtype=np.int64)  # the highest-numbered claimant so far
-    seen = np.zeros(n, dtype=bool)
-    seen[source] = True
-    frontier = np.array([source], dtype=np.int64)
-    while len(frontier):
-        starts = indptr[frontier].astype(np.int64)
-        counts = indptr[frontier + 1] - starts
-        # every link out of this hop's devices, as (from, to)
-        ends = np.cumsum(counts)
-        at = np.arange(int(ends[-1])) + np.repeat(starts - (ends - counts), counts)
-        dst = indices[at]
-        new = ~seen[dst]
-        np.maximum.at(claim, dst[new], np.repeat(frontier, counts)[new])
-        frontier = np.flatnonzero((claim >= 0) & ~seen)
-        pred[frontier] = claim[frontier]
-        seen[frontier] = True
-    return pred
 
 
 class NetworkState:

@@ -588,7 +588,7 @@ def test_waits_for_full_roads_compiled_equal_the_vectorised_reference(n):
 
 @pytest.mark.parametrize(("n", "degree"), [(1, 0.0), (2, 1.0), (12, 1.5), (300, 1.2), (300, 4.0), (3000, 2.8)])
 def test_route_search_compiled_equals_the_vectorised_reference(n, degree):
-    from sim.network.state import fewest_hops_vectorised
+    from sim.network.routes import fewest_hops_vectorised
     from tests.network.test_route_search import random_graph
 
     rng = np.random.default_rng([n, int(degree * 10)])

@@ -1,4 +1,4 @@
-"""Which of equally short paths a message takes (sim.network.state.fewest_hops_vectorised).
+"""Which of equally short paths a message takes (sim.network.routes.fewest_hops_vectorised).
 
 The rule is defined by the model, not left to a library: of a device's neighbours one hop closer
 to the source, the highest-numbered is its predecessor. These tests hold the search to that rule
@@ -14,7 +14,7 @@ import scipy
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra, shortest_path
 
-from sim.network.state import fewest_hops_vectorised
+from sim.network.routes import fewest_hops_vectorised
 
 SIZES = [(1, 0.0), (2, 1.0), (12, 1.5), (300, 1.2), (300, 4.0), (3000, 2.8)]
 
