@@ -349,8 +349,7 @@ def desk_starts(
 ) -> np.ndarray:
     """:func:`sim.agents.registry.desk_starts_reference`, compiled (``free`` updated in place).
 
-    Each shelter's few desks are scanned for the one that frees first instead of kept as a heap:
-    the same times leave and enter, so the starts are the same.
+    People come sorted by shelter (then arrival), as the reference takes them.
     """
     start: np.ndarray = _compiled.desk_starts(
         free,
