@@ -82,6 +82,11 @@ def _clenshaw(coef: tuple[float, ...], xi: np.ndarray, eta: np.ndarray) -> tuple
     return yr1 * sr - yi1 * si, yr1 * si + yi1 * sr
 
 
+def _wrap180(deg: np.ndarray) -> np.ndarray:
+    """Longitudes (or their differences) brought into [-180, 180] by a whole turn."""
+    return np.where(deg > 180.0, deg - 360.0, np.where(deg < -180.0, deg + 360.0, deg))
+
+
 @dataclass(frozen=True)
 class Utm:
     """One UTM zone: ``forward`` (lon/lat to metres) and ``inverse``, on arrays ``(n, 2)``."""
@@ -111,8 +116,7 @@ class Utm:
         """Longitude/latitude in degrees ``(n, 2)`` as metric easting/northing ``(n, 2)``."""
         ll = np.asarray(lonlat, dtype=np.float64).reshape(-1, 2)
         dlon = ll[:, 0] - self.central_meridian
-        dlon = np.where(dlon > 180.0, dlon - 360.0, np.where(dlon < -180.0, dlon + 360.0, dlon))  # across 180
-        lam = dlon * _DEG
+        lam = _wrap180(dlon) * _DEG  # across the antimeridian
         phi = ll[:, 1] * _DEG
         sin_phi, cos_phi = fpmath.sincos(phi)
         taup = _conformal(sin_phi / cos_phi)
@@ -150,5 +154,4 @@ class Utm:
             tau = tau + step
         lat = fpmath.atan(tau) / _DEG
         lon = self.central_meridian + lam / _DEG
-        lon = np.where(lon > 180.0, lon - 360.0, np.where(lon < -180.0, lon + 360.0, lon))  # zones 1 and 60
-        return np.column_stack([lon, lat])
+        return np.column_stack([_wrap180(lon), lat])  # zones 1 and 60 reach across the antimeridian

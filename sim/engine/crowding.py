@@ -13,7 +13,7 @@ spill-back in ``mover.py``). docs/movement.md has the relations, their sources a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
 
 import numpy as np
 
@@ -59,34 +59,19 @@ JAM_DENSITY = {"weidmann": WEIDMANN_JAM, "sfpe": 1.0 / SFPE_A}
 """Per relation: the density at which walking stops, persons/m² (a queue's packing)."""
 
 
-class _Critical(Mapping[str, tuple[float, float]]):
-    """Per relation: (critical density persons/m², maximum specific flow persons/(m·s)).
+@functools.cache
+def critical(relation: str) -> tuple[float, float]:
+    """(critical density persons/m², maximum specific flow persons/(m·s)) of a relation.
 
-    Each found on first use: a 200,000-point search costs 20 ms, which every process paid at
-    import (every command, every sweep worker), most without walking anyone through a crowd.
+    Found on first use: a 200,000-point search costs 20 ms, which every process paid at import
+    (every command, every sweep worker), most without walking anyone through a crowd.
     """
-
-    def __init__(self) -> None:
-        self._found: dict[str, tuple[float, float]] = {}
-
-    def __getitem__(self, name: str) -> tuple[float, float]:
-        if name not in self._found:
-            self._found[name] = _critical(RELATIONS[name])
-        return self._found[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(RELATIONS)
-
-    def __len__(self) -> int:
-        return len(RELATIONS)
-
-
-CRITICAL = _Critical()
+    return _critical(RELATIONS[relation])
 
 
 def walking_speed(own_mps: np.ndarray, density: np.ndarray, relation: str) -> np.ndarray:
     """``min(own speed, v(D))`` on the free-flow branch (``D`` capped at the critical density)."""
-    d_crit = CRITICAL[relation][0]
+    d_crit = critical(relation)[0]
     return np.minimum(own_mps, RELATIONS[relation](np.minimum(density, d_crit)))
 
 
@@ -102,11 +87,11 @@ def car_speed(free_mps: np.ndarray, cars_per_km_lane: np.ndarray, spacing_m: flo
 
 __all__ = [
     "CAR_SPACING_M",
-    "CRITICAL",
     "JAM_DENSITY",
     "LANE_WIDTH_M",
     "RELATIONS",
     "car_speed",
+    "critical",
     "sfpe_speed",
     "walking_speed",
     "weidmann_speed",

@@ -110,6 +110,7 @@ class Recorder:
         centre = np.column_stack([city.districts.geometry.centroid.x, city.districts.geometry.centroid.y])
         district = city.nodes["district"].to_numpy()[self.m.pop.home_node[self.track_idx]]
         self.track_home_xy = centre[district] if len(centre) else np.zeros((len(self.track_idx), 2))
+        self._track_last = None  # other citizens: nothing to keep
 
     def record(self, t: float, *, force: bool = False) -> None:
         """At ``t``: a row, district counts and tracks, when each is due (or ``force``)."""
@@ -224,7 +225,7 @@ class Recorder:
         (most of the sampled stand still: at home, in a queue or in a shelter).
         """
         last = self._track_last
-        if last is None or last[0].shape != xy.shape:
+        if last is None:
             ll = self.m.city.lonlat_of_xy(xy)
         else:
             moved = (xy != last[0]).any(axis=1)

@@ -18,7 +18,7 @@ from sim.agents.citizens import CAR, WALK
 from sim.city.model import City
 from sim.city.roads import effective_width_m, pedestrian_capacity_pph, vehicle_capacity_vph
 from sim.engine import kernels
-from sim.engine.crowding import CRITICAL, JAM_DENSITY, LANE_WIDTH_M
+from sim.engine.crowding import JAM_DENSITY, LANE_WIDTH_M, critical
 from sim.scenario.schema import MovementConfig
 
 
@@ -87,7 +87,7 @@ def build_arcs(city: City, movement: MovementConfig, step_s: float = 10.0) -> Ar
         if "boundary_m" in roads
         else np.full(len(roads), movement.boundary_m)
     )
-    flow = min(movement.specific_flow_pmps, CRITICAL[movement.speed_relation][1])
+    flow = min(movement.specific_flow_pmps, critical(movement.speed_relation)[1])
     width = roads["width_m"].to_numpy(float)
     walk_pph = pedestrian_capacity_pph(width, specific_flow_pmps=flow, boundary_m=boundary)
     lanes_total = roads["lanes"].to_numpy(float)

@@ -7,7 +7,7 @@ import pytest
 
 from sim.agents.citizens import CAR, WALK
 from sim.core.errors import InputError
-from sim.engine.crowding import CRITICAL
+from sim.engine.crowding import critical
 from sim.engine.model import EvacuationModel
 from tests.conftest import everyone_now, lonlat, scenario_from
 
@@ -123,7 +123,7 @@ def test_a_road_flooded_before_departure_slows_clearance(layer_city):
     # Wet: the crossing is closed, the detour is 1,400 m and its first road a 6 m street of
     # 1.225 p/(m s) x (6 - 2 x 0.3) m (docs/movement.md).
     assert t90_dry == pytest.approx(120 + 600 + 179.1 * 1.0, abs=1e-6)
-    headway = 1.0 / (min(1.3, CRITICAL["weidmann"][1]) * (6.0 - 2 * 0.3))
+    headway = 1.0 / (min(1.3, critical("weidmann")[1]) * (6.0 - 2 * 0.3))
     assert t90_wet == pytest.approx(120 + 1400 + 179.1 * headway, abs=1e-6)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from sim.engine.crowding import CRITICAL, WEIDMANN_V0_MPS, weidmann_speed
+from sim.engine.crowding import WEIDMANN_V0_MPS, critical, weidmann_speed
 from sim.engine.model import EvacuationModel
 from tests.conftest import everyone_now, scenario_from
 
@@ -51,7 +51,7 @@ def _corridor(layer_city, **movement):
 
 def test_weidmann_steady_stream_crosses_at_the_free_flow_speed_of_its_density(layer_city):
     steady, (door, corridor) = _corridor(layer_city)
-    d_star = brentq(lambda d: d * weidmann_speed(d) * WIDTH_M - Q_PPS, 0.01, CRITICAL["weidmann"][0])
+    d_star = brentq(lambda d: d * weidmann_speed(d) * WIDTH_M - Q_PPS, 0.01, critical("weidmann")[0])
     v_star = float(weidmann_speed(d_star))
     expected = door / WEIDMANN_V0_MPS + corridor / v_star  # the door is nearly empty: Weidmann's v0
     assert v_star < OWN_MPS  # the crowd, not the walker, sets the pace
@@ -85,7 +85,7 @@ def test_passage_kinds_set_the_boundary_strip(layer_city):
     city = city.people_at((0, 0), 1).shelter("S", (400, 50), 10).write()
     model = EvacuationModel(scenario_from(city, **everyone_now()))
     roads = model.city.roads.set_index("road_id")
-    flow = CRITICAL["weidmann"][1]  # 1.3 asked, but never above Weidmann's maximum (1.225)
+    flow = critical("weidmann")[1]  # 1.3 asked, but never above Weidmann's maximum (1.225)
     assert flow == pytest.approx(1.2249, abs=1e-3)
     for rid, strip in (("street", 0.3), ("door", 0.15), ("gate", 0.15), ("passage", 0.0), ("given", 0.05)):
         row = roads.index.get_loc(rid)
