@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from sim.agents.citizens import AT_HOME, CAR, EVACUATING, NEVER, SHELTERED, STRANDED, WALK
+from sim.engine import kernels
 from sim.engine.crowding import car_speed, walking_speed
 from sim.engine.movement import (
     admit_fifo,
@@ -114,6 +115,7 @@ class Mover:
         self._free: list[_FreeField | None] = [None, None]
         # Queues take room on the road and spill back (movement.storage; sim/engine/storage.py).
         self.storage = Storage(model.net, model.pop.n) if cfg.storage else None
+        self.scratch: tuple[np.ndarray, np.ndarray] | None = None  # the compiled entry's counts (kernels.enter_arcs)
 
     def depart(self, idx: np.ndarray) -> None:
         """Citizens ``idx`` leave home now, on foot or by car (drivers without a car route walk)."""
@@ -298,26 +300,29 @@ class Mover:
             active, p.arc, p.t_ready, p.mode, CAR, net.road, t_mid, self.m.city.n_roads, net.n_arcs
         )
 
-    def travel_times(self, who: np.ndarray, arcs: np.ndarray, mode: int) -> np.ndarray:
+    def travel_times(self, who: np.ndarray, arcs: np.ndarray, mode: int, counted: bool = False) -> np.ndarray:
         """Seconds to cross ``arcs`` for people entering them now: free speed, or slowed by the crowd.
 
         With ``movement.density_speed`` the density is the people on the road at the step's middle:
         those on it at the start who are still there, and half of everyone entering it this step
         (each entrant meets, on average, half of the others of its step; docs/movement.md).
+        ``counted``: the entrants were already counted (the compiled entry counts them).
         """
         p, net, cfg = self.m.pop, self.m.net, self.m.scenario.movement
         length = net.length_m[arcs]
         if mode == CAR:
             if not cfg.density_speed:
                 return net.car_time_s[arcs]
-            self.cars_on_arc += 0.5 * np.bincount(arcs, minlength=net.n_arcs)  # drivers and passengers
+            if not counted:
+                self.cars_on_arc += 0.5 * np.bincount(arcs, minlength=net.n_arcs)  # drivers and passengers
             free = length / net.car_time_s[arcs]
             per_km_lane = self.cars_on_arc[arcs] / cfg.car_occupancy / net.car_lane_km[arcs]  # vehicles
             return length / car_speed(free, per_km_lane, cfg.vehicle_spacing_m)
         if not cfg.density_speed:
             return length / p.walk_speed_mps[who]
         roads = net.road[arcs]
-        self.walkers_on_road += 0.5 * np.bincount(roads, minlength=self.m.city.n_roads)
+        if not counted:
+            self.walkers_on_road += 0.5 * np.bincount(roads, minlength=self.m.city.n_roads)
         density = self.walkers_on_road[roads] / net.walk_area_m2[roads]
         return length / walking_speed(p.walk_speed_mps[who], density, cfg.speed_relation)
 
@@ -421,6 +426,15 @@ class Mover:
     def enter_arcs(self, who: np.ndarray, mode: int, t0: float, t1: float) -> int:
         """Choose arcs (familiar or informed routes) and admit people into them; return how many entered."""
         p = self.m.pop
+        if kernels.loaded():  # the same steps in one compiled call, but the speeds
+            who, arcs, entry = kernels.enter_arcs(self, who, mode, t0, t1)
+            if len(who) == 0:
+                return 0
+            travel = self.travel_times(who, arcs, mode, counted=True)
+            p.arc[who] = arcs
+            p.t_entry[who] = entry
+            p.t_ready[who] = entry + travel
+            return len(who)
         net = self.m.net
         q_offset = mode * net.n_arcs
         headway = net.headway_s[q_offset : q_offset + net.n_arcs]
