@@ -28,6 +28,7 @@ from typing import Any, ParamSpec, TypeVar
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from sim.core import privacy
 from sim.network.routes import fewest_hops_vectorised
 
 # Calls this large count toward loading the kernels (smaller ones save fractions of a millisecond each).
@@ -36,6 +37,7 @@ MIN_ACTIVE = 20_000  # everyone on the move, once per step (exits, counts on roa
 MIN_POPULATION = 200_000  # everyone, a few times per record (departures due, nodes now, district counts)
 MIN_ARRIVALS = 100  # people reaching shelters' desks in one step (a Python loop per person otherwise)
 MIN_DEVICES = 1000  # a route search over the communication network's devices
+MIN_PSEUDONYMS = 10_000  # keyed hashes in one call (a Python call each otherwise)
 AFTER_S = 1.0  # seconds of large calls the references serve before the kernels are loaded
 
 _compiled: Any = None  # the module of kernels, once loaded
@@ -549,3 +551,21 @@ def fewest_hops(graph: csr_matrix, source: int) -> np.ndarray:
 
 # The communication network's route search, compiled once the kernels pay (the same routes).
 route_search = when_large(MIN_DEVICES, fewest_hops, size=lambda graph, source: graph.shape[0])(fewest_hops_vectorised)
+
+
+def keyed_pseudonyms(idx: np.ndarray, *, key: bytes, prefix: str = "P") -> np.ndarray:
+    """:func:`sim.core.privacy.pseudonyms`, compiled (a key of at most 64 bytes, a one-letter prefix)."""
+    from sim.engine import _compiled_blake2 as b2
+
+    if len(key) > 64 or len(prefix) != 1 or not prefix.isascii():
+        return privacy.pseudonyms(idx, key=key, prefix=prefix)  # (never so in the engine)
+    idx = np.ascontiguousarray(idx, dtype=np.int64)
+    if len(idx) and idx.min() < 0:
+        return privacy.pseudonyms(idx, key=key, prefix=prefix)  # raises, as the reference does
+    words = np.frombuffer(key + bytes(128 - len(key)), dtype="<u8").astype(np.uint64)
+    raw = b2.keyed_digests_hex(idx, words, len(key), ord(prefix), b2.IV, b2.SIGMA, b2.HEX)
+    return raw.view("S17").astype("U17").astype(object)
+
+
+# Pseudonyms for the register, tracks and the command centre's lists: compiled once the kernels pay.
+pseudonyms = when_large(MIN_PSEUDONYMS, keyed_pseudonyms)(privacy.pseudonyms)

@@ -28,7 +28,6 @@ from scipy.spatial import cKDTree
 
 from sim.agents.citizens import AT_HOME, CASUALTY, EVACUATING, SHELTERED, STRANDED, TRAPPED
 from sim.core import fpmath
-from sim.core.privacy import pseudonyms
 from sim.engine import kernels
 from sim.engine.movement import district_state_counts
 
@@ -398,7 +397,7 @@ class Locating:
         seen = seen_all[idx]
         return pd.DataFrame(
             {
-                "citizen": pseudonyms(idx, key=key, prefix="R"),
+                "citizen": kernels.pseudonyms(idx, key=key, prefix="R"),
                 "home_district": self.district_names[self.node_district[p.home_node[idx]]],
                 "ordered_t_s": p.ordered_t[idx],
                 "last_seen_t_s": np.where(np.isfinite(seen), seen, np.nan),
@@ -417,5 +416,5 @@ class Locating:
         return {
             "t_s": t,
             "districts": districts,
-            "unaccounted": pseudonyms(np.nonzero(listed)[0], key=self.m.registry_key, prefix="R").tolist(),
+            "unaccounted": kernels.pseudonyms(np.nonzero(listed)[0], key=self.m.registry_key, prefix="R").tolist(),
         }

@@ -16,7 +16,6 @@ import pandas as pd
 from sim.agents.citizens import AGE_BANDS, SHELTERED, create_personal_data
 from sim.agents.registry import METHOD_NAMES, Registry, desk_starts_reference
 from sim.core.errors import InputError
-from sim.core.privacy import pseudonyms
 from sim.engine import kernels
 from sim.engine.behaviour import departure_delays
 
@@ -175,7 +174,7 @@ class ShelterOperations:
         shelter_ids = [s.shelter_id for s in self.m.shelters]
         frame = pd.DataFrame(
             {
-                "person": pseudonyms(idx, key=self.m.registry_key, prefix="R"),
+                "person": kernels.pseudonyms(idx, key=self.m.registry_key, prefix="R"),
                 "shelter": pd.Categorical.from_codes(self.m.pop.shelter[idx], categories=shelter_ids),
                 "arrival_t": np.round(reg.arrival_t[idx]),
                 "registered_t": np.round(reg.reg_t[idx]),

@@ -19,7 +19,6 @@ import shapely
 from sim.agents.citizens import STATE_NAMES, Population
 from sim.agents.registry import Registry
 from sim.core.events import EVENT_COLUMNS, event_row
-from sim.core.privacy import pseudonyms
 from sim.engine import kernels
 from sim.engine.movement import district_state_counts
 from sim.network.state import BATTERY, OFF
@@ -104,7 +103,7 @@ class Recorder:
         rng = self.m.streams.get("tracks")
         self.track_idx = np.sort(rng.choice(n, size=k, replace=False)) if k else np.zeros(0, dtype=np.int64)
         linked = self.m.scenario.privacy.link_tracks_to_registry  # tracks in the registry's space
-        self.track_ids = pseudonyms(self.track_idx, key=tracks_key, prefix="R" if linked else "T")
+        self.track_ids = kernels.pseudonyms(self.track_idx, key=tracks_key, prefix="R" if linked else "T")
         # Before departure a tracked citizen is shown at their district's centre, never at home.
         city = self.m.city
         centre = np.column_stack([city.districts.geometry.centroid.x, city.districts.geometry.centroid.y])

@@ -643,3 +643,30 @@ def test_route_search_compiled_equals_the_vectorised_reference(n, degree):
         g = random_graph(rng, n, degree)
         for source in rng.choice(n, size=min(n, 8), replace=False):
             np.testing.assert_array_equal(kernels.fewest_hops(g, source), fewest_hops_vectorised(g, int(source)))
+
+
+@pytest.mark.parametrize("key_len", [1, 16, 32, 64])
+def test_pseudonyms_compiled_equal_hashlibs_keyed_blake2b(key_len):
+    """RFC 7693 compiled: the same pseudonyms as ``hashlib`` for any key, prefix and row."""
+    from sim.core import privacy
+
+    rng = np.random.default_rng(key_len)
+    key = rng.bytes(key_len)
+    idx = np.concatenate([np.arange(2000), rng.integers(0, 2**63 - 1, 2000), [2**63 - 1, 0, 0]])
+    for prefix in ("R", "T", "P"):
+        ours = kernels.keyed_pseudonyms(idx, key=key, prefix=prefix)
+        ref = privacy.pseudonyms(idx, key=key, prefix=prefix)
+        assert ours.dtype == object
+        assert all(type(x) is str for x in ours[:10])
+        np.testing.assert_array_equal(ours, ref)
+    assert len(set(ref.tolist())) == len(set(idx.tolist()))  # distinct rows, distinct pseudonyms
+
+
+def test_pseudonyms_of_nobody_and_of_a_negative_row():
+    from sim.core import privacy
+
+    assert len(kernels.keyed_pseudonyms(np.zeros(0, dtype=np.int64), key=b"k" * 32)) == 0
+    with pytest.raises(OverflowError):  # a row is never negative: as the reference, no pseudonym
+        kernels.keyed_pseudonyms(np.array([3, -1]), key=b"k" * 32)
+    with pytest.raises(OverflowError):
+        privacy.pseudonyms(np.array([3, -1]), key=b"k" * 32)
