@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from sim.agents.citizens import AT_HOME, CAR, EVACUATING, NEVER, SHELTERED, STRANDED, WALK
-from sim.engine import kernels
+from sim.engine import kernels, kernels_pass
 from sim.engine.crowding import car_speed, walking_speed
 from sim.engine.movement import (
     admit_fifo,
@@ -116,6 +116,11 @@ class Mover:
         # Queues take room on the road and spill back (movement.storage; sim/engine/storage.py).
         self.storage = Storage(model.net, model.pop.n) if cfg.storage else None
         self.scratch: tuple[np.ndarray, np.ndarray] | None = None  # the compiled entry's counts (kernels.enter_arcs)
+        # Set by refresh_fields: room per shelter row and node, and each node's shelter rows (CSR).
+        self.rooms = np.zeros(0, dtype=np.int64)
+        self.node_room = np.zeros(0, dtype=np.int64)
+        self.at_ptr = np.zeros(1, dtype=np.int64)
+        self.at_rows = np.zeros(0, dtype=np.int64)
 
     def depart(self, idx: np.ndarray) -> None:
         """Citizens ``idx`` leave home now, on foot or by car (drivers without a car route walk)."""
@@ -204,8 +209,11 @@ class Mover:
         if not self.fields_dirty:
             return
         self.node_room = np.zeros(self.m.city.n_nodes, dtype=np.int64)
-        for s in self.m.shelters:
-            self.node_room[s.node] += s.room
+        self.rooms = np.zeros(len(self.m.shelters), dtype=np.int64)  # per shelter row (kept by _take)
+        for row, s in enumerate(self.m.shelters):
+            room = s.room
+            self.node_room[s.node] += room
+            self.rooms[row] = room
         self.routes = self._routes(None)
         if self.informed_routes is not None:  # the informed learn of closures and full shelters at once
             self.informed_routes = self._routes(self.delays(float(self.m.env.now)))
@@ -214,6 +222,10 @@ class Mover:
         self.m.shelters_at = {}
         for row, node in enumerate(self.m.book.node.tolist()):
             self.m.shelters_at.setdefault(node, []).append(row)
+        # The same, as arrays: node k's shelter rows are at_rows[at_ptr[k]:at_ptr[k + 1]], in row order.
+        self.at_rows = np.argsort(self.m.book.node, kind="stable").astype(np.int64)
+        self.at_ptr = np.zeros(self.m.city.n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.m.book.node, minlength=self.m.city.n_nodes), out=self.at_ptr[1:])
         self.fields_dirty = False
         # Whoever was stuck gets another try with the new routes.
         stuck = np.nonzero(self.m.pop.state == STRANDED)[0]
@@ -331,6 +343,22 @@ class Mover:
         p = self.m.pop
         if len(waiting) == 0:
             return waiting
+        if kernels.loaded():  # the same steps in one compiled call; the shelter agents are told here
+            left, who, refused_nodes, refused_counts, rows, counts, last = kernels_pass.admit_at_shelters(
+                self, waiting, t0
+            )
+            for node, count in zip(refused_nodes.tolist(), refused_counts.tolist(), strict=True):
+                row = self.m.shelters_at[node][0]
+                self.m.shelters[row].turned_away += count
+                turned[row] = turned.get(row, 0) + count
+            for row, count, t_last in zip(rows.tolist(), counts.tolist(), last.tolist(), strict=True):
+                room = self._take(row, count, t_last)
+                node = int(self.m.book.node[row])
+                here = self.m.shelters_at[node]
+                self.node_room[node] = room if len(here) == 1 else int(self.rooms[here].sum())
+            if len(who):
+                self.m.ops.new_sheltered.append(who)
+            return left
         at_shelter = self.m.node_has_shelter[p.node[waiting]]
         if not at_shelter.any():
             return waiting
@@ -365,7 +393,7 @@ class Mover:
             here = self.m.shelters_at[node]
             if len(here) == 1:  # most nodes: one shelter takes them all
                 rows[s0:s1] = here[0]
-                self.node_room[node] = self._take(here[0], s1 - s0, arrival[s0:s1])
+                self.node_room[node] = self._take(here[0], s1 - s0, float(arrival[s0:s1].max()))
                 continue
             # Several shelters at one node fill in the order of their rows.
             rooms = np.array([self.m.shelters[r].room for r in here])
@@ -373,7 +401,7 @@ class Mover:
             for r in here:
                 mine = rows[s0:s1] == r
                 if mine.any():
-                    self._take(r, int(mine.sum()), arrival[s0:s1][mine])
+                    self._take(r, int(mine.sum()), float(arrival[s0:s1][mine].max()))
             self.node_room[node] = sum(self.m.shelters[r].room for r in here)
         p.state[who] = SHELTERED
         if self.storage is not None:
@@ -383,16 +411,17 @@ class Mover:
         p.arrival_t[who] = arrival
         return waiting[p.state[waiting] == EVACUATING]
 
-    def _take(self, row: int, count: int, arrival: np.ndarray) -> int:
-        """Shelter ``row`` takes ``count`` people arriving at ``arrival``; returns its room left.
+    def _take(self, row: int, count: int, last: float) -> int:
+        """Shelter ``row`` takes ``count`` people, the last arriving at ``last``; returns its room left.
 
         A shelter that fills records ``shelter_full`` at the last arrival, and the routes are redone.
         """
         sh = self.m.shelters[row]
         sh.admit(count)
         room = sh.room
+        self.rooms[row] = room
         if room == 0:
-            self.m.recorder.log_event(float(arrival.max()), "shelter_full", sh.shelter_id, f"capacity={sh.capacity}")
+            self.m.recorder.log_event(last, "shelter_full", sh.shelter_id, f"capacity={sh.capacity}")
             self.fields_dirty = True
         return room
 
@@ -427,7 +456,7 @@ class Mover:
         """Choose arcs (familiar or informed routes) and admit people into them; return how many entered."""
         p = self.m.pop
         if kernels.loaded():  # the same steps in one compiled call, but the speeds
-            who, arcs, entry = kernels.enter_arcs(self, who, mode, t0, t1)
+            who, arcs, entry = kernels_pass.enter_arcs(self, who, mode, t0, t1)
             if len(who) == 0:
                 return 0
             travel = self.travel_times(who, arcs, mode, counted=True)

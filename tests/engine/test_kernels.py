@@ -533,8 +533,8 @@ WHOLE_RUNS = {
 
 @pytest.mark.parametrize("case", list(WHOLE_RUNS))
 def test_a_whole_run_is_the_same_with_every_call_compiled_and_with_none(monkeypatch, case):
-    """Every kernel, small calls too, the compiled entry into arcs included: the same run, bit for bit."""
-    from sim.engine import _compiled_enter
+    """Every kernel, small calls too, the compiled entry into arcs and admission included: the same run."""
+    from sim.engine import _compiled_enter, _compiled_shelter
     from sim.engine.model import EvacuationModel
     from sim.engine.mover import Mover
     from sim.scenario import load_scenario
@@ -543,11 +543,15 @@ def test_a_whole_run_is_the_same_with_every_call_compiled_and_with_none(monkeypa
     scn = load_scenario(path, overrides)
     outcomes, steps = {}, {}
     advance, entries, real = Mover.advance, [], _compiled_enter.enter_arcs
+    admitted, real_admit = [], _compiled_shelter.admit
     for mode in ("0", "1"):
         monkeypatch.setenv("SAFECITY_KERNELS", mode)
         model = EvacuationModel(scn)
-        if mode == "1":  # the compiled entry serves the run
+        if mode == "1":  # the compiled entry and admission serve the run
             monkeypatch.setattr(_compiled_enter, "enter_arcs", lambda *a: entries.append(len(a[0])) or real(*a))
+            monkeypatch.setattr(
+                _compiled_shelter, "admit", lambda *a: (out := real_admit(*a), admitted.append(len(out[1])))[0]
+            )
         # Everyone's state after every step, not only at the end: a target or an arc set wrong is
         # often set again at the next junction.
         steps[mode] = []
@@ -561,6 +565,7 @@ def test_a_whole_run_is_the_same_with_every_call_compiled_and_with_none(monkeypa
         outcomes[mode] = _outcome(model)
     assert kernels._compiled is not None  # the kernels did run
     assert sum(entries) > 1000
+    assert sum(admitted) > 1000
     assert len(steps["0"]) > 100
     assert steps["1"] == steps["0"]
     ref, ker = outcomes["0"], outcomes["1"]
@@ -670,3 +675,88 @@ def test_pseudonyms_of_nobody_and_of_a_negative_row():
         kernels.keyed_pseudonyms(np.array([3, -1]), key=b"k" * 32)
     with pytest.raises(OverflowError):
         privacy.pseudonyms(np.array([3, -1]), key=b"k" * 32)
+
+
+def _admission(model, waiting, t0):
+    """``Mover.admit`` on a copy of everything it changes; returns what it changed, the model untouched."""
+    import copy
+
+    mover, p, st = model.mover, model.pop, model.mover.storage
+    arrays = {
+        "target": p.target,
+        "state": p.state,
+        "shelter": p.shelter,
+        "arrival_t": p.arrival_t,
+        "came_by": st.came_by,
+        "used_m2": st.used_m2,
+        "taken_m2": st.taken_m2,
+        "node_room": mover.node_room,
+        "rooms": mover.rooms,
+    }
+    saved = {name: a.copy() for name, a in arrays.items()}
+    agents = [(s.occupancy, s.peak_occupancy, s.turned_away) for s in model.shelters]
+    n_events, dirty = len(model.recorder.raw_events), mover.fields_dirty
+    turned: dict[int, int] = {}
+    left = mover.admit(waiting.copy(), t0, turned)
+    out = {name: a.copy() for name, a in arrays.items()}
+    out["left"] = left.copy()
+    out["agents"] = [(s.occupancy, s.peak_occupancy, s.turned_away) for s in model.shelters]
+    out["turned"] = dict(turned)
+    out["events"] = copy.deepcopy(model.recorder.raw_events[n_events:])
+    out["sheltered"] = [w.copy() for w in model.ops.new_sheltered]
+    out["fields_dirty"] = mover.fields_dirty
+    for name, a in arrays.items():  # put everything back
+        a[:] = saved[name]
+    for s, (occupancy, peak, away) in zip(model.shelters, agents, strict=True):
+        s.occupancy, s.peak_occupancy, s.turned_away = occupancy, peak, away
+    del model.recorder.raw_events[n_events:]
+    model.ops.new_sheltered.clear()
+    mover.fields_dirty = dirty
+    return out
+
+
+def test_the_admission_to_shelters_compiled_equals_the_reference(monkeypatch):
+    """Crowds at shelters: one node with two shelters, a full one, people on the road's room; the same steps."""
+    from sim.agents.citizens import EVACUATING
+    from sim.engine.model import EvacuationModel
+    from sim.scenario import load_scenario
+
+    base = ["city.synthetic.population=8000", "city.synthetic.area_km2=9", "duration=40min"]
+    first = EvacuationModel(load_scenario("scenarios/synthetic_large_city.yaml", base))
+    lon, lat = first.shelters[0].lon, first.shelters[0].lat  # a second shelter on the first one's node
+    twin = f"shelters=[{{id: twin, location: [{lon!r}, {lat!r}], capacity: 7}}]"
+    monkeypatch.setenv("SAFECITY_KERNELS", "0")
+    model = EvacuationModel(load_scenario("scenarios/synthetic_large_city.yaml", [*base, twin]))
+    model.advance_to(20 * 60)
+    book, p, mover = model.book, model.pop, model.mover
+    assert len(model.shelters_at[int(book.node[0])]) == 2
+    full = 1  # shelter 1 is full: those who came for it are turned away
+    model.shelters[full].occupancy = model.shelters[full].capacity
+    model.shelters[0].occupancy = model.shelters[0].capacity - 110  # 110 places, then the twin's 7
+    mover.fields_dirty = True
+    mover.refresh_fields()
+    rng = np.random.default_rng(5)
+    on_road = np.flatnonzero((p.state == EVACUATING) & (mover.storage.came_by >= 0))
+    assert len(on_road) > 500
+    waiting = rng.permutation(on_road)[:600]
+    nodes = np.array([book.node[0], book.node[full], book.node[2], book.node[3]])
+    p.node[waiting] = rng.choice(nodes, len(waiting))
+    p.target[waiting[:300]] = p.node[waiting[:300]]  # half came for the shelter where they are
+    p.t_ready[waiting] = model.env.now + rng.integers(-3, 4, len(waiting)) * 2.0  # ties; some during the step
+    t0 = float(model.env.now)
+    ref = _admission(model, waiting, t0)
+    monkeypatch.setenv("SAFECITY_KERNELS", "1")
+    assert kernels.loaded()
+    ours = _admission(model, waiting, t0)
+    assert ref["turned"]  # some were turned away
+    assert [e[1] for e in ref["events"]] == ["shelter_full", "shelter_full"]  # the first and the twin filled
+    assert (ref["shelter"][waiting] == len(model.shelters) - 1).any()  # the twin took some
+    assert not np.array_equal(ref["taken_m2"], model.mover.storage.taken_m2)  # room on roads was freed
+    for name, value in ref.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(ours[name], value, err_msg=name)
+        elif name == "sheltered":
+            assert len(ours[name]) == len(value)
+            assert all(np.array_equal(a, b) for a, b in zip(ours[name], value, strict=True))
+        else:
+            assert ours[name] == value, name
