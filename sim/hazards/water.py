@@ -129,9 +129,11 @@ class WaterHazard(Hazard):
         terrain = self.terrain
         assert terrain is not None
         below = self.cell_inside & (terrain.height < level)
-        labels, _count = ndimage.label(below)  # 4-neighbour connectivity
-        reached = np.unique(labels[self.source_cells & below])
-        self._wet = np.isin(labels, reached[reached > 0])
+        labels, count = ndimage.label(below)  # 4-neighbour connectivity
+        reached = np.zeros(count + 1, dtype=bool)  # per label, whether a source cell lies in it
+        reached[labels[self.source_cells & below]] = True
+        reached[0] = False  # label 0: the cells above the level
+        self._wet = reached[labels]
         self._wet_level = level
         return self._wet
 
