@@ -130,9 +130,9 @@ class WaterHazard(Hazard):
         assert terrain is not None
         below = self.cell_inside & (terrain.height < level)
         labels, count = ndimage.label(below)  # 4-neighbour connectivity
-        reached = np.zeros(count + 1, dtype=bool)  # per label, whether a source cell lies in it
+        # Per label, whether a source cell lies in it (label 0, the cells above the level, never does).
+        reached = np.zeros(count + 1, dtype=bool)
         reached[labels[self.source_cells & below]] = True
-        reached[0] = False  # label 0: the cells above the level
         self._wet = reached[labels]
         self._wet_level = level
         return self._wet
