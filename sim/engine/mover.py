@@ -83,7 +83,13 @@ class _FreeField(NamedTuple):
 
 def _lost_only(last: _FreeField, open_arcs: np.ndarray, targets: np.ndarray) -> bool:
     """Whether the inputs only lost since ``last``: no arc reopened, no shelter came back."""
-    return bool(np.isin(targets, last.targets).all() and not (open_arcs & ~last.open_arcs).any())
+    if (open_arcs & ~last.open_arcs).any():
+        return False
+    if len(targets) == 0:
+        return True
+    known = np.zeros(int(max(targets.max(), last.targets.max(initial=0))) + 1, dtype=bool)
+    known[last.targets] = True  # targets are node numbers: a mask, where np.isin would sort both
+    return bool(known[targets].all())
 
 
 class Mover:

@@ -275,7 +275,9 @@ def repair_field(
     # Directly hit: lost targets, and nodes whose next step became dearer.
     hit = np.zeros(n, dtype=bool)
     was_target = np.flatnonzero(old.source == np.arange(n))
-    hit[was_target[~np.isin(was_target, targets)]] = True
+    still = np.zeros(n, dtype=bool)  # still a target (a mask: np.isin sorts both, per repair)
+    still[targets] = True
+    hit[was_target[~still[was_target]]] = True
     dearer = np.flatnonzero(pair_cost > old.pair_cost)
     if len(dearer):
         head, tail = net.head[arcs[starts[dearer]]], net.tail[arcs[starts[dearer]]]

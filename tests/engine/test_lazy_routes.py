@@ -88,3 +88,18 @@ def test_the_routes_target_exactly_the_shelters_with_room_while_they_fill_and_cl
         np.testing.assert_array_equal(np.flatnonzero(mv.node_room > 0), with_room)
         filled |= any(s.room == 0 and s.is_open for s in model.shelters)
     assert filled  # the check ran while shelters were full
+
+
+def test_only_losses_since_the_last_field_are_repaired_anything_else_is_searched_anew():
+    from sim.engine.mover import _FreeField, _lost_only
+
+    arcs = np.array([True, True, False, True])
+    last = _FreeField(None, arcs, np.array([3, 8, 40]), np.zeros(0), np.zeros(0))
+    assert _lost_only(last, arcs, np.array([3, 40]))  # a shelter filled
+    assert _lost_only(last, np.array([True, False, False, True]), np.array([3, 8, 40]))  # a road closed
+    assert _lost_only(last, arcs, np.zeros(0, dtype=np.int64))  # every shelter full
+    assert not _lost_only(last, arcs, np.array([3, 8, 9, 40]))  # a shelter came back
+    assert not _lost_only(last, arcs, np.array([3, 8, 41]))  # one beyond the last ones known
+    assert not _lost_only(last, np.array([True, True, True, True]), np.array([3]))  # a road reopened
+    empty = _FreeField(None, arcs, np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
+    assert not _lost_only(empty, arcs, np.array([5]))
