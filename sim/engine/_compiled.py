@@ -18,6 +18,7 @@ from sim.engine._compiled_graph import (  # noqa: F401 (re-exported)
     fewest_hops,
     pair_cost,
 )
+from sim.engine._compiled_record import people_in_picture, population_tallies  # noqa: F401 (re-exported)
 
 njit: Any = numba.njit
 
@@ -390,98 +391,6 @@ def positions_now(
             xy[k, 0] = node_xy[node[i], 0]
             xy[k, 1] = node_xy[node[i], 1]
     return xy
-
-
-@njit(cache=True)
-def population_tallies(
-    t: float,
-    state: Any,
-    n_states: int,
-    ordered_t: Any,
-    warned_t: Any,
-    depart_t: Any,
-    shelter: Any,
-    n_shelters: int,
-    queued: Any,
-    reg_t: Any,
-    entry_t: Any,
-    notified_t: Any,
-) -> Any:
-    """:func:`sim.engine.recorder.population_tallies_vectorised` in one pass over everyone."""
-    # Four partial counts by state, taken in turn: most neighbours share a state, and one count
-    # bumped person after person waits on itself (20 % of the pass at a million).
-    states4 = np.zeros((4, n_states), dtype=np.int64)
-    registered = np.zeros(n_shelters, dtype=np.int64)
-    ordered = warned = departed = in_registry = told = unaccounted = 0
-    for i in range(len(state)):
-        states4[i & 3, state[i]] += 1
-        is_ordered = np.isfinite(ordered_t[i])
-        is_told = notified_t[i] <= t
-        ordered += is_ordered
-        warned += warned_t[i] <= t
-        departed += depart_t[i] <= t
-        if queued[i] and reg_t[i] <= t:
-            registered[shelter[i]] += 1
-        in_registry += entry_t[i] <= t
-        told += is_told
-        unaccounted += is_ordered and not is_told
-    states = states4[0] + states4[1] + states4[2] + states4[3]
-    return states, ordered, warned, departed, registered, in_registry, told, unaccounted
-
-
-@njit(cache=True)
-def people_in_picture(
-    t: float,
-    after: float,
-    ordered_t: Any,
-    entry_t: Any,
-    state: Any,
-    shelter: Any,
-    node: Any,
-    users: Any,
-    fresh: Any,
-    seen_in: Any,
-    n_shelters: int,
-    zone: Any,
-    sheltered: int,
-) -> Any:
-    """:func:`sim.engine.locating.people_in_picture_vectorised` in one pass over everyone.
-
-    Written without short-circuits (``&``, ``|``): the conditions are close to random across
-    people, and branches on them cost more than the arithmetic.
-    """
-    n = len(state)
-    flags = np.zeros(n, dtype=np.uint8)  # bit 0: a fresh check-in; bit 1: it placed them in their shelter
-    for k in range(len(users)):
-        flags[users[k]] = np.uint8(fresh[k]) | (np.uint8(seen_in[k]) << 1)
-    # per shelter, in four partial counts taken in turn (as population_tallies' states); the last
-    # column: everyone not known in a shelter
-    named4 = np.zeros((4, n_shelters + 1), dtype=np.int64)
-    listed = np.empty(n, dtype=np.bool_)
-    danger = np.empty(n, dtype=np.bool_)
-    cut = t - after
-    n_listed = n_listed_danger = n_false = n_missed = 0
-    for i in range(n):
-        f = flags[i]
-        registered = entry_t[i] <= t
-        sh = shelter[i]
-        known = (registered | ((f >> 1) != 0)) & (sh >= 0)
-        named4[i & 3, sh if known else n_shelters] += 1
-        o = ordered_t[i]
-        old_enough = o <= cut
-        on_list = old_enough & (not registered) & ((f & 1) == 0)
-        in_danger = np.isfinite(o) & (state[i] != sheltered) & zone[node[i]]
-        listed[i] = on_list
-        danger[i] = in_danger
-        n_listed += on_list
-        n_listed_danger += on_list & in_danger
-        n_false += on_list & (not in_danger)
-        n_missed += in_danger & (not on_list) & old_enough
-    known_users = np.empty(len(users), dtype=np.bool_)
-    for k in range(len(users)):
-        known_users[k] = (entry_t[users[k]] <= t) | seen_in[k]
-    named = named4[0, :n_shelters] + named4[1, :n_shelters] + named4[2, :n_shelters] + named4[3, :n_shelters]
-    return named, known_users, listed, danger, n_listed, n_listed_danger, n_false, n_missed
 
 
 @njit(cache=True)
