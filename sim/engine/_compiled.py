@@ -65,6 +65,32 @@ def sort_at_node(a: Any, arrived: Any, tiebreak: Any) -> None:
 
 
 @njit(cache=True)
+def stable_order(keys: Any, n_keys: int) -> Any:
+    """``np.argsort(keys, kind="mergesort")`` for whole numbers in ``[0, n_keys)``: the same order.
+
+    A counting sort when the keys are many for their range (numba's merge sort took 1.6 ms for
+    20,000 keys, the counting sort 0.13 ms over 112,000 possible keys); the merge sort otherwise.
+    """
+    n = len(keys)
+    if n * 64 < n_keys:
+        return np.argsort(keys, kind="mergesort")
+    start = np.zeros(n_keys + 1, dtype=np.int64)
+    for i in range(n):
+        k = keys[i]
+        if k < 0 or k >= n_keys:  # not in range: the general sort
+            return np.argsort(keys, kind="mergesort")
+        start[k + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):  # in input order within a key: stable
+        k = keys[i]
+        out[start[k]] = i
+        start[k] += 1
+    return out
+
+
+@njit(cache=True)
 def sort_slots(cost: Any, arc: Any, pair: Any) -> Any:
     """One node's slots in the order ``np.lexsort((pair, arc, cost))``: by cost (NaN last), arc, pair."""
     order = np.argsort(pair, kind="mergesort")
@@ -90,7 +116,7 @@ def spread(
     """:func:`sim.engine.movement.spread_over_arcs_vectorised`, node by node (see its docstring)."""
     m = len(node)
     choice = np.full(m, -1, dtype=np.int64)
-    order = np.argsort(node, kind="mergesort")  # by node, ties in input order
+    order = stable_order(node, len(dist_s))  # by node, ties in input order
     start = 0
     while start < m:
         nd = node[order[start]]
@@ -181,7 +207,7 @@ def admit(
 ) -> Any:
     """:func:`sim.engine.movement.admit_fifo`, with its grouped running maximum and sums as it computes them."""
     n = len(queue)
-    order = np.argsort(queue, kind="mergesort")  # by queue, ties in input order
+    order = stable_order(queue, len(next_free))  # by queue, ties in input order
     gid = np.empty(n, dtype=np.int64)
     rank = np.empty(n, dtype=np.int64)
     first = np.empty(n, dtype=np.int64)  # each element's group start (sorted position)

@@ -760,3 +760,16 @@ def test_the_admission_to_shelters_compiled_equals_the_reference(monkeypatch):
             assert all(np.array_equal(a, b) for a, b in zip(ours[name], value, strict=True))
         else:
             assert ours[name] == value, name
+
+
+@pytest.mark.parametrize(("n", "n_keys"), [(0, 5), (7, 1000), (500, 30), (20_000, 112_000), (3000, 3)])
+def test_the_stable_order_equals_numpys_stable_argsort(n, n_keys):
+    """Counting sort (many keys for their range) or merge sort: ties in input order either way."""
+    rng = np.random.default_rng(n)
+    keys = rng.integers(0, n_keys, n)
+    np.testing.assert_array_equal(kernels._compiled.stable_order(keys, n_keys), np.argsort(keys, kind="stable"))
+    if n:  # a key out of range: the general sort, the same order
+        keys[n // 2] = n_keys + 3
+        np.testing.assert_array_equal(kernels._compiled.stable_order(keys, n_keys), np.argsort(keys, kind="stable"))
+        keys[n // 2] = -1
+        np.testing.assert_array_equal(kernels._compiled.stable_order(keys, n_keys), np.argsort(keys, kind="stable"))
