@@ -507,7 +507,7 @@ WHOLE_RUNS = {
         "scenarios/synthetic_large_city.yaml",
         [
             *SYNTHETIC_SMALL,
-            "duration=90min",
+            "duration=70min",
             "movement.informed_share=0.3",
             "hazards=[{type: flood, at: 0, update_every: 120, stages: [{at: 0, level_m: 0.5}, {at: 1h, level_m: 3}]}]",
             "cyber=[{type: ddos, target: COC, rate_rps: 50000, at: 10min, duration: 30min}]",
@@ -518,7 +518,7 @@ WHOLE_RUNS = {
         "scenarios/synthetic_large_city.yaml",
         [
             *SYNTHETIC_SMALL,
-            "duration=60min",
+            "duration=45min",
             "movement.storage=false",
             "movement.density_speed=false",
             "movement.informed_share=0",
@@ -527,7 +527,7 @@ WHOLE_RUNS = {
         ],
     ),
     # a real city: shared carriageways (walkers and cars take turns), a river flood
-    "kotka": ("scenarios/kotka_river_flood.yaml", ["duration=80min", "movement.informed_share=0.2"]),
+    "kotka": ("scenarios/kotka_river_flood.yaml", ["duration=60min", "movement.informed_share=0.2"]),
 }
 
 
