@@ -44,9 +44,10 @@ def admit(
     """Admit the waiting at shelter nodes with room (``at_ptr``/``at_rows``: each node's shelter rows).
 
     ``codes``: ``(SHELTERED, EVACUATING)``. Changes ``target`` (turned away: -1), ``state``,
-    ``shelter``, ``arrival_t`` and the storage arrays in place. Returns the people still waiting,
-    the admitted (in the reference's order), the turned away per node (nodes ascending, counts),
-    and per shelter that took people, in order: its row, how many, their last arrival.
+    ``shelter``, ``arrival_t``, the room left per shelter and node, and the storage arrays in
+    place. Returns the people still waiting, the admitted (in the reference's order), the turned
+    away per node (nodes ascending, counts), and per shelter that took people, in order: its row,
+    how many, their last arrival.
     """
     sheltered, evacuating = codes[0], codes[1]
     n = len(waiting)
@@ -149,7 +150,9 @@ def admit(
                 if rows[k] == r:
                     count += 1
                     last = arrival[k] if count == 1 else max(last, arrival[k])
-            if count > 0:
+            if count > 0:  # an open shelter with room: its room after is exactly this much less
+                rooms[r] -= count
+                node_room[nd] -= count
                 take_row[n_take] = r
                 take_count[n_take] = count
                 take_last[n_take] = last

@@ -81,12 +81,9 @@ def loaded() -> bool:
 def run(size: int, at_least: int, compiled: Callable[[], T], reference: Callable[[], T]) -> T:
     """``compiled()`` or ``reference()`` (the same result): the kernel once loaded, or once large calls pay for it."""
     global _spent_s
-    mode = _mode()
-    if mode == "0":
-        return reference()
-    if _compiled is not None or (mode == "1" and enabled()):  # loaded (paid for): every call, small ones too
+    if loaded():  # paid for: every call, small ones too
         return compiled()
-    if size < at_least:
+    if size < at_least or _mode() == "0":
         return reference()
     if _spent_s >= AFTER_S and enabled():
         return compiled()

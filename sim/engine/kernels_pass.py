@@ -11,9 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from sim.agents.citizens import CAR, EVACUATING, SHELTERED, STRANDED, WALK
+from sim.engine.kernels import _ints
 
-def _ints(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.int64)
+ENTER_CODES = np.array([CAR, WALK, STRANDED], dtype=np.int64)
+ADMIT_CODES = np.array([SHELTERED, EVACUATING], dtype=np.int64)
+# Stand-ins for the arrays of a part a run does not have (storage, road flows, crowd speeds): never written.
+NONE_F, NONE_I, NONE_B = np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.bool_)
 
 
 def enter_arcs(mover: Any, who: np.ndarray, mode: int, t0: float, t1: float) -> tuple[np.ndarray, ...]:
@@ -22,24 +26,20 @@ def enter_arcs(mover: Any, who: np.ndarray, mode: int, t0: float, t1: float) -> 
     Everything it changes is changed in place, as by the reference; returns the admitted people,
     their arcs and entry times (:func:`sim.engine._compiled_enter.enter_arcs`).
     """
-    from sim.agents.citizens import CAR, STRANDED, WALK
     from sim.engine import _compiled_enter
 
     m, p, net = mover.m, mover.m.pop, mover.m.net
     n_arcs = net.n_arcs
     familiar = mover.routes.of(mode)
     familiar_routes = (familiar.closer_count, familiar.only_closer, familiar.field.source, familiar.field.dist)
-    informed, informed_routes = np.zeros(0, dtype=np.bool_), familiar_routes
+    informed, informed_routes = NONE_B, familiar_routes
     if mover.informed_routes is not None:
         informed = mover.informed[who]
         if informed.any():  # their routes are searched when first needed
             mine = mover.informed_routes.of(mode)
             informed_routes = (mine.closer_count, mine.only_closer, mine.field.source, mine.field.dist)
     st, flows = mover.storage, mover.flows
-    none_f, none_i, none_b = np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.bool_)
-    if mover.scratch is None:
-        mover.scratch = (np.zeros(max(n_arcs, m.city.n_roads), dtype=np.int64), np.zeros(m.city.n_roads))
-    density_on = none_f
+    density_on = NONE_F
     if m.scenario.movement.density_speed:
         density_on = mover.cars_on_arc if mode == CAR else mover.walkers_on_road
     out: tuple[np.ndarray, ...] = _compiled_enter.enter_arcs(
@@ -55,7 +55,7 @@ def enter_arcs(mover: Any, who: np.ndarray, mode: int, t0: float, t1: float) -> 
         p.mode,
         p.state,
         p.target,
-        np.array([CAR, WALK, STRANDED], dtype=np.int64),
+        ENTER_CODES,
         net.out_ptr,
         net.out_arcs,
         m.arc_ok[mode],
@@ -67,20 +67,20 @@ def enter_arcs(mover: Any, who: np.ndarray, mode: int, t0: float, t1: float) -> 
         mover.want_arc,
         mover.blocked,
         st is not None,
-        net.store_key[mode] if st is not None else none_i,
-        st.capacity_m2 if st is not None else none_f,
-        st.taken_m2 if st is not None else none_f,
-        st.let_through if st is not None else none_b,
-        st.came_by if st is not None else none_i,
-        st.used_m2 if st is not None else none_f,
+        net.store_key[mode] if st is not None else NONE_I,
+        st.capacity_m2 if st is not None else NONE_F,
+        st.taken_m2 if st is not None else NONE_F,
+        st.let_through if st is not None else NONE_B,
+        st.came_by if st is not None else NONE_I,
+        st.used_m2 if st is not None else NONE_F,
         float(st.person_m2[mode]) if st is not None else 0.0,
-        net.shared if net.shared is not None else none_b,
+        net.shared if net.shared is not None else NONE_B,
         m.next_free[(1 - mode) * n_arcs : (2 - mode) * n_arcs],
         net.road,
         flows is not None,
-        flows.bin_entered if flows is not None else none_i,
-        flows.bin_delay_s if flows is not None else none_f,
-        flows.longest_wait_s if flows is not None else none_f,
+        flows.bin_entered if flows is not None else NONE_I,
+        flows.bin_delay_s if flows is not None else NONE_F,
+        flows.longest_wait_s if flows is not None else NONE_F,
         density_on,
         *mover.scratch,
     )
@@ -92,11 +92,9 @@ def admit_at_shelters(mover: Any, waiting: np.ndarray, t0: float) -> tuple[np.nd
 
     See :func:`sim.engine._compiled_shelter.admit` for what it changes and returns.
     """
-    from sim.agents.citizens import EVACUATING, SHELTERED
     from sim.engine import _compiled_shelter
 
     p, st = mover.m.pop, mover.storage
-    none_f, none_i = np.zeros(0), np.zeros(0, dtype=np.int64)
     out: tuple[np.ndarray, ...] = _compiled_shelter.admit(
         _ints(waiting),
         float(t0),
@@ -111,10 +109,10 @@ def admit_at_shelters(mover: Any, waiting: np.ndarray, t0: float) -> tuple[np.nd
         mover.at_ptr,
         mover.at_rows,
         mover.rooms,
-        np.array([SHELTERED, EVACUATING], dtype=np.int64),
+        ADMIT_CODES,
         st is not None,
-        st.came_by if st is not None else none_i,
-        st.used_m2 if st is not None else none_f,
-        st.taken_m2 if st is not None else none_f,
+        st.came_by if st is not None else NONE_I,
+        st.used_m2 if st is not None else NONE_F,
+        st.taken_m2 if st is not None else NONE_F,
     )
     return out

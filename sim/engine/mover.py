@@ -121,7 +121,9 @@ class Mover:
         self._free: list[_FreeField | None] = [None, None]
         # Queues take room on the road and spill back (movement.storage; sim/engine/storage.py).
         self.storage = Storage(model.net, model.pop.n) if cfg.storage else None
-        self.scratch: tuple[np.ndarray, np.ndarray] | None = None  # the compiled entry's counts (kernels.enter_arcs)
+        # The compiled entry's counts per road or arc (kernels_pass.enter_arcs): zeros, left zero.
+        n_keys = max(model.net.n_arcs, model.city.n_roads)
+        self.scratch = (np.zeros(n_keys, dtype=np.int64), np.zeros(model.city.n_roads))
         # Set by refresh_fields: room per shelter row and node, and each node's shelter rows (CSR).
         self.rooms = np.zeros(0, dtype=np.int64)
         self.node_room = np.zeros(0, dtype=np.int64)
@@ -358,10 +360,7 @@ class Mover:
                 self.m.shelters[row].turned_away += count
                 turned[row] = turned.get(row, 0) + count
             for row, count, t_last in zip(rows.tolist(), counts.tolist(), last.tolist(), strict=True):
-                room = self._take(row, count, t_last)
-                node = int(self.m.book.node[row])
-                here = self.m.shelters_at[node]
-                self.node_room[node] = room if len(here) == 1 else int(self.rooms[here].sum())
+                self._take(row, count, t_last)  # the kernel took their places from rooms and node_room
             if len(who):
                 self.m.ops.new_sheltered.append(who)
             return left
