@@ -104,7 +104,9 @@ def keyed_digests_hex(idx: Any, key_words: Any, key_len: int, prefix: int, iv: A
     """
     keyed = iv.copy()
     keyed[0] ^= np.uint64(0x01010000) ^ (np.uint64(key_len) << np.uint64(8)) ^ np.uint64(8)
-    _compress(keyed, key_words, 128, False, iv, sigma)
+    # Typed values, not literals: numba would compile _compress once per literal (about 2 s each).
+    key_block, last_block = np.uint64(128), np.uint64(136)
+    _compress(keyed, key_words, key_block, np.bool_(False), iv, sigma)
     n = len(idx)
     out = np.empty(n * 17, dtype=np.uint8)
     m = np.zeros(16, dtype=np.uint64)
@@ -113,7 +115,7 @@ def keyed_digests_hex(idx: Any, key_words: Any, key_len: int, prefix: int, iv: A
         m[0] = np.uint64(idx[k])
         for i in range(8):
             h[i] = keyed[i]
-        _compress(h, m, 136, True, iv, sigma)
+        _compress(h, m, last_block, np.bool_(True), iv, sigma)
         d = h[0]
         base = k * 17
         out[base] = prefix
