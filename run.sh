@@ -3,6 +3,7 @@
 #
 #   ./run.sh app     set up, then start the planner app on the built-in real city (Kotka)
 #   ./run.sh test    set up (including the headless browser), then run the whole test suite
+#   ./run.sh test ARGS   the same set-up, then pytest ARGS (one process)
 #   ./run.sh setup   set up only
 #   ./run.sh sim ... set up, then run the command line (python -m sim ...)
 #
@@ -96,7 +97,13 @@ case "$cmd" in
     "$VENV/bin/python" -m ruff check sim ui app.py tests benchmarks
     "$VENV/bin/python" -m mypy  # sim/, with pydantic's plugin (pyproject.toml)
     "$VENV/bin/lint-imports"
-    exec "$VENV/bin/python" -m pytest "$@"
+    if [ "$#" -gt 0 ]; then exec "$VENV/bin/python" -m pytest "$@"; fi  # the tests asked for, as asked
+    # The whole suite: all but the browser tests in two processes (a file's tests stay in one),
+    # then the browser tests alone, since they time the app's answers on a machine not otherwise busy.
+    rc=0
+    "$VENV/bin/python" -m pytest -n "${SAFECITY_TEST_WORKERS:-2}" --dist loadfile -m "not browser" || rc=$?
+    "$VENV/bin/python" -m pytest -m browser || rc=$?
+    exit "$rc"
     ;;
   sim)
     setup_venv requirements.txt

@@ -104,3 +104,17 @@ def test_the_json_schema_for_editors_is_in_sync_and_accepts_every_sample():
         assert errors == [], (path.name, [e.message for e in errors[:3]])
     bad = read_scenario_file(samples[0]) | {"duration": -5, "no_such_key": 1}
     assert len(list(validator.iter_errors(bad))) >= 2  # an editor flags both
+
+
+def test_every_test_that_starts_chromium_is_marked_browser_so_it_runs_alone():
+    """``./run.sh test`` runs the rest in two processes, then the ``browser`` tests by themselves."""
+    unmarked = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        text = path.read_text()
+        if path == Path(__file__):
+            continue
+        if "chromium.launch(" in text and "pytestmark = pytest.mark.browser" not in text:
+            unmarked.append(path.name)
+    assert unmarked == []
+    run_sh = (ROOT / "run.sh").read_text()
+    assert '-m "not browser"' in run_sh and "-m browser" in run_sh
