@@ -117,4 +117,5 @@ def test_every_test_that_starts_chromium_is_marked_browser_so_it_runs_alone():
             unmarked.append(path.name)
     assert unmarked == []
     run_sh = (ROOT / "run.sh").read_text()
-    assert '-m "not browser"' in run_sh and "-m browser" in run_sh
+    assert '-m "not browser"' in run_sh
+    assert "-m browser" in run_sh
