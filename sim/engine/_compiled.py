@@ -277,15 +277,31 @@ def admit(
 
 
 @njit(cache=True)
-def exit_and_wait(active: Any, arc: Any, t_ready: Any, blocked: Any, node: Any, arc_head: Any, t_end: float) -> Any:
+def exit_and_wait(
+    active: Any,
+    state: Any,
+    evacuating: int,
+    arc: Any,
+    t_ready: Any,
+    blocked: Any,
+    node: Any,
+    arc_head: Any,
+    t_end: float,
+) -> Any:
     """:func:`sim.engine.movement.exit_and_wait_vectorised` in one pass over ``active``."""
     n = len(active)
+    still = np.empty(n, dtype=np.int64)
     exiting = np.empty(n, dtype=np.int64)
     waiting = np.empty(n, dtype=np.int64)
+    n_still = 0
     n_exit = 0
     n_wait = 0
     for k in range(n):
         i = active[k]
+        if state[i] != evacuating:
+            continue
+        still[n_still] = i
+        n_still += 1
         a = arc[i]
         if a >= 0 and t_ready[i] < t_end:
             node[i] = arc_head[a]
@@ -296,7 +312,7 @@ def exit_and_wait(active: Any, arc: Any, t_ready: Any, blocked: Any, node: Any, 
         if a < 0 and t_ready[i] < t_end and not blocked[i]:
             waiting[n_wait] = i
             n_wait += 1
-    return exiting[:n_exit].copy(), waiting[:n_wait].copy()
+    return still[:n_still], exiting[:n_exit].copy(), waiting[:n_wait].copy()
 
 
 @njit(cache=True)

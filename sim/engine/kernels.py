@@ -196,17 +196,19 @@ def _ints(a: np.ndarray) -> np.ndarray:
 
 def exit_and_wait(
     active: np.ndarray,
+    state: np.ndarray,
+    evacuating: int,
     arc: np.ndarray,
     t_ready: np.ndarray,
     blocked: np.ndarray,
     node: np.ndarray,
     arc_head: np.ndarray,
     t_end: float,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`sim.engine.movement.exit_and_wait`, compiled; ``node`` and ``arc`` are updated in place."""
     arc64, node64 = _ints(arc), _ints(node)
-    out: tuple[np.ndarray, np.ndarray] = _compiled.exit_and_wait(
-        _ints(active), arc64, t_ready, blocked, node64, _ints(arc_head), float(t_end)
+    out: tuple[np.ndarray, np.ndarray, np.ndarray] = _compiled.exit_and_wait(
+        _ints(active), state, int(evacuating), arc64, t_ready, blocked, node64, _ints(arc_head), float(t_end)
     )
     for given, used in ((arc, arc64), (node, node64)):
         if used is not given:  # a copy was made (another dtype or layout): hand the update back

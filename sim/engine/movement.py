@@ -182,26 +182,30 @@ spread_over_arcs = kernels.when_large(kernels.MIN_PEOPLE, kernels.spread_over_ar
 
 def exit_and_wait_vectorised(
     active: np.ndarray,
+    state: np.ndarray,
+    evacuating: int,
     arc: np.ndarray,
     t_ready: np.ndarray,
     blocked: np.ndarray,
     node: np.ndarray,
     arc_head: np.ndarray,
     t_end: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """People of ``active`` who reach the end of their arc before ``t_end``, and who then waits.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Those of ``active`` still ``evacuating``; of them, who leave their arc before ``t_end``, and who then waits.
 
-    The first leave their arc for its head node (``node`` and ``arc`` updated in place); the
-    second are everyone at a node, ready before ``t_end`` and not ``blocked`` (in ``active``'s
-    order, both).
+    The second leave their arc for its head node (``node`` and ``arc`` updated in place); the
+    third are everyone at a node, ready before ``t_end`` and not ``blocked`` (in ``active``'s
+    order, all three). The pass's people on the move are found here, in the scan the kernel
+    makes anyway, instead of by a filter of their own after each pass.
     """
+    active = active[state[active] == evacuating]
     on_arc = active[arc[active] >= 0]
     exiting = on_arc[t_ready[on_arc] < t_end]
     if len(exiting):
         node[exiting] = arc_head[arc[exiting]]
         arc[exiting] = -1
     waiting = active[(arc[active] < 0) & (t_ready[active] < t_end) & ~blocked[active]]
-    return exiting, waiting
+    return active, exiting, waiting
 
 
 exit_and_wait = kernels.when_large(kernels.MIN_ACTIVE, kernels.exit_and_wait)(exit_and_wait_vectorised)

@@ -268,7 +268,12 @@ class Mover:
         for _ in range(self.m.scenario.movement.max_passes_per_step):
             if len(active) == 0:
                 break
-            exiting, waiting = exit_and_wait(active, p.arc, p.t_ready, self.blocked, p.node, self.m.net.head, t1)
+            # Those admitted or stranded in the last pass leave ``active`` here, in the exits' scan.
+            active, exiting, waiting = exit_and_wait(
+                active, p.state, EVACUATING, p.arc, p.t_ready, self.blocked, p.node, self.m.net.head, t1
+            )
+            if len(active) == 0:
+                break
             waiting = self.admit(waiting, t0, turned)
             self.refresh_fields()
             moved = 0
@@ -277,7 +282,6 @@ class Mover:
                 sel = waiting[p.mode[waiting] == mode] if self.drivers else waiting
                 if len(sel):
                     moved += self.enter_arcs(sel, mode, t0, t1)
-            active = active[p.state[active] == EVACUATING]
             if len(exiting) == 0 and moved == 0:
                 break
         for row, count in sorted(turned.items()):
