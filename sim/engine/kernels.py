@@ -13,7 +13,7 @@ and a long one switches after its first second of them. Once loaded, the kernels
 call, small ones too (a numba call costs microseconds where a reference's numpy calls on a few
 elements cost tens: 1.5 x faster at 20,000 citizens). ``SAFECITY_KERNELS=1`` loads them at the
 first call (tests, benchmarks, a sweep's workers), ``0`` never. The first load on a machine
-compiles the kernels (seconds, once: they are cached beside ``_compiled.py``).
+compiles the kernels (about 40 s, once: they are cached beside ``_compiled.py``).
 """
 
 from __future__ import annotations
