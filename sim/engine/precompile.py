@@ -1,0 +1,124 @@
+"""Compile the kernels ahead: ``python -m sim.engine.precompile`` (``./run.sh`` runs it at set-up).
+
+The first large run on a machine would otherwise compile them when it switches to them: about
+40 s of CPU in the middle of a run, a progress bar that stops. Here a small generated city runs
+with every kernel on (``SAFECITY_KERNELS=1``) and with every part that calls one: a flood that
+closes roads (route repairs), a DDoS on the command centre (the network's route searches), room
+on the road and speeds from density, informed routes, the shelter desks, the command centre's
+picture, the records and the pseudonyms of the registrations. numba caches what it compiles
+beside the modules (or in ``NUMBA_CACHE_DIR``), so later processes only load it (about 0.1 s).
+``tests/engine/test_precompile.py`` holds that another run then compiles nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SCENARIO = {
+    "name": "precompile",
+    "seed": 3,
+    "duration": "40min",
+    "step": 10,
+    "city": {
+        "synthetic": {
+            "area_km2": 2,
+            "population": 3000,
+            "block_m": 80,
+            "water": "river",
+            "bridges": 2,
+            "shelter_capacity_ratio": 0.6,
+            "seed": 2,
+        }
+    },
+    "population": {"mode_share": {"walk": 0.7, "car": 0.3}},
+    "alerting": {
+        "orders": [{"at": 0, "zone": "all"}],
+        "channels": [{"type": "siren", "coverage": 0.8}],
+        "departure_delay": {"distribution": "uniform", "low": 0, "high": 300},
+    },
+    "hazards": [
+        {
+            "type": "flood",
+            "at": 0,
+            "update_every": 60,
+            "stages": [{"at": 0, "level_m": 0.5}, {"at": "30min", "level_m": 3.0}],
+        }
+    ],
+    "cyber": [{"type": "ddos", "target": "COC", "rate_rps": 50000, "at": "5min", "duration": "20min"}],
+    "output": {"record_every": 60, "tracks": {"every": 60, "max_citizens": 200}},
+}
+
+
+class _Compiles:
+    """Counts numba's compilations (each kernel and each kernel it calls) while registered."""
+
+    def __init__(self) -> None:
+        from numba.core import event
+
+        self.names: list[str] = []
+        outer = self
+
+        class Listener(event.Listener):
+            def on_start(self, ev: event.Event) -> None:
+                fn = ev.data["dispatcher"].py_func
+                outer.names.append(f"{fn.__module__}.{fn.__name__}")
+
+            def on_end(self, ev: event.Event) -> None:
+                pass
+
+        self._event = event
+        self._listener = Listener()
+
+    def __enter__(self) -> _Compiles:
+        self._event.register("numba:compile", self._listener)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._event.unregister("numba:compile", self._listener)
+
+
+def run_with_every_kernel(scenario: dict | str | Path, overrides: tuple[str, ...] = ()) -> list[str]:
+    """Run ``scenario`` (``overrides`` as ``--set``) with every kernel on; returns the kernels compiled meanwhile."""
+    from sim.engine import kernels
+    from sim.engine.model import EvacuationModel
+    from sim.scenario.loader import load_scenario
+
+    before = os.environ.get("SAFECITY_KERNELS")
+    os.environ["SAFECITY_KERNELS"] = "1"
+    try:
+        if not kernels.enabled():  # no numba here: nothing to compile
+            return []
+        with _Compiles() as compiles:
+            model = EvacuationModel(load_scenario(scenario, list(overrides)))
+            model.run()
+            model.registrations()  # the pseudonyms
+            model.tracks()
+            if scenario is SCENARIO:  # kernels the passes above seldom call (their work is in larger ones)
+                from sim.engine import movement
+
+                for scatter in (movement.scatter_add, movement.scatter_subtract, movement.scatter_max):
+                    scatter(np.zeros(3), np.array([1]), np.ones(1))
+        return compiles.names
+    finally:
+        if before is None:
+            del os.environ["SAFECITY_KERNELS"]
+        else:
+            os.environ["SAFECITY_KERNELS"] = before
+
+
+def main() -> int:
+    """Compile (or load) every kernel; say how long it took and what was not reached."""
+    started = time.process_time()
+    compiled = run_with_every_kernel(SCENARIO)
+    took = time.process_time() - started
+    sys.stderr.write(f"compiled kernels: {len(compiled)} compiled now, the rest loaded ({took:.1f} s of CPU)\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
