@@ -36,6 +36,7 @@ SCENARIO = {
         }
     },
     "population": {"mode_share": {"walk": 0.7, "car": 0.3}},
+    "movement": {"informed_share": 0.5},  # familiar and informed routes both
     "alerting": {
         "orders": [{"at": 0, "zone": "all"}],
         "channels": [{"type": "siren", "coverage": 0.8}],
