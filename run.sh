@@ -66,11 +66,15 @@ setup_venv() {
       rm -f "$VENV/.unlocked"
     fi
     echo "$want" >"$stamp"
-    # The compiled kernels, once per install, so that the first large run does not stop to compile
-    # them (about 40 s of CPU); without them runs are the same, only slower.
-    echo "[setup] compiling the kernels (about 40 s, once)" >&2
-    "$VENV/bin/python" -m sim.engine.precompile || echo "[setup] the kernels will compile at first use instead" >&2
+    precompile
   fi
+}
+
+# The compiled kernels, so that the first large run does not stop to compile them (about 40 s of
+# CPU; a few seconds when they are cached and current). Without them runs are the same, only slower.
+precompile() {
+  echo "[setup] compiling the kernels (about 40 s the first time)" >&2
+  "$VENV/bin/python" -m sim.engine.precompile || echo "[setup] the kernels will compile at first use instead" >&2
 }
 
 setup_browser() {
@@ -85,6 +89,7 @@ case "$cmd" in
   setup)
     setup_venv requirements-dev.txt
     setup_browser
+    precompile  # again after a change of the sources (git pull), not only after an install
     ;;
   app)
     setup_venv requirements.txt
