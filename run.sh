@@ -75,6 +75,7 @@ setup_venv() {
 precompile() {
   echo "[setup] compiling the kernels (about 40 s the first time)" >&2
   "$VENV/bin/python" -m sim.engine.precompile || echo "[setup] the kernels will compile at first use instead" >&2
+  PRECOMPILED=1
 }
 
 setup_browser() {
@@ -89,7 +90,8 @@ case "$cmd" in
   setup)
     setup_venv requirements-dev.txt
     setup_browser
-    precompile  # again after a change of the sources (git pull), not only after an install
+    # again after a change of the sources (git pull), not only after an install
+    [ -n "${PRECOMPILED:-}" ] || precompile
     ;;
   app)
     setup_venv requirements.txt
