@@ -11,6 +11,7 @@ river or coast). docs/hazards.md explains the choice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,8 @@ from sim.scenario.schema import TerrainConfig
 
 GRID_MARGIN_M = 200.0
 MAX_GRID_CELLS = 4_000_000
+# Measures the distance to the water at every point of a grid: (water, gx, gy) -> distances, gx's shape.
+GridDistance = Callable[[shapely.Geometry, np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -98,8 +101,12 @@ def _water_geometry(city: City, config: TerrainConfig) -> shapely.Geometry:
     )
 
 
-def derived_terrain(city: City, config: TerrainConfig) -> Terrain:
-    """Height rising with distance from the water (see the module docstring)."""
+def derived_terrain(city: City, config: TerrainConfig, distance: GridDistance | None = None) -> Terrain:
+    """Height rising with distance from the water (see the module docstring).
+
+    ``distance``: how the distance to the water is measured on the grid (:func:`distance_on_grid`
+    unless given; the engine gives its compiled kernel, which returns the same numbers).
+    """
     water = _water_geometry(city, config)
     cell = float(config.resolution_m)
     x0, y0, rows, cols = _grid_frame(city, cell)
@@ -108,7 +115,7 @@ def derived_terrain(city: City, config: TerrainConfig) -> Terrain:
         x0, y0, rows, cols = _grid_frame(city, cell)
     t = Terrain(x0=x0, y0=y0, cell_m=cell, height=np.zeros((rows, cols)), source="derived", water=water)
     gx, gy = t.cell_centres()
-    dist = distance_on_grid(water, gx, gy).ravel()
+    dist = (distance or distance_on_grid)(water, gx, gy).ravel()
     # Inside the water the "ground" is the bank height: the river or sea in its normal bed is not
     # a flood, and bridges cross it at bank level.
     h = config.bank_m + config.slope * dist
@@ -119,6 +126,28 @@ def derived_terrain(city: City, config: TerrainConfig) -> Terrain:
 BLOCK = 8  # cells per side of a block of the grid that shares its candidate edges (distance_on_grid)
 
 
+def water_edges(water: shapely.Geometry) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every edge of the water's rings as ``(a, b)`` end points (``(edges, 2)`` each), or None.
+
+    None when the water is not polygons: GEOS then measures it directly.
+    """
+    parts = shapely.get_parts(water)
+    if len(parts) == 0 or not (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON).all():
+        return None
+    edges = []
+    for ring in shapely.get_rings(parts):
+        c = shapely.get_coordinates(ring)
+        edges.append(np.stack([c[:-1], c[1:]], axis=1))
+    seg = np.concatenate(edges)  # (edges, 2 ends, xy)
+    return seg[:, 0], seg[:, 1]
+
+
+def in_water(water: shapely.Geometry, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """Whether each point is inside the water or on its shore (where GEOS's distance is 0)."""
+    shapely.prepare(water)
+    return np.asarray(shapely.intersects_xy(water, gx, gy))
+
+
 def distance_on_grid(water: shapely.Geometry, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
     """``shapely.distance(water, point)`` at every point of a regular grid, the same numbers, faster.
 
@@ -127,20 +156,15 @@ def distance_on_grid(water: shapely.Geometry, gx: np.ndarray, gy: np.ndarray) ->
     the edges that can be nearest to one of its points: those within the least distance from the
     block's centre plus the block's diameter (by the triangle inequality, with room for rounding).
     The least of those is the least of all, computed by the same GEOS code, so the result equals
-    ``shapely.distance`` exactly; water that is not polygons is measured by it directly.
+    ``shapely.distance`` exactly; water that is not polygons is measured by it directly. The
+    compiled kernel (:func:`sim.engine.kernels.distance_on_grid`) does the same without GEOS.
     """
     pts = shapely.points(gx.ravel(), gy.ravel())
-    parts = shapely.get_parts(water)
-    if len(parts) == 0 or not (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON).all():
+    edges = water_edges(water)
+    if edges is None:
         shapely.prepare(water)
         return np.asarray(shapely.distance(water, pts)).reshape(gx.shape)
-    rings = shapely.get_rings(parts)
-    edges = []
-    for ring in rings:
-        c = shapely.get_coordinates(ring)
-        edges.append(np.stack([c[:-1], c[1:]], axis=1))
-    seg = np.concatenate(edges)  # (edges, 2 ends, xy)
-    a, b = seg[:, 0], seg[:, 1]
+    a, b = edges
     ab = b - a
     len2 = np.maximum((ab**2).sum(axis=1), 1e-300)
     # Blocks row by row; each block's extent from the grid's axes (x along a row, y along a column).
@@ -153,9 +177,9 @@ def distance_on_grid(water: shapely.Geometry, gx: np.ndarray, gy: np.ndarray) ->
     centre = np.column_stack([cx.ravel(), cy.ravel()])
     rx, ry = np.meshgrid(hi_x - lo_x, hi_y - lo_y)
     radius = np.hypot(rx.ravel(), ry.ravel()) / 2.0
-    lines = shapely.linestrings(seg)
+    lines = shapely.linestrings(np.stack([a, b], axis=1))
     per_block = np.empty(n_blocks, dtype=object)
-    chunk = max(1, 2_000_000 // len(seg))  # blocks at a time: a few tens of MB whatever the water
+    chunk = max(1, 2_000_000 // len(a))  # blocks at a time: a few tens of MB whatever the water
     for k0 in range(0, n_blocks, chunk):
         c = centre[k0 : k0 + chunk]
         # Distance from each block's centre to each edge (close to GEOS's; only to pick candidates).
@@ -170,8 +194,7 @@ def distance_on_grid(water: shapely.Geometry, gx: np.ndarray, gy: np.ndarray) ->
         for j in range(len(c)):
             per_block[k0 + j] = shapely.multilinestrings(lines[candidate[j]])
     dist = np.asarray(shapely.distance(per_block[block_of], pts))
-    shapely.prepare(water)
-    dist[shapely.intersects(water, pts)] = 0.0  # inside the water (or on its shore): GEOS says 0
+    dist[in_water(water, gx.ravel(), gy.ravel())] = 0.0  # inside the water (or on its shore): GEOS says 0
     return dist.reshape(gx.shape)
 
 
@@ -243,11 +266,11 @@ def dem_terrain(city: City, config: TerrainConfig) -> Terrain:
     return t
 
 
-def build_terrain(city: City, config: TerrainConfig) -> Terrain:
-    """The city's terrain: the DEM if given, else derived from the water."""
+def build_terrain(city: City, config: TerrainConfig, distance: GridDistance | None = None) -> Terrain:
+    """The city's terrain: the DEM if given, else derived from the water (``distance``: see :func:`derived_terrain`)."""
     if config.dem is not None:
         return dem_terrain(city, config)
-    return derived_terrain(city, config)
+    return derived_terrain(city, config, distance)
 
 
 __all__ = ["Terrain", "build_terrain", "dem_terrain", "derived_terrain"]

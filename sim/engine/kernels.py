@@ -38,6 +38,7 @@ MIN_POPULATION = 200_000  # everyone, a few times per record (departures due, no
 MIN_ARRIVALS = 100  # people reaching shelters' desks in one step (a Python loop per person otherwise)
 MIN_DEVICES = 1000  # a route search over the communication network's devices
 MIN_PSEUDONYMS = 10_000  # keyed hashes in one call (a Python call each otherwise)
+MIN_CELLS = 200_000  # a derived terrain's grid: seconds by GEOS, so one such call repays the loading outright
 AFTER_S = 1.0  # seconds of large calls the references serve before the kernels are loaded
 
 _compiled: Any = None  # the module of kernels, once loaded
@@ -78,14 +79,19 @@ def loaded() -> bool:
     return _compiled is not None or (mode == "1" and enabled())
 
 
-def run(size: int, at_least: int, compiled: Callable[[], T], reference: Callable[[], T]) -> T:
-    """``compiled()`` or ``reference()`` (the same result): the kernel once loaded, or once large calls pay for it."""
+def run(
+    size: int, at_least: int, compiled: Callable[[], T], reference: Callable[[], T], *, outright: bool = False
+) -> T:
+    """``compiled()`` or ``reference()`` (the same result): the kernel once loaded, or once large calls pay for it.
+
+    ``outright``: a large call (``size >= at_least``) repays the loading by itself: load now.
+    """
     global _spent_s
     if loaded():  # paid for: every call, small ones too
         return compiled()
     if size < at_least or _mode() == "0":
         return reference()
-    if _spent_s >= AFTER_S and enabled():
+    if (outright or _spent_s >= AFTER_S) and enabled():
         return compiled()
     started = time.perf_counter()
     out = reference()
@@ -317,6 +323,28 @@ def population_tallies(
     )
     states, ordered, warned, departed, registered, in_registry, told, unaccounted = out
     return states, int(ordered), int(warned), int(departed), registered, int(in_registry), int(told), int(unaccounted)
+
+
+def distance_on_grid(water: Any, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """:func:`sim.city.terrain.distance_on_grid` (GEOS), compiled for a large grid: the same numbers.
+
+    A grid of ``MIN_CELLS`` or more loads the kernels outright (the reference takes seconds there).
+    """
+    from sim.city import terrain
+
+    def compiled() -> np.ndarray:
+        edges = terrain.water_edges(water)
+        xs, ys = gx[0], gy[:, 0]
+        if edges is None or not (np.array_equal(gx, np.broadcast_to(xs, gx.shape)) and
+                                 np.array_equal(gy, np.broadcast_to(ys[:, None], gy.shape))):  # fmt: skip
+            return terrain.distance_on_grid(water, gx, gy)  # lines, or not a regular grid: GEOS directly
+        a, b = edges
+        f = np.ascontiguousarray
+        dist = _compiled.distance_on_grid(f(xs), f(ys), f(a[:, 0]), f(a[:, 1]), f(b[:, 0]), f(b[:, 1]), terrain.BLOCK)
+        dist[terrain.in_water(water, gx, gy)] = 0.0  # inside the water (or on its shore): GEOS says 0
+        return dist
+
+    return run(gx.size, MIN_CELLS, compiled, lambda: terrain.distance_on_grid(water, gx, gy), outright=True)
 
 
 def people_in_picture(

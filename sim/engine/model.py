@@ -285,7 +285,7 @@ class EvacuationModel(mesa.Model):
     def terrain(self) -> Terrain:
         """The city's ground height, built on first use (InputError for a bad DEM)."""
         if self._terrain is None:
-            self._terrain = build_terrain(self.city, self.scenario.city.terrain)
+            self._terrain = build_terrain(self.city, self.scenario.city.terrain, kernels.distance_on_grid)
         return self._terrain
 
     @property
