@@ -4,14 +4,25 @@
 60 s and a DDoS on the COC. ``python -m benchmarks.bench_million [ROOT]`` measures the checkout
 at ROOT (default: this one), so two commits can be measured side by side in one session
 (``git worktree add /tmp/before <rev>``). ``--profile FILE`` writes a cProfile of the run.
+
+``--cli ROOT [ROOT ...]`` measures what issue 20's must 1 measures: the whole command, ``python
+-m sim run`` with these overrides, as a user runs it (imports, city, run, collecting, writing),
+CPU seconds (user + system) and peak memory of the process. The checkouts run side by side, one
+process each at the same time (the machine's speed drifts by 10 % within minutes, as much as a
+change), ``--repeat`` times; then their run directories are compared file by file (the
+manifest's wall time aside). ``--set`` adds overrides (a smaller city for a quick check).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,7 +45,17 @@ def main() -> None:
     parser.add_argument("root", nargs="?", default=str(Path(__file__).resolve().parents[1]))
     parser.add_argument("--profile", help="write a cProfile of the run here")
     parser.add_argument("--digest", action="store_true", help="print a digest of the outcome (bit-identity)")
+    parser.add_argument("--cli", nargs="+", metavar="ROOT", help="time the whole command per checkout, side by side")
+    parser.add_argument("--repeat", type=int, default=1, help="with --cli: rounds")
+    parser.add_argument("--set", action="append", default=[], help="with --cli: another override (a smaller city)")
     args = parser.parse_args()
+    if args.cli:
+        rounds = [cli_side_by_side(args.cli, args.set) for _ in range(args.repeat)]
+        for k, res in enumerate(rounds, 1):
+            for root, (cpu, peak_gb) in res["cpu"].items():
+                print(f"round {k}: {root}: {cpu:.2f} s CPU (user + system), peak {peak_gb:.2f} GB")
+            print(f"round {k}: run directories differ in: {', '.join(res['differ']) or 'nothing'}")
+        return
     sys.path.insert(0, args.root)
     from sim.engine.model import EvacuationModel
     from sim.scenario import load_scenario
@@ -53,6 +74,58 @@ def main() -> None:
     print(f"{args.root}: build {build:.2f} s, run {run:.2f} s CPU, peak {peak_gb:.2f} GB")
     if args.digest:
         print(f"{args.root}: outcome digest {digest(model)}")
+
+
+def cli_command(root: str, out: Path, extra: list[str]) -> list[str]:
+    """``python -m sim run`` of the million, run in the checkout ``root`` (its own scenario file).
+
+    The scenario is named relative to ``root``: the same text in every checkout's run directory.
+    """
+    sets = [a for o in [*OVERRIDES, *extra] for a in ("--set", o)]
+    scenario = "scenarios/synthetic_large_city.yaml"
+    return [sys.executable, "-m", "sim", "run", scenario, *sets, "--out", str(out), "--force", "--quiet"]
+
+
+def cli_side_by_side(roots: list[str], extra: list[str]) -> dict:
+    """Run every checkout's command at once; CPU seconds and peak GB per root, and the files that differ."""
+    with tempfile.TemporaryDirectory(prefix="bench_million_") as tmp:
+        procs = {}
+        for k, root in enumerate(roots):
+            env = {**os.environ, "PYTHONPATH": str(Path(root).resolve())}
+            log = open(Path(tmp) / f"log{k}.txt", "w")  # noqa: SIM115 (closed below)
+            cmd = cli_command(root, Path(tmp) / f"run{k}", extra)
+            procs[k] = (subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=log), log)
+        cpu = {}
+        for k, (proc, log) in procs.items():
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = code = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+            log.close()
+            if code != 0:
+                text = (Path(tmp) / f"log{k}.txt").read_text(errors="replace")[-2000:]
+                raise SystemExit(f"{roots[k]}: python -m sim run failed ({code}): {text}")
+            cpu[f"{k}:{roots[k]}"] = (usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1e6)
+        return {"cpu": cpu, "differ": sorted(set().union(*(_differ(Path(tmp) / "run0", Path(tmp) / f"run{k}")
+                                                         for k in range(1, len(roots)))))}  # fmt: skip
+
+
+def _differ(a: Path, b: Path) -> set[str]:
+    """Files of two run directories that are not byte for byte the same (the manifest's wall time aside)."""
+    names = {p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
+    names |= {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()}
+    out = set()
+    for name in sorted(names):
+        fa, fb = a / name, b / name
+        if not (fa.is_file() and fb.is_file()):
+            out.add(name)
+        elif name == "manifest.json":
+            ma, mb = (json.loads(f.read_text()) for f in (fa, fb))
+            for m in (ma, mb):
+                m.pop("wall_time_s", None)
+            if ma != mb:
+                out.add(name)
+        elif fa.read_bytes() != fb.read_bytes():
+            out.add(name)
+    return out
 
 
 def digest(model) -> str:

@@ -6,6 +6,9 @@ never in timed tests.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from benchmarks.bench_engine import compare_with_per_agent
 
 
@@ -30,6 +33,35 @@ def test_the_million_benchmark_knows_its_scenario():
     assert scn.duration == 6 * 3600
     assert [h.type for h in scn.hazards] == ["flood"]
     assert [a.type for a in scn.cyber] == ["ddos"]
+
+
+def test_the_million_benchmark_times_the_whole_command_side_by_side_and_compares_the_outputs():
+    """``bench_million --cli``: two checkouts at once, CPU and peak per process, the differing files named."""
+    from benchmarks import bench_million
+
+    root = str(Path(__file__).resolve().parents[1])
+    small = ["city.synthetic.population=1500", "city.synthetic.area_km2=3", "duration=10min"]
+    res = bench_million.cli_side_by_side([root, root], small)
+    assert len(res["cpu"]) == 2
+    for cpu, peak_gb in res["cpu"].values():
+        assert cpu > 0.5  # imports and a city at least: the child's own time, not this process's
+        assert peak_gb > 0.05
+    assert res["differ"] == []  # the same code twice: the same directory, the wall time aside
+    assert bench_million.cli_command(root, Path("x"), ["seed=5"])[-6:-4] == ["--set", "seed=5"]  # the last word
+
+
+def test_run_directories_that_differ_are_named(tmp_path):
+    from benchmarks.bench_million import _differ
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d, wall, value in ((a, 1.0, "1"), (b, 2.0, "2")):
+        d.mkdir()
+        (d / "manifest.json").write_text(json.dumps({"wall_time_s": wall, "seed": 1}))
+        (d / "summary.json").write_text(value)
+    (a / "only_here.parquet").write_bytes(b"x")
+    assert _differ(a, b) == {"summary.json", "only_here.parquet"}  # the wall time alone is no difference
+    (b / "manifest.json").write_text(json.dumps({"wall_time_s": 2.0, "seed": 2}))
+    assert "manifest.json" in _differ(a, b)
 
 
 def test_the_peer_benchmark_runs_ours_and_jupedsim_on_one_small_grid(tmp_path):
