@@ -142,6 +142,24 @@ def water_edges(water: shapely.Geometry) -> tuple[np.ndarray, np.ndarray] | None
     return seg[:, 0], seg[:, 1]
 
 
+def grid_axes(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The x of each column and the y of each row of a regular grid (``np.meshgrid(xs, ys)``).
+
+    Raises:
+        ValueError: the points are not such a grid (the blocks of :func:`distance_on_grid` need one).
+    """
+    regular = gx.ndim == 2 and gx.shape == gy.shape
+    xs, ys = (gx[0], gy[:, 0]) if regular else (gx, gy)
+    if not (
+        regular
+        and np.array_equal(gx, np.broadcast_to(xs, gx.shape))
+        and np.array_equal(gy, np.broadcast_to(ys[:, None], gy.shape))
+    ):
+        msg = "distance_on_grid needs a regular grid, as np.meshgrid(xs, ys) makes it"
+        raise ValueError(msg)
+    return xs, ys
+
+
 def in_water(water: shapely.Geometry, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
     """Whether each point is inside the water or on its shore (where GEOS's distance is 0)."""
     shapely.prepare(water)
@@ -159,6 +177,7 @@ def distance_on_grid(water: shapely.Geometry, gx: np.ndarray, gy: np.ndarray) ->
     ``shapely.distance`` exactly; water that is not polygons is measured by it directly. The
     compiled kernel (:func:`sim.engine.kernels.distance_on_grid`) does the same without GEOS.
     """
+    xs, ys = grid_axes(gx, gy)
     pts = shapely.points(gx.ravel(), gy.ravel())
     edges = water_edges(water)
     if edges is None:
@@ -169,8 +188,8 @@ def distance_on_grid(water: shapely.Geometry, gx: np.ndarray, gy: np.ndarray) ->
     len2 = np.maximum((ab**2).sum(axis=1), 1e-300)
     # Blocks row by row; each block's extent from the grid's axes (x along a row, y along a column).
     rows, cols = gx.shape
-    lo_x, hi_x = _block_extent(gx[0])
-    lo_y, hi_y = _block_extent(gy[:, 0])
+    lo_x, hi_x = _block_extent(xs)
+    lo_y, hi_y = _block_extent(ys)
     block_of = ((np.arange(rows)[:, None] // BLOCK) * len(lo_x) + np.arange(cols)[None, :] // BLOCK).ravel()
     n_blocks = len(lo_y) * len(lo_x)
     cx, cy = np.meshgrid((lo_x + hi_x) / 2.0, (lo_y + hi_y) / 2.0)

@@ -333,11 +333,10 @@ def distance_on_grid(water: Any, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
     from sim.city import terrain
 
     def compiled() -> np.ndarray:
+        xs, ys = terrain.grid_axes(gx, gy)
         edges = terrain.water_edges(water)
-        xs, ys = gx[0], gy[:, 0]
-        if edges is None or not (np.array_equal(gx, np.broadcast_to(xs, gx.shape)) and
-                                 np.array_equal(gy, np.broadcast_to(ys[:, None], gy.shape))):  # fmt: skip
-            return terrain.distance_on_grid(water, gx, gy)  # lines, or not a regular grid: GEOS directly
+        if edges is None:  # lines, not polygons: GEOS measures them directly
+            return terrain.distance_on_grid(water, gx, gy)
         a, b = edges
         f = np.ascontiguousarray
         dist = _compiled.distance_on_grid(f(xs), f(ys), f(a[:, 0]), f(a[:, 1]), f(b[:, 0]), f(b[:, 1]), terrain.BLOCK)

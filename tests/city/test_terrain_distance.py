@@ -126,3 +126,16 @@ def test_the_engine_builds_its_terrain_with_the_kernel(monkeypatch):
     want = terrain.derived_terrain(build_city(scn.city), scn.city.terrain)
     assert calls
     np.testing.assert_array_equal(got.height, want.height)
+
+
+def test_points_that_are_no_regular_grid_are_refused(distance_on_grid):
+    """Both walk a grid's rows and columns in blocks: scattered points would get wrong distances."""
+    water = Polygon([(0, 0), (100, 0), (100, 60), (0, 60)])
+    rng = np.random.default_rng(3)
+    gx, gy = rng.uniform(-50, 150, (7, 9)), rng.uniform(-50, 110, (7, 9))
+    with pytest.raises(ValueError, match="regular grid"):
+        distance_on_grid(water, gx, gy)
+    with pytest.raises(ValueError, match="regular grid"):
+        distance_on_grid(water, gx.ravel(), gy.ravel())
+    gx, gy = _grid(water.bounds, 10.0)
+    np.testing.assert_array_equal(distance_on_grid(water, gx, gy), _geos(water, gx, gy))

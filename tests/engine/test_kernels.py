@@ -143,6 +143,25 @@ def test_by_default_the_kernels_load_after_a_second_of_large_calls(monkeypatch):
     assert used == ["kernel"]  # once loaded, small calls too
 
 
+def test_a_call_that_repays_the_loading_by_itself_loads_the_kernels_at_once(monkeypatch):
+    """``outright`` (a derived terrain's large grid): compiled on the first large call, small ones not."""
+    monkeypatch.delenv("SAFECITY_KERNELS", raising=False)
+    monkeypatch.setattr(kernels, "_compiled", None)  # as in a fresh process
+    monkeypatch.setattr(kernels, "_tried", False)
+    monkeypatch.setattr(kernels, "_spent_s", 0.0)
+    used = []
+    kernels.run(10, kernels.MIN_CELLS, lambda: used.append("kernel"), lambda: used.append("reference"), outright=True)
+    assert used == ["reference"]  # a small grid: GEOS, numba not imported
+    assert kernels._compiled is None
+    kernels.run(kernels.MIN_CELLS, kernels.MIN_CELLS, lambda: used.append("kernel"), lambda: used.append("x"))
+    assert used == ["reference", "x"]  # without outright, the first large call is still the reference's
+    kernels.run(
+        kernels.MIN_CELLS, kernels.MIN_CELLS, lambda: used.append("kernel"), lambda: used.append("x"), outright=True
+    )
+    assert used == ["reference", "x", "kernel"]
+    assert kernels._compiled is not None
+
+
 def random_queues(rng: np.random.Generator, servers: int, people: int, *, with_room: bool) -> dict:
     # Equal arrival times, and times with many binary digits (the grouped running maximum's
     # shift by the call's span rounds: the kernel must round alike).
