@@ -265,15 +265,30 @@ class Mover:
         # they wait for the next step instead of being tried again in every pass.
         self.blocked[active] = False
         turned: dict[int, int] = {}
-        for _ in range(self.m.scenario.movement.max_passes_per_step):
-            if len(active) == 0:
+        # The exits' scan looks at everyone on the move in the first pass, then only at the last
+        # pass's waiting: they alone can have changed (entered an arc they may leave again, been
+        # admitted or stranded). Everyone else is settled for the step (on an arc until after
+        # it, not ready, or held back), and a scan of them would find nothing. ``active`` is kept
+        # as full scans would leave it (those admitted or stranded in a pass leave it at the
+        # next scan), for the gridlock check.
+        scan, n_active, gone = active, len(active), []
+        for k in range(self.m.scenario.movement.max_passes_per_step):
+            if n_active == 0:
                 break
-            # Those admitted or stranded in the last pass leave ``active`` here, in the exits' scan.
-            active, exiting, waiting = exit_and_wait(
-                active, p.state, EVACUATING, p.arc, p.t_ready, self.blocked, p.node, self.m.net.head, t1
+            still, exiting, waiting = exit_and_wait(
+                scan, p.state, EVACUATING, p.arc, p.t_ready, self.blocked, p.node, self.m.net.head, t1
             )
-            if len(active) == 0:
+            if k == 0:
+                active, n_active = still, len(still)
+            elif len(still) < len(scan):
+                n_active -= len(scan) - len(still)
+                if self.storage is not None:  # who left (``still`` is a part of ``scan``, both ascending)
+                    left = np.ones(len(scan), dtype=bool)
+                    left[np.searchsorted(scan, still)] = False
+                    gone.append(scan[left])
+            if n_active == 0:
                 break
+            scan = waiting
             waiting = self.admit(waiting, t0, turned)
             self.refresh_fields()
             moved = 0
@@ -288,6 +303,10 @@ class Mover:
             sh = self.m.shelters[row]
             reason = "damaged" if sh.damaged else "closed" if not sh.is_open else "full"
             self.m.log_event("shelter_turned_away", sh.shelter_id, f"count={count}; reason={reason}")
+        if gone:  # as the last scan left it (``active`` is in ascending order, every scan's a part of it)
+            keep = np.ones(len(active), dtype=bool)
+            keep[np.searchsorted(active, np.concatenate(gone))] = False
+            active = active[keep]
         if self.storage is not None:
             self.gridlock(active, t1)
 
