@@ -9,11 +9,13 @@ When the kernels run (:func:`run`): once the references have spent ``AFTER_S`` s
 large calls (``MIN_PEOPLE``, ``MIN_ACTIVE`` or ``MIN_POPULATION``, by what the call spans) in
 this process. Importing numba and loading the cached kernels costs about 0.35 s and 100 MB,
 which a run repays only if its large calls add up: so a small or short run never imports numba,
-and a long one switches after its first second of them. Once loaded, the kernels serve every
-call, small ones too (a numba call costs microseconds where a reference's numpy calls on a few
-elements cost tens: 1.5 x faster at 20,000 citizens). ``SAFECITY_KERNELS=1`` loads them at the
-first call (tests, benchmarks, a sweep's workers), ``0`` never. The first load on a machine
-compiles the kernels (about 40 s, once: they are cached beside ``_compiled.py``).
+and a long one switches after its first second of them. A call that repays the loading by
+itself (a derived terrain of ``MIN_CELLS`` cells: ``run(..., outright=True)``) loads them at
+once. Once loaded, the kernels serve every call, small ones too (a numba call costs
+microseconds where a reference's numpy calls on a few elements cost tens: 1.5 x faster at
+20,000 citizens). ``SAFECITY_KERNELS=1`` loads them at the first call (tests, benchmarks, a
+sweep's workers), ``0`` never. The first load on a machine compiles the kernels (about 40 s,
+once: they are cached beside ``_compiled.py``).
 """
 
 from __future__ import annotations
