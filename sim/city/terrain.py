@@ -126,8 +126,8 @@ def derived_terrain(city: City, config: TerrainConfig, distance: GridDistance | 
 BLOCK = 8  # cells per side of a block of the grid that shares its candidate edges (distance_on_grid)
 
 
-def water_edges(water: shapely.Geometry) -> tuple[np.ndarray, np.ndarray] | None:
-    """Every edge of the water's rings as ``(a, b)`` end points (``(edges, 2)`` each), or None.
+def water_edges(water: shapely.Geometry) -> np.ndarray | None:
+    """Every edge of the water's rings, ``(edges, 2 ends, xy)``, or None.
 
     None when the water is not polygons: GEOS then measures it directly.
     """
@@ -138,8 +138,7 @@ def water_edges(water: shapely.Geometry) -> tuple[np.ndarray, np.ndarray] | None
     for ring in shapely.get_rings(parts):
         c = shapely.get_coordinates(ring)
         edges.append(np.stack([c[:-1], c[1:]], axis=1))
-    seg = np.concatenate(edges)  # (edges, 2 ends, xy)
-    return seg[:, 0], seg[:, 1]
+    return np.concatenate(edges)
 
 
 def grid_axes(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -179,11 +178,11 @@ def distance_on_grid(water: shapely.Geometry, gx: np.ndarray, gy: np.ndarray) ->
     """
     xs, ys = grid_axes(gx, gy)
     pts = shapely.points(gx.ravel(), gy.ravel())
-    edges = water_edges(water)
-    if edges is None:
+    seg = water_edges(water)
+    if seg is None:
         shapely.prepare(water)
         return np.asarray(shapely.distance(water, pts)).reshape(gx.shape)
-    a, b = edges
+    a, b = seg[:, 0], seg[:, 1]
     ab = b - a
     len2 = np.maximum((ab**2).sum(axis=1), 1e-300)
     # Blocks row by row; each block's extent from the grid's axes (x along a row, y along a column).
@@ -196,9 +195,9 @@ def distance_on_grid(water: shapely.Geometry, gx: np.ndarray, gy: np.ndarray) ->
     centre = np.column_stack([cx.ravel(), cy.ravel()])
     rx, ry = np.meshgrid(hi_x - lo_x, hi_y - lo_y)
     radius = np.hypot(rx.ravel(), ry.ravel()) / 2.0
-    lines = shapely.linestrings(np.stack([a, b], axis=1))
+    lines = shapely.linestrings(seg)
     per_block = np.empty(n_blocks, dtype=object)
-    chunk = max(1, 2_000_000 // len(a))  # blocks at a time: a few tens of MB whatever the water
+    chunk = max(1, 2_000_000 // len(seg))  # blocks at a time: a few tens of MB whatever the water
     for k0 in range(0, n_blocks, chunk):
         c = centre[k0 : k0 + chunk]
         # Distance from each block's centre to each edge (close to GEOS's; only to pick candidates).

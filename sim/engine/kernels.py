@@ -336,12 +336,12 @@ def distance_on_grid(water: Any, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
 
     def compiled() -> np.ndarray:
         xs, ys = terrain.grid_axes(gx, gy)
-        edges = terrain.water_edges(water)
-        if edges is None:  # lines, not polygons: GEOS measures them directly
+        seg = terrain.water_edges(water)
+        if seg is None:  # lines, not polygons: GEOS measures them directly
             return terrain.distance_on_grid(water, gx, gy)
-        a, b = edges
         f = np.ascontiguousarray
-        dist = _compiled.distance_on_grid(f(xs), f(ys), f(a[:, 0]), f(a[:, 1]), f(b[:, 0]), f(b[:, 1]), terrain.BLOCK)
+        ax, ay, bx, by = (f(seg[:, end, axis]) for end in (0, 1) for axis in (0, 1))
+        dist = _compiled.distance_on_grid(f(xs), f(ys), ax, ay, bx, by, terrain.BLOCK)
         dist[terrain.in_water(water, gx, gy)] = 0.0  # inside the water (or on its shore): GEOS says 0
         return dist
 
