@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba
 import numpy as np
 
 from sim.engine._compiled_graph import (  # noqa: F401 (re-exported)
@@ -20,8 +19,7 @@ from sim.engine._compiled_graph import (  # noqa: F401 (re-exported)
 )
 from sim.engine._compiled_record import people_in_picture, population_tallies  # noqa: F401 (re-exported)
 from sim.engine._compiled_terrain import distance_on_grid  # noqa: F401 (re-exported)
-
-njit: Any = numba.njit
+from sim.engine._kernel_cache import njit
 
 
 @njit(cache=True)

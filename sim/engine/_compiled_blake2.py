@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba
 import numpy as np
 
-njit: Any = numba.njit
+from sim.engine._kernel_cache import njit
 
 IV = np.array(
     [

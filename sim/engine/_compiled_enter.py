@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba
 import numpy as np
 
 from sim.engine._compiled import admit, np_max, spread
-
-njit: Any = numba.njit
+from sim.engine._kernel_cache import njit
 
 
 @njit(cache=True)

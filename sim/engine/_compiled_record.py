@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba
 import numpy as np
 
-njit: Any = numba.njit
+from sim.engine._kernel_cache import njit
 
 
 @njit(cache=True)

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba
 import numpy as np
 
 from sim.engine._compiled import np_max
-
-njit: Any = numba.njit
+from sim.engine._kernel_cache import njit
 
 
 @njit(cache=True)

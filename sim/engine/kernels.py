@@ -15,7 +15,8 @@ once. Once loaded, the kernels serve every call, small ones too (a numba call co
 microseconds where a reference's numpy calls on a few elements cost tens: 1.5 x faster at
 20,000 citizens). ``SAFECITY_KERNELS=1`` loads them at the first call (tests, benchmarks, a
 sweep's workers), ``0`` never. The first load on a machine compiles the kernels (about 40 s,
-once: they are cached beside ``_compiled.py``).
+once: they are cached in a directory keyed by all the kernel modules' sources, so a kernel never
+runs with an older version of one it calls compiled in; see :mod:`sim.engine._kernel_cache`).
 """
 
 from __future__ import annotations

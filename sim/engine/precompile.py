@@ -6,7 +6,8 @@ with every kernel on (``SAFECITY_KERNELS=1``) and with every part that calls one
 closes roads (route repairs), a DDoS on the command centre (the network's route searches), room
 on the road and speeds from density, informed routes, the shelter desks, the command centre's
 picture, the records and the pseudonyms of the registrations. numba caches what it compiles
-beside the modules (or in ``NUMBA_CACHE_DIR``), so later processes only load it (about 0.1 s).
+in a directory keyed by the kernels' sources (:mod:`sim.engine._kernel_cache`), so later processes
+only load it (about 0.1 s); the caches of other versions of the kernels are removed here.
 ``tests/engine/test_precompile.py`` holds that another run then compiles nothing.
 """
 
@@ -104,6 +105,13 @@ def main() -> int:
     compiled = run_with_every_kernel(SCENARIO, also=_scatters)
     took = time.process_time() - started
     sys.stderr.write(f"compiled kernels: {len(compiled)} compiled now, the rest loaded ({took:.1f} s of CPU)\n")
+    try:
+        from sim.engine import _kernel_cache
+    except ImportError:  # no numba here
+        return 0
+    gone = _kernel_cache.prune()
+    if gone:
+        sys.stderr.write(f"compiled kernels: {len(gone)} caches of other versions of the kernels removed\n")
     return 0
 
 
