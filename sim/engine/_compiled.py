@@ -98,6 +98,48 @@ def sort_slots(cost: Any, arc: Any, pair: Any) -> Any:
 
 
 @njit(cache=True)
+def lone_choice(
+    nd: int,
+    out_ptr: Any,
+    out_arcs: Any,
+    arc_ok: Any,
+    arc_head: Any,
+    arc_cost_s: Any,
+    dist_s: Any,
+    next_free_s: Any,
+    headway_s: Any,
+    t_now: float,
+) -> int:
+    """:func:`spread`'s choice for one person alone at node ``nd``: the exit whose slot 0 comes first.
+
+    The slot costs the very sum :func:`spread` makes (``0 * headway`` included: NaN where the
+    headway is infinite), and the order is :func:`sort_slots`': by cost with NaN last, then arc
+    (a node's exits are distinct arcs). -1: no exit leads closer.
+    """
+    best = -1
+    best_cost = 0.0
+    for e in range(out_ptr[nd], out_ptr[nd + 1]):
+        a = out_arcs[e]
+        if not (arc_ok[a] and dist_s[arc_head[a]] < dist_s[nd]):
+            continue
+        free = next_free_s[a]
+        base = free if (free != free or free > t_now) else t_now
+        cost = base + 0 * headway_s[a] + arc_cost_s[a] + dist_s[arc_head[a]]
+        if best < 0:
+            better = True
+        elif cost != cost:  # NaN: only before another NaN of a higher arc
+            better = best_cost != best_cost and a < best
+        elif best_cost != best_cost:
+            better = True
+        else:
+            better = cost < best_cost or (cost == best_cost and a < best)
+        if better:
+            best = a
+            best_cost = cost
+    return best
+
+
+@njit(cache=True)
 def spread(
     node: Any,
     arrived: Any,
@@ -123,8 +165,13 @@ def spread(
         while end < m and node[order[end]] == nd:
             end += 1
         size = end - start
-        if size > 1:
-            sort_at_node(order[start:end], arrived, tiebreak)
+        if size == 1:  # most groups: one person, the best slot 0, chosen without building slots
+            choice[order[start]] = lone_choice(
+                nd, out_ptr, out_arcs, arc_ok, arc_head, arc_cost_s, dist_s, next_free_s, headway_s, t_now
+            )
+            start = end
+            continue
+        sort_at_node(order[start:end], arrived, tiebreak)
         # The node's candidate arcs, in out_arcs order (strictly closer, usable).
         n_cand = 0
         for e in range(out_ptr[nd], out_ptr[nd + 1]):
