@@ -66,6 +66,15 @@ class Terrain:
         r = np.clip(((xy[:, 1] - self.y0) / self.cell_m).astype(np.int64), 0, rows - 1)
         return r, c
 
+    def flat_cells_of(self, xy: np.ndarray) -> np.ndarray:
+        """Each metric point's cell as one index into the raveled grid (row x columns + column).
+
+        Gathering from a grid by one index is about 4 x quicker than by row and column.
+        """
+        r, c = self.cells_of(xy)
+        flat: np.ndarray = r * self.height.shape[1] + c
+        return flat
+
     def height_at(self, xy: np.ndarray) -> np.ndarray:
         """Ground height at metric points (the height of the cell they fall in)."""
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)

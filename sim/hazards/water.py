@@ -92,12 +92,12 @@ class WaterHazard(Hazard):
         self._recorded_level: float | None = None
         # Connected bathtub: depth only on the cells below the level that the source reaches.
         self.connected = self.terrain is not None and not self.zone_only and self.config.connected
-        self._road_cells: tuple[np.ndarray, np.ndarray] | None = None  # the road points' cells (connected)
-        self._node_cells: tuple[np.ndarray, np.ndarray] | None = None  # the road nodes' cells (connected)
+        self._road_cells: np.ndarray | None = None  # the road points' cells, raveled (connected)
+        self._node_cells: np.ndarray | None = None  # the road nodes' cells, raveled (connected)
         if self.connected:
             assert self.terrain is not None
-            self._road_cells = self.terrain.cells_of(self.road_points)
-            self._node_cells = self.terrain.cells_of(city.node_xy)
+            self._road_cells = self.terrain.flat_cells_of(self.road_points)
+            self._node_cells = self.terrain.flat_cells_of(city.node_xy)
             self._prepare_sources(city)
 
     def _prepare_sources(self, city: Any) -> None:
@@ -157,8 +157,8 @@ class WaterHazard(Hazard):
             return np.zeros(len(xy)), inside
         return self.terrain.height_at(xy), inside
 
-    def depth_at(self, xy: np.ndarray, t: float, cells: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-        """Water depth (m, >= 0) at metric points at time ``t`` (``cells``: theirs, if known).
+    def depth_at(self, xy: np.ndarray, t: float, cells: np.ndarray | None = None) -> np.ndarray:
+        """Water depth (m, >= 0) at metric points at time ``t`` (``cells``: theirs raveled, if known).
 
         It depends on ``t`` only through ``level(t)``: depths at fixed points are kept per level.
         """
@@ -169,14 +169,13 @@ class WaterHazard(Hazard):
         if self.connected:
             assert self.terrain is not None
             # One cell lookup: the depth grid already holds the area limit and the connection.
-            r, c = self.terrain.cells_of(xy) if cells is None else cells
-            return self.depth_grid(level)[r, c]
+            flat = self.terrain.flat_cells_of(xy) if cells is None else cells
+            out: np.ndarray = self.depth_grid(level).ravel().take(flat)
+            return out
         h, inside = self._ground(xy)
         return np.where(inside, np.maximum(level - h, 0.0), 0.0)
 
-    def _fixed_depth(
-        self, which: str, xy: np.ndarray, t: float, cells: tuple[np.ndarray, np.ndarray] | None
-    ) -> np.ndarray:
+    def _fixed_depth(self, which: str, xy: np.ndarray, t: float, cells: np.ndarray | None) -> np.ndarray:
         """``depth_at`` of the fixed points ``which`` (road points, nodes), computed once per level."""
         level = self.level(t)
         kept = self._fixed.get(which)
