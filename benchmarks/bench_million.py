@@ -11,6 +11,10 @@ CPU seconds (user + system) and peak memory of the process. The checkouts run si
 process each at the same time (the machine's speed drifts by 10 % within minutes, as much as a
 change), ``--repeat`` times; then their run directories are compared file by file (the
 manifest's wall time aside). ``--set`` adds overrides (a smaller city for a quick check).
+``--alone`` runs the checkouts one after the other instead (the order turned each round): the
+two processes side by side share the memory's bandwidth and the cache, which costs each about
+10 % more CPU than a process alone, as a user runs the command; the machine's drift between
+two runs alone is as large, so compare checkouts side by side and quote a checkout alone.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 FLOOD = "hazards=[{type: flood, at: 0, update_every: 60, stages: [{at: 0, level_m: 0.5}, {at: 3h, level_m: 4.0}]}]"
 DDOS = "cyber=[{type: ddos, target: COC, rate_rps: 50000, at: 30min, duration: 2h}]"
@@ -48,9 +53,13 @@ def main() -> None:
     parser.add_argument("--cli", nargs="+", metavar="ROOT", help="time the whole command per checkout, side by side")
     parser.add_argument("--repeat", type=int, default=1, help="with --cli: rounds")
     parser.add_argument("--set", action="append", default=[], help="with --cli: another override (a smaller city)")
+    parser.add_argument("--alone", action="store_true", help="with --cli: one process after the other")
     args = parser.parse_args()
     if args.cli:
-        rounds = [cli_side_by_side(args.cli, args.set) for _ in range(args.repeat)]
+        rounds = [
+            cli_side_by_side(args.cli[:: -1 if args.alone and k % 2 else 1], args.set, alone=args.alone)
+            for k in range(args.repeat)
+        ]
         for k, res in enumerate(rounds, 1):
             for root, (cpu, peak_gb) in res["cpu"].items():
                 print(f"round {k}: {root}: {cpu:.2f} s CPU (user + system), peak {peak_gb:.2f} GB")
@@ -86,26 +95,37 @@ def cli_command(root: str, out: Path, extra: list[str]) -> list[str]:
     return [sys.executable, "-m", "sim", "run", scenario, *sets, "--out", str(out), "--force", "--quiet"]
 
 
-def cli_side_by_side(roots: list[str], extra: list[str]) -> dict:
-    """Run every checkout's command at once; CPU seconds and peak GB per root, and the files that differ."""
+def cli_side_by_side(roots: list[str], extra: list[str], *, alone: bool = False) -> dict:
+    """Run every checkout's command at once (``alone``: one after the other); CPU seconds and peak GB per root.
+
+    Also the files in which the run directories differ.
+    """
     with tempfile.TemporaryDirectory(prefix="bench_million_") as tmp:
         procs = {}
+        cpu = {}
         for k, root in enumerate(roots):
             env = {**os.environ, "PYTHONPATH": str(Path(root).resolve())}
             log = open(Path(tmp) / f"log{k}.txt", "w")  # noqa: SIM115 (closed below)
             cmd = cli_command(root, Path(tmp) / f"run{k}", extra)
             procs[k] = (subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=log), log)
-        cpu = {}
-        for k, (proc, log) in procs.items():
-            _pid, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = code = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-            log.close()
-            if code != 0:
-                text = (Path(tmp) / f"log{k}.txt").read_text(errors="replace")[-2000:]
-                raise SystemExit(f"{roots[k]}: python -m sim run failed ({code}): {text}")
-            cpu[f"{k}:{roots[k]}"] = (usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1e6)
+            if alone:
+                cpu[f"{k}:{root}"] = _reap(procs.pop(k), root, Path(tmp) / f"log{k}.txt")
+        for k, pair in procs.items():
+            cpu[f"{k}:{roots[k]}"] = _reap(pair, roots[k], Path(tmp) / f"log{k}.txt")
         return {"cpu": cpu, "differ": sorted(set().union(*(_differ(Path(tmp) / "run0", Path(tmp) / f"run{k}")
                                                          for k in range(1, len(roots)))))}  # fmt: skip
+
+
+def _reap(pair: tuple[subprocess.Popen, Any], root: str, log_path: Path) -> tuple[float, float]:
+    """Wait for one command: its CPU seconds (user + system) and peak GB; its log's tail if it failed."""
+    proc, log = pair
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = code = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    log.close()
+    if code != 0:
+        text = log_path.read_text(errors="replace")[-2000:]
+        raise SystemExit(f"{root}: python -m sim run failed ({code}): {text}")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1e6
 
 
 def _differ(a: Path, b: Path) -> set[str]:

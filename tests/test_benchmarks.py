@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from benchmarks.bench_engine import compare_with_per_agent
 
 
@@ -35,13 +37,14 @@ def test_the_million_benchmark_knows_its_scenario():
     assert [a.type for a in scn.cyber] == ["ddos"]
 
 
-def test_the_million_benchmark_times_the_whole_command_side_by_side_and_compares_the_outputs():
-    """``bench_million --cli``: two checkouts at once, CPU and peak per process, the differing files named."""
+@pytest.mark.parametrize("alone", [False, True])
+def test_the_million_benchmark_times_the_whole_command_side_by_side_and_compares_the_outputs(alone):
+    """``bench_million --cli``: two checkouts at once (or ``--alone``), CPU and peak per process, the differences."""
     from benchmarks import bench_million
 
     root = str(Path(__file__).resolve().parents[1])
     small = ["city.synthetic.population=1500", "city.synthetic.area_km2=3", "duration=10min"]
-    res = bench_million.cli_side_by_side([root, root], small)
+    res = bench_million.cli_side_by_side([root, root], small, alone=alone)
     assert len(res["cpu"]) == 2
     for cpu, peak_gb in res["cpu"].values():
         assert cpu > 0.5  # imports and a city at least: the child's own time, not this process's
