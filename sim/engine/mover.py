@@ -151,7 +151,8 @@ class Mover:
         """Routing fields per mode (free-flow, or with ``delays`` per arc) and their closer arcs.
 
         Free-flow routes are searched at once (everyone follows them, and they are repaired from
-        the last); routes on ``delays`` (the informed share's) when a mode first needs them.
+        the last), the cars' only if somebody drives; routes on ``delays`` (the informed share's)
+        when a mode first needs them.
         """
         open_arcs = [self.m.roads.open[m][self.m.net.road] for m in (WALK, CAR)]
         targets = np.flatnonzero(self.node_room > 0)  # the nodes of shelters with room (kept by admit)
@@ -181,8 +182,8 @@ class Mover:
             return ModeRoutes(field, count, only)
 
         routes = Routes(build)
-        if delays is None:
-            for m in (WALK, CAR):
+        if delays is None:  # cars' routes only where somebody drives (nobody ever starts to)
+            for m in (WALK, CAR) if self.drivers else (WALK,):
                 routes.of(m)
         return routes
 

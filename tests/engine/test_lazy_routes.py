@@ -26,7 +26,7 @@ def _walkers_only(extra: list[str] | None = None) -> EvacuationModel:
     return EvacuationModel(scenario)
 
 
-def test_nobody_driving_means_no_search_of_the_informed_car_routes(monkeypatch):
+def test_nobody_driving_means_no_search_of_car_routes(monkeypatch):
     searched: list[tuple[int, bool]] = []
 
     def counting(net, mode, open_arcs, targets, delay_s=None):
@@ -44,6 +44,24 @@ def test_nobody_driving_means_no_search_of_the_informed_car_routes(monkeypatch):
     informed = [mode for mode, with_delays in searched if with_delays]
     assert informed.count(WALK) >= 5  # the walkers re-planned every 5 minutes
     assert CAR not in informed
+    free_flow = [mode for mode, with_delays in searched if not with_delays]
+    assert free_flow.count(WALK) >= 2  # at the start, and again as shelters filled
+    assert CAR not in free_flow  # nobody drives, nobody ever starts to
+
+
+def test_with_drivers_the_cars_free_flow_routes_are_kept_up_to_date(monkeypatch):
+    searched: list[int] = []
+
+    def counting_repairs(net, mode, open_arcs, targets, old, delay_s=None):
+        searched.append(mode)
+        return repair_field(net, mode, open_arcs, targets, old, delay_s)
+
+    monkeypatch.setattr(mover_module, "repair_field", counting_repairs)
+    scenario = api.load_scenario(api.sample_scenarios()["kotka_district_evacuation"], ["duration=30min"])
+    model = EvacuationModel(scenario)
+    assert model.mover.drivers
+    model.run()
+    assert searched.count(CAR) >= 1
 
 
 def test_routes_searched_late_are_those_of_the_moment_they_were_made():
