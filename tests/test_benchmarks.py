@@ -21,7 +21,7 @@ def test_the_per_agent_baseline_runs_the_same_rule_on_a_small_city():
     # The same rule, re-routing when shelters fill included: the same people get in (a baseline
     # that kept its first routes sheltered 10 % fewer at 20,000 and did less work than ours).
     assert abs(res["sheltered_mesa"] - res["sheltered_ours"]) <= max(2, 0.02 * res["sheltered_ours"])
-    assert res["ours_s"] > 0
+    assert 0 < res["ours_min_s"] <= res["ours_s"] <= res["ours_max_s"]  # the median of five runs
     assert res["ours_first_s"] > 0  # the untimed first run, reported beside the timed one
     assert res["mesa_s"] > 0
 
