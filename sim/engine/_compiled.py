@@ -18,7 +18,7 @@ from sim.engine._compiled_graph import (  # noqa: F401 (re-exported)
     pair_cost,
 )
 from sim.engine._compiled_record import people_in_picture, population_tallies  # noqa: F401 (re-exported)
-from sim.engine._compiled_terrain import distance_on_grid  # noqa: F401 (re-exported)
+from sim.engine._compiled_terrain import distance_on_grid, spill_levels  # noqa: F401 (re-exported)
 from sim.engine._kernel_cache import njit
 
 

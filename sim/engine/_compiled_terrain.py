@@ -1,8 +1,9 @@
-"""Compiled kernel of the derived terrain (numba): the distance from every grid cell to the water's edges.
+"""Compiled kernels of the terrain (numba): the distance from every grid cell to the water's edges, and spill levels.
 
-Part of :mod:`sim.engine._compiled` (which re-exports it), kept apart to keep modules short; the
-same ``cache=True`` rules apply. :func:`sim.city.terrain.distance_on_grid` (GEOS) is the
-reference; ``tests/city/test_terrain_distance.py`` holds the two equal, bit for bit.
+Part of :mod:`sim.engine._compiled` (which re-exports them), kept apart to keep modules short;
+the same ``cache=True`` rules apply. :func:`sim.city.terrain.distance_on_grid` (GEOS) is the
+distance's reference (``tests/city/test_terrain_distance.py`` holds the two equal, bit for
+bit); labelling the cells below each level is the spill levels' (``tests/hazards/test_spill_levels.py``).
 """
 
 from __future__ import annotations
@@ -79,3 +80,102 @@ def distance_on_grid(xs: Any, ys: Any, ax: Any, ay: Any, bx: Any, by: Any, block
                             best = d
                     out[i, j] = best
     return out
+
+
+@njit(cache=True)
+def _heap_push(keys: Any, cells: Any, size: int, key: float, cell: int) -> int:
+    """Push ``(key, cell)`` on the binary min-heap ``keys[:size]``, ``cells[:size]``; returns the new size."""
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 1
+        if keys[parent] <= key:
+            break
+        keys[i] = keys[parent]
+        cells[i] = cells[parent]
+        i = parent
+    keys[i] = key
+    cells[i] = cell
+    return size + 1
+
+
+@njit(cache=True)
+def _heap_pop(keys: Any, cells: Any, size: int) -> int:
+    """Drop the heap's top (read it first from ``keys[0]``, ``cells[0]``); returns the new size."""
+    size -= 1
+    key, cell = keys[size], cells[size]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and keys[child + 1] < keys[child]:
+            child += 1
+        if keys[child] >= key:
+            break
+        keys[i] = keys[child]
+        cells[i] = cells[child]
+        i = child
+    if size > 0:
+        keys[i] = key
+        cells[i] = cell
+    return size
+
+
+@njit(cache=True)
+def spill_levels(height: Any, inside: Any, source: Any) -> Any:
+    """Per cell, the lowest water level at which a connected bathtub from ``source`` wets it (inf: never).
+
+    A cell is wet at level ``L`` when a path of 4-neighbour cells, all ``inside`` and all lower
+    than ``L``, joins it to a source cell (itself lower than ``L``): what labelling the cells
+    below ``L`` and keeping the labels that hold a source finds. So it is wet exactly when ``L``
+    is above the least, over such paths, of the highest ground on the path: a priority flood from
+    the sources (Dijkstra's search with the maximum instead of the sum). Only heights are
+    compared and kept, none is computed, so ``spill < L`` gives the labelling's cells exactly; a
+    NaN height is never wet, as ``NaN < L`` never holds.
+    """
+    rows, cols = height.shape
+    n = rows * cols
+    h = height.ravel()
+    ok = inside.ravel()
+    src = source.ravel()
+    spill = np.full(n, np.inf)
+    # Each cell is pushed once as a source and at most once more per neighbour that lowers it.
+    keys = np.empty(5 * n + 1)
+    cells = np.empty(5 * n + 1, dtype=np.int64)
+    size = 0
+    for c in range(n):
+        if src[c] and ok[c] and h[c] == h[c]:
+            spill[c] = h[c]
+            size = _heap_push(keys, cells, size, h[c], c)
+    while size > 0:
+        key, c = keys[0], cells[0]
+        size = _heap_pop(keys, cells, size)
+        if key > spill[c]:  # lowered since it was pushed: already spread from there
+            continue
+        r = c // cols
+        col = c - r * cols
+        for k in range(4):
+            if k == 0:
+                if r == 0:
+                    continue
+                nb = c - cols
+            elif k == 1:
+                if r == rows - 1:
+                    continue
+                nb = c + cols
+            elif k == 2:
+                if col == 0:
+                    continue
+                nb = c - 1
+            else:
+                if col == cols - 1:
+                    continue
+                nb = c + 1
+            hn = h[nb]
+            if not ok[nb] or hn != hn:
+                continue
+            level = key if key >= hn else hn
+            if level < spill[nb]:
+                spill[nb] = level
+                size = _heap_push(keys, cells, size, level, nb)
+    return spill.reshape(rows, cols)

@@ -349,6 +349,25 @@ def distance_on_grid(water: Any, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
     return run(gx.size, MIN_CELLS, compiled, lambda: terrain.distance_on_grid(water, gx, gy), outright=True)
 
 
+def spill_levels(height: np.ndarray, inside: np.ndarray, source: np.ndarray) -> np.ndarray | None:
+    """Per cell, the lowest level at which a connected bathtub from ``source`` wets it, compiled; or None.
+
+    With it a flood finds each level's wet cells by one comparison (``spill < level``) instead of
+    labelling the grid again. None where the kernels are not loaded and the grid is small: the
+    flood labels each level then, which finds the same cells. A grid of ``MIN_CELLS`` or more
+    loads the kernels outright.
+    """
+
+    def compiled() -> np.ndarray | None:
+        f = np.ascontiguousarray
+        out: np.ndarray = _compiled.spill_levels(
+            f(height, dtype=np.float64), f(inside, dtype=np.bool_), f(source, dtype=np.bool_)
+        )
+        return out
+
+    return run(height.size, MIN_CELLS, compiled, lambda: None, outright=True)
+
+
 def people_in_picture(
     t: float,
     after: float,

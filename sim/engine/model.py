@@ -89,6 +89,7 @@ class EvacuationModel(mesa.Model):
         self.recorder.tables = record_tables  # False: the figures only (sweeps), no tracks or district counts
         self._finished = False
         self._terrain: Terrain | None = None
+        self.spill_levels = kernels.spill_levels  # the World's: each cell's lowest wetting level, compiled (or None)
         self._asset_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # intact_assets
 
         # The shelter book and road state own their state; a change marks the routing fields stale.

@@ -32,6 +32,14 @@ class World(Protocol):
     def terrain(self) -> Terrain:
         """The city's ground height (built on first use; raises InputError for a bad DEM)."""
 
+    def spill_levels(self, height: np.ndarray, inside: np.ndarray, source: np.ndarray) -> np.ndarray | None:
+        """Per cell, the lowest water level at which a bathtub connected to ``source`` wets it.
+
+        Cells wet at level ``L`` are ``spill < L``: the cells below ``L``, all ``inside``, joined by
+        4-neighbour paths of such cells to a source cell. None when the engine has no quick way to
+        it here (then label the cells below each level).
+        """
+
     def assets(self) -> pd.DataFrame:
         """Assets and their state now.
 

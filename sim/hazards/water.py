@@ -92,6 +92,7 @@ class WaterHazard(Hazard):
         self._recorded_level: float | None = None
         # Connected bathtub: depth only on the cells below the level that the source reaches.
         self.connected = self.terrain is not None and not self.zone_only and self.config.connected
+        self._spill: np.ndarray | None = None
         self._road_cells: np.ndarray | None = None  # the road points' cells, raveled (connected)
         self._node_cells: np.ndarray | None = None  # the road nodes' cells, raveled (connected)
         if self.connected:
@@ -99,6 +100,9 @@ class WaterHazard(Hazard):
             self._road_cells = self.terrain.flat_cells_of(self.road_points)
             self._node_cells = self.terrain.flat_cells_of(city.node_xy)
             self._prepare_sources(city)
+            # Each cell's spill level, when the engine has a quick way to it: then every level's
+            # wet cells are one comparison instead of a labelling of the grid (the same cells).
+            self._spill = world.spill_levels(self.terrain.height, self.cell_inside, self.source_cells)
 
     def _prepare_sources(self, city: Any) -> None:
         """The cells the water comes from: ``source`` points, the terrain's water, or its lowest cells."""
@@ -125,6 +129,10 @@ class WaterHazard(Hazard):
     def wet_cells(self, level: float) -> np.ndarray:
         """Cells under water at ``level``: below it and connected to the source (cached per level)."""
         if self._wet_level == level:
+            return self._wet
+        if self._spill is not None:
+            self._wet = self._spill < level
+            self._wet_level = level
             return self._wet
         terrain = self.terrain
         assert terrain is not None
