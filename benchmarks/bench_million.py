@@ -11,10 +11,10 @@ CPU seconds (user + system) and peak memory of the process. The checkouts run si
 process each at the same time (the machine's speed drifts by 10 % within minutes, as much as a
 change), ``--repeat`` times; then their run directories are compared file by file (the
 manifest's wall time aside). ``--set`` adds overrides (a smaller city for a quick check).
-``--alone`` runs the checkouts one after the other instead (the order turned each round): the
-two processes side by side share the memory's bandwidth and the cache, which costs each about
-10 % more CPU than a process alone, as a user runs the command; the machine's drift between
-two runs alone is as large, so compare checkouts side by side and quote a checkout alone.
+``--alone`` runs the checkouts one after the other instead (the order turned each round), as a
+user runs the command; processes side by side share the memory's bandwidth and the cache. The
+machine's drift between two runs alone is larger than most changes: compare checkouts side by
+side, where both see the same moment.
 """
 
 from __future__ import annotations
