@@ -6,6 +6,8 @@ import gc
 import io
 import os
 import stat
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -87,6 +89,22 @@ def test_the_server_config_binds_locally_hides_errors_and_never_looks_itself_up(
     assert config["browser"]["gatherUsageStats"] is False
     run_sh = (ROOT / "run.sh").read_text()
     assert '--browser.serverAddress "$shown"' in run_sh
+
+
+def test_no_element_is_sent_by_reference_so_a_browser_never_misses_one():
+    # Streamlit sends an element it believes the browser has cached as a reference to it; a
+    # browser that had dropped it showed "Cached ForwardMsg MISS" and the session died (seen on
+    # the Map page). With the app's config, Streamlit itself finds a 1 MB element not cacheable.
+    code = (
+        "from streamlit import config; config.get_config_options(force_reparse=True)\n"
+        "from streamlit.proto.ForwardMsg_pb2 import ForwardMsg\n"
+        "from streamlit.runtime.forward_msg_cache import populate_hash_if_needed\n"
+        "msg = ForwardMsg(); msg.delta.new_element.markdown.body = 'x' * 1_000_000\n"
+        "populate_hash_if_needed(msg); print(msg.metadata.cacheable)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False"
 
 
 def test_upload_folders_are_private_and_go_with_their_session():
