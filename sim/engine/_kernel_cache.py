@@ -84,8 +84,8 @@ def prune() -> list[Path]:
 
     Run at set-up (``python -m sim.engine.precompile``), never while runs of an older version go on.
     """
-    root, keep = cache_root(), Path(_DIR).name
-    gone = [d for d in root.glob(f"{PREFIX}*") if d.is_dir() and d.name != keep]
+    here = Path(_DIR)  # where this process caches: its siblings are the other versions
+    gone = [d for d in here.parent.glob(f"{PREFIX}*") if d.is_dir() and d != here]
     gone += [f for f in (HERE / "__pycache__").glob("_compiled*.nb[ic]") if f.is_file()]
     for path in gone:
         if path.is_dir():

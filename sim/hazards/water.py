@@ -130,18 +130,16 @@ class WaterHazard(Hazard):
         """Cells under water at ``level``: below it and connected to the source (cached per level)."""
         if self._wet_level == level:
             return self._wet
-        if self._spill is not None:
+        if self._spill is not None:  # the same cells as the labelling below, by one comparison
             self._wet = self._spill < level
-            self._wet_level = level
-            return self._wet
-        terrain = self.terrain
-        assert terrain is not None
-        below = self.cell_inside & (terrain.height < level)
-        labels, count = ndimage.label(below)  # 4-neighbour connectivity
-        # Per label, whether a source cell lies in it (label 0, the cells above the level, never does).
-        reached = np.zeros(count + 1, dtype=bool)
-        reached[labels[self.source_cells & below]] = True
-        self._wet = reached[labels]
+        else:
+            assert self.terrain is not None
+            below = self.cell_inside & (self.terrain.height < level)
+            labels, count = ndimage.label(below)  # 4-neighbour connectivity
+            # Per label, whether a source cell lies in it (label 0, the cells above the level, never does).
+            reached = np.zeros(count + 1, dtype=bool)
+            reached[labels[self.source_cells & below]] = True
+            self._wet = reached[labels]
         self._wet_level = level
         return self._wet
 

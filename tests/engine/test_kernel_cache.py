@@ -91,8 +91,8 @@ def test_every_kernel_caches_in_the_keyed_directory():
 def test_prune_keeps_this_version_and_removes_the_others(tmp_path, monkeypatch):
     from sim.engine import _kernel_cache
 
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     keep = tmp_path / Path(_kernel_cache._DIR).name
+    monkeypatch.setattr(_kernel_cache, "_DIR", str(keep))
     other = tmp_path / "kernels-0000000000000000"
     unrelated = tmp_path / "someone-elses"
     for d in (keep, other, unrelated):
