@@ -17,7 +17,7 @@ from sim.engine._compiled_graph import (  # noqa: F401 (re-exported)
     fewest_hops,
     pair_cost,
 )
-from sim.engine._compiled_record import people_in_picture, population_tallies  # noqa: F401 (re-exported)
+from sim.engine._compiled_record import due_to_leave, people_in_picture, population_tallies  # noqa: F401 (re-exported)
 from sim.engine._compiled_terrain import distance_on_grid, spill_levels  # noqa: F401 (re-exported)
 from sim.engine._kernel_cache import njit
 
@@ -389,24 +389,6 @@ def room_taken(active: Any, came_by: Any, used_m2: Any, n_keys: int) -> Any:
         if key >= 0:
             taken[key] += used_m2[i]
     return taken
-
-
-@njit(cache=True)
-def due_to_leave(state: Any, depart_t: Any, at_home: int, t_end: float) -> Any:
-    """:func:`sim.engine.movement.due_to_leave_vectorised` in one pass over everyone."""
-    n = len(state)
-    due = np.empty(n, dtype=np.int64)
-    n_due = 0
-    earliest = np.inf
-    for i in range(n):
-        if state[i] == at_home:
-            d = depart_t[i]
-            if d < t_end:
-                due[n_due] = i
-                n_due += 1
-            elif earliest == earliest:  # NaN stays NaN, as numpy's minimum
-                earliest = d if (d != d or d < earliest) else earliest
-    return due[:n_due].copy(), earliest
 
 
 @njit(cache=True)

@@ -69,7 +69,7 @@ def _choose(
         arcs[many[j]] = choice[j]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")  # a division by zero gives numpy's inf, as the reference's
 def enter_arcs(
     who: Any,
     mode: int,
@@ -110,10 +110,16 @@ def enter_arcs(
     bin_delay_s: Any,
     longest_wait_s: Any,
     density_on: Any,
+    free_speed: bool,
+    arc_time: Any,
+    length_m: Any,
+    walk_speed: Any,
+    p_arc: Any,
+    p_t_entry: Any,
     scratch: Any,
     scratch_sum: Any,
 ) -> Any:
-    """``Mover.enter_arcs`` up to the speeds: returns the admitted (people, arcs, entry times).
+    """``Mover.enter_arcs`` up to the speeds (at free speeds, all of it): returns the admitted (people, arcs, entries).
 
     The arguments are the mover's arrays, changed in place as the reference changes them:
         informed: per person of ``who``, whether they follow the informed routes (empty: nobody does).
@@ -127,6 +133,9 @@ def enter_arcs(
             mode's next free times.
         with_flows: road flows (entries, summed and longest waits per road).
         density_on: walkers per road or cars per arc counted for speeds (empty: speeds are free).
+        free_speed: speeds are free (no ``density_on``): the entrants' arcs, entry and ready times
+            are written here, ``Mover.travel_times`` as it sums them: the arc's time (``arc_time``)
+            by car, its length over the walker's speed on foot.
         scratch, scratch_sum: zeros, as long as the longest of roads and arcs; left zero.
     """
     car, walk, stranded = codes[0], codes[1], codes[2]
@@ -249,4 +258,11 @@ def enter_arcs(
     for k in range(n_in):
         source = informed_routes[2] if in_informed[k] else familiar_routes[2]
         p_target[in_who[k]] = source[arc_head[in_arc[k]]]
+    if free_speed:  # Mover.enter_arcs after the speeds, at free speeds
+        for k in range(n_in):
+            i = in_who[k]
+            a = in_arc[k]
+            p_arc[i] = a
+            p_t_entry[i] = in_entry[k]
+            t_ready[i] = in_entry[k] + (arc_time[a] if mode == car else length_m[a] / walk_speed[i])
     return in_who, in_arc, in_entry

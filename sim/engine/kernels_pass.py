@@ -23,8 +23,9 @@ NONE_F, NONE_I, NONE_B = np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, d
 def enter_arcs(mover: Any, who: np.ndarray, mode: int, t0: float, t1: float) -> tuple[np.ndarray, ...]:
     """:meth:`sim.engine.mover.Mover.enter_arcs` up to the speeds, compiled (call only when :func:`loaded`).
 
-    Everything it changes is changed in place, as by the reference; returns the admitted people,
-    their arcs and entry times (:func:`sim.engine._compiled_enter.enter_arcs`).
+    Everything it changes is changed in place, as by the reference (at free speeds, the entrants'
+    arcs, entry and ready times too); returns the admitted people, their arcs and entry times
+    (:func:`sim.engine._compiled_enter.enter_arcs`).
     """
     from sim.engine import _compiled_enter
 
@@ -82,6 +83,12 @@ def enter_arcs(mover: Any, who: np.ndarray, mode: int, t0: float, t1: float) -> 
         flows.bin_delay_s if flows is not None else NONE_F,
         flows.longest_wait_s if flows is not None else NONE_F,
         density_on,
+        not m.scenario.movement.density_speed,
+        net.car_time_s,
+        net.length_m,
+        p.walk_speed_mps,
+        p.arc,
+        p.t_entry,
         *mover.scratch,
     )
     return out

@@ -242,15 +242,22 @@ room_taken = kernels.when_large(kernels.MIN_ACTIVE, kernels.room_taken)(room_tak
 
 
 def due_to_leave_vectorised(
-    state: np.ndarray, depart_t: np.ndarray, at_home: int, t_end: float
-) -> tuple[np.ndarray, float]:
-    """Who at home leaves before ``t_end``, and the earliest departure of the others (or inf).
+    cand: np.ndarray, state: np.ndarray, depart_t: np.ndarray, at_home: int, trapped: int, t_end: float
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Who of ``cand`` at home leaves before ``t_end``, the others' earliest departure, those still home.
 
+    The earliest departure is inf if nobody else is at home; those still home are those of
+    ``cand`` at home or trapped there, the leaving included.
+
+    ``cand`` (ascending) must hold everyone at home or trapped: nobody comes home but the trapped,
+    so the mover scans what the last scan kept, not everyone, and gets a whole scan's answers.
     The earliest is over everyone at home now, those leaving included: the caller marks them as
     gone before it asks again.
     """
-    home = state == at_home
-    return np.nonzero(home & (depart_t < t_end))[0], float(depart_t[home & ~(depart_t < t_end)].min(initial=np.inf))
+    s, d = state[cand], depart_t[cand]
+    home = s == at_home
+    leave = home & (d < t_end)
+    return cand[leave], float(d[home & ~leave].min(initial=np.inf)), cand[home | (s == trapped)]
 
 
 due_to_leave = kernels.when_large(kernels.MIN_POPULATION, kernels.due_to_leave)(due_to_leave_vectorised)

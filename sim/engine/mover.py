@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from sim.agents.citizens import AT_HOME, CAR, EVACUATING, NEVER, SHELTERED, STRANDED, WALK
+from sim.agents.citizens import AT_HOME, CAR, EVACUATING, NEVER, SHELTERED, STRANDED, TRAPPED, WALK
 from sim.engine import kernels, kernels_pass
 from sim.engine.crowding import car_speed, walking_speed
 from sim.engine.movement import (
@@ -124,6 +124,9 @@ class Mover:
         # The compiled entry's counts per road or arc (kernels_pass.enter_arcs): zeros, left zero.
         n_keys = max(model.net.n_arcs, model.city.n_roads)
         self.scratch = (np.zeros(n_keys, dtype=np.int64), np.zeros(model.city.n_roads))
+        # Everyone at home or trapped there, and maybe some who have left since (ascending): the
+        # departures' scan looks at them alone, and keeps those still there (nobody comes home).
+        self.home = np.arange(model.pop.n, dtype=np.int64)
         # Set by refresh_fields: room per shelter row and node, and each node's shelter rows (CSR).
         self.rooms = np.zeros(0, dtype=np.int64)
         self.node_room = np.zeros(0, dtype=np.int64)
@@ -255,7 +258,7 @@ class Mover:
         if self.m.scenario.alerting.word_of_mouth is not None:
             self.m.alerting.word_of_mouth(t0, t1)
         if self.next_departure < t1:  # a full scan only when somebody is due to leave
-            dep, self.next_departure = due_to_leave(p.state, p.depart_t, AT_HOME, t1)
+            dep, self.next_departure, self.home = due_to_leave(self.home, p.state, p.depart_t, AT_HOME, TRAPPED, t1)
             if len(dep):
                 self.depart(dep)
         active = np.nonzero(p.state == EVACUATING)[0]
@@ -486,8 +489,8 @@ class Mover:
         p = self.m.pop
         if kernels.loaded():  # the same steps in one compiled call, but the speeds
             who, arcs, entry = kernels_pass.enter_arcs(self, who, mode, t0, t1)
-            if len(who) == 0:
-                return 0
+            if len(who) == 0 or not self.m.scenario.movement.density_speed:  # at free speeds, all done
+                return len(who)
             travel = self.travel_times(who, arcs, mode, counted=True)
             p.arc[who] = arcs
             p.t_entry[who] = entry

@@ -263,12 +263,18 @@ def test_a_pass_bookkeeping_compiled_equals_the_vectorised_reference(n):
         np.testing.assert_array_equal(y, x)
     args2 = (ref["active"], ref["came_by"], ref["used_m2"], 40)
     np.testing.assert_array_equal(kernels.room_taken(*args2), movement.room_taken_vectorised(*args2))
-    state = rng.integers(0, 3, n).astype(np.int8)
+    state = rng.integers(0, 6, n).astype(np.int8)  # every state; 0 at home, 5 trapped
     due = np.where(rng.random(n) < 0.3, np.inf, np.round(rng.uniform(0, 30, n)))
-    expect = movement.due_to_leave_vectorised(state, due, 0, 12.0)
-    got = kernels.due_to_leave(state, due, 0, 12.0)
+    # The candidates: everyone at home or trapped, and some who are not (they left since).
+    cand = np.flatnonzero((state == 0) | (state == 5) | (rng.random(n) < 0.3))
+    expect = movement.due_to_leave_vectorised(cand, state, due, 0, 5, 12.0)
+    got = kernels.due_to_leave(cand, state, due, 0, 5, 12.0)
     np.testing.assert_array_equal(got[0], expect[0])
     assert got[1] == expect[1]
+    np.testing.assert_array_equal(got[2], expect[2])
+    np.testing.assert_array_equal(expect[2], np.flatnonzero((state == 0) | (state == 5)))
+    home = state == 0  # a scan over everyone, as it was before the candidates
+    np.testing.assert_array_equal(expect[0], np.flatnonzero(home & (due < 12.0)))
     if n >= 3000:  # not trivial: people exit, wait, are counted, take room and leave
         assert len(a[0]) > 0
         assert len(a[1]) > 0
@@ -280,9 +286,10 @@ def test_a_pass_bookkeeping_compiled_equals_the_vectorised_reference(n):
 def test_nobody_left_at_home_has_no_next_departure():
     state = np.ones(5000, dtype=np.int8)
     for f in (movement.due_to_leave_vectorised, kernels.due_to_leave):
-        due, nxt = f(state, np.zeros(5000), 0, 1.0)
+        due, nxt, kept = f(np.arange(5000), state, np.zeros(5000), 0, 5, 1.0)
         assert len(due) == 0
         assert nxt == np.inf
+        assert len(kept) == 0
 
 
 @pytest.mark.parametrize("n", [0, 7, 5000])
@@ -551,6 +558,19 @@ WHOLE_RUNS = {
             "population.mode_share.car=0",
         ],
     ),
+    # the same with drivers: their free-flow times per arc, written by the compiled entry too
+    "free-flow-cars": (
+        "scenarios/synthetic_large_city.yaml",
+        [
+            *SYNTHETIC_SMALL,
+            "duration=45min",
+            "movement.storage=false",
+            "movement.density_speed=false",
+            "movement.informed_share=0.3",
+            "population.mode_share.walk=0.5",
+            "population.mode_share.car=0.5",
+        ],
+    ),
     # a real city: shared carriageways (walkers and cars take turns), a river flood
     "kotka": ("scenarios/kotka_river_flood.yaml", ["duration=60min", "movement.informed_share=0.2"]),
 }
@@ -595,7 +615,7 @@ def test_a_whole_run_is_the_same_with_every_call_compiled_and_with_none(monkeypa
     assert steps["1"] == steps["0"]
     ref, ker = outcomes["0"], outcomes["1"]
     assert (ref["state"] == SHELTERED).sum() > 1000  # people moved
-    if case != "free-flow":
+    if not case.startswith("free-flow"):
         assert (ref["state"] == CASUALTY).sum() > 0  # and the flood caught some
     for name in PEOPLE:
         np.testing.assert_array_equal(ker[name], ref[name], err_msg=name)

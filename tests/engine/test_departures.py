@@ -1,0 +1,72 @@
+"""The departures' scan looks only at those the last scan found at home or trapped (issue 20).
+
+Nobody comes home but the trapped, freed: a run whose scan keeps only those must depart the very
+same people at the very same times as one that scans everyone at every step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.agents.citizens import AT_HOME, TRAPPED
+from sim.engine.model import EvacuationModel
+from sim.engine.mover import Mover
+from sim.scenario import load_scenario
+
+QUAKE = {
+    "name": "kotka-quake",
+    "seed": 3,
+    "duration": "20min",
+    "alerting": {
+        "orders": [{"at": "30s", "zone": ["C1", "C2"], "id": "out"}],
+        "channels": [{"type": "siren", "coverage": 0.9}],
+        "departure_delay": {"distribution": "lognormal", "median": "5min", "sigma": 0.6},
+    },
+    "hazards": [
+        {
+            "type": "earthquake",
+            "id": "q",
+            "at": 60,
+            "epicentre": [26.95, 60.53],
+            "magnitude": 7.0,
+            "depth_km": 8,
+            "trapped_for": "10min",
+        }
+    ],
+}
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, everyone: bool) -> tuple[EvacuationModel, list[int]]:
+    advance = Mover.advance
+    scanned: list[int] = []
+
+    def scan_everyone(self: Mover, t0: float, t1: float) -> None:
+        if everyone:
+            self.home = np.arange(self.m.pop.n, dtype=np.int64)
+        scanned.append(len(self.home))
+        advance(self, t0, t1)
+
+    monkeypatch.setattr(Mover, "advance", scan_everyone)
+    m = EvacuationModel(load_scenario(QUAKE))
+    m.run()
+    monkeypatch.setattr(Mover, "advance", advance)
+    return m, scanned
+
+
+@pytest.mark.parametrize("kernels", ["0", "1"])
+def test_the_scan_of_those_at_home_departs_as_a_scan_of_everyone(monkeypatch, kernels):
+    monkeypatch.setenv("SAFECITY_KERNELS", kernels)  # the numpy reference, and the compiled scan
+    kept, scanned = _run(monkeypatch, everyone=False)
+    full, _ = _run(monkeypatch, everyone=True)
+    p, q = kept.pop, full.pop
+    for name in ("state", "t_ready", "node", "arc", "shelter", "arrival_t", "depart_t"):
+        np.testing.assert_array_equal(getattr(p, name), getattr(q, name), err_msg=name)
+    # Not trivial: people were trapped, freed at 660 s and left home after, and the scan shrank.
+    freed = kept.events()
+    assert list(freed.loc[freed["kind"] == "freed", "t_s"]) == [660.0]
+    assert scanned[-1] < scanned[0] == p.n
+    left_after_freed = (p.state != AT_HOME) & (p.state != TRAPPED) & (p.depart_t >= 660.0) & np.isfinite(p.depart_t)
+    assert left_after_freed.any()
+    # Everyone still at home or trapped is among those the mover will scan.
+    assert np.isin(np.flatnonzero((p.state == AT_HOME) | (p.state == TRAPPED)), kept.mover.home).all()
