@@ -127,6 +127,11 @@ class Mover:
         # Everyone at home or trapped there, and maybe some who have left since (ascending): the
         # departures' scan looks at them alone, and keeps those still there (nobody comes home).
         self.home = np.arange(model.pop.n, dtype=np.int64)
+        # Everyone on the move, and maybe some who have stopped since (ascending; None: not yet
+        # looked for), and those who set off since the last look: each step looks at them alone
+        # (one becomes on the move only by leaving home or being given a route again).
+        self.moving: np.ndarray | None = None
+        self.joining: list[np.ndarray] = []
         # Set by refresh_fields: room per shelter row and node, and each node's shelter rows (CSR).
         self.rooms = np.zeros(0, dtype=np.int64)
         self.node_room = np.zeros(0, dtype=np.int64)
@@ -137,6 +142,7 @@ class Mover:
         """Citizens ``idx`` leave home now, on foot or by car (drivers without a car route walk)."""
         p = self.m.pop
         p.state[idx] = EVACUATING
+        self.joining.append(idx)
         p.node[idx] = p.home_node[idx]
         p.arc[idx] = -1
         p.t_ready[idx] = p.depart_t[idx]
@@ -243,6 +249,7 @@ class Mover:
         stuck = np.nonzero(self.m.pop.state == STRANDED)[0]
         if len(stuck):
             self.m.pop.state[stuck] = EVACUATING
+            self.joining.append(stuck)
             self.m.pop.t_ready[stuck] = np.maximum(self.m.pop.t_ready[stuck], float(self.m.env.now))
 
     # ------------------------------------------------------------------ movement
@@ -261,7 +268,7 @@ class Mover:
             dep, self.next_departure, self.home = due_to_leave(self.home, p.state, p.depart_t, AT_HOME, TRAPPED, t1)
             if len(dep):
                 self.depart(dep)
-        active = np.nonzero(p.state == EVACUATING)[0]
+        active = self.on_the_move()
         self.count_on_arcs(active, 0.5 * (t0 + t1))
         if self.storage is not None:
             self.storage.recount(active)
@@ -313,6 +320,18 @@ class Mover:
             active = active[keep]
         if self.storage is not None:
             self.gridlock(active, t1)
+
+    def on_the_move(self) -> np.ndarray:
+        """Everyone on the move now, ascending: ``np.flatnonzero(state == EVACUATING)``, from those who may be."""
+        state = self.m.pop.state
+        if self.moving is None:
+            self.moving = np.flatnonzero(state == EVACUATING)
+        elif self.joining:  # both ascending: a stable sort merges them; a person stranded and back is in both
+            both = np.sort(np.concatenate([self.moving, *self.joining]), kind="stable")
+            self.moving = both[np.r_[True, both[1:] != both[:-1]]] if len(both) else both
+        self.joining = []
+        self.moving = self.moving[state[self.moving] == EVACUATING]
+        return self.moving
 
     def gridlock(self, active: np.ndarray, t: float) -> None:
         """Find rings of full roads waiting for each other, record them and let them through next step.

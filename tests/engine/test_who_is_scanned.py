@@ -1,7 +1,10 @@
-"""The departures' scan looks only at those the last scan found at home or trapped (issue 20).
+"""Each step scans only those who can matter, not everyone (issue 20).
 
-Nobody comes home but the trapped, freed: a run whose scan keeps only those must depart the very
-same people at the very same times as one that scans everyone at every step.
+- Departures: those the last scan found at home or trapped. Nobody comes home but the trapped,
+  freed: a run whose scan keeps only those must depart the very same people at the very same
+  times as one that scans everyone at every step.
+- On the move: those on the move at the last look, and those who set off or were given a route
+  again since; at every step they must be exactly everyone whose state is on the move.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.agents.citizens import AT_HOME, TRAPPED
+from sim.agents.citizens import AT_HOME, EVACUATING, STRANDED, TRAPPED
 from sim.engine.model import EvacuationModel
 from sim.engine.mover import Mover
 from sim.scenario import load_scenario
@@ -70,3 +73,44 @@ def test_the_scan_of_those_at_home_departs_as_a_scan_of_everyone(monkeypatch, ke
     assert left_after_freed.any()
     # Everyone still at home or trapped is among those the mover will scan.
     assert np.isin(np.flatnonzero((p.state == AT_HOME) | (p.state == TRAPPED)), kept.mover.home).all()
+
+
+FLOODED = (
+    "scenarios/synthetic_large_city.yaml",
+    [
+        "city.synthetic.population=8000",
+        "city.synthetic.area_km2=9",
+        "duration=70min",
+        "movement.informed_share=0.3",
+        "hazards=[{type: flood, at: 0, update_every: 120, stages: [{at: 0, level_m: 0.5}, {at: 1h, level_m: 3}]}]",
+    ],
+)
+
+
+@pytest.mark.parametrize("kernels", ["0", "1"])
+@pytest.mark.parametrize("case", ["quake", "flood"])
+def test_those_looked_at_as_on_the_move_are_everyone_on_the_move_at_every_step(monkeypatch, kernels, case):
+    monkeypatch.setenv("SAFECITY_KERNELS", kernels)
+    looked = Mover.on_the_move
+    steps, rejoined = [], []
+    refresh = Mover.refresh_fields
+
+    def checked(self: Mover) -> np.ndarray:
+        out = looked(self)
+        np.testing.assert_array_equal(out, np.flatnonzero(self.m.pop.state == EVACUATING))
+        steps.append(len(out))
+        return out
+
+    def counted(self: Mover) -> None:
+        before = self.m.pop.state == STRANDED
+        refresh(self)
+        rejoined.append(int((before & (self.m.pop.state == EVACUATING)).sum()))
+
+    monkeypatch.setattr(Mover, "on_the_move", checked)
+    monkeypatch.setattr(Mover, "refresh_fields", counted)
+    scn = load_scenario(QUAKE) if case == "quake" else load_scenario(*FLOODED)
+    EvacuationModel(scn).run()
+    assert len(steps) > 100
+    assert max(steps) > 100  # people did set off
+    if case == "flood":  # the stranded were given routes again and moved on
+        assert sum(rejoined) > 0
