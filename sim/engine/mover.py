@@ -208,7 +208,10 @@ class Mover:
         Waiting: on the move, at a node, held back from the arc they want (``want_arc``).
         """
         p = self.m.pop
-        return queue_lengths(p.state, p.arc, self.want_arc, p.mode, self.m.net.n_arcs)
+        who = self.on_the_move()
+        if LOOK_AT_ALL_ABOVE * len(who) > p.n:  # many on the move: one pass over everyone
+            return queue_lengths(p.state, p.arc, self.want_arc, p.mode, self.m.net.n_arcs)
+        return queue_lengths(p.state[who], p.arc[who], self.want_arc[who], p.mode[who], self.m.net.n_arcs)
 
     def delays(self, now: float) -> list[np.ndarray]:
         """Per mode and arc: how long a newcomer would wait at its entrance now (queue x headway)."""

@@ -15,6 +15,7 @@ import pytest
 import sim.engine.mover as mover_module
 from sim.agents.citizens import AT_HOME, EVACUATING, STRANDED, TRAPPED
 from sim.engine.model import EvacuationModel
+from sim.engine.movement import queue_lengths
 from sim.engine.mover import Mover
 from sim.scenario import load_scenario
 
@@ -109,11 +110,23 @@ def test_those_looked_at_as_on_the_move_are_everyone_on_the_move_at_every_step(m
         refresh(self)
         rejoined.append(int((before & (self.m.pop.state == EVACUATING)).sum()))
 
+    counted_queues = []
+
+    def queues_checked(self: Mover) -> np.ndarray:
+        out = queues(self)
+        p = self.m.pop
+        np.testing.assert_array_equal(out, queue_lengths(p.state, p.arc, self.want_arc, p.mode, self.m.net.n_arcs))
+        counted_queues.append(int(out.sum()))
+        return out
+
+    queues = Mover.queue_lengths
     monkeypatch.setattr(Mover, "on_the_move", checked)
+    monkeypatch.setattr(Mover, "queue_lengths", queues_checked)
     monkeypatch.setattr(Mover, "refresh_fields", counted)
     scn = load_scenario(QUAKE) if case == "quake" else load_scenario(*FLOODED)
     EvacuationModel(scn).run()
     assert len(steps) > 100
     assert max(steps) > 100  # people did set off
-    if case == "flood":  # the stranded were given routes again and moved on
+    if case == "flood":  # the stranded were given routes again and moved on; people queued
         assert sum(rejoined) > 0
+        assert max(counted_queues) > 0
