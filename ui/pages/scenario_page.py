@@ -43,7 +43,14 @@ def _choose_source() -> None:
 
 
 def _own_city(data: dict) -> None:
-    with st.expander("Use my own city (GeoJSON / GeoPackage layers or an OpenStreetMap extract)"):
+    # Open or closed is kept by the server (a key, told of every toggle): a rerun after an upload,
+    # or a browser that reconnects, keeps the panel the user opened open (a run of the browser
+    # test found it closed after three uploads, its button out of reach).
+    with st.expander(
+        "Use my own city (GeoJSON / GeoPackage layers or an OpenStreetMap extract)",
+        key=f"{KEY}.own_city",
+        on_change="rerun",
+    ):
         st.caption(
             f"Files are checked on the server (type, size up to {st.get_option('server.maxUploadSize')} MB, geometry, "
             "coordinate system) and kept for this session only."
