@@ -112,6 +112,21 @@ def everyone_now(**extra: Any) -> dict[str, Any]:
     return base
 
 
+def kotka_quake(**extra: Any) -> dict[str, Any]:
+    """A magnitude 7.0 quake under Kotka at 60 s for 20 minutes: buildings fall, roads close, people
+    are trapped for 10 minutes, then freed (``extra``: more scenario parts)."""
+    quake = {
+        "type": "earthquake",
+        "id": "q",
+        "at": 60,
+        "epicentre": [26.95, 60.53],
+        "magnitude": 7.0,
+        "depth_km": 8,
+        "trapped_for": "10min",
+    }
+    return {"name": "kotka-quake", "seed": 3, "duration": "20min", "hazards": [quake], **extra}
+
+
 def scenario_from(city: dict[str, str] | dict[str, Any], **parts: Any):
     """A validated scenario on ``city`` with the given parts."""
     data = {"name": "test", "seed": 1, "city": city, **parts}

@@ -18,28 +18,16 @@ from sim.engine.model import EvacuationModel
 from sim.engine.movement import queue_lengths
 from sim.engine.mover import Mover
 from sim.scenario import load_scenario
+from tests.conftest import kotka_quake
 
-QUAKE = {
-    "name": "kotka-quake",
-    "seed": 3,
-    "duration": "20min",
-    "alerting": {
+# The quake traps people for 10 minutes; an order before it sends the others off meanwhile.
+QUAKE = kotka_quake(
+    alerting={
         "orders": [{"at": "30s", "zone": ["C1", "C2"], "id": "out"}],
         "channels": [{"type": "siren", "coverage": 0.9}],
         "departure_delay": {"distribution": "lognormal", "median": "5min", "sigma": 0.6},
-    },
-    "hazards": [
-        {
-            "type": "earthquake",
-            "id": "q",
-            "at": 60,
-            "epicentre": [26.95, 60.53],
-            "magnitude": 7.0,
-            "depth_km": 8,
-            "trapped_for": "10min",
-        }
-    ],
-}
+    }
+)
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, everyone: bool) -> tuple[EvacuationModel, list[int]]:

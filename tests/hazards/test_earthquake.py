@@ -18,6 +18,7 @@ from sim.hazards.ground import (
 )
 from sim.metrics.figures import casualties_by_cause
 from sim.scenario import load_scenario
+from tests.conftest import kotka_quake
 
 
 def test_joyner_boore_uses_its_own_7_3_km():
@@ -179,24 +180,7 @@ def test_a_distant_small_quake_breaks_nothing():
 
 
 def test_quake_in_kotka_collapses_buildings_closes_roads_and_traps_people():
-    scn = load_scenario(
-        {
-            "name": "kotka-quake",
-            "seed": 3,
-            "duration": "20min",
-            "hazards": [
-                {
-                    "type": "earthquake",
-                    "id": "q",
-                    "at": 60,
-                    "epicentre": [26.95, 60.53],
-                    "magnitude": 7.0,
-                    "depth_km": 8,
-                    "trapped_for": "10min",
-                }
-            ],
-        }
-    )
+    scn = load_scenario(kotka_quake())
     m = EvacuationModel(scn)
     m.run()
     ev = m.events()
