@@ -246,13 +246,12 @@ def due_to_leave_vectorised(
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """Who of ``cand`` at home leaves before ``t_end``, the others' earliest departure, those still home.
 
-    The earliest departure is inf if nobody else is at home; those still home are those of
-    ``cand`` at home or trapped there, the leaving included.
+    The earliest departure is over those at home who do not leave now (inf if none); those still
+    home are those of ``cand`` at home or trapped there, the leaving included (the caller marks
+    them as gone before it asks again, and the next call drops them).
 
     ``cand`` (ascending) must hold everyone at home or trapped: nobody comes home but the trapped,
     so the mover scans what the last scan kept, not everyone, and gets a whole scan's answers.
-    The earliest is over everyone at home now, those leaving included: the caller marks them as
-    gone before it asks again.
     """
     s, d = state[cand], depart_t[cand]
     home = s == at_home

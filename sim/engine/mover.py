@@ -92,9 +92,8 @@ def _lost_only(last: _FreeField, open_arcs: np.ndarray, targets: np.ndarray) -> 
     return bool(known[targets].all())
 
 
-# Those on the move are looked for among the last look's and the newcomers while they are fewer
-# than an eighth of everyone (a merge and a gather cost about ten times a scan, per person; a
-# gather alone about five times).
+# Those on the move are looked for among the last look's and the newcomers while fewer than an
+# eighth of everyone (a merge and a gather cost five to ten times a scan, per person).
 LOOK_AT_ALL_ABOVE = 8
 
 
@@ -133,9 +132,8 @@ class Mover:
         # Everyone at home or trapped there, and maybe some who have left since (ascending): the
         # departures' scan looks at them alone, and keeps those still there (nobody comes home).
         self.home = np.arange(model.pop.n, dtype=np.int64)
-        # Everyone on the move, and maybe some who have stopped since (ascending; None: not yet
-        # looked for), and those who set off since the last look: each step looks at them alone
-        # (one becomes on the move only by leaving home or being given a route again).
+        # Everyone on the move, and maybe some who have stopped since (ascending; None before the first
+        # look, a scan), and who set off or got a new route since: the only ways onto the move.
         self.moving: np.ndarray | None = None
         self.joining: list[np.ndarray] = []
         # Set by refresh_fields: room per shelter row and node, and each node's shelter rows (CSR).
@@ -208,9 +206,9 @@ class Mover:
         Waiting: on the move, at a node, held back from the arc they want (``want_arc``).
         """
         p = self.m.pop
-        who = self.on_the_move()
-        if LOOK_AT_ALL_ABOVE * len(who) > p.n:  # many on the move: one pass over everyone
+        if not self._few_to_look_at():  # many on the move: one pass over everyone, no look first
             return queue_lengths(p.state, p.arc, self.want_arc, p.mode, self.m.net.n_arcs)
+        who = self.on_the_move()
         return queue_lengths(p.state[who], p.arc[who], self.want_arc[who], p.mode[who], self.m.net.n_arcs)
 
     def delays(self, now: float) -> list[np.ndarray]:
@@ -333,8 +331,7 @@ class Mover:
     def on_the_move(self) -> np.ndarray:
         """Everyone on the move now, ascending: ``np.flatnonzero(state == EVACUATING)``, from those who may be."""
         state = self.m.pop.state
-        looked_at = sum(len(j) for j in self.joining) + (len(self.moving) if self.moving is not None else 0)
-        if self.moving is None or LOOK_AT_ALL_ABOVE * looked_at > len(state):  # a scan of all is as quick
+        if self.moving is None or not self._few_to_look_at():  # the first look, or a scan is as quick
             self.moving = np.flatnonzero(state == EVACUATING)
         else:
             if self.joining:  # both ascending: a stable sort merges them; one stranded and back is in both
@@ -343,6 +340,12 @@ class Mover:
             self.moving = self.moving[state[self.moving] == EVACUATING]
         self.joining = []
         return self.moving
+
+    def _few_to_look_at(self) -> bool:
+        """Whether the last look's people and the newcomers are fewer than ``1 / LOOK_AT_ALL_ABOVE`` of everyone."""
+        if self.moving is None:  # no look yet
+            return False
+        return LOOK_AT_ALL_ABOVE * (len(self.moving) + sum(len(j) for j in self.joining)) <= self.m.pop.n
 
     def gridlock(self, active: np.ndarray, t: float) -> None:
         """Find rings of full roads waiting for each other, record them and let them through next step.

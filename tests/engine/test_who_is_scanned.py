@@ -118,3 +118,23 @@ def test_those_looked_at_as_on_the_move_are_everyone_on_the_move_at_every_step(m
     if case == "flood":  # the stranded were given routes again and moved on; people queued
         assert sum(rejoined) > 0
         assert max(counted_queues) > 0
+
+
+def test_one_stranded_and_routed_again_before_the_next_look_is_on_the_move_once(monkeypatch):
+    """Stranded in a pass (still among the last look's) and given a route again: in both, listed once."""
+    monkeypatch.setattr(mover_module, "LOOK_AT_ALL_ABOVE", 0)  # always the look among the few
+    path, overrides = FLOODED
+    # Nobody informed: no look for the queues' delays in between drops the stranded first.
+    model = EvacuationModel(load_scenario(path, [*overrides, "movement.informed_share=0"]))
+    model.advance_to(1200)
+    mover, p = model.mover, model.pop
+    before = mover.on_the_move()
+    assert len(before) > 10
+    stuck = before[::3]
+    p.state[stuck] = STRANDED  # as the entry into arcs strands people
+    mover.fields_dirty = True
+    mover.refresh_fields()  # routes again: the stranded are on the move again, and join
+    assert sum(len(j) for j in mover.joining) == len(stuck)
+    now = mover.on_the_move()
+    np.testing.assert_array_equal(now, before)
+    np.testing.assert_array_equal(now, np.flatnonzero(p.state == EVACUATING))
