@@ -158,6 +158,9 @@ def spread(
     m = len(node)
     choice = np.full(m, -1, dtype=np.int64)
     order = stable_order(node, len(dist_s))  # by node, ties in input order
+    cand = np.empty(8, dtype=np.int64)  # a node's exits, their merge heads and slot 0's start
+    head = np.empty(8, dtype=np.int64)
+    base = np.empty(8)
     start = 0
     while start < m:
         nd = node[order[start]]
@@ -172,58 +175,64 @@ def spread(
             start = end
             continue
         sort_at_node(order[start:end], arrived, tiebreak)
-        # The node's candidate arcs, in out_arcs order (strictly closer, usable).
+        # The node's candidate arcs, in out_arcs order (strictly closer, usable), and their slot 0's start.
+        deg = out_ptr[nd + 1] - out_ptr[nd]
+        if deg > len(cand):  # scratch for the node's exits, grown as needed (most nodes have a few)
+            cand, head, base = np.empty(deg, dtype=np.int64), np.empty(deg, dtype=np.int64), np.empty(deg)
         n_cand = 0
         for e in range(out_ptr[nd], out_ptr[nd + 1]):
             a = out_arcs[e]
             if arc_ok[a] and dist_s[arc_head[a]] < dist_s[nd]:
+                free = next_free_s[a]
+                cand[n_cand] = a
+                base[n_cand] = free if (free != free or free > t_now) else t_now
                 n_cand += 1
-        if n_cand > 0:
-            cand = np.empty(n_cand, dtype=np.int64)
-            c = 0
-            for e in range(out_ptr[nd], out_ptr[nd + 1]):
-                a = out_arcs[e]
-                if arc_ok[a] and dist_s[arc_head[a]] < dist_s[nd]:
-                    cand[c] = a
-                    c += 1
-            # Slot of rank k on exit c at cost[c * size + k]: as the reference sums it, term by term.
+        if n_cand == 0:
+            start = end
+            continue
+        # Slot of rank k on exit c costs base[c] + k * headway + cost + dist(head), as the reference
+        # sums it. Every exit's slots non-decreasing and none NaN: merge the exits' lists, each
+        # slot's cost made again as needed (the same sum, the same number).
+        in_order = True
+        for c in range(n_cand):
+            a = cand[c]
+            prev = 0.0
+            for k in range(size):
+                cost = base[c] + k * headway_s[a] + arc_cost_s[a] + dist_s[arc_head[a]]
+                if cost != cost or (k > 0 and cost < prev):
+                    in_order = False
+                prev = cost
+        if in_order:
+            # The next slot is the cheapest head (lower arc on a tie); equal slots of one exit are
+            # interchangeable, as only the exit is chosen.
+            head[:n_cand] = 0
+            for k in range(size):
+                best = -1
+                best_cost = 0.0
+                for c in range(n_cand):
+                    if head[c] < size:
+                        a = cand[c]
+                        cost = base[c] + head[c] * headway_s[a] + arc_cost_s[a] + dist_s[arc_head[a]]
+                        if best < 0 or cost < best_cost or (cost == best_cost and a < cand[best]):
+                            best = c
+                            best_cost = cost
+                choice[order[start + k]] = cand[best]
+                head[best] += 1
+        else:  # every slot, sorted (``sort_slots``)
             n_slots = size * n_cand
-            cost = np.empty(n_slots)
+            cost_s = np.empty(n_slots)
             arc = np.empty(n_slots, dtype=np.int64)
             pair = np.empty(n_slots, dtype=np.int64)
-            in_order = True  # every exit's slots non-decreasing, none NaN
             for c in range(n_cand):
                 a = cand[c]
-                free = next_free_s[a]
-                base = free if (free != free or free > t_now) else t_now
                 for k in range(size):
                     s = c * size + k
-                    cost[s] = base + k * headway_s[a] + arc_cost_s[a] + dist_s[arc_head[a]]
+                    cost_s[s] = base[c] + k * headway_s[a] + arc_cost_s[a] + dist_s[arc_head[a]]
                     arc[s] = a
                     pair[s] = order[start + k] * n_cand + c  # the reference's pair order: person, then exit
-                    if cost[s] != cost[s] or (k > 0 and cost[s] < cost[s - 1]):
-                        in_order = False
-            if in_order:
-                # Merge the exits' lists: the next slot is the cheapest head (lower arc on a tie);
-                # equal slots of one exit are interchangeable, as only the exit is chosen.
-                head = np.zeros(n_cand, dtype=np.int64)
-                for k in range(size):
-                    best = -1
-                    for c in range(n_cand):
-                        if head[c] < size:
-                            s = c * size + head[c]
-                            if best < 0:
-                                best = c
-                            else:
-                                b = best * size + head[best]
-                                if cost[s] < cost[b] or (cost[s] == cost[b] and arc[s] < arc[b]):
-                                    best = c
-                    choice[order[start + k]] = cand[best]
-                    head[best] += 1
-            else:
-                taken = sort_slots(cost, arc, pair)
-                for k in range(size):
-                    choice[order[start + k]] = arc[taken[k]]
+            taken = sort_slots(cost_s, arc, pair)
+            for k in range(size):
+                choice[order[start + k]] = arc[taken[k]]
         start = end
     return choice
 
