@@ -15,9 +15,12 @@ from sim.agents.citizens import CAR, EVACUATING, SHELTERED, STRANDED, WALK
 from sim.engine.kernels import _ints
 
 ENTER_CODES = np.array([CAR, WALK, STRANDED], dtype=np.int64)
+PASS_CODES = np.array([CAR, WALK, STRANDED, SHELTERED, EVACUATING], dtype=np.int64)
+PASSES_DONE = 0  # sim.engine._compiled_passes.DONE: the passes ended (else a shelter filled)
 ADMIT_CODES = np.array([SHELTERED, EVACUATING], dtype=np.int64)
 # Stand-ins for the arrays of a part a run does not have (storage, road flows, crowd speeds): never written.
 NONE_F, NONE_I, NONE_B = np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.bool_)
+NO_STORE = (np.zeros((2, 0), dtype=np.int64), NONE_F, NONE_F, NONE_B, NONE_I, NONE_F, np.zeros(2))
 
 
 def enter_arcs(mover: Any, who: np.ndarray, mode: int, t0: float, t1: float) -> tuple[np.ndarray, ...]:
@@ -123,3 +126,92 @@ def admit_at_shelters(mover: Any, waiting: np.ndarray, t0: float) -> tuple[np.nd
         st.taken_m2 if st is not None else NONE_F,
     )
     return out
+
+
+def passes(
+    mover: Any,
+    k: int,
+    max_passes: int,
+    active: np.ndarray,
+    scan: np.ndarray,
+    n_active: int,
+    t0: float,
+    t1: float,
+    turned: dict[int, int],
+) -> tuple[Any, ...]:
+    """Passes ``k`` onwards of a step in one compiled call (:func:`sim.engine._compiled_passes.passes`).
+
+    Call only when :func:`loaded`, at free speeds, with every route the passes may need searched
+    (``sim.engine.passes``). What the admissions took is told to the shelter agents here, in
+    order, as :meth:`Mover.admit` tells them. Returns ``(status, k, active, n_active, scan,
+    waiting, n_exiting, gone)`` (see the kernel).
+    """
+    from sim.engine import _compiled_passes
+
+    m = mover.m
+    if mover.pass_arrays is None:  # the people's, the network's and the flows' arrays: never replaced
+        mover.pass_arrays = _fixed_arrays(mover)
+    pop, arrays, bins = mover.pass_arrays
+    st = mover.storage  # its room taken is counted anew (a new array) at every step's start
+    store = (
+        (mover.m.net.store_key, st.capacity_m2, st.taken_m2, st.let_through, st.came_by, st.used_m2, st.person_m2)
+        if st is not None
+        else NO_STORE
+    )
+    familiar = _routes_of(mover.routes, mover.drivers)
+    chosen = familiar if mover.informed_routes is None else _routes_of(mover.informed_routes, mover.drivers)
+    shelters = (m.node_has_shelter, mover.node_room, mover.at_ptr, mover.at_rows, mover.rooms)
+    packed, active, last = _compiled_passes.passes(
+        int(k), int(max_passes), _ints(active), _ints(scan), int(n_active), float(t0), float(t1),
+        bool(mover.drivers), pop, mover.informed if mover.informed_routes is not None else NONE_B, arrays,
+        m.arc_ok[WALK], m.arc_ok[CAR], (familiar, chosen, familiar[0][3]),
+        shelters, mover.storage is not None, store, mover.flows is not None, bins, PASS_CODES, *mover.scratch,
+    )  # fmt: skip
+    head = packed[: _compiled_passes.N_HEAD].tolist()
+    status, k, n_active, n_exiting = head[:4]
+    n_scan, n_waiting, n_gone, n_who, n_refused, _, n_took, _ = head[5:]
+    at = _compiled_passes.N_HEAD
+    scan, waiting = packed[at : at + n_scan], packed[at + n_scan : at + n_scan + n_waiting]
+    at += n_scan + n_waiting
+    gone, who = packed[at : at + n_gone], packed[at + n_gone : at + n_gone + n_who]
+    at += n_gone + n_who
+    if n_refused:
+        nodes, counts = packed[at : at + n_refused].tolist(), packed[at + n_refused : at + 2 * n_refused].tolist()
+        for node, count in zip(nodes, counts, strict=True):
+            row = m.shelters_at[node][0]
+            m.shelters[row].turned_away += count
+            turned[row] = turned.get(row, 0) + count
+    at += 2 * n_refused
+    if n_took:
+        rows, took = packed[at : at + n_took].tolist(), packed[at + n_took : at + 2 * n_took].tolist()
+        for row, count, t_last in zip(rows, took, last.tolist(), strict=True):
+            mover._take(row, count, t_last)  # the kernel took their places from rooms and node_room
+    if n_who:
+        m.ops.new_sheltered.append(who)
+    return status, k, active, n_active, scan, waiting, n_exiting, gone
+
+
+def _routes_of(routes: Any, drivers: bool) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """Each mode's ``(closer_count, only_closer, source, dist)`` (walkers, then cars: the walkers' if nobody drives)."""
+    out = []
+    for mode in (WALK, CAR) if drivers else (WALK,):
+        mine = routes.of(mode)
+        out.append((mine.closer_count, mine.only_closer, mine.field.source, mine.field.dist))
+    return out[0], out[-1]
+
+
+def _fixed_arrays(mover: Any) -> tuple[tuple[np.ndarray, ...], ...]:
+    """The arrays of the passes a run never replaces, only changes: the people's, the network's, the flows'.
+
+    What a run replaces (the routes, the open arcs, the room at shelters, the storage's room
+    taken) is handed over anew at every call.
+    """
+    p, net, flows = mover.m.pop, mover.m.net, mover.flows
+    pop = (p.state, p.arc, p.t_ready, mover.blocked, p.node, p.mode, p.target, p.shelter, p.arrival_t,
+           mover.want_arc, p.t_entry, p.walk_speed_mps)  # fmt: skip
+    arrays = (net.head, net.out_ptr, net.out_arcs, net.road, net.ref_time_s, mover.m.next_free, net.headway_s,
+              net.car_time_s, net.length_m, net.shared if net.shared is not None else NONE_B)  # fmt: skip
+    bins = (
+        (flows.bin_entered, flows.bin_delay_s, flows.longest_wait_s) if flows is not None else (NONE_I, NONE_F, NONE_F)
+    )
+    return pop, arrays, bins

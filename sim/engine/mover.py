@@ -15,14 +15,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from sim.agents.citizens import AT_HOME, CAR, EVACUATING, NEVER, SHELTERED, STRANDED, TRAPPED, WALK
-from sim.engine import kernels, kernels_pass
+from sim.engine import kernels, kernels_pass, passes
 from sim.engine.crowding import car_speed, walking_speed
 from sim.engine.movement import (
     admit_fifo,
     closer_arcs,
     count_on,
     due_to_leave,
-    exit_and_wait,
     group_starts,
     held_back,
     nodes_now,
@@ -64,6 +63,10 @@ class Routes:
     def field(self, mode: int) -> Field:
         """Mode ``mode``'s routing field."""
         return self.of(mode).field
+
+    def searched(self, mode: int) -> bool:
+        """Whether mode ``mode``'s routes are searched already."""
+        return mode in self._modes
 
 
 def _not_yet(mode: int) -> ModeRoutes:
@@ -141,6 +144,7 @@ class Mover:
         self.node_room = np.zeros(0, dtype=np.int64)
         self.at_ptr = np.zeros(1, dtype=np.int64)
         self.at_rows = np.zeros(0, dtype=np.int64)
+        self.pass_arrays: tuple | None = None  # kept by kernels_pass.passes
 
     def depart(self, idx: np.ndarray) -> None:
         """Citizens ``idx`` leave home now, on foot or by car (drivers without a car route walk)."""
@@ -283,48 +287,11 @@ class Mover:
         # they wait for the next step instead of being tried again in every pass.
         self.blocked[active] = False
         turned: dict[int, int] = {}
-        # The exits' scan looks at everyone on the move in the first pass, then only at the last
-        # pass's waiting: they alone can have changed (entered an arc they may leave again, been
-        # admitted or stranded). Everyone else is settled for the step (on an arc until after
-        # it, not ready, or held back), and a scan of them would find nothing. ``active`` is kept
-        # as full scans would leave it (those admitted or stranded in a pass leave it at the
-        # next scan), for the gridlock check.
-        scan, n_active, gone = active, len(active), []
-        for k in range(self.m.scenario.movement.max_passes_per_step):
-            if n_active == 0:
-                break
-            still, exiting, waiting = exit_and_wait(
-                scan, p.state, EVACUATING, p.arc, p.t_ready, self.blocked, p.node, self.m.net.head, t1
-            )
-            if k == 0:
-                active, n_active = still, len(still)
-            elif len(still) < len(scan):
-                n_active -= len(scan) - len(still)
-                if self.storage is not None:  # who left (``still`` is a part of ``scan``, both ascending)
-                    left = np.ones(len(scan), dtype=bool)
-                    left[np.searchsorted(scan, still)] = False
-                    gone.append(scan[left])
-            if n_active == 0:
-                break
-            scan = waiting
-            waiting = self.admit(waiting, t0, turned)
-            self.refresh_fields()
-            moved = 0
-            modes = (CAR, WALK) if self.drivers else (WALK,)
-            for mode in modes:  # drivers who abandon their car walk in the same pass
-                sel = waiting[p.mode[waiting] == mode] if self.drivers else waiting
-                if len(sel):
-                    moved += self.enter_arcs(sel, mode, t0, t1)
-            if len(exiting) == 0 and moved == 0:
-                break
+        active = passes.run(self, active, t0, t1, turned)
         for row, count in sorted(turned.items()):
             sh = self.m.shelters[row]
             reason = "damaged" if sh.damaged else "closed" if not sh.is_open else "full"
             self.m.log_event("shelter_turned_away", sh.shelter_id, f"count={count}; reason={reason}")
-        if gone:  # as the last scan left it (``active`` is in ascending order, every scan's a part of it)
-            keep = np.ones(len(active), dtype=bool)
-            keep[np.searchsorted(active, np.concatenate(gone))] = False
-            active = active[keep]
         if self.storage is not None:
             self.gridlock(active, t1)
 

@@ -5,7 +5,8 @@ The first large run on a machine would otherwise compile them when it switches t
 with every kernel on (``SAFECITY_KERNELS=1``) and with every part that calls one: a flood that
 closes roads (route repairs), a DDoS on the command centre (the network's route searches), room
 on the road and speeds from density, informed routes, the shelter desks, the command centre's
-picture, the records and the pseudonyms of the registrations. numba caches what it compiles
+picture, the records and the pseudonyms of the registrations; then again at free speeds, where a
+step's passes run in one compiled call. numba caches what it compiles
 in a directory keyed by the kernels' sources (:mod:`sim.engine._kernel_cache`), so later processes
 only load it (about 0.1 s); the caches of other versions of the kernels are removed here.
 ``tests/engine/test_precompile.py`` holds that another run then compiles nothing.
@@ -56,6 +57,9 @@ SCENARIO = {
     "output": {"record_every": 60, "tracks": {"every": 60, "max_citizens": 200}},
 }
 
+# The same city at free speeds (point queues): there a step's passes run in one compiled call.
+FREE_SPEEDS = ("movement.density_speed=false", "duration=10min", "hazards=[]")
+
 
 def run_with_every_kernel(
     scenario: dict | str | Path, overrides: tuple[str, ...] = (), *, also: Callable[[], None] | None = None
@@ -103,6 +107,7 @@ def main() -> int:
     """Compile (or load) every kernel; say how many were compiled and how long it took."""
     started = time.process_time()
     compiled = run_with_every_kernel(SCENARIO, also=_scatters)
+    compiled += run_with_every_kernel(SCENARIO, FREE_SPEEDS)  # a step's passes in one call
     took = time.process_time() - started
     sys.stderr.write(f"compiled kernels: {len(compiled)} compiled now, the rest loaded ({took:.1f} s of CPU)\n")
     try:

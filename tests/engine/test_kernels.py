@@ -571,6 +571,19 @@ WHOLE_RUNS = {
             "population.mode_share.car=0.5",
         ],
     ),
+    # the same with room on the road: a step's passes in one call at free speeds keep who left for the gridlock check
+    "free-flow-storage": (
+        "scenarios/synthetic_large_city.yaml",
+        [
+            *SYNTHETIC_SMALL,
+            "duration=45min",
+            "movement.storage=true",
+            "movement.density_speed=false",
+            "movement.informed_share=0.3",
+            "population.mode_share.walk=0.5",
+            "population.mode_share.car=0.5",
+        ],
+    ),
     # a real city: shared carriageways (walkers and cars take turns), a river flood
     "kotka": ("scenarios/kotka_river_flood.yaml", ["duration=60min", "movement.informed_share=0.2"]),
 }
@@ -579,7 +592,7 @@ WHOLE_RUNS = {
 @pytest.mark.parametrize("case", list(WHOLE_RUNS))
 def test_a_whole_run_is_the_same_with_every_call_compiled_and_with_none(monkeypatch, case):
     """Every kernel, small calls too, the compiled entry into arcs and admission included: the same run."""
-    from sim.engine import _compiled_enter, _compiled_shelter
+    from sim.engine import _compiled_enter, _compiled_passes, _compiled_shelter
     from sim.engine.model import EvacuationModel
     from sim.engine.mover import Mover
     from sim.scenario import load_scenario
@@ -588,7 +601,16 @@ def test_a_whole_run_is_the_same_with_every_call_compiled_and_with_none(monkeypa
     scn = load_scenario(path, overrides)
     outcomes, steps = {}, {}
     advance, entries, real = Mover.advance, [], _compiled_enter.enter_arcs
-    admitted, real_admit = [], _compiled_shelter.admit
+    admitted, real_admit, real_passes, fused = [], _compiled_shelter.admit, _compiled_passes.passes, []
+
+    def passes(*a):  # a step's passes in one call (free speeds): it admits and lets in as the calls above
+        out = real_passes(*a)
+        packed = out[0]
+        fused.append(packed[0])
+        admitted.append(packed[5 + 3])  # the head's length of the admitted
+        entries.append(packed[4])
+        return out
+
     for mode in ("0", "1"):
         monkeypatch.setenv("SAFECITY_KERNELS", mode)
         model = EvacuationModel(scn)
@@ -597,6 +619,7 @@ def test_a_whole_run_is_the_same_with_every_call_compiled_and_with_none(monkeypa
             monkeypatch.setattr(
                 _compiled_shelter, "admit", lambda *a: (out := real_admit(*a), admitted.append(len(out[1])))[0]
             )
+            monkeypatch.setattr(_compiled_passes, "passes", passes)
         # Everyone's state after every step, not only at the end: a target or an arc set wrong is
         # often set again at the next junction.
         steps[mode] = []
@@ -611,6 +634,11 @@ def test_a_whole_run_is_the_same_with_every_call_compiled_and_with_none(monkeypa
     assert kernels._compiled is not None  # the kernels did run
     assert sum(entries) > 1000
     assert sum(admitted) > 1000
+    if case.startswith("free-flow"):  # at free speeds the passes ran in one call, and shelters filled in some
+        assert fused.count(_compiled_passes.DONE) > 100
+        assert fused.count(_compiled_passes.FILLED) > 0
+    else:  # crowd speeds: the loop in Python
+        assert not fused
     assert len(steps["0"]) > 100
     assert steps["1"] == steps["0"]
     ref, ker = outcomes["0"], outcomes["1"]

@@ -32,6 +32,19 @@ OTHER_RUNS = [
             "cyber=[{type: ddos, target: COC, rate_rps: 50000, at: 5min, duration: 10min}]",
         ),
     ),
+    (  # point queues at free speeds, on foot (a step's passes in one call), as the per-agent comparison runs
+        "scenarios/synthetic_large_city.yaml",
+        (
+            "city.synthetic.population=4000",
+            "city.synthetic.area_km2=4",
+            "duration=20min",
+            "movement.density_speed=false",
+            "movement.storage=false",
+            "movement.informed_share=0",
+            "population.mode_share.walk=1",
+            "population.mode_share.car=0",
+        ),
+    ),
 ]
 
 
