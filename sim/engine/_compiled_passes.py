@@ -83,36 +83,22 @@ def passes(
     t0: float,
     t1: float,
     drivers: bool,
-    pop: Any,
-    informed: Any,
-    net: Any,
-    walk_ok: Any,
-    car_ok: Any,
+    with_store: bool,
+    with_flows: bool,
+    fixed: Any,
     routes: Any,
     shelters: Any,
-    with_store: bool,
-    store: Any,
-    with_flows: bool,
-    flows: Any,
-    codes: Any,
-    scratch: Any,
-    scratch_sum: Any,
+    taken_m2: Any,
 ) -> Any:
     """Passes ``k`` onwards of a step (``scan``: pass ``k``'s people to look at), at free speeds.
 
     ``active``: everyone on the move at the step's start, replaced by the first pass's scan (as
     :func:`sim.engine.passes.run` keeps it); ``n_active`` how many of them are still on the move.
-
-    ``pop``: ``(state, arc, t_ready, blocked, node, mode, target, shelter, arrival_t, want_arc,
-    t_entry, walk_speed)``; ``informed`` per person (empty: nobody follows informed routes now);
-    ``net``: ``(head, out_ptr, out_arcs, road, ref_time (2, A), next_free (2 A), headway (2 A),
-    car_time, length_m, shared)``; ``walk_ok``, ``car_ok``: the arcs open to each mode now;
-    ``routes``: ``(familiar, informed, walk_dist)``,
-    each of the first two a pair (walk, car) of ``(closer_count, only_closer, source, dist)``;
-    ``shelters``: ``(node_has_shelter, node_room, at_ptr, at_rows, rooms)``; ``store``:
-    ``(store_key (2, A), capacity_m2, taken_m2, let_through, came_by, used_m2, person_m2 (2,))``;
-    ``flows``: ``(entered, delay_s, longest_wait_s)``; ``codes``: ``(CAR, WALK, STRANDED,
-    SHELTERED, EVACUATING)``.
+    ``fixed``, ``routes``, ``shelters``: the structs of :mod:`sim.engine._compiled_bags`;
+    ``taken_m2``: the storage's room taken per key (made anew at each step's start). ``fixed.codes``:
+    ``(CAR, WALK, STRANDED, SHELTERED, EVACUATING)``; ``routes.familiar`` and ``routes.chosen``
+    (the informed share's): per mode (walk, car) ``(closer_count, only_closer, source, dist)``;
+    ``routes.informed`` per person (empty: nobody follows informed routes now).
 
     Returns ``(packed, active, take_last)``; ``packed`` (:func:`_packed`) holds ``status, k,
     n_active, n_exiting, n_entered`` and the parts ``scan, waiting, gone, admitted, refused_node,
@@ -124,12 +110,20 @@ def passes(
     the turned away per node, and what each shelter took (its row, how many, and in
     ``take_last`` their last arrival); ``n_entered``: how many entered an arc.
     """
-    state, arc, t_ready, blocked, node, p_mode, target, shelter, arrival_t, want_arc, t_entry, speed = pop
-    head, out_ptr, out_arcs, road, ref_time, next_free, headway, car_time, length_m, shared = net
-    familiar, informed_routes, walk_dist = routes
-    node_has_shelter, node_room, at_ptr, at_rows, rooms = shelters
-    store_key, capacity_m2, taken_m2, let_through, came_by, used_m2, person_m2 = store
-    bin_entered, bin_delay_s, longest_wait_s = flows
+    f = fixed
+    state, arc, t_ready, blocked, node, p_mode = f.state, f.arc, f.t_ready, f.blocked, f.node, f.mode
+    target, shelter, arrival_t, want_arc = f.target, f.shelter, f.arrival_t, f.want_arc
+    t_entry, speed = f.t_entry, f.walk_speed
+    head, out_ptr, out_arcs, road, ref_time, next_free = f.head, f.out_ptr, f.out_arcs, f.road, f.ref_time, f.next_free
+    headway, car_time, length_m, shared = f.headway, f.car_time, f.length_m, f.shared
+    store_key, capacity_m2, let_through = f.store_key, f.capacity_m2, f.let_through
+    came_by, used_m2, person_m2 = f.came_by, f.used_m2, f.person_m2
+    bin_entered, bin_delay_s, longest_wait_s = f.bin_entered, f.bin_delay_s, f.longest_wait_s
+    codes, scratch, scratch_sum = f.codes, f.scratch, f.scratch_sum
+    familiar, informed_routes, walk_dist = routes.familiar, routes.chosen, routes.walk_dist
+    walk_ok, car_ok, informed = routes.walk_ok, routes.car_ok, routes.informed
+    node_has_shelter, node_room, at_ptr = shelters.node_has_shelter, shelters.node_room, shelters.at_ptr
+    at_rows, rooms = shelters.at_rows, shelters.rooms
     car, walk, evacuating = codes[0], codes[1], codes[4]
     enter_codes = codes[:3]
     admit_codes = codes[3:5]

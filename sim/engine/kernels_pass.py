@@ -20,7 +20,14 @@ PASSES_DONE = 0  # sim.engine._compiled_passes.DONE: the passes ended (else a sh
 ADMIT_CODES = np.array([SHELTERED, EVACUATING], dtype=np.int64)
 # Stand-ins for the arrays of a part a run does not have (storage, road flows, crowd speeds): never written.
 NONE_F, NONE_I, NONE_B = np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.bool_)
-NO_STORE = (np.zeros((2, 0), dtype=np.int64), NONE_F, NONE_F, NONE_B, NONE_I, NONE_F, np.zeros(2))
+NO_STORE = (
+    np.zeros((2, 0), dtype=np.int64),
+    NONE_F,
+    NONE_B,
+    NONE_I,
+    NONE_F,
+    np.zeros(2),
+)  # keys, room, let through, ...
 
 
 def enter_arcs(mover: Any, who: np.ndarray, mode: int, t0: float, t1: float) -> tuple[np.ndarray, ...]:
@@ -149,23 +156,12 @@ def passes(
     from sim.engine import _compiled_passes
 
     m = mover.m
-    if mover.pass_arrays is None:  # the people's, the network's and the flows' arrays: never replaced
-        mover.pass_arrays = _fixed_arrays(mover)
-    pop, arrays, bins = mover.pass_arrays
+    fixed, routes, shelters = _structs(mover)
     st = mover.storage  # its room taken is counted anew (a new array) at every step's start
-    store = (
-        (mover.m.net.store_key, st.capacity_m2, st.taken_m2, st.let_through, st.came_by, st.used_m2, st.person_m2)
-        if st is not None
-        else NO_STORE
-    )
-    familiar = _routes_of(mover.routes, mover.drivers)
-    chosen = familiar if mover.informed_routes is None else _routes_of(mover.informed_routes, mover.drivers)
-    shelters = (m.node_has_shelter, mover.node_room, mover.at_ptr, mover.at_rows, mover.rooms)
     packed, active, last = _compiled_passes.passes(
         int(k), int(max_passes), _ints(active), _ints(scan), int(n_active), float(t0), float(t1),
-        bool(mover.drivers), pop, mover.informed if mover.informed_routes is not None else NONE_B, arrays,
-        m.arc_ok[WALK], m.arc_ok[CAR], (familiar, chosen, familiar[0][3]),
-        shelters, mover.storage is not None, store, mover.flows is not None, bins, PASS_CODES, *mover.scratch,
+        bool(mover.drivers), st is not None, mover.flows is not None, fixed, routes, shelters,
+        st.taken_m2 if st is not None else NONE_F,
     )  # fmt: skip
     head = packed[: _compiled_passes.N_HEAD].tolist()
     status, k, n_active, n_exiting = head[:4]
@@ -191,6 +187,41 @@ def passes(
     return status, k, active, n_active, scan, waiting, n_exiting, gone
 
 
+def _structs(mover: Any) -> tuple[Any, Any, Any]:
+    """The passes' three structs (:mod:`sim.engine._compiled_bags`), each made anew only when its arrays were.
+
+    The first holds what a run never replaces; the routes' is made again when the routes, the open
+    arcs or the informed routes are (``Mover._routes``); the shelters' when the room at them is
+    (``Mover.refresh_fields``). Kept on the mover with the very objects they were made of.
+    """
+    from sim.engine import _compiled_bags as bags
+
+    m, p, net, st, flows = mover.m, mover.m.pop, mover.m.net, mover.storage, mover.flows
+    if mover.pass_structs is None:
+        keys = (net.store_key, st.capacity_m2, st.let_through, st.came_by, st.used_m2, st.person_m2) if st else NO_STORE
+        bins = (flows.bin_entered, flows.bin_delay_s, flows.longest_wait_s) if flows else (NONE_I, NONE_F, NONE_F)
+        fixed = bags.make_fixed(
+            p.state, p.arc, p.t_ready, mover.blocked, p.node, p.mode, p.target, p.shelter, p.arrival_t,
+            mover.want_arc, p.t_entry, p.walk_speed_mps, net.head, net.out_ptr, net.out_arcs, net.road,
+            net.ref_time_s, m.next_free, net.headway_s, net.car_time_s, net.length_m,
+            net.shared if net.shared is not None else NONE_B, *keys, *bins, PASS_CODES, *mover.scratch,
+        )  # fmt: skip
+        mover.pass_structs = [fixed, None, None, None, None]
+    made = mover.pass_structs
+    route_keys = (mover.routes, mover.informed_routes, m.arc_ok)
+    if made[1] is None or any(a is not b for a, b in zip(made[2], route_keys, strict=True)):
+        familiar = _routes_of(mover.routes, mover.drivers)
+        informed, chosen = NONE_B, familiar
+        if mover.informed_routes is not None:
+            informed, chosen = mover.informed, _routes_of(mover.informed_routes, mover.drivers)
+        walk_dist = familiar[0][3]
+        made[1:3] = bags.make_routes(familiar, chosen, walk_dist, m.arc_ok[WALK], m.arc_ok[CAR], informed), route_keys
+    room_keys = (m.node_has_shelter, mover.node_room, mover.at_ptr, mover.at_rows, mover.rooms)
+    if made[3] is None or any(a is not b for a, b in zip(made[4], room_keys, strict=True)):
+        made[3:5] = bags.make_shelters(*room_keys), room_keys
+    return made[0], made[1], made[3]
+
+
 def _routes_of(routes: Any, drivers: bool) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
     """Each mode's ``(closer_count, only_closer, source, dist)`` (walkers, then cars: the walkers' if nobody drives)."""
     out = []
@@ -198,20 +229,3 @@ def _routes_of(routes: Any, drivers: bool) -> tuple[tuple[np.ndarray, ...], tupl
         mine = routes.of(mode)
         out.append((mine.closer_count, mine.only_closer, mine.field.source, mine.field.dist))
     return out[0], out[-1]
-
-
-def _fixed_arrays(mover: Any) -> tuple[tuple[np.ndarray, ...], ...]:
-    """The arrays of the passes a run never replaces, only changes: the people's, the network's, the flows'.
-
-    What a run replaces (the routes, the open arcs, the room at shelters, the storage's room
-    taken) is handed over anew at every call.
-    """
-    p, net, flows = mover.m.pop, mover.m.net, mover.flows
-    pop = (p.state, p.arc, p.t_ready, mover.blocked, p.node, p.mode, p.target, p.shelter, p.arrival_t,
-           mover.want_arc, p.t_entry, p.walk_speed_mps)  # fmt: skip
-    arrays = (net.head, net.out_ptr, net.out_arcs, net.road, net.ref_time_s, mover.m.next_free, net.headway_s,
-              net.car_time_s, net.length_m, net.shared if net.shared is not None else NONE_B)  # fmt: skip
-    bins = (
-        (flows.bin_entered, flows.bin_delay_s, flows.longest_wait_s) if flows is not None else (NONE_I, NONE_F, NONE_F)
-    )
-    return pop, arrays, bins

@@ -144,7 +144,7 @@ class Mover:
         self.node_room = np.zeros(0, dtype=np.int64)
         self.at_ptr = np.zeros(1, dtype=np.int64)
         self.at_rows = np.zeros(0, dtype=np.int64)
-        self.pass_arrays: tuple | None = None  # kept by kernels_pass.passes
+        self.pass_structs: list | None = None  # kept by kernels_pass.passes
 
     def depart(self, idx: np.ndarray) -> None:
         """Citizens ``idx`` leave home now, on foot or by car (drivers without a car route walk)."""
