@@ -137,6 +137,9 @@ def passes(
     waiting = some
     n_exiting = n_entered = 0
     modes = np.array([car, walk]) if drivers else np.array([walk])
+    if k == 0:  # those a queue could not take last step try again (sim.engine.passes.run)
+        for i in active:
+            blocked[i] = False
     while k < max_passes:
         if n_active == 0:
             break

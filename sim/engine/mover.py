@@ -283,9 +283,6 @@ class Mover:
         self.count_on_arcs(active, 0.5 * (t0 + t1))
         if self.storage is not None:
             self.storage.recount(active)
-        # People a queue could not take this step: later passes only make queues longer, so
-        # they wait for the next step instead of being tried again in every pass.
-        self.blocked[active] = False
         turned: dict[int, int] = {}
         active = passes.run(self, active, t0, t1, turned)
         for row, count in sorted(turned.items()):

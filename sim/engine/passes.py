@@ -34,8 +34,13 @@ def run(mover: Any, active: np.ndarray, t0: float, t1: float, turned: dict[int, 
     p = mover.m.pop
     max_passes = mover.m.scenario.movement.max_passes_per_step
     scan, n_active, gone, k = active, len(active), [], 0
+    compiled = _compiled_here(mover)
+    # People a queue could not take last step may try again: later passes only make queues
+    # longer, so those a queue cannot take wait for the next step instead of trying in every pass.
+    if not compiled:  # (the compiled passes let them try again themselves)
+        mover.blocked[active] = False
     while k < max_passes:
-        if _compiled_here(mover):
+        if compiled:
             status, k, active, n_active, scan, waiting, n_exiting, gone_now = kernels_pass.passes(
                 mover, k, max_passes, active, scan, n_active, t0, t1, turned
             )
@@ -48,6 +53,7 @@ def run(mover: Any, active: np.ndarray, t0: float, t1: float, turned: dict[int, 
             if _enter(mover, waiting, t0, t1) == 0 and n_exiting == 0:
                 break
             k += 1
+            compiled = _compiled_here(mover)
             continue
         if n_active == 0:
             break
@@ -70,6 +76,7 @@ def run(mover: Any, active: np.ndarray, t0: float, t1: float, turned: dict[int, 
         if _enter(mover, waiting, t0, t1) == 0 and len(exiting) == 0:
             break
         k += 1
+        compiled = _compiled_here(mover)
     if gone:  # as the last scan left it (``active`` is in ascending order, every scan's a part of it)
         keep = np.ones(len(active), dtype=bool)
         keep[np.searchsorted(active, np.concatenate(gone))] = False
