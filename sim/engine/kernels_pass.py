@@ -192,34 +192,46 @@ def _structs(mover: Any) -> tuple[Any, Any, Any]:
 
     The first holds what a run never replaces; the routes' is made again when the routes, the open
     arcs or the informed routes are (``Mover._routes``); the shelters' when the room at them is
-    (``Mover.refresh_fields``). Kept on the mover with the very objects they were made of.
+    (``Mover.refresh_fields``). Kept on the mover (``pass_structs``) with the very objects they
+    were made of: ``[fixed, its arrays, routes, their keys, shelters, their keys]``.
     """
     from sim.engine import _compiled_bags as bags
 
-    m, p, net, st, flows = mover.m, mover.m.pop, mover.m.net, mover.storage, mover.flows
+    m = mover.m
     if mover.pass_structs is None:
-        keys = (net.store_key, st.capacity_m2, st.let_through, st.came_by, st.used_m2, st.person_m2) if st else NO_STORE
-        bins = (flows.bin_entered, flows.bin_delay_s, flows.longest_wait_s) if flows else (NONE_I, NONE_F, NONE_F)
-        fixed = bags.make_fixed(
-            p.state, p.arc, p.t_ready, mover.blocked, p.node, p.mode, p.target, p.shelter, p.arrival_t,
-            mover.want_arc, p.t_entry, p.walk_speed_mps, net.head, net.out_ptr, net.out_arcs, net.road,
-            net.ref_time_s, m.next_free, net.headway_s, net.car_time_s, net.length_m,
-            net.shared if net.shared is not None else NONE_B, *keys, *bins, PASS_CODES, *mover.scratch,
-        )  # fmt: skip
-        mover.pass_structs = [fixed, None, None, None, None]
+        fixed = fixed_arrays(mover)
+        mover.pass_structs = [bags.make_fixed(*fixed), fixed, None, None, None, None]
     made = mover.pass_structs
     route_keys = (mover.routes, mover.informed_routes, m.arc_ok)
-    if made[1] is None or any(a is not b for a, b in zip(made[2], route_keys, strict=True)):
+    if made[2] is None or any(a is not b for a, b in zip(made[3], route_keys, strict=True)):
         familiar = _routes_of(mover.routes, mover.drivers)
         informed, chosen = NONE_B, familiar
         if mover.informed_routes is not None:
             informed, chosen = mover.informed, _routes_of(mover.informed_routes, mover.drivers)
         walk_dist = familiar[0][3]
-        made[1:3] = bags.make_routes(familiar, chosen, walk_dist, m.arc_ok[WALK], m.arc_ok[CAR], informed), route_keys
+        made[2:4] = bags.make_routes(familiar, chosen, walk_dist, m.arc_ok[WALK], m.arc_ok[CAR], informed), route_keys
     room_keys = (m.node_has_shelter, mover.node_room, mover.at_ptr, mover.at_rows, mover.rooms)
-    if made[3] is None or any(a is not b for a, b in zip(made[4], room_keys, strict=True)):
-        made[3:5] = bags.make_shelters(*room_keys), room_keys
-    return made[0], made[1], made[3]
+    if made[4] is None or any(a is not b for a, b in zip(made[5], room_keys, strict=True)):
+        made[4:6] = bags.make_shelters(*room_keys), room_keys
+    return made[0], made[2], made[4]
+
+
+def fixed_arrays(mover: Any) -> tuple[np.ndarray, ...]:
+    """The arrays of the first struct (``_compiled_bags.FIXED_FIELDS``): those a run never replaces, only changes.
+
+    The struct keeps the very arrays it was made of: code that put a new array in one of these
+    places (``pop.t_ready = ...``) would leave the compiled passes on the old one.
+    ``tests/engine/test_kernels.py`` checks after whole runs that they are still the run's.
+    """
+    p, net, st, flows = mover.m.pop, mover.m.net, mover.storage, mover.flows
+    keys = (net.store_key, st.capacity_m2, st.let_through, st.came_by, st.used_m2, st.person_m2) if st else NO_STORE
+    bins = (flows.bin_entered, flows.bin_delay_s, flows.longest_wait_s) if flows else (NONE_I, NONE_F, NONE_F)
+    return (
+        p.state, p.arc, p.t_ready, mover.blocked, p.node, p.mode, p.target, p.shelter, p.arrival_t,
+        mover.want_arc, p.t_entry, p.walk_speed_mps, net.head, net.out_ptr, net.out_arcs, net.road,
+        net.ref_time_s, mover.m.next_free, net.headway_s, net.car_time_s, net.length_m,
+        net.shared if net.shared is not None else NONE_B, *keys, *bins, PASS_CODES, *mover.scratch,
+    )  # fmt: skip
 
 
 def _routes_of(routes: Any, drivers: bool) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:

@@ -631,6 +631,12 @@ def test_a_whole_run_is_the_same_with_every_call_compiled_and_with_none(monkeypa
         monkeypatch.setattr(Mover, "advance", stepped)
         model.run()
         outcomes[mode] = _outcome(model)
+        if model.mover.pass_structs is not None:  # the compiled passes' arrays are still the run's own
+            from sim.engine.kernels_pass import fixed_arrays
+
+            kept, now = model.mover.pass_structs[1], fixed_arrays(model.mover)
+            assert len(kept) == len(now)
+            assert all(a is b for a, b in zip(kept, now, strict=True))
     assert kernels._compiled is not None  # the kernels did run
     assert sum(entries) > 1000
     assert sum(admitted) > 1000
