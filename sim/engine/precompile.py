@@ -1,7 +1,7 @@
 """Compile the kernels ahead: ``python -m sim.engine.precompile`` (``./run.sh`` runs it at set-up).
 
 The first large run on a machine would otherwise compile them when it switches to them: about
-40 s of CPU in the middle of a run, a progress bar that stops. Here a small generated city runs
+70 s of CPU in the middle of a run, a progress bar that stops. Here a small generated city runs
 with every kernel on (``SAFECITY_KERNELS=1``) and with every part that calls one: a flood that
 closes roads (route repairs), a DDoS on the command centre (the network's route searches), room
 on the road and speeds from density, informed routes, the shelter desks, the command centre's
