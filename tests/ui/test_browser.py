@@ -390,6 +390,22 @@ def _upload(page, label: str, path: Path) -> None:
             print(f"{path.name}: no chip after 30 s, given again; page: {_page_state(page)}")
 
 
+def _own_city_uploads(page, app_url: str, files: list[tuple[str, Path]]) -> None:
+    """Open the Scenario page, switch on "Use my own city" and give its uploaders these files.
+
+    Two full runs lost this panel: once found closed after three uploads (an expander then), once
+    an uploader whose upload never arrived though it showed (both tries of ``_upload``, 30 s
+    apart). The panel is a toggle now; the test gives the whole sequence a second chance on a new
+    page, printed, and judges everything the uploads make afterwards as before.
+    """
+    page.goto(f"{app_url}/scenario", wait_until="domcontentloaded")
+    page.get_by_text("Use my own city").wait_for(timeout=60_000)
+    _wait_idle(page)
+    page.get_by_text("Use my own city").click()
+    for label, path in files:
+        _upload(page, label, path)
+
+
 def _upload_scenario(page, path: Path) -> None:
     page.get_by_text("My own scenario file (YAML)").click()
     # The scenario uploader itself (the own-city uploaders further down have file inputs too).
@@ -434,16 +450,12 @@ def test_own_city_alias_bomb_and_markdown_injection_in_chromium(app_url, tmp_pat
     with sync_playwright() as pw:
         browser, page, outside = _browser(pw)
         # 1. A small city of one's own, from the default sample, run end to end.
-        page.goto(f"{app_url}/scenario", wait_until="domcontentloaded")
-        page.get_by_text("Use my own city").wait_for(timeout=60_000)
-        page.get_by_text("Use my own city").click()
-        time.sleep(1)
-        for label, name in (
-            ("Roads (lines)", "roads"),
-            ("Shelters (points", "shelters"),
-            ("Population (", "population"),
-        ):
-            _upload(page, label, Path(city[name]))
+        layers = [("Roads (lines)", "roads"), ("Shelters (points", "shelters"), ("Population (", "population")]
+        try:
+            _own_city_uploads(page, app_url, [(label, Path(city[name])) for label, name in layers])
+        except AssertionError as e:  # printed; the page is loaded again (a new session) and given them once more
+            print(f"own city: the uploads failed, once more on a new page: {_first_lines(e, 3)}")
+            _own_city_uploads(page, app_url, [(label, Path(city[name])) for label, name in layers])
         time.sleep(1)
         page.screenshot(path=str(ARTIFACTS / "own-city-upload.png"), full_page=True)
         page.get_by_role("button", name="Check and use my city").click()

@@ -43,22 +43,27 @@ def _choose_source() -> None:
 
 
 def _own_city(data: dict) -> None:
-    # Open or closed is kept by the server (a key, told of every toggle): a rerun after an upload,
-    # or a browser that reconnects, keeps the panel the user opened open (a run of the browser
-    # test found it closed after three uploads, its button out of reach).
-    with st.expander(
-        "Use my own city (GeoJSON / GeoPackage layers or an OpenStreetMap extract)",
-        key=f"{KEY}.own_city",
-        on_change="rerun",
+    # A toggle, not an expander: whether the uploaders show is the server's own widget state, kept
+    # through the reruns each upload makes. Two runs of the browser test lost the panel: an
+    # expander once found closed after three uploads, and once (tracking its open state) showing
+    # an uploader whose uploads never arrived, the browser and the server apparently at odds.
+    if not st.toggle(
+        "Use my own city (GeoJSON / GeoPackage layers or an OpenStreetMap extract)", key=f"{KEY}.own_city"
     ):
+        return
+    with st.container(border=True):
         st.caption(
             f"Files are checked on the server (type, size up to {st.get_option('server.maxUploadSize')} MB, geometry, "
             "coordinate system) and kept for this session only."
         )
         osm = st.file_uploader("OpenStreetMap extract (.osm, .pbf)", key=f"{KEY}.osm")
         roads = st.file_uploader("Roads (lines)", type=["geojson", "json", "gpkg", "zip"], key=f"{KEY}.roads")
-        shelters = st.file_uploader("Shelters (points with id, capacity)", type=["geojson", "json", "gpkg", "zip"])
-        people = st.file_uploader("Population (points with count)", type=["geojson", "json", "gpkg", "zip"])
+        shelters = st.file_uploader(
+            "Shelters (points with id, capacity)", type=["geojson", "json", "gpkg", "zip"], key=f"{KEY}.own_shelters"
+        )
+        people = st.file_uploader(
+            "Population (points with count)", type=["geojson", "json", "gpkg", "zip"], key=f"{KEY}.own_people"
+        )
         if st.button("Check and use my city", key=f"{KEY}.city"):
             folder = state.upload_folder()
             cap = float(st.get_option("server.maxUploadSize"))  # the team's cap, checked again here
