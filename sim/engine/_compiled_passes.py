@@ -26,23 +26,11 @@ DONE, FILLED = 0, 1
 
 
 @njit(cache=True)
-def _append_i(buf: Any, n: int, values: Any) -> Any:
+def _append(buf: Any, n: int, values: Any) -> Any:
     """``values`` appended to ``buf[:n]``, grown by doubling: the buffer (maybe a new one)."""
     need = n + len(values)
     if need > len(buf):
         grown = np.empty(max(need, 2 * len(buf)), dtype=buf.dtype)
-        grown[:n] = buf[:n]
-        buf = grown
-    buf[n:need] = values
-    return buf
-
-
-@njit(cache=True)
-def _append_f(buf: Any, n: int, values: Any) -> Any:
-    """:func:`_append_i` for floats."""
-    need = n + len(values)
-    if need > len(buf):
-        grown = np.empty(max(need, 2 * len(buf)))
         grown[:n] = buf[:n]
         buf = grown
     buf[n:need] = values
@@ -158,7 +146,7 @@ def passes(
                     else:
                         left_now[c] = i
                         c += 1
-                gone = _append_i(gone, n_gone, left_now)
+                gone = _append(gone, n_gone, left_now)
                 n_gone += c
         if n_active == 0:
             break
@@ -167,14 +155,14 @@ def passes(
             waiting, t0, node, t_ready, target, state, shelter, arrival_t, node_has_shelter, node_room,
             at_ptr, at_rows, rooms, admit_codes, with_store, came_by, used_m2, taken_m2,
         )  # fmt: skip
-        admitted = _append_i(admitted, n_admitted, who)
+        admitted = _append(admitted, n_admitted, who)
         n_admitted += len(who)
-        r_node = _append_i(r_node, n_refused, nodes)
-        r_count = _append_i(r_count, n_refused, counts)
+        r_node = _append(r_node, n_refused, nodes)
+        r_count = _append(r_count, n_refused, counts)
         n_refused += len(nodes)
-        t_row = _append_i(t_row, n_took, rows)
-        t_count = _append_i(t_count, n_took, took)
-        t_last = _append_f(t_last, n_took, last)
+        t_row = _append(t_row, n_took, rows)
+        t_count = _append(t_count, n_took, took)
+        t_last = _append(t_last, n_took, last)
         n_took += len(rows)
         waiting = left
         filled = False

@@ -16,18 +16,11 @@ from sim.engine.kernels import _ints
 
 ENTER_CODES = np.array([CAR, WALK, STRANDED], dtype=np.int64)
 PASS_CODES = np.array([CAR, WALK, STRANDED, SHELTERED, EVACUATING], dtype=np.int64)
-PASSES_DONE = 0  # sim.engine._compiled_passes.DONE: the passes ended (else a shelter filled)
 ADMIT_CODES = np.array([SHELTERED, EVACUATING], dtype=np.int64)
 # Stand-ins for the arrays of a part a run does not have (storage, road flows, crowd speeds): never written.
 NONE_F, NONE_I, NONE_B = np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.bool_)
-NO_STORE = (
-    np.zeros((2, 0), dtype=np.int64),
-    NONE_F,
-    NONE_B,
-    NONE_I,
-    NONE_F,
-    np.zeros(2),
-)  # keys, room, let through, ...
+# No storage: its keys, room, let through, came by, room used and room per person (per mode).
+NO_STORE = (np.zeros((2, 0), dtype=np.int64), NONE_F, NONE_B, NONE_I, NONE_F, np.zeros(2))
 
 
 def enter_arcs(mover: Any, who: np.ndarray, mode: int, t0: float, t1: float) -> tuple[np.ndarray, ...]:
@@ -150,12 +143,11 @@ def passes(
 
     Call only when :func:`loaded`, at free speeds, with every route the passes may need searched
     (``sim.engine.passes``). What the admissions took is told to the shelter agents here, in
-    order, as :meth:`Mover.admit` tells them. Returns ``(status, k, active, n_active, scan,
-    waiting, n_exiting, gone)`` (see the kernel).
+    order, as :meth:`Mover.admit` tells them. Returns ``(filled, k, active, n_active, scan,
+    waiting, n_exiting, gone)`` (see the kernel): ``filled``, a shelter filled in pass ``k``.
     """
     from sim.engine import _compiled_passes
 
-    m = mover.m
     fixed, routes, shelters = _structs(mover)
     st = mover.storage  # its room taken is counted anew (a new array) at every step's start
     packed, active, last = _compiled_passes.passes(
@@ -165,26 +157,13 @@ def passes(
     )  # fmt: skip
     head = packed[: _compiled_passes.N_HEAD].tolist()
     status, k, n_active, n_exiting = head[:4]
-    n_scan, n_waiting, n_gone, n_who, n_refused, _, n_took, _ = head[5:]
-    at = _compiled_passes.N_HEAD
-    scan, waiting = packed[at : at + n_scan], packed[at + n_scan : at + n_scan + n_waiting]
-    at += n_scan + n_waiting
-    gone, who = packed[at : at + n_gone], packed[at + n_gone : at + n_gone + n_who]
-    at += n_gone + n_who
-    if n_refused:
-        nodes, counts = packed[at : at + n_refused].tolist(), packed[at + n_refused : at + 2 * n_refused].tolist()
-        for node, count in zip(nodes, counts, strict=True):
-            row = m.shelters_at[node][0]
-            m.shelters[row].turned_away += count
-            turned[row] = turned.get(row, 0) + count
-    at += 2 * n_refused
-    if n_took:
-        rows, took = packed[at : at + n_took].tolist(), packed[at + n_took : at + 2 * n_took].tolist()
-        for row, count, t_last in zip(rows, took, last.tolist(), strict=True):
-            mover._take(row, count, t_last)  # the kernel took their places from rooms and node_room
-    if n_who:
-        m.ops.new_sheltered.append(who)
-    return status, k, active, n_active, scan, waiting, n_exiting, gone
+    parts, at = [], _compiled_passes.N_HEAD
+    for size in head[5:]:
+        parts.append(packed[at : at + size])
+        at += size
+    scan, waiting, gone, who, nodes, counts, rows, took = parts
+    mover.tell_shelters(who, nodes, counts, rows, took, last, turned)
+    return status == _compiled_passes.FILLED, k, active, n_active, scan, waiting, n_exiting, gone
 
 
 def _structs(mover: Any) -> tuple[Any, Any, Any]:

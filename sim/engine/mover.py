@@ -376,17 +376,8 @@ class Mover:
         if len(waiting) == 0:
             return waiting
         if kernels.loaded():  # the same steps in one compiled call; the shelter agents are told here
-            left, who, refused_nodes, refused_counts, rows, counts, last = kernels_pass.admit_at_shelters(
-                self, waiting, t0
-            )
-            for node, count in zip(refused_nodes.tolist(), refused_counts.tolist(), strict=True):
-                row = self.m.shelters_at[node][0]
-                self.m.shelters[row].turned_away += count
-                turned[row] = turned.get(row, 0) + count
-            for row, count, t_last in zip(rows.tolist(), counts.tolist(), last.tolist(), strict=True):
-                self._take(row, count, t_last)  # the kernel took their places from rooms and node_room
-            if len(who):
-                self.m.ops.new_sheltered.append(who)
+            left, who, nodes, refused, rows, counts, last = kernels_pass.admit_at_shelters(self, waiting, t0)
+            self.tell_shelters(who, nodes, refused, rows, counts, last, turned)
             return left
         at_shelter = self.m.node_has_shelter[p.node[waiting]]
         if not at_shelter.any():
@@ -439,6 +430,30 @@ class Mover:
         p.shelter[who] = rows
         p.arrival_t[who] = arrival
         return waiting[p.state[waiting] == EVACUATING]
+
+    def tell_shelters(
+        self,
+        who: np.ndarray,
+        refused_nodes: np.ndarray,
+        refused_counts: np.ndarray,
+        rows: np.ndarray,
+        counts: np.ndarray,
+        last: np.ndarray,
+        turned: dict[int, int],
+    ) -> None:
+        """Tell the shelter agents what a compiled admission did (it already took the places from the rooms).
+
+        ``who`` were admitted; ``refused_counts`` turned away at each of ``refused_nodes`` (added
+        to ``turned`` per row); shelter ``rows`` took ``counts``, the last arriving at ``last``.
+        """
+        for node, count in zip(refused_nodes.tolist(), refused_counts.tolist(), strict=True):
+            row = self.m.shelters_at[node][0]
+            self.m.shelters[row].turned_away += count
+            turned[row] = turned.get(row, 0) + count
+        for row, count, t_last in zip(rows.tolist(), counts.tolist(), last.tolist(), strict=True):
+            self._take(row, count, t_last)
+        if len(who):
+            self.m.ops.new_sheltered.append(who)
 
     def _take(self, row: int, count: int, last: float) -> int:
         """Shelter ``row`` takes ``count`` people, the last arriving at ``last``; returns its room left.

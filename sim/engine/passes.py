@@ -41,12 +41,12 @@ def run(mover: Any, active: np.ndarray, t0: float, t1: float, turned: dict[int, 
         mover.blocked[active] = False
     while k < max_passes:
         if compiled:
-            status, k, active, n_active, scan, waiting, n_exiting, gone_now = kernels_pass.passes(
+            filled, k, active, n_active, scan, waiting, n_exiting, gone_now = kernels_pass.passes(
                 mover, k, max_passes, active, scan, n_active, t0, t1, turned
             )
             if len(gone_now):
                 gone.append(gone_now)
-            if status == kernels_pass.PASSES_DONE:
+            if not filled:
                 break
             # A shelter filled in pass k's admission: the routes change before anyone enters an arc.
             mover.refresh_fields()
