@@ -37,14 +37,15 @@ def _append(buf: Any, n: int, values: Any) -> Any:
     return buf
 
 
-N_HEAD = 5 + 8  # the packed answer's head: five numbers, then the length of each of its eight parts
+N_HEAD = 5 + 10  # the packed answer's head: five numbers, then the length of each of its ten parts
 
 
 @njit(cache=True)
 def _packed(status: int, k: int, n_active: int, n_exiting: int, n_entered: int, parts: Any) -> Any:
-    """The whole numbers of the answer in one array (each array handed to Python costs about a microsecond).
+    """The answer in one array (each array handed back to Python costs about a microsecond).
 
-    ``[status, k, n_active, n_exiting, n_entered, len(part) for each part, *parts]``.
+    ``[status, k, n_active, n_exiting, n_entered, len(part) for each part, *parts]``; a part of
+    floats is handed in as its bits (``view(np.int64)``).
     """
     total = N_HEAD
     for part in parts:
@@ -73,32 +74,30 @@ def passes(
     drivers: bool,
     with_store: bool,
     with_flows: bool,
-    fixed: Any,
-    routes: Any,
-    shelters: Any,
+    bag: Any,
     taken_m2: Any,
 ) -> Any:
     """Passes ``k`` onwards of a step (``scan``: pass ``k``'s people to look at), at free speeds.
 
     ``active``: everyone on the move at the step's start, replaced by the first pass's scan (as
     :func:`sim.engine.passes.run` keeps it); ``n_active`` how many of them are still on the move.
-    ``fixed``, ``routes``, ``shelters``: the structs of :mod:`sim.engine._compiled_bags`;
+    ``bag``: the structs ``fixed``, ``routes`` and ``shelters`` of :mod:`sim.engine._compiled_bags`;
     ``taken_m2``: the storage's room taken per key (made anew at each step's start). ``fixed.codes``:
     ``(CAR, WALK, STRANDED, SHELTERED, EVACUATING)``; ``routes.familiar`` and ``routes.chosen``
     (the informed share's): per mode (walk, car) ``(closer_count, only_closer, source, dist)``;
     ``routes.informed`` per person (empty: nobody follows informed routes now).
 
-    Returns ``(packed, active, take_last)``; ``packed`` (:func:`_packed`) holds ``status, k,
-    n_active, n_exiting, n_entered`` and the parts ``scan, waiting, gone, admitted, refused_node,
-    refused_count, take_row, take_count``. ``status`` is DONE (``k`` the pass the loop stopped at)
-    or FILLED (a shelter filled in pass ``k``'s admission: ``waiting`` are those still waiting
-    after it, ``scan`` the next pass's to look at, ``n_exiting`` how many left an arc in pass
-    ``k``; both empty when DONE). ``gone``: those who left the move in passes after the first
-    (for the storage's gridlock check). Then, in the order of the admissions: who each admitted,
-    the turned away per node, and what each shelter took (its row, how many, and in
-    ``take_last`` their last arrival); ``n_entered``: how many entered an arc.
+    Returns one array (:func:`_packed`): ``status, k, n_active, n_exiting, n_entered`` and the
+    parts ``scan, waiting, gone, admitted, refused_node, refused_count, take_row, take_count,
+    active, take_last`` (``take_last`` as the bits of its floats). ``status`` is DONE (``k`` the
+    pass the loop stopped at) or FILLED (a shelter filled in pass ``k``'s admission: ``waiting``
+    are those still waiting after it, ``scan`` the next pass's to look at, ``n_exiting`` how many
+    left an arc in pass ``k``; both empty when DONE). ``gone``: those who left the move in passes
+    after the first (for the storage's gridlock check). Then, in the order of the admissions:
+    who each admitted, the turned away per node, and what each shelter took (its row, how many,
+    and in ``take_last`` their last arrival); ``n_entered``: how many entered an arc.
     """
-    f = fixed
+    f, routes, shelters = bag.fixed, bag.routes, bag.shelters
     state, arc, t_ready, blocked, node, p_mode = f.state, f.arc, f.t_ready, f.blocked, f.node, f.mode
     target, shelter, arrival_t, want_arc = f.target, f.shelter, f.arrival_t, f.want_arc
     t_entry, speed = f.t_entry, f.walk_speed
@@ -170,8 +169,8 @@ def passes(
             filled |= rooms[r] == 0
         if filled:  # the routes change before anyone enters an arc: Python goes on from here
             parts = (scan, waiting, gone[:n_gone], admitted[:n_admitted], r_node[:n_refused], r_count[:n_refused],
-                     t_row[:n_took], t_count[:n_took])  # fmt: skip
-            return _packed(FILLED, k, n_active, n_exiting, n_entered, parts), active, t_last[:n_took]
+                     t_row[:n_took], t_count[:n_took], active, t_last[:n_took].view(np.int64))  # fmt: skip
+            return _packed(FILLED, k, n_active, n_exiting, n_entered, parts)
         moved = 0
         for mode in modes:  # drivers who abandon their car walk in the same pass
             if drivers:
@@ -208,5 +207,5 @@ def passes(
         if n_exiting == 0 and moved == 0:
             break
     parts = (some, some, gone[:n_gone], admitted[:n_admitted], r_node[:n_refused], r_count[:n_refused],
-             t_row[:n_took], t_count[:n_took])  # fmt: skip
-    return _packed(DONE, k, n_active, n_exiting, n_entered, parts), active, t_last[:n_took]
+             t_row[:n_took], t_count[:n_took], active, t_last[:n_took].view(np.int64))  # fmt: skip
+    return _packed(DONE, k, n_active, n_exiting, n_entered, parts)

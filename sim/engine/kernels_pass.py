@@ -148,51 +148,67 @@ def passes(
     """
     from sim.engine import _compiled_passes
 
-    fixed, routes, shelters = _structs(mover)
+    bag = _structs(mover)
     st = mover.storage  # its room taken is counted anew (a new array) at every step's start
-    packed, active, last = _compiled_passes.passes(
+    packed = _compiled_passes.passes(
         int(k), int(max_passes), _ints(active), _ints(scan), int(n_active), float(t0), float(t1),
-        bool(mover.drivers), st is not None, mover.flows is not None, fixed, routes, shelters,
+        bool(mover.drivers), st is not None, mover.flows is not None, bag,
         st.taken_m2 if st is not None else NONE_F,
     )  # fmt: skip
-    head = packed[: _compiled_passes.N_HEAD].tolist()
-    status, k, n_active, n_exiting = head[:4]
-    parts, at = [], _compiled_passes.N_HEAD
+    n_head = _compiled_passes.N_HEAD
+    head = packed[:n_head].tolist()
+    parts, at = [], n_head
     for size in head[5:]:
-        parts.append(packed[at : at + size])
+        parts.append(packed[at : at + size] if size else NONE_I)
         at += size
-    scan, waiting, gone, who, nodes, counts, rows, took = parts
-    mover.tell_shelters(who, nodes, counts, rows, took, last, turned)
-    return status == _compiled_passes.FILLED, k, active, n_active, scan, waiting, n_exiting, gone
+    scan, waiting, gone, who, nodes, counts, rows, took, active, last = parts
+    if len(who) or len(nodes) or len(rows):
+        mover.tell_shelters(who, nodes, counts, rows, took, last.view(np.float64), turned)
+    return head[0] == _compiled_passes.FILLED, head[1], active, head[2], scan, waiting, head[3], gone
 
 
-def _structs(mover: Any) -> tuple[Any, Any, Any]:
-    """The passes' three structs (:mod:`sim.engine._compiled_bags`), each made anew only when its arrays were.
+def _structs(mover: Any) -> Any:
+    """The passes' structs in one (:mod:`sim.engine._compiled_bags`), each made anew only when its arrays were.
 
     The first holds what a run never replaces; the routes' is made again when the routes, the open
     arcs or the informed routes are (``Mover._routes``); the shelters' when the room at them is
-    (``Mover.refresh_fields``). Kept on the mover (``pass_structs``) with the very objects they
-    were made of: ``[fixed, its arrays, routes, their keys, shelters, their keys]``.
+    (``Mover.refresh_fields``); the bag of the three with either. Kept on the mover
+    (``pass_structs``) with the very objects they were made of: ``[fixed, its arrays, routes,
+    their keys, shelters, their keys, bag]``.
     """
     from sim.engine import _compiled_bags as bags
 
     m = mover.m
-    if mover.pass_structs is None:
-        fixed = fixed_arrays(mover)
-        mover.pass_structs = [bags.make_fixed(*fixed), fixed, None, None, None, None]
     made = mover.pass_structs
-    route_keys = (mover.routes, mover.informed_routes, m.arc_ok)
-    if made[2] is None or any(a is not b for a, b in zip(made[3], route_keys, strict=True)):
+    if made is None:
+        fixed = fixed_arrays(mover)
+        made = mover.pass_structs = [bags.make_fixed(*fixed), fixed, None, (None, None, None), None, (), None]
+    # Identity checks written out: this runs at every step, and a tuple, zip and any cost microseconds.
+    keys = made[3]
+    if keys[0] is not mover.routes or keys[1] is not mover.informed_routes or keys[2] is not m.arc_ok:
         familiar = _routes_of(mover.routes, mover.drivers)
         informed, chosen = NONE_B, familiar
         if mover.informed_routes is not None:
             informed, chosen = mover.informed, _routes_of(mover.informed_routes, mover.drivers)
         walk_dist = familiar[0][3]
-        made[2:4] = bags.make_routes(familiar, chosen, walk_dist, m.arc_ok[WALK], m.arc_ok[CAR], informed), route_keys
-    room_keys = (m.node_has_shelter, mover.node_room, mover.at_ptr, mover.at_rows, mover.rooms)
-    if made[4] is None or any(a is not b for a, b in zip(made[5], room_keys, strict=True)):
+        routes = bags.make_routes(familiar, chosen, walk_dist, m.arc_ok[WALK], m.arc_ok[CAR], informed)
+        made[2:4] = routes, (mover.routes, mover.informed_routes, m.arc_ok)
+        made[6] = None
+    keys = made[5]
+    if (
+        not keys
+        or keys[0] is not m.node_has_shelter
+        or keys[1] is not mover.node_room
+        or keys[2] is not mover.at_ptr
+        or keys[3] is not mover.at_rows
+        or keys[4] is not mover.rooms
+    ):
+        room_keys = (m.node_has_shelter, mover.node_room, mover.at_ptr, mover.at_rows, mover.rooms)
         made[4:6] = bags.make_shelters(*room_keys), room_keys
-    return made[0], made[2], made[4]
+        made[6] = None
+    if made[6] is None:
+        made[6] = bags.make_bag(made[0], made[2], made[4])
+    return made[6]
 
 
 def fixed_arrays(mover: Any) -> tuple[np.ndarray, ...]:
