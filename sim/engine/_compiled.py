@@ -13,6 +13,7 @@ import numpy as np
 from sim.engine._compiled_graph import (  # noqa: F401 (re-exported)
     arc_cost,
     closer_arcs,
+    closer_arcs_update,
     downstream,
     fewest_hops,
     pair_cost,

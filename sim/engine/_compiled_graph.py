@@ -26,6 +26,49 @@ def closer_arcs(arc_ok: Any, arc_tail: Any, arc_head: Any, dist_s: Any, n_nodes:
 
 
 @njit(cache=True)
+def closer_arcs_update(
+    count: Any,
+    only: Any,
+    changed: Any,
+    arc_ok: Any,
+    arc_tail: Any,
+    arc_head: Any,
+    dist_s: Any,
+    out_ptr: Any,
+    out_arcs: Any,
+    in_ptr: Any,
+    in_arcs: Any,
+) -> Any:
+    """:func:`sim.engine.movement.closer_arcs_update_vectorised`: the changed nodes and the tails into them, again."""
+    count, only = count.copy(), only.copy()
+    seen = np.zeros(len(count), dtype=np.bool_)
+    todo = np.empty(len(count), dtype=np.int64)  # the nodes to count again, each once
+    n_todo = 0
+    for c in changed:
+        if not seen[c]:
+            seen[c] = True
+            todo[n_todo] = c
+            n_todo += 1
+        for j in range(in_ptr[c], in_ptr[c + 1]):
+            v = arc_tail[in_arcs[j]]
+            if not seen[v]:
+                seen[v] = True
+                todo[n_todo] = v
+                n_todo += 1
+    for k in range(n_todo):  # (in one loop: a kernel called per node cost five times the whole count)
+        v = todo[k]
+        n, last = 0, -1
+        for j in range(out_ptr[v], out_ptr[v + 1]):
+            a = out_arcs[j]
+            if arc_ok[a] and dist_s[arc_head[a]] < dist_s[arc_tail[a]]:
+                n += 1
+                last = max(last, a)
+        count[v] = n
+        only[v] = last
+    return count, only
+
+
+@njit(cache=True)
 def arc_cost(a: int, open_arcs: Any, ref_time_s: Any, delay_s: Any, with_delay: bool) -> float:
     """One arc's cost as ``pair_cost_vectorised`` makes it: closed inf, else at least 1e-9 (NaN kept)."""
     if not open_arcs[a]:

@@ -476,6 +476,36 @@ def closer_arcs(
     return count, only
 
 
+def closer_arcs_update(
+    count: np.ndarray,
+    only: np.ndarray,
+    changed: np.ndarray,
+    arc_ok: np.ndarray,
+    arc_tail: np.ndarray,
+    arc_head: np.ndarray,
+    dist_s: np.ndarray,
+    out_ptr: np.ndarray,
+    out_arcs: np.ndarray,
+    in_ptr: np.ndarray,
+    in_arcs: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sim.engine.movement.closer_arcs_update_vectorised`, compiled."""
+    count, only = _compiled.closer_arcs_update(
+        _ints(count),
+        _ints(only),
+        _ints(changed),
+        np.ascontiguousarray(arc_ok, dtype=np.bool_),
+        _ints(arc_tail),
+        _ints(arc_head),
+        np.ascontiguousarray(dist_s, dtype=np.float64),
+        _ints(out_ptr),
+        _ints(out_arcs),
+        _ints(in_ptr),
+        _ints(in_arcs),
+    )
+    return count, only
+
+
 def pair_cost(
     arcs: np.ndarray, starts: np.ndarray, open_arcs: np.ndarray, ref_time_s: np.ndarray, delay_s: np.ndarray | None
 ) -> np.ndarray:

@@ -370,6 +370,49 @@ def closer_arcs_vectorised(
 closer_arcs = kernels.when_large(kernels.MIN_ACTIVE, kernels.closer_arcs)(closer_arcs_vectorised)
 
 
+def _arcs_of(ptr: np.ndarray, arcs: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """The arcs of ``nodes`` in a CSR (``arcs[ptr[v]:ptr[v + 1]]`` for each, in turn)."""
+    count = ptr[nodes + 1] - ptr[nodes]
+    start = np.repeat(ptr[nodes] - (np.cumsum(count) - count), count)
+    return arcs[np.arange(int(count.sum())) + start]
+
+
+def closer_arcs_update_vectorised(
+    count: np.ndarray,
+    only: np.ndarray,
+    changed: np.ndarray,
+    arc_ok: np.ndarray,
+    arc_tail: np.ndarray,
+    arc_head: np.ndarray,
+    dist_s: np.ndarray,
+    out_ptr: np.ndarray,
+    out_arcs: np.ndarray,
+    in_ptr: np.ndarray,
+    in_arcs: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`closer_arcs_vectorised` for ``dist_s``, from its answer for other times (``count``, ``only``).
+
+    The times differ only at the nodes ``changed``; ``arc_ok`` is the same. Whether an arc leads
+    closer changes only where its tail's or its head's time did: only the ``changed`` nodes and the
+    tails of arcs into them are counted again, over their arcs out (``out_*`` and ``in_*``: each
+    node's arcs out and in, as CSR, ascending within a node). The arrays given are not changed.
+    """
+    tails = np.unique(np.concatenate([changed, arc_tail[_arcs_of(in_ptr, in_arcs, changed)]]))
+    arcs = _arcs_of(out_ptr, out_arcs, tails)
+    closer = arcs[arc_ok[arcs] & (dist_s[arc_head[arcs]] < dist_s[arc_tail[arcs]])]
+    count, only = count.copy(), only.copy()
+    count[tails] = 0
+    only[tails] = -1
+    count += np.bincount(arc_tail[closer], minlength=len(count))
+    only[arc_tail[closer]] = closer  # each node's arcs ascending: the last closer one is its highest
+    return count, only
+
+
+closer_arcs_update = kernels.when_large(kernels.MIN_ACTIVE, kernels.closer_arcs_update, size=lambda *a: len(a[3]))(
+    closer_arcs_update_vectorised
+)
+
+
 def queue_lengths_vectorised(
     state: np.ndarray, arc: np.ndarray, want_arc: np.ndarray, mode: np.ndarray, n_arcs: int
 ) -> np.ndarray:

@@ -20,6 +20,7 @@ from sim.engine.crowding import car_speed, walking_speed
 from sim.engine.movement import (
     admit_fifo,
     closer_arcs,
+    closer_arcs_update,
     count_on,
     due_to_leave,
     group_starts,
@@ -30,7 +31,7 @@ from sim.engine.movement import (
     spread_over_arcs,
 )
 from sim.engine.roadflows import RoadFlows
-from sim.engine.routing import Field, compute_field, repair_field
+from sim.engine.routing import Field, arcs_into, compute_field, repair_field
 from sim.engine.storage import Storage
 
 
@@ -94,6 +95,11 @@ def _lost_only(last: _FreeField, open_arcs: np.ndarray, targets: np.ndarray) -> 
     known[last.targets] = True  # targets are node numbers: a mask, where np.isin would sort both
     return bool(known[targets].all())
 
+
+# A field's closer arcs are updated from the last free-flow field's when at most one node in
+# FEW_CHANGED changed its time (else counted over every arc again: the update reads the arcs
+# around each changed node out of order, and a tenth of the nodes already cost twice the count).
+FEW_CHANGED = 16
 
 # Those on the move are looked for among the last look's and the newcomers while fewer than an
 # eighth of everyone (a merge and a gather cost five to ten times a scan, per person).
@@ -185,15 +191,25 @@ class Mover:
                 and np.array_equal(last.targets, targets)
             ):
                 return ModeRoutes(last.field, last.closer_count, last.only_closer)
+            net = self.m.net
+            same_roads = last is not None and np.array_equal(last.open_arcs, open_arcs[m])
             if last is not None and _lost_only(last, open_arcs[m], targets):
                 # A loss since the last free-flow field, or delays on top of it (queues only add
                 # time): only routes through what got dearer are searched again.
                 delay = None if delays is None else delays[m]
-                field = repair_field(self.m.net, m, open_arcs[m], targets, last.field, delay)
+                field = repair_field(net, m, open_arcs[m], targets, last.field, delay, same_roads=same_roads)
             else:
-                field = compute_field(self.m.net, m, open_arcs[m], targets, None if delays is None else delays[m])
-            net = self.m.net
-            count, only = closer_arcs(arc_ok[m], net.tail, net.head, field.dist, self.m.city.n_nodes)
+                field = compute_field(net, m, open_arcs[m], targets, None if delays is None else delays[m])
+            changed = np.flatnonzero(field.dist != last.field.dist) if last is not None and same_roads else None
+            if last is not None and changed is not None and FEW_CHANGED * len(changed) <= net.n_nodes:
+                # The last field's closer arcs, counted again only around the nodes whose time changed
+                # (more than a few: one pass over every arc is quicker than hopping around them).
+                count, only = closer_arcs_update(
+                    last.closer_count, last.only_closer, changed, arc_ok[m], net.tail, net.head, field.dist,
+                    net.out_ptr, net.out_arcs, *arcs_into(net),
+                )  # fmt: skip
+            else:
+                count, only = closer_arcs(arc_ok[m], net.tail, net.head, field.dist, self.m.city.n_nodes)
             if delays is None:
                 self._free[m] = _FreeField(field, open_arcs[m], targets, count, only)
             return ModeRoutes(field, count, only)

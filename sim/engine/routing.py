@@ -252,6 +252,8 @@ def repair_field(
     targets: np.ndarray,
     old: Field,
     delay_s: np.ndarray | None = None,
+    *,
+    same_roads: bool = False,
 ) -> Field:
     """``old`` after a loss (targets gone, arcs closed, delays added), searched again only where it changed.
 
@@ -265,20 +267,23 @@ def repair_field(
     The caller guarantees a loss: ``targets`` within the old ones, ``open_arcs`` within the old,
     and ``delay_s`` (per arc, none negative; see ``compute_field``) only on top of the costs
     ``old`` was searched on (the free-flow field's, for routes on current travel times).
+    ``same_roads``: ``open_arcs`` are those ``old`` was searched on; without delays no pair got
+    dearer, and ``old``'s pair costs are the costs (not computed again).
     """
     n = net.n_nodes
     targets = np.unique(targets)
     if len(targets) == 0:
         return compute_field(net, mode, open_arcs, targets, delay_s)
     arcs, starts = _reversed_graph(net, mode)[:2]
-    pair_cost = _pair_cost(net, mode, open_arcs, delay_s)
+    unchanged = same_roads and delay_s is None  # the very costs ``old`` was searched on
+    pair_cost = old.pair_cost if unchanged else _pair_cost(net, mode, open_arcs, delay_s)
     # Directly hit: lost targets, and nodes whose next step became dearer.
     hit = np.zeros(n, dtype=bool)
     was_target = np.flatnonzero(old.source == np.arange(n))
     still = np.zeros(n, dtype=bool)  # still a target (a mask: np.isin sorts both, per repair)
     still[targets] = True
     hit[was_target[~still[was_target]]] = True
-    dearer = np.flatnonzero(pair_cost > old.pair_cost)
+    dearer = np.zeros(0, dtype=np.int64) if unchanged else np.flatnonzero(pair_cost > old.pair_cost)
     if len(dearer):
         head, tail = net.head[arcs[starts[dearer]]], net.tail[arcs[starts[dearer]]]
         hit[tail[old.pred[tail] == head]] = True
@@ -381,6 +386,16 @@ def downstream_vectorised(hit: np.ndarray, pred: np.ndarray) -> np.ndarray:
 downstream = kernels.when_large(kernels.MIN_ACTIVE, kernels.downstream)(downstream_vectorised)
 
 
+def arcs_into(net: ArcNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Each node's arcs in, as CSR (``in_arcs[in_ptr[v]:in_ptr[v + 1]]``, ascending), built once."""
+    if "in" not in net.graph_cache:
+        in_ptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(net.head, minlength=net.n_nodes), out=in_ptr[1:])
+        net.graph_cache["in"] = (in_ptr, np.argsort(net.head, kind="stable").astype(np.int64))
+    in_ptr, in_arcs = net.graph_cache["in"]
+    return in_ptr, in_arcs
+
+
 def _forward_graph(net: ArcNetwork, mode: int) -> tuple[np.ndarray, ...]:
     """The forward CSR structure (tail -> head) over the reversed graph's pairs, built once.
 
@@ -417,4 +432,4 @@ def _reversed_graph(net: ArcNetwork, mode: int) -> tuple[np.ndarray, ...]:
     return net.graph_cache[mode]
 
 
-__all__ = ["CAR", "WALK", "ArcNetwork", "Field", "build_arcs", "compute_field", "repair_field"]
+__all__ = ["CAR", "WALK", "ArcNetwork", "Field", "arcs_into", "build_arcs", "compute_field", "repair_field"]

@@ -453,6 +453,38 @@ def test_closer_arcs_compiled_equal_the_vectorised_reference(n_arcs):
         assert {0, 1, 2} <= set(expect[0].tolist())
 
 
+@pytest.mark.parametrize("n_arcs", [0, 7, 30_000])
+@pytest.mark.parametrize("share", [0.0, 0.01, 0.3])
+def test_closer_arcs_updated_where_times_changed_equal_a_count_from_scratch(n_arcs, share):
+    rng = np.random.default_rng(n_arcs + 31)
+    n_nodes = max(1, n_arcs // 3)
+    tail, head = rng.integers(0, n_nodes, n_arcs), rng.integers(0, n_nodes, n_arcs)
+    out_arcs = np.argsort(tail, kind="stable")
+    out_ptr = np.r_[0, np.cumsum(np.bincount(tail, minlength=n_nodes))]
+    in_arcs = np.argsort(head, kind="stable")
+    in_ptr = np.r_[0, np.cumsum(np.bincount(head, minlength=n_nodes))]
+    arc_ok = rng.random(n_arcs) < 0.8
+    before = np.round(rng.uniform(0, 20, n_nodes))  # equal times: not closer
+    before[rng.random(n_nodes) < 0.1] = np.inf
+    count, only = movement.closer_arcs_vectorised(arc_ok, tail, head, before, n_nodes)
+    after = before.copy()
+    changed = np.flatnonzero(rng.random(n_nodes) < share)
+    after[changed] = np.where(rng.random(len(changed)) < 0.1, np.inf, np.round(rng.uniform(0, 20, len(changed))))
+    changed = np.flatnonzero(after != before)  # as the mover finds them (inf to inf is no change)
+    expect = movement.closer_arcs_vectorised(arc_ok, tail, head, after, n_nodes)
+    kept = count.copy(), only.copy()
+    args = (count, only, changed, arc_ok, tail, head, after, out_ptr, out_arcs, in_ptr, in_arcs)
+    for got in (movement.closer_arcs_update_vectorised(*args), kernels.closer_arcs_update(*args)):
+        for x, y in zip(got, expect, strict=True):
+            np.testing.assert_array_equal(x, y)
+            assert x.dtype == y.dtype
+    np.testing.assert_array_equal(count, kept[0])  # the answer given is not changed
+    np.testing.assert_array_equal(only, kept[1])
+    if n_arcs >= 30_000 and share:  # the change changed closer arcs
+        assert not np.array_equal(expect[0], count)
+        assert not np.array_equal(expect[1], only)
+
+
 @pytest.mark.parametrize("with_delay", [False, True])
 @pytest.mark.parametrize("n_arcs", [0, 1, 40_000])
 def test_the_cheapest_open_arc_per_pair_compiled_equals_the_vectorised_reference(n_arcs, with_delay):

@@ -33,9 +33,9 @@ def test_nobody_driving_means_no_search_of_car_routes(monkeypatch):
         searched.append((mode, delay_s is not None))
         return compute_field(net, mode, open_arcs, targets, delay_s)
 
-    def counting_repairs(net, mode, open_arcs, targets, old, delay_s=None):
+    def counting_repairs(net, mode, open_arcs, targets, old, delay_s=None, **kw):
         searched.append((mode, delay_s is not None))
-        return repair_field(net, mode, open_arcs, targets, old, delay_s)
+        return repair_field(net, mode, open_arcs, targets, old, delay_s, **kw)
 
     monkeypatch.setattr(mover_module, "compute_field", counting)
     monkeypatch.setattr(mover_module, "repair_field", counting_repairs)
@@ -52,9 +52,9 @@ def test_nobody_driving_means_no_search_of_car_routes(monkeypatch):
 def test_with_drivers_the_cars_free_flow_routes_are_kept_up_to_date(monkeypatch):
     searched: list[int] = []
 
-    def counting_repairs(net, mode, open_arcs, targets, old, delay_s=None):
+    def counting_repairs(net, mode, open_arcs, targets, old, delay_s=None, **kw):
         searched.append(mode)
-        return repair_field(net, mode, open_arcs, targets, old, delay_s)
+        return repair_field(net, mode, open_arcs, targets, old, delay_s, **kw)
 
     monkeypatch.setattr(mover_module, "repair_field", counting_repairs)
     scenario = api.load_scenario(api.sample_scenarios()["kotka_district_evacuation"], ["duration=30min"])

@@ -60,12 +60,18 @@ def test_repairs_after_shelters_fill_and_roads_close_equal_a_full_search(net, mo
     open_arcs = np.ones(net.n_arcs, dtype=bool)
     field = compute_field(net, mode, open_arcs, targets)
     for step in range(8):
-        if step % 2 == 0 and len(targets) > 1:  # a shelter fills
+        roads_closed = not (step % 2 == 0 and len(targets) > 1)
+        if not roads_closed:  # a shelter fills
             targets = np.delete(targets, rng.integers(len(targets)))
         else:  # a few roads close (both directions of each)
             roads = rng.choice(net.road.max() + 1, 15, replace=False)
             open_arcs = open_arcs & ~np.isin(net.road, roads)
-        field = repair_field(net, mode, open_arcs, targets, field)
+        repaired = repair_field(net, mode, open_arcs, targets, field)
+        if not roads_closed:  # the roads as the last field's: its pair costs are the costs, the same field
+            kept = repair_field(net, mode, open_arcs, targets, field, same_roads=True)
+            for name in ("dist", "source", "pred", "pair_cost"):
+                np.testing.assert_array_equal(getattr(kept, name), getattr(repaired, name))
+        field = repaired
         _check(net, mode, open_arcs, targets, field)
 
 
