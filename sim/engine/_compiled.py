@@ -17,6 +17,7 @@ from sim.engine._compiled_graph import (  # noqa: F401 (re-exported)
     downstream,
     fewest_hops,
     pair_cost,
+    repair_subgraph,
 )
 from sim.engine._compiled_record import due_to_leave, people_in_picture, population_tallies  # noqa: F401 (re-exported)
 from sim.engine._compiled_terrain import distance_on_grid, spill_levels  # noqa: F401 (re-exported)

@@ -69,6 +69,62 @@ def closer_arcs_update(
 
 
 @njit(cache=True)
+def repair_subgraph(
+    f_perm: Any, f_indices: Any, f_indptr: Any, pair_cost: Any, nodes: Any, affected: Any, pos: Any, old_dist: Any
+) -> Any:
+    """:func:`sim.engine.routing.subgraph_vectorised`: the same graph, counted and filled in two passes."""
+    k = len(nodes)
+    best_t = np.full(k, np.inf)  # per affected node: the least offer from an unchanged neighbour
+    best_v = np.full(k, -1, dtype=np.int64)
+    count = np.zeros(k + 1, dtype=np.int64)  # arcs per row (the virtual source's row last)
+    for r in range(k):
+        node = nodes[r]
+        for at in range(f_indptr[node], f_indptr[node + 1]):
+            w = pair_cost[f_perm[at]]
+            if not np.isfinite(w):
+                continue
+            v = f_indices[at]
+            if affected[v]:
+                count[pos[v]] += 1
+                continue
+            offer = old_dist[v] + w
+            if np.isfinite(offer) and (offer < best_t[r] or (offer == best_t[r] and v < best_v[r])):
+                best_t[r] = offer
+                best_v[r] = v
+    n_entries = 0
+    for r in range(k):
+        n_entries += best_v[r] >= 0
+    count[k] = n_entries
+    indptr = np.zeros(k + 2, dtype=np.int64)
+    for r in range(k + 1):
+        indptr[r + 1] = indptr[r] + count[r]
+    data = np.empty(indptr[k + 1])
+    indices = np.empty(indptr[k + 1], dtype=np.int64)
+    fill = indptr[:-1].copy()
+    entry_u = np.empty(n_entries, dtype=np.int64)
+    entry_v = np.empty(n_entries, dtype=np.int64)
+    e = 0
+    for r in range(k):  # rows filled in the order of their columns (r ascending)
+        node = nodes[r]
+        for at in range(f_indptr[node], f_indptr[node + 1]):
+            w = pair_cost[f_perm[at]]
+            v = f_indices[at]
+            if np.isfinite(w) and affected[v]:
+                row = pos[v]
+                data[fill[row]] = w
+                indices[fill[row]] = r
+                fill[row] += 1
+        if best_v[r] >= 0:
+            data[fill[k]] = best_t[r]
+            indices[fill[k]] = r
+            fill[k] += 1
+            entry_u[e] = r
+            entry_v[e] = best_v[r]
+            e += 1
+    return data, indices, indptr, entry_u, entry_v
+
+
+@njit(cache=True)
 def arc_cost(a: int, open_arcs: Any, ref_time_s: Any, delay_s: Any, with_delay: bool) -> float:
     """One arc's cost as ``pair_cost_vectorised`` makes it: closed inf, else at least 1e-9 (NaN kept)."""
     if not open_arcs[a]:

@@ -82,6 +82,11 @@ def loaded() -> bool:
     return _compiled is not None or (mode == "1" and enabled())
 
 
+def loaded_module() -> Any:
+    """The module of kernels (:mod:`sim.engine._compiled`), for calls :func:`run` makes when :func:`loaded`."""
+    return _compiled
+
+
 def run(
     size: int, at_least: int, compiled: Callable[[], T], reference: Callable[[], T], *, outright: bool = False
 ) -> T:

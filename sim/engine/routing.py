@@ -271,7 +271,8 @@ def repair_field(
     dearer, and ``old``'s pair costs are the costs (not computed again).
     """
     n = net.n_nodes
-    targets = np.unique(targets)
+    if len(targets) > 1 and not (targets[1:] > targets[:-1]).all():  # (the mover's are ascending already)
+        targets = np.unique(targets)
     if len(targets) == 0:
         return compute_field(net, mode, open_arcs, targets, delay_s)
     arcs, starts = _reversed_graph(net, mode)[:2]
@@ -289,30 +290,23 @@ def repair_field(
         hit[tail[old.pred[tail] == head]] = True
     if not hit.any():
         return Field(dist=old.dist, source=old.source, pred=old.pred, pair_cost=pair_cost)
-    affected = downstream(hit, old.pred)  # every node whose route runs through a hit one
+    if unchanged:  # only lost shelters are hit: the nodes whose route ends at one (a route's end is its source)
+        lost = np.zeros(n + 1, dtype=bool)  # (the last place: no source, -1)
+        lost[:n] = hit
+        affected = lost[old.source]
+    else:
+        affected = downstream(hit, old.pred)  # every node whose route runs through a hit one
     nodes = np.flatnonzero(affected)
     k = len(nodes)
     pos = np.full(n, -1, dtype=np.int64)
     pos[nodes] = np.arange(k)
-    # Their arcs toward other nodes (forward: u -> v costs the reversed pair (v, u)).
+    # Their arcs toward other nodes, entry times from unchanged neighbours, as one graph (CSR).
     f_perm, f_indices, f_indptr = _forward_graph(net, mode)
-    u, v, w = _rows_of(f_indptr, f_indices, f_perm, pair_cost, nodes)
-    ok = np.isfinite(w)
-    u, v, w = u[ok], v[ok], w[ok]
-    inside = affected[v]
-    # Entry times from unchanged neighbours, and which neighbour gives each.
-    ou, ov = u[~inside], v[~inside]
-    offer = old.dist[ov] + w[~inside]
-    reach = np.isfinite(offer)
-    ou, ov, offer = ou[reach], ov[reach], offer[reach]
-    order = np.lexsort((ov, offer, ou))  # per node: least offer first (ties: lowest neighbour)
-    first = np.r_[True, ou[order][1:] != ou[order][:-1]] if len(order) else np.zeros(0, dtype=bool)
-    entry_u, entry_v, entry_t = ou[order][first], ov[order][first], offer[order][first]
+    data, indices, indptr, entry_u, entry_v = subgraph(
+        f_perm, f_indices, f_indptr, pair_cost, nodes, affected, pos, old.dist
+    )
     # One Dijkstra over the affected nodes from a virtual source (index k).
-    iu, iv = u[inside], pos[v[inside]]
-    rows = np.concatenate([iv, np.full(len(entry_u), k)])
-    cols = np.concatenate([iu, entry_u])
-    sub = _csr(np.concatenate([w[inside], entry_t]), rows, cols, k + 1)  # pairs are distinct
+    sub = csr_matrix((data, indices, indptr), shape=(k + 1, k + 1))
     d, p = dijkstra(sub, directed=True, indices=k, return_predecessors=True)
     dist, source, pred = old.dist.copy(), old.source.copy(), old.pred.copy()
     dist[nodes] = d[:k]
@@ -337,6 +331,67 @@ def repair_field(
     got[ends] = old.source[via[hop[ends]]]
     source[nodes] = got
     return Field(dist=dist, source=source, pred=pred, pair_cost=pair_cost)
+
+
+def subgraph_vectorised(
+    f_perm: np.ndarray,
+    f_indices: np.ndarray,
+    f_indptr: np.ndarray,
+    pair_cost: np.ndarray,
+    nodes: np.ndarray,
+    affected: np.ndarray,
+    pos: np.ndarray,
+    old_dist: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """A repair's graph over the ``affected`` ``nodes`` (``pos``: each one's index), and a virtual source.
+
+    Node ``i`` is ``nodes[i]``; the virtual source, index ``k = len(nodes)``, reaches each affected
+    node that has an unchanged neighbour at the least time one offers (its time in ``old_dist``
+    plus the step's cost; ties: the lowest neighbour). Arcs are reversed pairs (forward: ``u -> v``
+    costs the pair ``(v, u)``; ``f_*``: the forward CSR, :func:`_forward_graph`). Returns the CSR
+    ``(data, indices, indptr)`` of the ``k + 1`` nodes (each row's columns ascending), and the
+    entries: the affected nodes' indices reached from the virtual source, ascending, and the
+    neighbour each entry comes from.
+    """
+    k = len(nodes)
+    u, v, w = _rows_of(f_indptr, f_indices, f_perm, pair_cost, nodes)
+    ok = np.isfinite(w)
+    u, v, w = u[ok], v[ok], w[ok]
+    inside = affected[v]
+    ou, ov = u[~inside], v[~inside]
+    offer = old_dist[ov] + w[~inside]
+    reach = np.isfinite(offer)
+    ou, ov, offer = ou[reach], ov[reach], offer[reach]
+    order = np.lexsort((ov, offer, ou))  # per node: least offer first (ties: lowest neighbour)
+    first = np.r_[True, ou[order][1:] != ou[order][:-1]] if len(order) else np.zeros(0, dtype=bool)
+    entry_u, entry_v, entry_t = ou[order][first], ov[order][first], offer[order][first]
+    rows = np.concatenate([pos[v[inside]], np.full(len(entry_u), k)])
+    cols = np.concatenate([u[inside], entry_u])
+    sub = _csr(np.concatenate([w[inside], entry_t]), rows, cols, k + 1)  # pairs are distinct
+    return sub.data, sub.indices.astype(np.int64), sub.indptr.astype(np.int64), entry_u, entry_v
+
+
+def _subgraph_compiled(
+    f_perm: np.ndarray,
+    f_indices: np.ndarray,
+    f_indptr: np.ndarray,
+    pair_cost: np.ndarray,
+    nodes: np.ndarray,
+    affected: np.ndarray,
+    pos: np.ndarray,
+    old_dist: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """:func:`subgraph_vectorised`, compiled (call only when the kernels are loaded)."""
+    ints = kernels._ints
+    out: tuple[np.ndarray, ...] = kernels.loaded_module().repair_subgraph(
+        ints(f_perm), ints(f_indices), ints(f_indptr), np.ascontiguousarray(pair_cost, dtype=np.float64),
+        ints(nodes), np.ascontiguousarray(affected, dtype=np.bool_), ints(pos),
+        np.ascontiguousarray(old_dist, dtype=np.float64),
+    )  # fmt: skip
+    return out
+
+
+subgraph = kernels.when_large(kernels.MIN_PEOPLE, _subgraph_compiled, size=lambda *a: len(a[4]))(subgraph_vectorised)
 
 
 def _rows_of(

@@ -173,3 +173,32 @@ def test_a_csr_built_directly_is_scipys_own():
         d1, p1 = dijkstra(expect, directed=True, indices=0, return_predecessors=True)
         np.testing.assert_array_equal(d0, d1)
         np.testing.assert_array_equal(p0, p1)
+
+
+@pytest.mark.parametrize("mode", [WALK, CAR])
+@pytest.mark.parametrize("seed", [7, 8])
+def test_a_repairs_graph_compiled_equals_the_vectorised_reference(net, mode, seed):
+    """The graph a repair searches (its arcs, entries from unchanged neighbours, ties) the same from the kernel."""
+    from sim.engine import kernels
+    from sim.engine.routing import _forward_graph, _subgraph_compiled, downstream, subgraph_vectorised
+
+    assert kernels.enabled()
+    rng = np.random.default_rng(seed)
+    n = net.n_nodes
+    open_arcs = rng.random(net.n_arcs) < 0.9
+    field = compute_field(net, mode, open_arcs, np.sort(rng.choice(n, 8, replace=False)))
+    # Whole-second costs: equal offers from different neighbours, for the tie rule.
+    costs = np.where(np.isfinite(field.pair_cost), np.round(field.pair_cost), field.pair_cost)
+    dist = np.where(np.isfinite(field.dist), np.round(field.dist), field.dist)
+    seen = []
+    for share in (0.001, 0.05, 0.5):
+        affected = downstream(rng.random(n) < share, field.pred)
+        nodes = np.flatnonzero(affected)
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[nodes] = np.arange(len(nodes))
+        args = (*_forward_graph(net, mode), costs, nodes, affected, pos, dist)
+        want, got = subgraph_vectorised(*args), _subgraph_compiled(*args)
+        for a, b in zip(want, got, strict=True):
+            np.testing.assert_array_equal(a, b)
+        seen.append(len(want[3]) > 0 and len(want[0]) > len(want[3]))
+    assert any(seen)  # entries, and arcs inside
