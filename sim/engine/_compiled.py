@@ -19,7 +19,12 @@ from sim.engine._compiled_graph import (  # noqa: F401 (re-exported)
     pair_cost,
     repair_subgraph,
 )
-from sim.engine._compiled_record import due_to_leave, people_in_picture, population_tallies  # noqa: F401 (re-exported)
+from sim.engine._compiled_record import (  # noqa: F401 (re-exported)
+    due_to_leave,
+    exposed,
+    people_in_picture,
+    population_tallies,
+)
 from sim.engine._compiled_terrain import distance_on_grid, spill_levels  # noqa: F401 (re-exported)
 from sim.engine._kernel_cache import njit
 

@@ -153,3 +153,20 @@ def due_to_leave(cand: Any, state: Any, depart_t: Any, at_home: int, trapped: in
             kept[n_kept] = i
             n_kept += 1
     return due[:n_due].copy(), earliest, kept[:n_kept].copy()
+
+
+@njit(cache=True)
+def exposed(state: Any, arc: Any, node: Any, sheltered: int, casualty: int) -> Any:
+    """:func:`sim.engine.movement.exposed_vectorised` in one pass over everyone."""
+    n = len(state)
+    idx = np.empty(n, dtype=np.int64)
+    c = 0
+    for i in range(n):  # (no branch: the states vary at random across people)
+        idx[c] = i
+        c += (state[i] != sheltered) & (state[i] != casualty)
+    idx = idx[:c].copy()
+    at = np.empty(c, dtype=np.int64)
+    for k in range(c):
+        i = idx[k]
+        at[k] = node[i] if arc[i] < 0 else -1
+    return idx, at

@@ -39,6 +39,7 @@ from sim.cyber.inventory import build_inventory
 from sim.engine import kernels
 from sim.engine.alerting import Alerting
 from sim.engine.locating import Locating
+from sim.engine.movement import exposed
 from sim.engine.mover import Mover
 from sim.engine.operations import ShelterOperations
 from sim.engine.recorder import Recorder
@@ -358,9 +359,7 @@ class EvacuationModel(mesa.Model):
 
     def exposed_citizens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Citizens outside shelters and alive: indices, node (-1: along a road), positions along roads."""
-        p = self.pop
-        idx = np.nonzero((p.state != SHELTERED) & (p.state != CASUALTY))[0]
-        node = np.where(p.arc[idx] < 0, p.node[idx], -1)
+        idx, node = exposed(self.pop.state, self.pop.arc, self.pop.node, SHELTERED, CASUALTY)
         return idx, node, self.mover.positions(idx[node < 0], float(self.env.now))
 
     def vulnerable(self, idx: np.ndarray) -> np.ndarray:

@@ -353,6 +353,24 @@ def positions_now_vectorised(
 positions_now = kernels.when_large(kernels.MIN_ACTIVE, kernels.positions_now)(positions_now_vectorised)
 
 
+def exposed_vectorised(
+    state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Citizens neither sheltered nor casualties (ascending), and the node of each (-1: along a road)."""
+    idx = np.nonzero((state != sheltered) & (state != casualty))[0]
+    return idx, np.where(arc[idx] < 0, node[idx], -1)
+
+
+def _exposed_compiled(
+    state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int
+) -> tuple[np.ndarray, np.ndarray]:
+    idx, at = kernels.loaded_module().exposed(state, kernels._ints(arc), kernels._ints(node), int(sheltered), int(casualty))
+    return idx, at
+
+
+exposed = kernels.when_large(kernels.MIN_POPULATION, _exposed_compiled)(exposed_vectorised)
+
+
 def closer_arcs_vectorised(
     arc_ok: np.ndarray, arc_tail: np.ndarray, arc_head: np.ndarray, dist_s: np.ndarray, n_nodes: int
 ) -> tuple[np.ndarray, np.ndarray]:
