@@ -239,7 +239,9 @@ class Alerting:
         who, when = who[home], when[home]
         if len(who) == 0:
             return
-        rec = self.chan_receipt.setdefault(i, np.full(p.n, NEVER))
+        rec = self.chan_receipt.get(i)
+        if rec is None:  # (not setdefault: its default, a million-long array, would be made at every call)
+            rec = self.chan_receipt[i] = np.full(p.n, NEVER)
         rec[who] = np.minimum(rec[who], when)
         sooner = when < p.warned_t[who]
         self.warn(who[sooner], when[sooner])

@@ -184,8 +184,9 @@ class Locating:
         # The prior split of each cell among districts: where its residents live.
         home_tower = self.node_tower[self.m.pop.home_node]
         has = home_tower >= 0
-        w = np.zeros((len(self.tower_rows), self.n_d))
-        np.add.at(w, (home_tower[has], self.node_district[self.m.pop.home_node[has]]), 1.0)
+        n_t = len(self.tower_rows)  # residents per cell and district, counted (whole numbers, as np.add.at's)
+        cell_district = home_tower[has] * self.n_d + self.node_district[self.m.pop.home_node[has]]
+        w = np.bincount(cell_district, minlength=n_t * self.n_d).reshape(n_t, self.n_d).astype(float)
         totals = w.sum(axis=1, keepdims=True)
         self.cell_weights = np.divide(w, totals, out=np.zeros_like(w), where=totals > 0)
 
