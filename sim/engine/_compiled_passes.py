@@ -76,11 +76,13 @@ def passes(
     with_flows: bool,
     bag: Any,
     taken_m2: Any,
+    everyone: bool,
 ) -> Any:
     """Passes ``k`` onwards of a step (``scan``: pass ``k``'s people to look at), at free speeds.
 
-    ``active``: everyone on the move at the step's start, replaced by the first pass's scan (as
-    :func:`sim.engine.passes.run` keeps it); ``n_active`` how many of them are still on the move.
+    ``active``: everyone on the move at the step's start, or some more (ascending; the first
+    pass's scan keeps those who are, as :func:`sim.engine.passes.run` keeps it), or with
+    ``everyone`` (``k`` 0) all people, looked at here; ``n_active`` how many are still on the move.
     ``bag``: the structs ``fixed``, ``routes`` and ``shelters`` of :mod:`sim.engine._compiled_bags`;
     ``taken_m2``: the storage's room taken per key (made anew at each step's start). ``fixed.codes``:
     ``(CAR, WALK, STRANDED, SHELTERED, EVACUATING)``; ``routes.familiar`` and ``routes.chosen``
@@ -124,6 +126,14 @@ def passes(
     waiting = some
     n_exiting = n_entered = 0
     modes = np.array([car, walk]) if drivers else np.array([walk])
+    if k == 0 and everyone:  # Mover.on_the_move's scan of everyone, without the array of states compared
+        active = np.empty(len(state), dtype=np.int64)
+        n_active = 0
+        for i in range(len(state)):  # (no branch: the states vary at random across people)
+            active[n_active] = i
+            n_active += state[i] == evacuating
+        active = active[:n_active]
+        scan = active
     if k == 0:  # those a queue could not take last step try again (sim.engine.passes.run)
         for i in active:
             blocked[i] = False

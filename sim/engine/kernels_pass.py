@@ -132,8 +132,8 @@ def passes(
     mover: Any,
     k: int,
     max_passes: int,
-    active: np.ndarray,
-    scan: np.ndarray,
+    active: np.ndarray | None,
+    scan: np.ndarray | None,
     n_active: int,
     t0: float,
     t1: float,
@@ -143,17 +143,19 @@ def passes(
 
     Call only when :func:`loaded`, at free speeds, with every route the passes may need searched
     (``sim.engine.passes``). What the admissions took is told to the shelter agents here, in
-    order, as :meth:`Mover.admit` tells them. Returns ``(filled, k, active, n_active, scan,
-    waiting, n_exiting, gone)`` (see the kernel): ``filled``, a shelter filled in pass ``k``.
+    order, as :meth:`Mover.admit` tells them. ``active`` None: everyone may be on the move (the
+    kernel finds those who are). Returns ``(filled, k, active, n_active, scan, waiting,
+    n_exiting, gone)`` (see the kernel): ``filled``, a shelter filled in pass ``k``.
     """
     from sim.engine import _compiled_passes
 
     bag = _structs(mover)
     st = mover.storage  # its room taken is counted anew (a new array) at every step's start
+    everyone = active is None
     packed = _compiled_passes.passes(
-        int(k), int(max_passes), _ints(active), _ints(scan), int(n_active), float(t0), float(t1),
-        bool(mover.drivers), st is not None, mover.flows is not None, bag,
-        st.taken_m2 if st is not None else NONE_F,
+        int(k), int(max_passes), NONE_I if active is None else _ints(active), NONE_I if scan is None else _ints(scan),
+        int(n_active), float(t0), float(t1), bool(mover.drivers), st is not None, mover.flows is not None, bag,
+        st.taken_m2 if st is not None else NONE_F, everyone,
     )  # fmt: skip
     n_head = _compiled_passes.N_HEAD
     head = packed[:n_head].tolist()

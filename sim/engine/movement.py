@@ -364,7 +364,8 @@ def exposed_vectorised(
 def _exposed_compiled(
     state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    idx, at = kernels.loaded_module().exposed(state, kernels._ints(arc), kernels._ints(node), int(sheltered), int(casualty))
+    ints = kernels._ints
+    idx, at = kernels.loaded_module().exposed(state, ints(arc), ints(node), int(sheltered), int(casualty))
     return idx, at
 
 

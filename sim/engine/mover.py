@@ -96,9 +96,8 @@ def _lost_only(last: _FreeField, open_arcs: np.ndarray, targets: np.ndarray) -> 
     return bool(known[targets].all())
 
 
-# A field's closer arcs are updated from the last free-flow field's when at most one node in
-# FEW_CHANGED changed its time (else counted over every arc again: the update reads the arcs
-# around each changed node out of order, and a tenth of the nodes already cost twice the count).
+# Closer arcs are updated from the last free-flow field's when at most one node in FEW_CHANGED changed its
+# time (else counted over every arc: the update reads arcs out of order; a tenth of the nodes cost twice).
 FEW_CHANGED = 16
 
 # Those on the move are looked for among the last look's and the newcomers while fewer than an
@@ -121,17 +120,15 @@ class Mover:
         # Walkers per road and cars per arc (speeds from density), counted at every step's start.
         self.walkers_on_road = np.zeros(model.city.n_roads)
         self.cars_on_arc = np.zeros(model.net.n_arcs)
-        # Route choice: everyone starts on the familiar (free-flow) routes; every
-        # movement.reroute_every the informed share re-plans on current travel times.
+        # Everyone starts on the familiar (free-flow) routes; the informed share re-plans (reroute_every).
         cfg = model.scenario.movement
         self.informed = model.streams.get("routes").random(model.pop.n) < cfg.informed_share
         self.want_arc = np.full(model.pop.n, -1, dtype=np.int32)  # the arc a blocked citizen waits for
         self.next_reroute = float(cfg.reroute_every)
         self.informed_routes: Routes | None = None
-        # Per mode: its last free-flow field with its inputs (open arcs, targets) and closer arcs.
-        # A change that leaves a mode's inputs alone (a flood closing roads to cars only) reuses
-        # the field; a loss (shelters filled, roads closed) repairs it where it changed
-        # (routing.repair_field: the same times as a full search); anything else searches anew.
+        # Per mode: its last free-flow field with its inputs (open arcs, targets) and closer arcs. A change
+        # that leaves a mode's inputs alone (a flood closing roads to cars only) reuses the field; a loss
+        # (shelters filled, roads closed) repairs it (routing.repair_field); anything else searches anew.
         self._free: list[_FreeField | None] = [None, None]
         # Queues take room on the road and spill back (movement.storage; sim/engine/storage.py).
         self.storage = Storage(model.net, model.pop.n) if cfg.storage else None
@@ -295,12 +292,15 @@ class Mover:
             dep, self.next_departure, self.home = due_to_leave(self.home, p.state, p.depart_t, AT_HOME, TRAPPED, t1)
             if len(dep):
                 self.depart(dep)
-        active = self.on_the_move()
-        self.count_on_arcs(active, 0.5 * (t0 + t1))
-        if self.storage is not None:
-            self.storage.recount(active)
         turned: dict[int, int] = {}
-        active = passes.run(self, active, t0, t1, turned)
+        if self.storage is None and passes.compiled_here(self):  # the compiled passes' first scan finds
+            self.moving = active = passes.run(self, self._may_be_moving(), t0, t1, turned)  # those on the move
+        else:
+            active = self.on_the_move()
+            self.count_on_arcs(active, 0.5 * (t0 + t1))
+            if self.storage is not None:
+                self.storage.recount(active)
+            active = passes.run(self, active, t0, t1, turned)
         for row, count in sorted(turned.items()):
             sh = self.m.shelters[row]
             reason = "damaged" if sh.damaged else "closed" if not sh.is_open else "full"
@@ -310,14 +310,18 @@ class Mover:
 
     def on_the_move(self) -> np.ndarray:
         """Everyone on the move now, ascending: ``np.flatnonzero(state == EVACUATING)``, from those who may be."""
-        state = self.m.pop.state
+        state, may = self.m.pop.state, self._may_be_moving()
+        self.moving = np.flatnonzero(state == EVACUATING) if may is None else may[state[may] == EVACUATING]
+        return self.moving
+
+    def _may_be_moving(self) -> np.ndarray | None:
+        """Those on the move at the last look and the newcomers since (ascending), or None: a scan is as quick."""
         if self.moving is None or not self._few_to_look_at():  # the first look, or a scan is as quick
-            self.moving = np.flatnonzero(state == EVACUATING)
-        else:
-            if self.joining:  # both ascending: a stable sort merges them; one stranded and back is in both
-                both = np.sort(np.concatenate([self.moving, *self.joining]), kind="stable")
-                self.moving = both[np.r_[True, both[1:] != both[:-1]]] if len(both) else both
-            self.moving = self.moving[state[self.moving] == EVACUATING]
+            self.joining = []
+            return None
+        if self.joining:  # both ascending: a stable sort merges them; one stranded and back is in both
+            both = np.sort(np.concatenate([self.moving, *self.joining]), kind="stable")
+            self.moving = both[np.r_[True, both[1:] != both[:-1]]] if len(both) else both
         self.joining = []
         return self.moving
 

@@ -24,8 +24,11 @@ from sim.engine import kernels, kernels_pass
 from sim.engine.movement import exit_and_wait
 
 
-def run(mover: Any, active: np.ndarray, t0: float, t1: float, turned: dict[int, int]) -> np.ndarray:
+def run(mover: Any, active: np.ndarray | None, t0: float, t1: float, turned: dict[int, int]) -> np.ndarray:
     """The passes of the step ``t0`` to ``t1`` over ``active`` (everyone on the move, ascending).
+
+    When the passes run compiled (:func:`compiled_here`), ``active`` may be those who may be on
+    the move (more, ascending) or None (everyone may be): the first scan keeps those who are.
 
     ``turned`` collects the people turned away per shelter row. Returns ``active`` as full scans
     would leave it (those admitted or stranded in a pass leave it at the next scan), for the
@@ -33,11 +36,12 @@ def run(mover: Any, active: np.ndarray, t0: float, t1: float, turned: dict[int, 
     """
     p = mover.m.pop
     max_passes = mover.m.scenario.movement.max_passes_per_step
-    scan, n_active, gone, k = active, len(active), [], 0
-    compiled = _compiled_here(mover)
+    scan, n_active, gone, k = active, -1 if active is None else len(active), [], 0
+    compiled = compiled_here(mover)
     # People a queue could not take last step may try again: later passes only make queues
     # longer, so those a queue cannot take wait for the next step instead of trying in every pass.
     if not compiled:  # (the compiled passes let them try again themselves)
+        assert active is not None
         mover.blocked[active] = False
     while k < max_passes:
         if compiled:
@@ -53,10 +57,12 @@ def run(mover: Any, active: np.ndarray, t0: float, t1: float, turned: dict[int, 
             if _enter(mover, waiting, t0, t1) == 0 and n_exiting == 0:
                 break
             k += 1
-            compiled = _compiled_here(mover)
+            compiled = compiled_here(mover)
             continue
         if n_active == 0:
             break
+        assert active is not None  # (None only for the compiled passes)
+        assert scan is not None
         still, exiting, waiting = exit_and_wait(
             scan, p.state, EVACUATING, p.arc, p.t_ready, mover.blocked, p.node, mover.m.net.head, t1
         )
@@ -76,7 +82,8 @@ def run(mover: Any, active: np.ndarray, t0: float, t1: float, turned: dict[int, 
         if _enter(mover, waiting, t0, t1) == 0 and len(exiting) == 0:
             break
         k += 1
-        compiled = _compiled_here(mover)
+        compiled = compiled_here(mover)
+    assert active is not None
     if gone:  # as the last scan left it (``active`` is in ascending order, every scan's a part of it)
         keep = np.ones(len(active), dtype=bool)
         keep[np.searchsorted(active, np.concatenate(gone))] = False
@@ -95,7 +102,7 @@ def _enter(mover: Any, waiting: np.ndarray, t0: float, t1: float) -> int:
     return moved
 
 
-def _compiled_here(mover: Any) -> bool:
+def compiled_here(mover: Any) -> bool:
     """Whether the passes run compiled now: kernels loaded, free speeds, every route they may need searched.
 
     The informed share's routes are searched when an informed person of a mode first needs them;
