@@ -164,8 +164,7 @@ def passes(
         parts.append(packed[at : at + size] if size else NONE_I)
         at += size
     scan, waiting, gone, who, nodes, counts, rows, took, active, last = parts
-    if len(who) or len(nodes) or len(rows):
-        mover.tell_shelters(who, nodes, counts, rows, took, last.view(np.float64), turned)
+    mover.tell_shelters(who, nodes, counts, rows, took, last.view(np.float64), turned)
     return head[0] == _compiled_passes.FILLED, head[1], active, head[2], scan, waiting, head[3], gone
 
 

@@ -188,25 +188,24 @@ class Mover:
                 and np.array_equal(last.targets, targets)
             ):
                 return ModeRoutes(last.field, last.closer_count, last.only_closer)
-            net = self.m.net
-            same_roads = last is not None and np.array_equal(last.open_arcs, open_arcs[m])
+            net, n = self.m.net, self.m.net.n_nodes
+            same = last if last is not None and np.array_equal(last.open_arcs, open_arcs[m]) else None  # same roads
             if last is not None and _lost_only(last, open_arcs[m], targets):
                 # A loss since the last free-flow field, or delays on top of it (queues only add
                 # time): only routes through what got dearer are searched again.
                 delay = None if delays is None else delays[m]
-                field = repair_field(net, m, open_arcs[m], targets, last.field, delay, same_roads=same_roads)
+                field = repair_field(net, m, open_arcs[m], targets, last.field, delay, same_roads=same is not None)
             else:
                 field = compute_field(net, m, open_arcs[m], targets, None if delays is None else delays[m])
-            changed = np.flatnonzero(field.dist != last.field.dist) if last is not None and same_roads else None
-            if last is not None and changed is not None and FEW_CHANGED * len(changed) <= net.n_nodes:
+            if same is not None and FEW_CHANGED * len(changed := np.flatnonzero(field.dist != same.field.dist)) <= n:
                 # The last field's closer arcs, counted again only around the nodes whose time changed
                 # (more than a few: one pass over every arc is quicker than hopping around them).
                 count, only = closer_arcs_update(
-                    last.closer_count, last.only_closer, changed, arc_ok[m], net.tail, net.head, field.dist,
+                    same.closer_count, same.only_closer, changed, arc_ok[m], net.tail, net.head, field.dist,
                     net.out_ptr, net.out_arcs, *arcs_into(net),
                 )  # fmt: skip
             else:
-                count, only = closer_arcs(arc_ok[m], net.tail, net.head, field.dist, self.m.city.n_nodes)
+                count, only = closer_arcs(arc_ok[m], net.tail, net.head, field.dist, n)
             if delays is None:
                 self._free[m] = _FreeField(field, open_arcs[m], targets, count, only)
             return ModeRoutes(field, count, only)
@@ -466,6 +465,8 @@ class Mover:
         ``who`` were admitted; ``refused_counts`` turned away at each of ``refused_nodes`` (added
         to ``turned`` per row); shelter ``rows`` took ``counts``, the last arriving at ``last``.
         """
+        if not (len(who) or len(refused_nodes) or len(rows)):  # most steps' passes: nothing to tell
+            return
         for node, count in zip(refused_nodes.tolist(), refused_counts.tolist(), strict=True):
             row = self.m.shelters_at[node][0]
             self.m.shelters[row].turned_away += count
