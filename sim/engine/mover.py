@@ -160,7 +160,7 @@ class Mover:
         if self.storage is not None:
             self.storage.leave(idx)  # at home: they take no room on any road yet
         # Drivers without a drivable route to any shelter walk instead.
-        drivers = idx[p.mode[idx] == CAR] if self.drivers else idx[:0]
+        drivers = idx[p.mode[idx] == CAR]
         if len(drivers):
             no_car_route = ~np.isfinite(self.routes.field(CAR).dist[p.node[drivers]])
             p.mode[drivers[no_car_route]] = WALK

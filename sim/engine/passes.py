@@ -27,8 +27,8 @@ from sim.engine.movement import exit_and_wait
 def run(mover: Any, active: np.ndarray | None, t0: float, t1: float, turned: dict[int, int]) -> np.ndarray:
     """The passes of the step ``t0`` to ``t1`` over ``active`` (everyone on the move, ascending).
 
-    ``active`` None: the compiled passes take those due from their calendar (only when
-    :func:`compiled_here`, which the caller checked; :mod:`sim.engine._compiled_calendar`).
+    When the passes run compiled (:func:`compiled_here`), ``active`` may be those who may be on
+    the move (more, ascending) or None (everyone may be): the first scan keeps those who are.
 
     ``turned`` collects the people turned away per shelter row. Returns ``active`` as full scans
     would leave it (those admitted or stranded in a pass leave it at the next scan), for the
@@ -37,7 +37,7 @@ def run(mover: Any, active: np.ndarray | None, t0: float, t1: float, turned: dic
     p = mover.m.pop
     max_passes = mover.m.scenario.movement.max_passes_per_step
     scan, n_active, gone, k = active, -1 if active is None else len(active), [], 0
-    compiled = active is None or compiled_here(mover)
+    compiled = compiled_here(mover)
     # People a queue could not take last step may try again: later passes only make queues
     # longer, so those a queue cannot take wait for the next step instead of trying in every pass.
     if not compiled:  # (the compiled passes let them try again themselves)
