@@ -1,7 +1,5 @@
 """Who is due by a step's end, from a calendar of ready times instead of a scan of everyone on the move.
 
-(And :func:`leaving`: who leaves home, from :mod:`sim.engine.departures`' schedule.)
-
 A step's first pass looks at everyone on the move whose ready time is before the step's end
 (``t_ready < t1``): they leave their arc, or wait at a node. Scanning everyone on the move for
 them costs a look at each of thousands of people per step, while a few hundred are due. Here
@@ -97,7 +95,7 @@ def _marked(bits: Any, span: Any, n_due: int) -> Any:
     for w in range(span[0], span[1] + 1):
         x = bits[w]
         while x != 0:
-            due[c] = (w << 6) + trailing_zeros(x)  # type: ignore[call-arg]  # (an intrinsic: numba passes its context)
+            due[c] = (w << 6) + trailing_zeros(x)
             c += 1
             x &= x - np.uint64(1)
         bits[w] = 0
@@ -182,31 +180,3 @@ def arrays(n: int, ring: int = 1024) -> tuple[np.ndarray, ...]:
         np.zeros((n + 63) // 64, dtype=np.uint64),
         np.zeros(3, dtype=np.int64),
     )
-
-
-@njit(cache=True)
-def leaving(who: Any, when: Any, t_end: float, state: Any, depart_t: Any, at_home: int) -> Any:
-    """:meth:`sim.engine.departures.Departures.due`'s look, compiled: who leaves home before ``t_end``.
-
-    Of the schedule's first entries, those told a time before ``t_end``, the people still at home
-    and due now, ascending, once each; the number of entries taken appended as the last element
-    (one array handed back).
-    """
-    end = 0
-    while end < len(when) and when[end] < t_end:  # (a few a step: a walk, not a bisection)
-        end += 1
-    out = np.empty(end + 1, dtype=np.int64)
-    c = 0
-    for k in range(end):
-        i = who[k]
-        if state[i] == at_home and depart_t[i] < t_end:
-            out[c] = i
-            c += 1
-    mine = np.sort(out[:c])
-    m = 0
-    for k in range(c):  # told twice: once
-        if k == 0 or mine[k] != mine[k - 1]:
-            out[m] = mine[k]
-            m += 1
-    out[m] = end
-    return out[: m + 1]

@@ -1,4 +1,4 @@
-"""The passes over everyone, compiled: the timeseries' counts, the command centre's picture, who is exposed.
+"""The passes over everyone, compiled: the timeseries' counts, the command centre's picture, departures due.
 
 Each count is a whole number, so any order of summing gives it; the passes are split into
 simple loops, one condition each, which the compiler turns into vector instructions, instead of
@@ -6,7 +6,7 @@ one loop with every condition (whose branches on conditions close to random acro
 more than the arithmetic: 11 ms a million people for the counts, 10 ms for the picture, against
 about 3 and 5 ms so). The references are :func:`sim.engine.recorder.population_tallies_vectorised`,
 :func:`sim.engine.locating.people_in_picture_vectorised` and
-:func:`sim.engine.movement.exposed_vectorised`; ``tests/engine/test_kernels.py`` holds these to them.
+:func:`sim.engine.movement.due_to_leave_vectorised`; ``tests/engine/test_kernels.py`` holds these to them.
 """
 
 from __future__ import annotations
@@ -128,6 +128,31 @@ def people_in_picture(
         known_users[k] = (entry_t[users[k]] <= t) | seen_in[k]
     named = (named4[0] + named4[1] + named4[2] + named4[3])[:n_shelters]
     return named, known_users, listed, danger, n_listed, n_listed_danger, n_false, n_missed
+
+
+@njit(cache=True)
+def due_to_leave(cand: Any, state: Any, depart_t: Any, at_home: int, trapped: int, t_end: float) -> Any:
+    """:func:`sim.engine.movement.due_to_leave_vectorised` in one pass over ``cand``."""
+    n = len(cand)
+    due = np.empty(n, dtype=np.int64)
+    kept = np.empty(n, dtype=np.int64)
+    n_due = n_kept = 0
+    earliest = np.inf
+    for k in range(n):
+        i = cand[k]
+        if state[i] == at_home:
+            kept[n_kept] = i
+            n_kept += 1
+            d = depart_t[i]
+            if d < t_end:
+                due[n_due] = i
+                n_due += 1
+            elif earliest == earliest:  # NaN stays NaN, as numpy's minimum
+                earliest = d if (d != d or d < earliest) else earliest
+        elif state[i] == trapped:
+            kept[n_kept] = i
+            n_kept += 1
+    return due[:n_due].copy(), earliest, kept[:n_kept].copy()
 
 
 @njit(cache=True)

@@ -133,7 +133,7 @@ class Alerting:
         p = self.m.pop
         delay = departure_delays(self.m.scenario.alerting.departure_delay, p.u_delay[decider])
         p.depart_t[go] = np.minimum(p.depart_t[go], since + delay)
-        self.m.mover.departures.leave_at(go, p.depart_t)
+        self.m.mover.next_departure = min(self.m.mover.next_departure, float(p.depart_t[go].min()))
 
     def shadow(self, mask: np.ndarray, t: float, channels: list[tuple[int, Any]]) -> int:
         """Shadow evacuation: a share of the people near the ordered zone, not ordered, leave too.

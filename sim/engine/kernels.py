@@ -254,6 +254,14 @@ def room_taken(active: np.ndarray, came_by: np.ndarray, used_m2: np.ndarray, n_k
     return out
 
 
+def due_to_leave(
+    cand: np.ndarray, state: np.ndarray, depart_t: np.ndarray, at_home: int, trapped: int, t_end: float
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """:func:`sim.engine.movement.due_to_leave`, compiled."""
+    due, earliest, kept = _compiled.due_to_leave(_ints(cand), state, depart_t, int(at_home), int(trapped), float(t_end))
+    return due, float(earliest), kept
+
+
 def nodes_now(
     state: np.ndarray, shelter: np.ndarray, shelter_node: np.ndarray, node: np.ndarray, sheltered: int
 ) -> np.ndarray:

@@ -153,7 +153,7 @@ def passes(
     bag = _structs(mover)
     st = mover.storage  # its room taken is counted anew (a new array) at every step's start
     calendar = active is None
-    if active is None:  # the calendar's: those who set off or were routed again since the last step
+    if calendar:  # those who set off or were routed again since the last step
         new, mover.newcomers = mover.newcomers, []
         active = NONE_I if not new else new[0] if len(new) == 1 else np.concatenate(new)
     packed = _compiled_passes.passes(

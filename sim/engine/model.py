@@ -413,9 +413,10 @@ class EvacuationModel(mesa.Model):
         if len(idx) == 0:
             return
         p.state[idx] = AT_HOME
-        leaving = idx[p.depart_t[idx] < np.inf]  # told to leave (the long past included)
+        leaving = idx[np.isfinite(p.depart_t[idx])]
         p.depart_t[leaving] = np.maximum(p.depart_t[leaving], float(self.env.now))
-        self.mover.departures.leave_at(leaving, p.depart_t)
+        if len(leaving):
+            self.mover.next_departure = min(self.mover.next_departure, float(p.depart_t[leaving].min()))
         self.log_event("freed", cause, f"count={len(idx)}")
 
     # ------------------------------------------------------------------ operator actions (external driving)

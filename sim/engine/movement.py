@@ -241,6 +241,27 @@ def room_taken_vectorised(active: np.ndarray, came_by: np.ndarray, used_m2: np.n
 room_taken = kernels.when_large(kernels.MIN_ACTIVE, kernels.room_taken)(room_taken_vectorised)
 
 
+def due_to_leave_vectorised(
+    cand: np.ndarray, state: np.ndarray, depart_t: np.ndarray, at_home: int, trapped: int, t_end: float
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Who of ``cand`` at home leaves before ``t_end``, the others' earliest departure, those still home.
+
+    The earliest departure is over those at home who do not leave now (inf if none); those still
+    home are those of ``cand`` at home or trapped there, the leaving included (the caller marks
+    them as gone before it asks again, and the next call drops them).
+
+    ``cand`` (ascending) must hold everyone at home or trapped: nobody comes home but the trapped,
+    so the mover scans what the last scan kept, not everyone, and gets a whole scan's answers.
+    """
+    s, d = state[cand], depart_t[cand]
+    home = s == at_home
+    leave = home & (d < t_end)
+    return cand[leave], float(d[home & ~leave].min(initial=np.inf)), cand[home | (s == trapped)]
+
+
+due_to_leave = kernels.when_large(kernels.MIN_POPULATION, kernels.due_to_leave)(due_to_leave_vectorised)
+
+
 # ---------------------------------------------------------------------------- where everyone is
 
 

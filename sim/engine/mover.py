@@ -14,15 +14,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from sim.agents.citizens import AT_HOME, CAR, EVACUATING, SHELTERED, STRANDED, WALK
+from sim.agents.citizens import AT_HOME, CAR, EVACUATING, NEVER, SHELTERED, STRANDED, TRAPPED, WALK
 from sim.engine import kernels, kernels_pass, passes
 from sim.engine.crowding import car_speed, walking_speed
-from sim.engine.departures import Departures
 from sim.engine.movement import (
     admit_fifo,
     closer_arcs,
     closer_arcs_update,
     count_on,
+    due_to_leave,
     group_starts,
     nodes_now,
     positions_now,
@@ -110,7 +110,7 @@ class Mover:
     def __init__(self, model: Any):
         self.m = model  # the EvacuationModel (read through, never imported: no cycle)
         self.blocked = np.zeros(model.pop.n, dtype=bool)
-        self.departures = Departures()  # who leaves home when (a schedule, not a scan)
+        self.next_departure = NEVER
         self.drivers = bool((model.pop.mode == CAR).any())  # modes only ever change from car to walk
         self.fields_dirty = True
         self.routes = Routes(_not_yet)  # the familiar (free-flow) routes, built by refresh_fields
@@ -134,6 +134,9 @@ class Mover:
         # The compiled entry's counts per road or arc (kernels_pass.enter_arcs): zeros, left zero.
         n_keys = max(model.net.n_arcs, model.city.n_roads)
         self.scratch = (np.zeros(n_keys, dtype=np.int64), np.zeros(model.city.n_roads))
+        # Everyone at home or trapped there, and maybe some who have left since (ascending): the
+        # departures' scan looks at them alone, and keeps those still there (nobody comes home).
+        self.home = np.arange(model.pop.n, dtype=np.int64)
         # Everyone on the move, and maybe some who have stopped since (ascending; None before the first
         # look, a scan), and who set off or got a new route since: the only ways onto the move.
         self.moving: np.ndarray | None = None
@@ -288,8 +291,8 @@ class Mover:
             self.next_reroute = (np.floor(t0 / every + 1e-9) + 1) * every
         if self.m.scenario.alerting.word_of_mouth is not None:
             self.m.alerting.word_of_mouth(t0, t1)
-        if self.departures.next < t1:  # somebody may leave home before the step's end
-            dep = self.departures.due(p.state, p.depart_t, AT_HOME, t1)
+        if self.next_departure < t1:  # a full scan only when somebody is due to leave
+            dep, self.next_departure, self.home = due_to_leave(self.home, p.state, p.depart_t, AT_HOME, TRAPPED, t1)
             if len(dep):
                 self.depart(dep)
         turned: dict[int, int] = {}

@@ -263,10 +263,33 @@ def test_a_pass_bookkeeping_compiled_equals_the_vectorised_reference(n):
         np.testing.assert_array_equal(y, x)
     args2 = (ref["active"], ref["came_by"], ref["used_m2"], 40)
     np.testing.assert_array_equal(kernels.room_taken(*args2), movement.room_taken_vectorised(*args2))
+    state = rng.integers(0, 6, n).astype(np.int8)  # every state; 0 at home, 5 trapped
+    due = np.where(rng.random(n) < 0.3, np.inf, np.round(rng.uniform(0, 30, n)))
+    # The candidates: everyone at home or trapped, and some who are not (they left since).
+    cand = np.flatnonzero((state == 0) | (state == 5) | (rng.random(n) < 0.3))
+    expect = movement.due_to_leave_vectorised(cand, state, due, 0, 5, 12.0)
+    got = kernels.due_to_leave(cand, state, due, 0, 5, 12.0)
+    np.testing.assert_array_equal(got[0], expect[0])
+    assert got[1] == expect[1]
+    np.testing.assert_array_equal(got[2], expect[2])
+    np.testing.assert_array_equal(expect[2], np.flatnonzero((state == 0) | (state == 5)))
+    home = state == 0  # a scan over everyone, as it was before the candidates
+    np.testing.assert_array_equal(expect[0], np.flatnonzero(home & (due < 12.0)))
     if n >= 3000:  # not trivial: people exit, wait, are counted, take room and leave
         assert len(a[0]) > 0
         assert len(a[1]) > 0
         assert movement.room_taken_vectorised(*args2).sum() > 0
+        assert len(expect[0]) > 0
+        assert np.isfinite(expect[1])
+
+
+def test_nobody_left_at_home_has_no_next_departure():
+    state = np.ones(5000, dtype=np.int8)
+    for f in (movement.due_to_leave_vectorised, kernels.due_to_leave):
+        due, nxt, kept = f(np.arange(5000), state, np.zeros(5000), 0, 5, 1.0)
+        assert len(due) == 0
+        assert nxt == np.inf
+        assert len(kept) == 0
 
 
 @pytest.mark.parametrize("n", [0, 7, 5000])

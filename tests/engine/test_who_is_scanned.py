@@ -1,8 +1,8 @@
 """Each step scans only those who can matter, not everyone (issue 20).
 
-- Departures: a schedule by departure time (``sim.engine.departures``), told by the only two
-  things that set one (a warning, a quake's trapped freed): a run must depart the very same
-  people at the very same times as one that scans everyone at every step.
+- Departures: those the last scan found at home or trapped. Nobody comes home but the trapped,
+  freed: a run whose scan keeps only those must depart the very same people at the very same
+  times as one that scans everyone at every step.
 - On the move: those on the move at the last look, and those who set off or were given a route
   again since; at every step they must be exactly everyone whose state is on the move.
 """
@@ -14,7 +14,6 @@ import pytest
 
 import sim.engine.mover as mover_module
 from sim.agents.citizens import AT_HOME, EVACUATING, STRANDED, TRAPPED
-from sim.engine.departures import Departures
 from sim.engine.model import EvacuationModel
 from sim.engine.movement import queue_lengths
 from sim.engine.mover import Mover
@@ -32,52 +31,38 @@ QUAKE = kotka_quake(
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, everyone: bool) -> tuple[EvacuationModel, list[int]]:
-    """A quake run; ``everyone``: departures found by a scan of everyone at every step instead of the schedule."""
-    advance, due = Mover.advance, Departures.due
-    looked: list[int] = []  # per step: how many schedule entries the step took off (or everyone scanned)
+    advance = Mover.advance
+    scanned: list[int] = []
 
-    def scan(self: Departures, state: np.ndarray, depart_t: np.ndarray, at_home: int, t_end: float) -> np.ndarray:
-        looked.append(len(state))
-        return np.flatnonzero((state == at_home) & (depart_t < t_end))
-
-    def counted(self: Departures, state: np.ndarray, depart_t: np.ndarray, at_home: int, t_end: float) -> np.ndarray:
-        before = len(self.who) + sum(len(t) for t in self.told)
-        out = due(self, state, depart_t, at_home, t_end)
-        looked.append(before - len(self.who))
-        return out
-
-    def step(self: Mover, t0: float, t1: float) -> None:
+    def scan_everyone(self: Mover, t0: float, t1: float) -> None:
         if everyone:
-            self.departures.next = -np.inf  # every step looks
+            self.home = np.arange(self.m.pop.n, dtype=np.int64)
+        scanned.append(len(self.home))
         advance(self, t0, t1)
 
-    monkeypatch.setattr(Mover, "advance", step)
-    monkeypatch.setattr(Departures, "due", scan if everyone else counted)
+    monkeypatch.setattr(Mover, "advance", scan_everyone)
     m = EvacuationModel(load_scenario(QUAKE))
     m.run()
     monkeypatch.setattr(Mover, "advance", advance)
-    monkeypatch.setattr(Departures, "due", due)
-    return m, looked
+    return m, scanned
 
 
 @pytest.mark.parametrize("kernels", ["0", "1"])
-def test_the_schedule_of_departures_departs_as_a_scan_of_everyone(monkeypatch, kernels):
-    monkeypatch.setenv("SAFECITY_KERNELS", kernels)  # the numpy passes, and the compiled ones
-    kept, looked = _run(monkeypatch, everyone=False)
-    full, scanned = _run(monkeypatch, everyone=True)
+def test_the_scan_of_those_at_home_departs_as_a_scan_of_everyone(monkeypatch, kernels):
+    monkeypatch.setenv("SAFECITY_KERNELS", kernels)  # the numpy reference, and the compiled scan
+    kept, scanned = _run(monkeypatch, everyone=False)
+    full, _ = _run(monkeypatch, everyone=True)
     p, q = kept.pop, full.pop
     for name in ("state", "t_ready", "node", "arc", "shelter", "arrival_t", "depart_t"):
         np.testing.assert_array_equal(getattr(p, name), getattr(q, name), err_msg=name)
-    # Not trivial: people were trapped, freed at 660 s and left home after; the schedule looked at
-    # far fewer than a scan (each entry once, and only in steps when somebody may leave).
+    # Not trivial: people were trapped, freed at 660 s and left home after, and the scan shrank.
     freed = kept.events()
     assert list(freed.loc[freed["kind"] == "freed", "t_s"]) == [660.0]
+    assert scanned[-1] < scanned[0] == p.n
     left_after_freed = (p.state != AT_HOME) & (p.state != TRAPPED) & (p.depart_t >= 660.0) & np.isfinite(p.depart_t)
     assert left_after_freed.any()
-    assert len(looked) < len(scanned)
-    assert 0 < sum(looked) < sum(scanned) / 50
-    # Nobody left at home was due: the schedule missed nobody.
-    assert not ((p.state == AT_HOME) & (p.depart_t < kept.env.now)).any()
+    # Everyone still at home or trapped is among those the mover will scan.
+    assert np.isin(np.flatnonzero((p.state == AT_HOME) | (p.state == TRAPPED)), kept.mover.home).all()
 
 
 FLOODED = (
