@@ -56,11 +56,6 @@ FIXED_FIELDS = (
     "codes",
     "scratch",
     "scratch_sum",
-    "cal_next",
-    "cal_where",
-    "cal_head",
-    "cal_bits",
-    "cal_meta",
 )
 ROUTES_FIELDS = ("familiar", "chosen", "walk_dist", "walk_ok", "car_ok", "informed")
 SHELTERS_FIELDS = ("node_has_shelter", "node_room", "at_ptr", "at_rows", "rooms")
@@ -157,11 +152,6 @@ def make_fixed(
     codes: Any,
     scratch: Any,
     scratch_sum: Any,
-    cal_next: Any,
-    cal_where: Any,
-    cal_head: Any,
-    cal_bits: Any,
-    cal_meta: Any,
 ) -> Any:
     """A :class:`Fixed` of these arrays (the fields in :data:`FIXED_FIELDS` order)."""
     return Fixed(
@@ -169,7 +159,6 @@ def make_fixed(
         head, out_ptr, out_arcs, road, ref_time, next_free, headway, car_time, length_m, shared,
         store_key, capacity_m2, let_through, came_by, used_m2, person_m2,
         bin_entered, bin_delay_s, longest_wait_s, codes, scratch, scratch_sum,
-        cal_next, cal_where, cal_head, cal_bits, cal_meta,
     )  # fmt: skip
 
 

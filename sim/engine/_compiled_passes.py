@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from sim.engine import _compiled_calendar as calendar_mod
 from sim.engine._compiled import exit_and_wait
 from sim.engine._compiled_enter import enter_arcs
 from sim.engine._compiled_shelter import admit
@@ -77,19 +76,13 @@ def passes(
     with_flows: bool,
     bag: Any,
     taken_m2: Any,
-    calendar: bool,
-    width: float,
+    everyone: bool,
 ) -> Any:
     """Passes ``k`` onwards of a step (``scan``: pass ``k``'s people to look at), at free speeds.
 
     ``active``: everyone on the move at the step's start, or some more (ascending; the first
-    pass's scan keeps those who are, as :func:`sim.engine.passes.run` keeps it); ``n_active``
-    how many are still on the move. With ``calendar`` (``k`` 0), the first pass looks only at
-    those due by ``t1`` (:mod:`sim.engine._compiled_calendar`, buckets ``width`` long, in
-    ``fixed.cal_*``; ``active`` then those who set off or were routed again since the last
-    step): what the first pass's scan of everyone on the move would pick; everyone else on
-    the move it would only have kept. They are put back after the last pass; a call that
-    hands back to Python (FILLED) leaves the calendar invalid, built anew next step.
+    pass's scan keeps those who are, as :func:`sim.engine.passes.run` keeps it), or with
+    ``everyone`` (``k`` 0) all people, looked at here; ``n_active`` how many are still on the move.
     ``bag``: the structs ``fixed``, ``routes`` and ``shelters`` of :mod:`sim.engine._compiled_bags`;
     ``taken_m2``: the storage's room taken per key (made anew at each step's start). ``fixed.codes``:
     ``(CAR, WALK, STRANDED, SHELTERED, EVACUATING)``; ``routes.familiar`` and ``routes.chosen``
@@ -133,15 +126,13 @@ def passes(
     waiting = some
     n_exiting = n_entered = 0
     modes = np.array([car, walk]) if drivers else np.array([walk])
-    cal = (f.cal_next, f.cal_where, f.cal_head)
-    meta = f.cal_meta
-    settle_due = calendar and k == 0
-    if settle_due:  # those due by t1: the first pass's waiting, whom its scan would find
-        if meta[calendar_mod.VALID]:
-            active = calendar_mod.drain(active, t1, width, state, evacuating, t_ready, *cal, f.cal_bits, meta)
-        else:
-            active = calendar_mod.rebuild(t1, width, state, evacuating, t_ready, *cal, meta)
-        n_active = len(active)
+    if k == 0 and everyone:  # Mover.on_the_move's scan of everyone, without the array of states compared
+        active = np.empty(len(state), dtype=np.int64)
+        n_active = 0
+        for i in range(len(state)):  # (no branch: the states vary at random across people)
+            active[n_active] = i
+            n_active += state[i] == evacuating
+        active = active[:n_active]
         scan = active
     if k == 0:  # those a queue could not take last step try again (sim.engine.passes.run)
         for i in active:
@@ -187,8 +178,6 @@ def passes(
         for r in rows:
             filled |= rooms[r] == 0
         if filled:  # the routes change before anyone enters an arc: Python goes on from here
-            if calendar:
-                meta[calendar_mod.VALID] = 0  # Python's entries change ready times: built anew next step
             parts = (scan, waiting, gone[:n_gone], admitted[:n_admitted], r_node[:n_refused], r_count[:n_refused],
                      t_row[:n_took], t_count[:n_took], active, t_last[:n_took].view(np.int64))  # fmt: skip
             return _packed(FILLED, k, n_active, n_exiting, n_entered, parts)
@@ -227,8 +216,6 @@ def passes(
         k += 1
         if n_exiting == 0 and moved == 0:
             break
-    if settle_due:
-        calendar_mod.settle(active, width, state, evacuating, t_ready, *cal, meta)
     parts = (some, some, gone[:n_gone], admitted[:n_admitted], r_node[:n_refused], r_count[:n_refused],
              t_row[:n_took], t_count[:n_took], active, t_last[:n_took].view(np.int64))  # fmt: skip
     return _packed(DONE, k, n_active, n_exiting, n_entered, parts)

@@ -143,23 +143,19 @@ def passes(
 
     Call only when :func:`loaded`, at free speeds, with every route the passes may need searched
     (``sim.engine.passes``). What the admissions took is told to the shelter agents here, in
-    order, as :meth:`Mover.admit` tells them. ``active`` None (``k`` 0): the kernel finds those
-    due from its calendar (:mod:`sim.engine._compiled_calendar`), given the mover's newcomers
-    since the last step. Returns ``(filled, k, active, n_active, scan, waiting,
+    order, as :meth:`Mover.admit` tells them. ``active`` None: everyone may be on the move (the
+    kernel finds those who are). Returns ``(filled, k, active, n_active, scan, waiting,
     n_exiting, gone)`` (see the kernel): ``filled``, a shelter filled in pass ``k``.
     """
     from sim.engine import _compiled_passes
 
     bag = _structs(mover)
     st = mover.storage  # its room taken is counted anew (a new array) at every step's start
-    calendar = active is None
-    if calendar:  # those who set off or were routed again since the last step
-        new, mover.newcomers = mover.newcomers, []
-        active = NONE_I if not new else new[0] if len(new) == 1 else np.concatenate(new)
+    everyone = active is None
     packed = _compiled_passes.passes(
-        int(k), int(max_passes), _ints(active), NONE_I if scan is None else _ints(scan),
+        int(k), int(max_passes), NONE_I if active is None else _ints(active), NONE_I if scan is None else _ints(scan),
         int(n_active), float(t0), float(t1), bool(mover.drivers), st is not None, mover.flows is not None, bag,
-        st.taken_m2 if st is not None else NONE_F, calendar, float(mover.m.step_s),
+        st.taken_m2 if st is not None else NONE_F, everyone,
     )  # fmt: skip
     n_head = _compiled_passes.N_HEAD
     head = packed[:n_head].tolist()
@@ -223,19 +219,14 @@ def fixed_arrays(mover: Any) -> tuple[np.ndarray, ...]:
     places (``pop.t_ready = ...``) would leave the compiled passes on the old one.
     ``tests/engine/test_kernels.py`` checks after whole runs that they are still the run's.
     """
-    from sim.engine import _compiled_calendar
-
     p, net, st, flows = mover.m.pop, mover.m.net, mover.storage, mover.flows
     keys = (net.store_key, st.capacity_m2, st.let_through, st.came_by, st.used_m2, st.person_m2) if st else NO_STORE
     bins = (flows.bin_entered, flows.bin_delay_s, flows.longest_wait_s) if flows else (NONE_I, NONE_F, NONE_F)
-    if mover.calendar is None:  # made with the struct: runs that never pass here do not pay its memory
-        mover.calendar = _compiled_calendar.arrays(p.n)
     return (
         p.state, p.arc, p.t_ready, mover.blocked, p.node, p.mode, p.target, p.shelter, p.arrival_t,
         mover.want_arc, p.t_entry, p.walk_speed_mps, net.head, net.out_ptr, net.out_arcs, net.road,
         net.ref_time_s, mover.m.next_free, net.headway_s, net.car_time_s, net.length_m,
         net.shared if net.shared is not None else NONE_B, *keys, *bins, PASS_CODES, *mover.scratch,
-        *mover.calendar,
     )  # fmt: skip
 
 

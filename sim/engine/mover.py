@@ -24,6 +24,7 @@ from sim.engine.movement import (
     count_on,
     due_to_leave,
     group_starts,
+    held_back,
     nodes_now,
     positions_now,
     queue_lengths,
@@ -141,9 +142,6 @@ class Mover:
         # look, a scan), and who set off or got a new route since: the only ways onto the move.
         self.moving: np.ndarray | None = None
         self.joining: list[np.ndarray] = []
-        # The compiled passes' calendar of who is ready when (kernels_pass) and the same ways onto the move.
-        self.calendar: tuple[np.ndarray, ...] | None = None
-        self.newcomers: list[np.ndarray] = []
         # Set by refresh_fields: room per shelter row and node, and each node's shelter rows (CSR).
         self.rooms = np.zeros(0, dtype=np.int64)
         self.node_room = np.zeros(0, dtype=np.int64)
@@ -156,7 +154,6 @@ class Mover:
         p = self.m.pop
         p.state[idx] = EVACUATING
         self.joining.append(idx)
-        self.newcomers.append(idx)
         p.node[idx] = p.home_node[idx]
         p.arc[idx] = -1
         p.t_ready[idx] = p.depart_t[idx]
@@ -276,7 +273,6 @@ class Mover:
         if len(stuck):
             self.m.pop.state[stuck] = EVACUATING
             self.joining.append(stuck)
-            self.newcomers.append(stuck)
             self.m.pop.t_ready[stuck] = np.maximum(self.m.pop.t_ready[stuck], float(self.m.env.now))
 
     # ------------------------------------------------------------------ movement
@@ -296,13 +292,9 @@ class Mover:
             if len(dep):
                 self.depart(dep)
         turned: dict[int, int] = {}
-        if self.storage is None and passes.compiled_here(self):  # the compiled passes find those due
-            active = passes.run(self, None, t0, t1, turned)  # from their calendar; a look scans everyone
-            self.moving, self.joining = None, []
+        if self.storage is None and passes.compiled_here(self):  # the compiled passes' first scan finds
+            self.moving = active = passes.run(self, self._may_be_moving(), t0, t1, turned)  # those on the move
         else:
-            self.newcomers = []  # ready times change here: the calendar (if any) is built anew
-            if self.calendar is not None:
-                self.calendar[-1][0] = 0
             active = self.on_the_move()
             self.count_on_arcs(active, 0.5 * (t0 + t1))
             if self.storage is not None:
@@ -313,21 +305,23 @@ class Mover:
             reason = "damaged" if sh.damaged else "closed" if not sh.is_open else "full"
             self.m.log_event("shelter_turned_away", sh.shelter_id, f"count={count}; reason={reason}")
         if self.storage is not None:
-            self.storage.gridlock(self.m, active, self.want_arc, t1)
+            self.gridlock(active, t1)
 
     def on_the_move(self) -> np.ndarray:
-        """Everyone on the move now, ascending: ``np.flatnonzero(state == EVACUATING)``.
+        """Everyone on the move now, ascending: ``np.flatnonzero(state == EVACUATING)``, from those who may be."""
+        state, may = self.m.pop.state, self._may_be_moving()
+        self.moving = np.flatnonzero(state == EVACUATING) if may is None else may[state[may] == EVACUATING]
+        return self.moving
 
-        Looked for among the last look's and the newcomers since, unless a scan is as quick.
-        """
-        state = self.m.pop.state
+    def _may_be_moving(self) -> np.ndarray | None:
+        """Those on the move at the last look and the newcomers since (ascending), or None: a scan is as quick."""
         if self.moving is None or not self._few_to_look_at():  # the first look, or a scan is as quick
-            self.joining, self.moving = [], np.flatnonzero(state == EVACUATING)
-            return self.moving
+            self.joining = []
+            return None
         if self.joining:  # both ascending: a stable sort merges them; one stranded and back is in both
             both = np.sort(np.concatenate([self.moving, *self.joining]), kind="stable")
             self.moving = both[np.r_[True, both[1:] != both[:-1]]] if len(both) else both
-        self.joining, self.moving = [], self.moving[state[self.moving] == EVACUATING]
+        self.joining = []
         return self.moving
 
     def _few_to_look_at(self) -> bool:
@@ -335,6 +329,27 @@ class Mover:
         if self.moving is None:  # no look yet
             return False
         return LOOK_AT_ALL_ABOVE * (len(self.moving) + sum(len(j) for j in self.joining)) <= self.m.pop.n
+
+    def gridlock(self, active: np.ndarray, t: float) -> None:
+        """Find rings of full roads waiting for each other, record them and let them through next step.
+
+        ``active``: the step's people on the move, as the passes left them (those still evacuating count).
+        """
+        assert self.storage is not None
+        p = self.m.pop
+        waiting = held_back(active, p.state, p.arc, self.want_arc, EVACUATING)
+        rings = self.storage.find_gridlock(waiting, p.mode, self.want_arc)
+        if not rings:
+            return
+        active = active[p.state[active] == EVACUATING]
+        n_roads = self.m.city.n_roads
+        ids = self.m.city.roads["road_id"].astype(str).to_numpy()
+        for ring in rings:
+            roads = np.unique(np.where(ring < n_roads, ring, self.m.net.road[np.maximum(ring - n_roads, 0)]))
+            people = int(np.isin(self.storage.came_by[active], ring).sum())
+            self.m.recorder.log_event(
+                t, "gridlock", str(ids[roads[0]]), f"roads={','.join(ids[roads])}; people={people}"
+            )
 
     def count_on_arcs(self, active: np.ndarray, t_mid: float) -> None:
         """Walkers per road and cars per arc at the step's middle, for speeds from density.

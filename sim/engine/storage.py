@@ -19,14 +19,11 @@ docs/movement.md describes the rule and its limits.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from sim.agents.citizens import EVACUATING
-from sim.engine.movement import full_waits, held_back, room_taken, scatter_add, scatter_subtract
+from sim.engine.movement import full_waits, room_taken, scatter_add, scatter_subtract
 from sim.engine.routing import ArcNetwork
 
 
@@ -99,26 +96,6 @@ class Storage:
         for ring in rings:
             self.let_through[ring] = True
         return rings
-
-    def gridlock(self, model: Any, active: np.ndarray, want_arc: np.ndarray, t: float) -> None:
-        """Find rings of full roads waiting for each other, record them and let them through next step.
-
-        ``active``: the step's people on the move, as the passes left them (those still evacuating
-        count); ``want_arc``: the arc each person waits for; ``model``: the running model.
-        """
-        p = model.pop
-        waiting = held_back(active, p.state, p.arc, want_arc, EVACUATING)
-        rings = self.find_gridlock(waiting, p.mode, want_arc)
-        if not rings:
-            return
-        active = active[p.state[active] == EVACUATING]
-        n_roads = model.city.n_roads
-        ids = model.city.roads["road_id"].astype(str).to_numpy()
-        for ring in rings:
-            roads = np.unique(np.where(ring < n_roads, ring, model.net.road[np.maximum(ring - n_roads, 0)]))
-            people = int(np.isin(self.came_by[active], ring).sum())
-            where = f"roads={','.join(ids[roads])}; people={people}"
-            model.recorder.log_event(t, "gridlock", str(ids[roads[0]]), where)
 
 
 __all__ = ["Storage"]
