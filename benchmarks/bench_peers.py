@@ -23,6 +23,7 @@ dependencies are in ``requirements-peers.txt`` (``pip install -r requirements-pe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -257,15 +258,19 @@ def main() -> None:
     parser.add_argument("--grid", type=int, default=40, help="junctions per side")
     parser.add_argument("--block", type=float, default=100.0, help="metres between junctions")
     parser.add_argument("--models", nargs="+", default=["ours-car", "sumo-meso", "ours-walk", "jupedsim-network"])
-    parser.add_argument("--work", help="keep the generated files here")
+    parser.add_argument("--work", help="keep the generated files and runs here (one folder per size)")
     args = parser.parse_args()
     xy, streets, shelters = grid(args.grid, args.block)
     print(f"grid {args.grid} x {args.grid} junctions, {len(streets)} streets ({2 * len(streets)} one-way arcs), "
           f"{len(shelters)} shelters")  # fmt: skip
     print(f"{'agents':>8} {'model':<17} {'CPU s':>8} {'peak GB':>8} {'arrived':>9}")
     for size in args.sizes:
-        with tempfile.TemporaryDirectory(dir=args.work) as tmp:
-            work = Path(tmp)
+        with contextlib.ExitStack() as stack:
+            if args.work:
+                work = Path(args.work) / f"agents-{size}"
+                work.mkdir(parents=True, exist_ok=True)
+            else:
+                work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             street_of, depart = agents(size, len(streets))
             cmds = {}
             if "ours-car" in args.models:
