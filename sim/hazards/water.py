@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import shapely
 import simpy
-from scipy import ndimage
 
 from sim.city.terrain import Terrain
 from sim.hazards.base import Hazard, World, register
@@ -133,6 +132,8 @@ class WaterHazard(Hazard):
         if self._spill is not None:  # the same cells as the labelling below, by one comparison
             self._wet = self._spill < level
         else:
+            from scipy import ndimage  # here alone: 80 ms of imports that runs with the kernels never need
+
             assert self.terrain is not None
             below = self.cell_inside & (self.terrain.height < level)
             labels, count = ndimage.label(below)  # 4-neighbour connectivity
