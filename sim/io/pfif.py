@@ -143,16 +143,61 @@ def pfif_records(
 
 
 def _chunks(rows: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, start: datetime) -> Iterator[str]:
-    """The document's text, ``PERSONS_PER_CHUNK`` persons at a time."""
+    """The document's text, ``PERSONS_PER_CHUNK`` persons at a time.
+
+    The same text as :func:`_element` over :func:`_records` (``tests/io/test_pfif.py``), made
+    with one format per person: what repeats (a time, a shelter and its desk, a method) is
+    escaped and made into its elements once, and only the pseudonym is escaped per person.
+    """
     yield "<?xml version='1.0' encoding='utf-8'?>\n"
     yield f'<pfif:pfif xmlns:pfif="{PFIF_NS}"' + (">" if len(rows) else " />")
+    times: dict[float, tuple[str, str]] = {}  # person's (entry_date, source_date), note's the same
+    places: dict[object, tuple[str, str, str, str]] = {}  # person's desk, note's desk and location, shelter
+    texts: dict[tuple[object, object], str] = {}
+    ages: dict[object, str] = {}
+    age_col = rows["age_band"].to_numpy(dtype=object) if "age_band" in rows.columns else np.full(len(rows), None)
+    columns = zip(
+        rows["person"].to_numpy(dtype=object),
+        rows["in_registry_t"].to_numpy(dtype=float),
+        rows["shelter"].to_numpy(dtype=object),
+        rows["method"].to_numpy(dtype=object),
+        age_col,
+        strict=True,
+    )
+    source = _element("source_name", "SafeCity Twin (simulated)")
+    contact = _element("author_made_contact", "true") + _element("status", "believed_alive")
     parts: list[str] = []
-    for k, (person, note) in enumerate(_records(rows, shelter_names, domain=domain, start=start), start=1):
-        parts.append("<pfif:person>")
-        parts.extend(_element(field, text) for field, text in person)
-        parts.append("<pfif:note>")
-        parts.extend(_element(field, text) for field, text in note)
-        parts.append("</pfif:note></pfif:person>")
+    for k, (person, t, sh, method, age) in enumerate(columns, start=1):
+        when = times.get(t)
+        if when is None:
+            z = _zulu(start, t)
+            when = times[t] = (_element("entry_date", z), _element("source_date", z))
+        place = places.get(sh)
+        if place is None:
+            name = shelter_names.get(sh, sh)
+            desk = f"Registration desk, {name}"
+            place = places[sh] = (
+                _element("author_name", desk.replace("50+", "50-120")),
+                _element("author_name", desk),
+                _element("last_known_location", f"{name}"),
+                f"{name}",
+            )
+        text = texts.get((sh, method))
+        if text is None:
+            text = texts[(sh, method)] = _element("text", f"Registered at {place[3]} ({method}).")
+        if _present(age):
+            age_el = ages.get(age)
+            if age_el is None:
+                age_el = ages[age] = _element("age", str(age).replace("50+", "50-120"))
+        else:
+            age_el = ""
+        pid = f"{domain}/{person}"
+        parts.append(
+            f"<pfif:person>{_element('person_record_id', pid.replace('50+', '50-120'))}{when[0]}{place[0]}"
+            f"{source}{when[1]}{_element('full_name', str(person).replace('50+', '50-120'))}{age_el}"
+            f"<pfif:note>{_element('note_record_id', f'{domain}/note.{person}')}{_element('person_record_id', pid)}"
+            f"{when[0]}{place[1]}{when[1]}{contact}{place[2]}{text}</pfif:note></pfif:person>"
+        )
         if k % PERSONS_PER_CHUNK == 0:
             yield "".join(parts)
             parts = []

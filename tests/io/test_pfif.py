@@ -141,3 +141,25 @@ def test_the_stream_survives_pickling_as_a_run_made_in_another_process_does():
     stream, _ = pfif.pfif_export(regs, NAMES, max_records=100, **ARGS)
     back = pickle.loads(pickle.dumps(stream))
     assert back.text() == stream.text() == reference_document(regs, NAMES, max_records=100)[0]
+
+
+def test_markup_and_the_age_bands_text_in_the_domain_and_the_pseudonyms_are_written_as_elementtree_does():
+    # The writer makes what repeats once per time, shelter and method; what varies per person (the
+    # pseudonym, the domain around it) must still be escaped, and changed only in the person's fields.
+    regs = _registrations(300, np.random.default_rng(7))
+    regs["person"] = [f"p<{i}>&50+" if i % 3 else f"P{i}" for i in range(len(regs))]
+    args = {"domain": "safe&city<50+>.example", "start": START}
+    ours = pfif_document(regs, NAMES, max_records=1000, **args)
+    ET.register_namespace("pfif", PFIF_NS)
+    root = ET.Element(f"{{{PFIF_NS}}}pfif")
+    for person_fields, note_fields in pfif_records(regs, NAMES, max_records=1000, **args):
+        person = ET.SubElement(root, f"{{{PFIF_NS}}}person")
+        for field, text in person_fields:
+            ET.SubElement(person, f"{{{PFIF_NS}}}{field}").text = text
+        note = ET.SubElement(person, f"{{{PFIF_NS}}}note")
+        for field, text in note_fields:
+            ET.SubElement(note, f"{{{PFIF_NS}}}{field}").text = text
+    assert ours[0] == ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    assert "<pfif:person><pfif:person_record_id>safe&amp;city&lt;50-120&gt;.example/p&lt;" in ours[0]  # the person's
+    assert "<pfif:person_record_id>safe&amp;city&lt;50+&gt;.example/p&lt;" in ours[0]  # the note's, unchanged
+    assert "&gt;&amp;50-120</pfif:full_name>" in ours[0]
