@@ -229,3 +229,30 @@ def test_tables_are_written_a_row_group_at_a_time_and_read_back_unchanged(tmp_pa
     pd.testing.assert_frame_equal(
         rundir._read_parquet(tmp_path / "empty.parquet"), pd.read_parquet(tmp_path / "whole.parquet")
     )
+
+
+@pytest.mark.parametrize(
+    "late",
+    [
+        ["b"] * 2500,  # text from the start: the first group's schema is the table's
+        [2.0] * 2500,  # Python ints first, whole floats later: the table's is double, not the first group's int64
+        [7] * 2500,  # Python ints throughout
+        ["x", None] * 1250,  # missing values later
+    ],
+)
+def test_the_schema_written_is_the_whole_tables_whatever_its_first_group_holds(tmp_path, monkeypatch, late):
+    """The first group's schema is used only where it is the whole table's (metadata included)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sim.io import rundir
+
+    monkeypatch.setattr(rundir, "ROW_GROUP", 1000)
+    first = ["a"] * 2000 if isinstance(late[0], str) else [1] * 2000
+    df = pd.DataFrame({"v": pd.Series(first + late, dtype=object), "n": range(4500)})
+    path = tmp_path / "t.parquet"
+    rundir._write_parquet(df, path)
+    assert pq.read_schema(path).equals(pa.Schema.from_pandas(df, preserve_index=False), check_metadata=True)
+    assert pq.ParquetFile(path).num_row_groups == 5
+    assert rundir._read_parquet(path)["v"].tolist() == df["v"].tolist()
