@@ -86,3 +86,19 @@ def test_the_peer_benchmark_runs_ours_and_jupedsim_on_one_small_grid(tmp_path):
         assert cpu > 0
         assert peak > 0
         assert bp.arrived(name, tmp_path, stdout) == 200, name
+
+
+def test_the_memory_benchmark_measures_the_command_and_estimates_the_same_scenario():
+    """``bench_memory``: the real command's peak and its built segments, beside the estimate of the same overrides."""
+    from benchmarks import bench_memory
+
+    sets = bench_memory.overrides(1500, 3.0, "10min")
+    assert sets[:3] == ["city.synthetic.population=1500", "city.synthetic.area_km2=3.0", "duration=10min"]
+    assert any(s.startswith("hazards=") for s in sets)
+    assert any(s.startswith("cyber=") for s in sets)
+    need, est_segments = bench_memory.estimate(sets)
+    peak, cpu, segments = bench_memory.measure(sets)
+    assert cpu > 0.5  # the child's own, not this process's
+    assert peak > 50e6
+    assert 0.8 * est_segments <= segments <= est_segments
+    assert need > peak  # at any size the estimate lies above (small runs far above: its base is a large city's)

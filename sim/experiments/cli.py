@@ -91,6 +91,17 @@ def _warn(scenario: object) -> None:
 
     for path, message in scenario_warnings(scenario):  # type: ignore[arg-type]
         sys.stderr.write(f"warning: {path}: {message}\n")
+    _warn_memory(scenario)
+
+
+def _warn_memory(scenario: object, processes: int = 1) -> None:
+    """Warn (even with --quiet) when this machine has less memory available than the run(s) will need."""
+    from sim.core.machine import available_memory
+    from sim.scenario.sizing import memory_warning
+
+    found = memory_warning(scenario, available_memory(), processes=processes)  # type: ignore[arg-type]
+    if found is not None:
+        sys.stderr.write(f"warning: {found[0]}: {found[1]}\n")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -151,12 +162,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.resume and not args.out:
         raise InputError.single("--resume", "needs --out: the folder of the sweep to continue")
     sweep = load_sweep(args.sweep)  # every point is checked before anything runs
+    if args.scheduler is None:  # this machine's workers run the points, one each at a time
+        _warn_memory(_largest_point(sweep), processes=args.workers or os.cpu_count() or 1)
     out = Path(args.out) if args.out else _default_sweep_out(sweep.config.name)
     outcome = execute(sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume, quiet=args.quiet)
     if outcome.failed:
         sys.stderr.write(f"{outcome.failed} run(s) failed: see the error column of results.parquet\n")
     print(outcome.path)
     return EXIT_UNEXPECTED if outcome.failed else EXIT_OK
+
+
+def _largest_point(sweep: Any) -> object:
+    """The sweep's scenario with the most citizens (its base's, unless a parameter sizes the city)."""
+    from sim.scenario.sizing import run_size
+
+    sizing = ("population", "city.synthetic")
+    if not any(p.startswith(sizing) for p in sweep.config.parameters):
+        return sweep.scenario(0, seed=0)
+    scenarios = (sweep.scenario(k, seed=0) for k in range(len(sweep.design)))
+    return max(scenarios, key=lambda s: size.peak_bytes if (size := run_size(s)) is not None else 0)
 
 
 def cmd_exercise_run(args: argparse.Namespace) -> int:

@@ -232,3 +232,54 @@ def test_a_bad_scenario_is_told_before_the_engine_is_imported(tmp_path, command)
     )
     assert done.stdout.strip() == "2 []", done.stdout + done.stderr
     assert done.stderr.startswith("colour:")
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_run_bigger_than_the_memory_available_is_warned_and_still_runs(tmp_path, command):
+    # The machine's reading is replaced (this one has plenty): everything else is the real command.
+    argv = [
+        command,
+        "scenarios/synthetic_large_city.yaml",
+        "--set",
+        "duration=2min",
+        "--set",
+        "city.synthetic.population=2000",
+    ]
+    if command == "run":
+        argv += ["--quiet", "--out", str(tmp_path / "out")]
+    probe = (
+        "import sim.core.machine as machine\n"
+        "machine.available_memory = lambda: 300_000_000\n"
+        "from sim.experiments.cli import main\n"
+        f"raise SystemExit(main({argv!r}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    warning = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warning) == 1, done.stderr
+    assert warning[0].startswith("warning: city.synthetic.population: a run of 2,000 citizens and about ")
+    assert "this machine has 0.3 GB available now" in warning[0]
+    if command == "run":
+        assert (tmp_path / "out" / "summary.json").is_file()  # a warning, not a refusal
+
+
+def test_a_sweep_whose_workers_need_more_memory_than_this_machine_has_is_warned(tmp_path):
+    # No machine has 512 x 4.9 GB: the real reading of this one warns, before the --out check stops it.
+    base = tmp_path / "big.yaml"
+    base.write_text((ROOT / "scenarios" / "synthetic_large_city.yaml").read_text())
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(
+        "name: big\nscenario: big.yaml\ndesign: grid\nseeds: 1\nparameters:\n"
+        "  city.synthetic.population: {values: [1000, 5000000]}\n  city.synthetic.area_km2: {values: [1500]}\n"
+    )
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "mine.txt").write_text("keep")
+    res = sim("sweep", str(sweep), "--workers", "512", "--out", str(busy), "--quiet")
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.splitlines()
+    assert lines[0].startswith("warning: city.synthetic.population: 512 runs side by side of 5,000,000 citizens"), lines
+    assert lines[1].startswith("--out: ")
+    assert (busy / "mine.txt").read_text() == "keep"
