@@ -82,7 +82,8 @@ class Recorder:
         self.track_idx = np.zeros(0, dtype=np.int64)
         self.track_ids = np.zeros(0, dtype=object)
         self.track_home_xy = np.zeros((0, 2))
-        self._track_last: tuple[np.ndarray, np.ndarray] | None = None  # the last sample's positions, xy and lon/lat
+        self._track_last: np.ndarray | None = None  # the last sample's positions (metres)
+        self._projected = 0  # the sampled frames whose positions are in lon/lat (the rest wait: _project)
 
     def log_event(self, t: float, kind: str, subject: str, detail: str = "") -> None:
         """Record an event at ``t``."""
@@ -202,37 +203,52 @@ class Recorder:
         }
 
     def track_rows(self, t: float) -> dict[str, np.ndarray]:
-        """Sampled positions at ``t`` (at the district centre until a citizen leaves home)."""
+        """Sampled positions at ``t`` (at the district centre until a citizen leaves home).
+
+        The positions are kept in metres with who moved since the last sample; they are made
+        longitude and latitude when the tracks are asked for (:meth:`_project`), all at once.
+        """
         idx = self.track_idx
         xy = self.m.mover.positions(idx, t)
         home = ~(self.m.pop.depart_t[idx] <= t)  # not left (yet): coarsened to the district centre
         xy[home] = self.track_home_xy[home]
-        ll = self._lonlat(xy)
+        last, self._track_last = self._track_last, xy
         names = np.array(STATE_NAMES, dtype=object)
         return {
             "t_s": np.full(len(idx), float(t)),
             "citizen": self.track_ids,
-            "lon": ll[:, 0],
-            "lat": ll[:, 1],
+            "xy": xy,
+            "moved": np.ones(len(idx), dtype=bool) if last is None else (xy != last).any(axis=1),
             "state": names[self.m.pop.state[idx]],
         }
 
-    def _lonlat(self, xy: np.ndarray) -> np.ndarray:
-        """Lon/lat of the sampled positions; those where they were at the last sample are not projected again.
+    def _project(self) -> None:
+        """Longitude and latitude of the frames not yet projected, in one call.
 
-        The projection works point by point, so a kept point has the bits it would be given afresh
-        (most of the sampled stand still: at home, in a queue or in a shelter).
+        Only those who moved since the last sample are projected; the others keep the last
+        sample's values. The projection works point by point, so each point has the bits it
+        would be given on its own (most of the sampled stand still: at home, in a queue or in a
+        shelter); one call instead of one per sample saves its fixed cost hundreds of times.
         """
-        last = self._track_last
-        if last is None:
-            ll = self.m.city.lonlat_of_xy(xy)
-        else:
-            moved = (xy != last[0]).any(axis=1)
-            ll = last[1].copy()
-            if moved.any():
-                ll[moved] = self.m.city.lonlat_of_xy(xy[moved])
-        self._track_last = (xy, ll)
-        return ll
+        frames = self.track_frames[self._projected :]
+        if not frames:
+            return
+        moved = [f.pop("moved") for f in frames]
+        xy = [f.pop("xy") for f in frames]
+        ll_moved = self.m.city.lonlat_of_xy(np.concatenate([p[m] for p, m in zip(xy, moved, strict=True)]))
+        at = 0
+        ll = (
+            None
+            if self._projected == 0
+            else np.column_stack([self.track_frames[self._projected - 1][c] for c in ("lon", "lat")])
+        )
+        for frame, mask in zip(frames, moved, strict=True):
+            ll = np.empty((len(mask), 2)) if ll is None else ll.copy()
+            n = int(mask.sum())
+            ll[mask] = ll_moved[at : at + n]
+            at += n
+            frame["lon"], frame["lat"] = ll[:, 0], ll[:, 1]
+        self._projected = len(self.track_frames)
 
     def timeseries(self) -> pd.DataFrame:
         """One row per recorded time."""
@@ -248,6 +264,7 @@ class Recorder:
 
     def tracks(self) -> pd.DataFrame:
         """Sampled pseudonymous positions."""
+        self._project()
         return _joined(self.track_frames, ("t_s", "citizen", "lon", "lat", "state"))
 
     def hazard_footprints(self) -> gpd.GeoDataFrame:
