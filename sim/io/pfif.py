@@ -84,16 +84,11 @@ def _in_export(registrations: pd.DataFrame, max_records: int) -> pd.DataFrame:
     return rows.sort_values(["in_registry_t", "person"], kind="stable").head(max_records)
 
 
-def _records(
-    rows: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, start: datetime
-) -> Iterator[tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
-    """Per exported person, in order: its ``(field, text)`` pairs and its note's, made one at a time."""
-    # Times (to the second), shelters and age bands repeat: each distinct one is written once.
-    zulu: dict[float, str] = {}
-    at_shelter: dict[object, tuple[str, str]] = {}
+def _columns(rows: pd.DataFrame) -> Iterator[tuple[object, float, object, object, object]]:
+    """Per exported person, in order: pseudonym, time in the registry, shelter, method, age band (or None)."""
     n = len(rows)
     ages = rows["age_band"].to_numpy(dtype=object) if "age_band" in rows.columns else np.full(n, None, dtype=object)
-    columns = zip(
+    return zip(
         rows["person"].to_numpy(dtype=object),
         rows["in_registry_t"].to_numpy(dtype=float),
         rows["shelter"].to_numpy(dtype=object),
@@ -101,7 +96,16 @@ def _records(
         ages,
         strict=True,
     )
-    for person, t, sh, method, age in columns:
+
+
+def _records(
+    rows: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, start: datetime
+) -> Iterator[tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
+    """Per exported person, in order: its ``(field, text)`` pairs and its note's, made one at a time."""
+    # Times (to the second), shelters and age bands repeat: each distinct one is written once.
+    zulu: dict[float, str] = {}
+    at_shelter: dict[object, tuple[str, str]] = {}
+    for person, t, sh, method, age in _columns(rows):
         when = zulu.get(t)
         if when is None:
             when = zulu[t] = _zulu(start, t)
@@ -155,19 +159,10 @@ def _chunks(rows: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, s
     places: dict[object, tuple[str, str, str, str]] = {}  # person's desk, note's desk and location, shelter
     texts: dict[tuple[object, object], str] = {}
     ages: dict[object, str] = {}
-    age_col = rows["age_band"].to_numpy(dtype=object) if "age_band" in rows.columns else np.full(len(rows), None)
-    columns = zip(
-        rows["person"].to_numpy(dtype=object),
-        rows["in_registry_t"].to_numpy(dtype=float),
-        rows["shelter"].to_numpy(dtype=object),
-        rows["method"].to_numpy(dtype=object),
-        age_col,
-        strict=True,
-    )
     source = _element("source_name", "SafeCity Twin (simulated)")
     contact = _element("author_made_contact", "true") + _element("status", "believed_alive")
     parts: list[str] = []
-    for k, (person, t, sh, method, age) in enumerate(columns, start=1):
+    for k, (person, t, sh, method, age) in enumerate(_columns(rows), start=1):
         when = times.get(t)
         if when is None:
             z = _zulu(start, t)
