@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,7 +85,7 @@ def _in_export(registrations: pd.DataFrame, max_records: int) -> pd.DataFrame:
     return rows.sort_values(["in_registry_t", "person"], kind="stable").head(max_records)
 
 
-def _columns(rows: pd.DataFrame) -> Iterator[tuple[object, float, object, object, object]]:
+def _columns(rows: pd.DataFrame) -> Iterator[tuple[Any, float, Any, Any, Any]]:
     """Per exported person, in order: pseudonym, time in the registry, shelter, method, age band (or None)."""
     n = len(rows)
     ages = rows["age_band"].to_numpy(dtype=object) if "age_band" in rows.columns else np.full(n, None, dtype=object)
