@@ -173,14 +173,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _largest_point(sweep: Any) -> object:
-    """The sweep's scenario with the most citizens (its base's, unless a parameter sizes the city)."""
-    from sim.scenario.sizing import run_size
+    """The sweep's scenario with the most memory needed: its base's, unless a parameter sizes the city.
 
-    sizing = ("population", "city.synthetic")
-    if not any(p.startswith(sizing) for p in sweep.config.parameters):
+    The sizes come from the design's values over the base's (a sweep has up to 20,000 points; one
+    scenario is loaded, not one per point).
+    """
+    from sim.scenario.sizing import SIZING, size_of, sizing_values
+
+    varied = [p for p in sweep.config.parameters if p in SIZING]
+    if not varied:
         return sweep.scenario(0, seed=0)
-    scenarios = (sweep.scenario(k, seed=0) for k in range(len(sweep.design)))
-    return max(scenarios, key=lambda s: size.peak_bytes if (size := run_size(s)) is not None else 0)
+    base = sizing_values(sweep.scenario(0, seed=0))
+    rows = sweep.design[varied].to_dict("records")
+    needs = [(size.peak_bytes if (size := size_of({**base, **row})) is not None else 0) for row in rows]
+    return sweep.scenario(max(range(len(rows)), key=needs.__getitem__), seed=0)
 
 
 def cmd_exercise_run(args: argparse.Namespace) -> int:

@@ -17,7 +17,9 @@ of their data (tens of thousands): no estimate, no warning.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sim.scenario.schema import Scenario, SyntheticCityConfig
 
@@ -40,22 +42,44 @@ class RunSize:
         return BASE_BYTES + PER_CITIZEN_BYTES * self.citizens + PER_SEGMENT_BYTES * self.road_segments
 
 
-def synthetic_segments(city: SyntheticCityConfig) -> int:
+SIZING = ("population.count", "city.synthetic.population", "city.synthetic.area_km2", "city.synthetic.block_m")
+"""The scenario fields a run's size comes from (a sweep that varies one has points of different sizes)."""
+
+
+def synthetic_segments(area_km2: float, block_m: float) -> int:
     """The road segments of a synthetic city's full street grid (a few are dropped for its water)."""
-    side = math.sqrt(city.area_km2) * 1000.0
-    n = max(3, round(side / city.block_m) + 1)  # junctions per side, as sim.city.synthetic lays them
+    side = math.sqrt(area_km2) * 1000.0
+    n = max(3, round(side / block_m) + 1)  # junctions per side, as sim.city.synthetic lays them
     return 2 * n * (n - 1)
+
+
+def size_of(values: Mapping[str, Any]) -> RunSize | None:
+    """The run's size from the :data:`SIZING` fields' values (None or absent: not given), or None if unknown."""
+    population = values.get("city.synthetic.population")
+    segments = 0
+    if population is not None:  # a synthetic city
+        segments = synthetic_segments(float(values["city.synthetic.area_km2"]), float(values["city.synthetic.block_m"]))
+    if values.get("population.count") is not None:
+        return RunSize("population.count", int(values["population.count"]), segments)
+    if population is not None:
+        return RunSize("city.synthetic.population", int(population), segments)
+    return None
+
+
+def sizing_values(scenario: Scenario) -> dict[str, Any]:
+    """The :data:`SIZING` fields of a scenario (None where it has no synthetic city or no count)."""
+    synthetic: SyntheticCityConfig | None = scenario.city.synthetic
+    return {
+        "population.count": scenario.population.count,
+        "city.synthetic.population": synthetic.population if synthetic else None,
+        "city.synthetic.area_km2": synthetic.area_km2 if synthetic else None,
+        "city.synthetic.block_m": synthetic.block_m if synthetic else None,
+    }
 
 
 def run_size(scenario: Scenario) -> RunSize | None:
     """The run's size from the scenario alone, or None when only its city data can tell."""
-    synthetic = scenario.city.synthetic
-    segments = synthetic_segments(synthetic) if synthetic is not None else 0
-    if scenario.population.count is not None:
-        return RunSize("population.count", scenario.population.count, segments)
-    if synthetic is not None:
-        return RunSize("city.synthetic.population", synthetic.population, segments)
-    return None
+    return size_of(sizing_values(scenario))
 
 
 def gb(n_bytes: float) -> str:

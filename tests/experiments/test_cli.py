@@ -283,3 +283,12 @@ def test_a_sweep_whose_workers_need_more_memory_than_this_machine_has_is_warned(
     assert lines[0].startswith("warning: city.synthetic.population: 512 runs side by side of 5,000,000 citizens"), lines
     assert lines[1].startswith("--out: ")
     assert (busy / "mine.txt").read_text() == "keep"
+    # The largest point by memory, not by people: fewer citizens on a city twenty times larger.
+    sweep.write_text(
+        "name: big\nscenario: big.yaml\ndesign: grid\nseeds: 1\nparameters:\n"
+        "  city.synthetic.population: {values: [1000000, 1050000]}\n"
+        "  city.synthetic.area_km2: {tie: city.synthetic.population, scale: -0.038, offset: 40000}\n"
+    )
+    res = sim("sweep", str(sweep), "--workers", "512", "--out", str(busy), "--quiet")
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.startswith("warning: city.synthetic.population: 512 runs side by side of 1,000,000 citizens")
