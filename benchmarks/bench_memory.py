@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks import usage
 from benchmarks.bench_million import OVERRIDES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,13 +52,13 @@ def measure(sets: list[str]) -> tuple[int, float, int]:
         cmd = [sys.executable, "-m", "sim", "run", SCENARIO, *[a for s in sets for a in ("--set", s)],
                "--out", str(out), "--quiet"]  # fmt: skip
         with open(Path(tmp) / "log.txt", "w") as log:
-            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log, env={**os.environ, "PYTHONPATH": str(ROOT)})
-            _pid, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = code = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            proc = usage.start(cmd, Path(tmp) / "usage.json", cwd=ROOT, stdout=log, stderr=log, env=env)
+            code, cpu, peak = usage.finish(proc, Path(tmp) / "usage.json")
         if code != 0:
             raise SystemExit(f"python -m sim run failed ({code}): {(Path(tmp) / 'log.txt').read_text()[-2000:]}")
         roads = json.loads((out / "manifest.json").read_text())["city"]["roads"]
-        return usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, int(roads)
+        return peak, cpu, int(roads)
 
 
 def main() -> None:

@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import usage
+
 FLOOD = "hazards=[{type: flood, at: 0, update_every: 60, stages: [{at: 0, level_m: 0.5}, {at: 3h, level_m: 4.0}]}]"
 DDOS = "cyber=[{type: ddos, target: COC, rate_rps: 50000, at: 30min, duration: 2h}]"
 OVERRIDES = [
@@ -107,25 +109,24 @@ def cli_side_by_side(roots: list[str], extra: list[str], *, alone: bool = False)
             env = {**os.environ, "PYTHONPATH": str(Path(root).resolve())}
             log = open(Path(tmp) / f"log{k}.txt", "w")  # noqa: SIM115 (closed below)
             cmd = cli_command(root, Path(tmp) / f"run{k}", extra)
-            procs[k] = (subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=log), log)
+            procs[k] = (usage.start(cmd, Path(tmp) / f"usage{k}.json", cwd=root, env=env, stdout=log, stderr=log), log)
             if alone:
-                cpu[f"{k}:{root}"] = _reap(procs.pop(k), root, Path(tmp) / f"log{k}.txt")
+                cpu[f"{k}:{root}"] = _reap(procs.pop(k), root, Path(tmp), k)
         for k, pair in procs.items():
-            cpu[f"{k}:{roots[k]}"] = _reap(pair, roots[k], Path(tmp) / f"log{k}.txt")
+            cpu[f"{k}:{roots[k]}"] = _reap(pair, roots[k], Path(tmp), k)
         return {"cpu": cpu, "differ": sorted(set().union(*(_differ(Path(tmp) / "run0", Path(tmp) / f"run{k}")
                                                          for k in range(1, len(roots)))))}  # fmt: skip
 
 
-def _reap(pair: tuple[subprocess.Popen, Any], root: str, log_path: Path) -> tuple[float, float]:
+def _reap(pair: tuple[subprocess.Popen, Any], root: str, tmp: Path, k: int) -> tuple[float, float]:
     """Wait for one command: its CPU seconds (user + system) and peak GB; its log's tail if it failed."""
     proc, log = pair
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = code = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    code, cpu, peak = usage.finish(proc, tmp / f"usage{k}.json")
     log.close()
     if code != 0:
-        text = log_path.read_text(errors="replace")[-2000:]
+        text = (tmp / f"log{k}.txt").read_text(errors="replace")[-2000:]
         raise SystemExit(f"{root}: python -m sim run failed ({code}): {text}")
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1e6
+    return cpu, peak / 1e9
 
 
 def _differ(a: Path, b: Path) -> set[str]:

@@ -14,7 +14,7 @@ spread over it) is written once for every model:
 
 Every agent leaves at a uniform time in the first 30 minutes from a street drawn uniformly (the
 same draw for every model). Each model runs in its own process; the figures are that process's
-CPU seconds (user + system, ``os.wait4``) and its peak resident memory, start-up included.
+CPU seconds (user + system) and its peak resident memory, start-up included (``benchmarks.usage``).
 
 ``python -m benchmarks.bench_peers [--sizes 10000 100000 300000]`` prints a table; the optional
 dependencies are in ``requirements-peers.txt`` (``pip install -r requirements-peers.txt``).
@@ -34,6 +34,8 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks import usage
 
 ROOT = Path(__file__).resolve().parents[1]
 SPREAD_S = 1800.0  # departures uniform over the first half hour
@@ -229,12 +231,13 @@ def measure(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
     """CPU seconds (user + system), peak memory (GB) and standard output of one process."""
     out, err = cwd / "stdout.txt", cwd / "stderr.txt"
     with out.open("w") as o, err.open("w") as e:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=o, stderr=e, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = status = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        proc = usage.start(
+            cmd, cwd / "usage.json", cwd=cwd, stdout=o, stderr=e, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        )
+        status, cpu, peak = usage.finish(proc, cwd / "usage.json")
     if status != 0:
         raise SystemExit(f"{cmd[0]} failed ({status}): {err.read_text(errors='replace')[-2000:]}")
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1e6, out.read_text()
+    return cpu, peak / 1e9, out.read_text()
 
 
 def arrived(name: str, work: Path, stdout: str) -> int:

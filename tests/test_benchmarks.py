@@ -102,3 +102,25 @@ def test_the_memory_benchmark_measures_the_command_and_estimates_the_same_scenar
     assert peak > 50e6
     assert 0.8 * est_segments <= segments <= est_segments
     assert need > peak  # at any size the estimate lies above (small runs far above: its base is a large city's)
+
+
+def test_a_commands_peak_is_its_own_not_that_of_the_process_that_started_it(tmp_path):
+    """``benchmarks.usage``: Linux gives a child the peak of the process that started it (a test runner's)."""
+    import sys
+
+    import numpy as np
+
+    from benchmarks import usage
+
+    held = np.ones(50_000_000)  # 400 MB in this process while the commands run
+    proc = usage.start([sys.executable, "-c", "pass"], tmp_path / "a.json")
+    code, cpu, peak = usage.finish(proc, tmp_path / "a.json")
+    assert code == 0
+    assert 0 < cpu < 5
+    assert peak < 150e6  # a bare interpreter, not this process's 400 MB
+    holds = "import numpy; a = numpy.ones(25_000_000); a.sum(); raise SystemExit(3)"  # 200 MB, then fails
+    proc = usage.start([sys.executable, "-c", holds], tmp_path / "b.json")
+    code, _cpu, peak = usage.finish(proc, tmp_path / "b.json")
+    assert code == 3
+    assert 200e6 < peak < 350e6
+    assert held.sum() == 50_000_000

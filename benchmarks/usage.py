@@ -1,0 +1,36 @@
+"""A command's own CPU seconds and peak memory, measured by a small helper process that starts it.
+
+Linux carries a process's peak resident memory (``ru_maxrss``) across ``exec`` from the memory
+it was started with: a command started by a large process (a test runner holding a gigabyte)
+reports that gigabyte as its own peak. So the command is started by a bare interpreter that
+waits for it (``os.wait4``) and writes its exit code, CPU seconds (user + system) and peak
+bytes to a file; the helper's own start-up is not counted.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+HELPER = (
+    "import json, os, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, ru = os.wait4(p.pid, 0)\n"
+    "with open(sys.argv[1], 'w') as f:\n"
+    "    json.dump([os.waitstatus_to_exitcode(status), ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024], f)\n"
+)
+
+
+def start(cmd: list[str], usage: Path, **popen: Any) -> subprocess.Popen:
+    """Start ``cmd`` (``popen``: cwd, env, stdout, stderr, as for ``subprocess.Popen``); its usage goes to ``usage``."""
+    return subprocess.Popen([sys.executable, "-c", HELPER, str(usage), *cmd], **popen)
+
+
+def finish(proc: subprocess.Popen, usage: Path) -> tuple[int, float, int]:
+    """Wait for a command started by :func:`start`: its exit code, CPU seconds and peak resident bytes."""
+    proc.wait()
+    code, cpu, peak = json.loads(Path(usage).read_text())
+    return int(code), float(cpu), int(peak)
