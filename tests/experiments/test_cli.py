@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -129,6 +130,19 @@ def test_validate_runs_nothing(layer_city, tmp_path):
     res = sim("validate", str(scn))
     assert res.returncode == 0, res.stderr
     assert "valid" in res.stdout
+
+
+def test_validate_tells_the_memory_a_run_needs_from_the_built_citys_counts():
+    from sim.scenario.sizing import BASE_BYTES, PER_CITIZEN_BYTES, PER_SEGMENT_BYTES
+
+    res = sim("validate", "scenarios/synthetic_large_city.yaml", "--set", "city.synthetic.population=300000",
+              "--set", "city.synthetic.area_km2=4")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    found = re.search(r"(\d+) road segments, (\d+) citizens, \d+ shelters\); a run needs about ([\d.]+) GB", res.stdout)
+    assert found, res.stdout
+    roads, citizens, gb = int(found[1]), int(found[2]), found[3]
+    assert citizens == 300_000
+    assert gb == f"{(BASE_BYTES + PER_CITIZEN_BYTES * citizens + PER_SEGMENT_BYTES * roads) / 1e9:.1f}" == "1.0"
     assert not (ROOT / "runs").exists() or not any((ROOT / "runs").glob("scenario-*"))
 
 
