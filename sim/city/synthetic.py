@@ -23,6 +23,7 @@ from sim.city.model import City
 from sim.core import fpmath
 from sim.core.rng import RandomStreams
 from sim.scenario.schema import SyntheticCityConfig
+from sim.scenario.sizing import street_grid
 
 ARTERIAL_EVERY = 6  # every 6th street is an arterial
 
@@ -30,8 +31,7 @@ ARTERIAL_EVERY = 6  # every 6th street is an arterial
 def generate_city(config: SyntheticCityConfig, *, seed: int = 0) -> City:
     """Generate the synthetic city described by ``config`` (deterministic for a given seed)."""
     rng = RandomStreams(seed).get("city/synthetic")
-    side = math.sqrt(config.area_km2) * 1000.0
-    n = max(3, round(side / config.block_m) + 1)
+    side, n = street_grid(config.area_km2, config.block_m)
     spacing = side / (n - 1)
     crs = utm_crs(*config.origin)
     ox, oy = from_lonlat(np.array([config.origin], dtype=float), crs)[0]

@@ -111,10 +111,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.set)  # a bad file is told before the engine is imported
     _warn(scenario)
     from sim.engine.model import EvacuationModel
-    from sim.scenario.sizing import RunSize, gb
+    from sim.scenario.sizing import gb, peak_bytes
 
     model = EvacuationModel(scenario)
-    need = RunSize("", model.pop.n, model.city.n_roads).peak_bytes  # the built city's own counts
+    need = peak_bytes(model.pop.n, model.city.n_roads)  # the built city's own counts
     print(
         f"{args.scenario}: valid ({model.city.name}: {model.city.n_roads} road segments, "
         f"{model.pop.n} citizens, {len(model.shelters)} shelters); a run needs about {gb(need)} of memory"

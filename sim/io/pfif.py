@@ -170,13 +170,13 @@ def _chunks(rows: pd.DataFrame, shelter_names: dict[str, str], *, domain: str, s
             when = times[t] = (_element("entry_date", z), _element("source_date", z))
         place = places.get(sh)
         if place is None:
-            name = shelter_names.get(sh, sh)
+            name = f"{shelter_names.get(sh, sh)}"
             desk = f"Registration desk, {name}"
             place = places[sh] = (
                 _element("author_name", desk.replace("50+", "50-120")),
                 _element("author_name", desk),
-                _element("last_known_location", f"{name}"),
-                f"{name}",
+                _element("last_known_location", name),
+                name,
             )
         text = texts.get((sh, method))
         if text is None:

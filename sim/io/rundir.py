@@ -105,10 +105,10 @@ def _write_groups(df: pd.DataFrame, path: Path, schema: Any, first: Any = None) 
     import pyarrow.parquet as pq
 
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for start in range(0, max(len(df), 1), ROW_GROUP):
-            part = first if start == 0 and first is not None else df.iloc[start : start + ROW_GROUP]
-            if not isinstance(part, pa.Table):
-                part = pa.Table.from_pandas(part, schema=schema, preserve_index=False)
+        if first is not None:
+            writer.write_table(first, row_group_size=ROW_GROUP)
+        for start in range(0 if first is None else ROW_GROUP, max(len(df), 1), ROW_GROUP):  # an empty table: one group
+            part = pa.Table.from_pandas(df.iloc[start : start + ROW_GROUP], schema=schema, preserve_index=False)
             writer.write_table(part, row_group_size=ROW_GROUP)
 
 

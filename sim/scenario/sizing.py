@@ -39,17 +39,27 @@ class RunSize:
     @property
     def peak_bytes(self) -> int:
         """The estimated peak memory of ``python -m sim run`` on this scenario."""
-        return BASE_BYTES + PER_CITIZEN_BYTES * self.citizens + PER_SEGMENT_BYTES * self.road_segments
+        return peak_bytes(self.citizens, self.road_segments)
+
+
+def peak_bytes(citizens: int, road_segments: int) -> int:
+    """The estimated peak memory of a run of ``citizens`` on ``road_segments`` (the module docstring)."""
+    return BASE_BYTES + PER_CITIZEN_BYTES * citizens + PER_SEGMENT_BYTES * road_segments
 
 
 SIZING = ("population.count", "city.synthetic.population", "city.synthetic.area_km2", "city.synthetic.block_m")
 """The scenario fields a run's size comes from (a sweep that varies one has points of different sizes)."""
 
 
+def street_grid(area_km2: float, block_m: float) -> tuple[float, int]:
+    """A synthetic city's square: its side (m) and junctions per side (``sim.city.synthetic`` lays them so)."""
+    side = math.sqrt(area_km2) * 1000.0
+    return side, max(3, round(side / block_m) + 1)
+
+
 def synthetic_segments(area_km2: float, block_m: float) -> int:
     """The road segments of a synthetic city's full street grid (a few are dropped for its water)."""
-    side = math.sqrt(area_km2) * 1000.0
-    n = max(3, round(side / block_m) + 1)  # junctions per side, as sim.city.synthetic lays them
+    _, n = street_grid(area_km2, block_m)
     return 2 * n * (n - 1)
 
 
