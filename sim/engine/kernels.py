@@ -52,8 +52,18 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 
+# os.environ's own dict (CPython on POSIX: encoded keys and values), read directly: every kernel
+# call asks for the mode (hundreds of thousands a run), and ``os.environ.get`` encodes the key and
+# decodes the value each time (1.5 us against 0.05 us). Setting ``os.environ`` updates it too.
+_ENV: Any = getattr(os.environ, "_data", None)
+_ENV_KEY: Any = getattr(os.environ, "encodekey", lambda k: k)("SAFECITY_KERNELS")
+
+
 def _mode() -> str:
-    return os.environ.get("SAFECITY_KERNELS", "auto")
+    if _ENV is None:  # an os.environ without its dict
+        return os.environ.get("SAFECITY_KERNELS", "auto")
+    raw = _ENV.get(_ENV_KEY)
+    return "auto" if raw is None else str(os.environ.decodevalue(raw))
 
 
 def enabled() -> bool:
@@ -125,6 +135,8 @@ def when_large(
 
         @functools.wraps(reference)
         def either(*args: P.args, **kwargs: P.kwargs) -> T:
+            if _compiled is not None and _mode() != "0":  # loaded: every call (run's first case, inline)
+                return compiled(*args, **kwargs)
             return run(
                 measure(*args, **kwargs),
                 at_least,
