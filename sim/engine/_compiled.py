@@ -22,6 +22,7 @@ from sim.engine._compiled_graph import (  # noqa: F401 (re-exported)
 from sim.engine._compiled_record import (  # noqa: F401 (re-exported)
     due_to_leave,
     exposed,
+    exposed_where_wet,
     people_in_picture,
     population_tallies,
 )

@@ -170,3 +170,24 @@ def exposed(state: Any, arc: Any, node: Any, sheltered: int, casualty: int) -> A
         i = idx[k]
         at[k] = node[i] if arc[i] < 0 else -1
     return idx, at
+
+
+@njit(cache=True)
+def exposed_where_wet(state: Any, arc: Any, node: Any, sheltered: int, casualty: int, wet: Any) -> Any:
+    """:func:`sim.engine.movement.exposed_vectorised` with ``wet``: those at dry nodes left out."""
+    n = len(state)
+    idx = np.empty(n, dtype=np.int64)
+    at = np.empty(n, dtype=np.int64)
+    c = 0
+    for i in range(n):
+        if state[i] == sheltered or state[i] == casualty:
+            continue
+        if arc[i] >= 0:
+            idx[c] = i
+            at[c] = -1
+            c += 1
+        elif wet[node[i]]:
+            idx[c] = i
+            at[c] = node[i]
+            c += 1
+    return idx[:c].copy(), at[:c].copy()

@@ -357,9 +357,12 @@ class EvacuationModel(mesa.Model):
         """Metric positions of citizens ``idx`` at ``t`` (see ``Mover.positions``)."""
         return self.mover.positions(idx, t)
 
-    def exposed_citizens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Citizens outside shelters and alive: indices, node (-1: along a road), positions along roads."""
-        idx, node = exposed(self.pop.state, self.pop.arc, self.pop.node, SHELTERED, CASUALTY)
+    def exposed_citizens(self, wet: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Citizens outside shelters and alive: indices, node (-1: along a road), positions along roads.
+
+        ``wet`` (per road node): only those at wet nodes, and everyone along a road.
+        """
+        idx, node = exposed(self.pop.state, self.pop.arc, self.pop.node, SHELTERED, CASUALTY, wet)
         return idx, node, self.mover.positions(idx[node < 0], float(self.env.now))
 
     def vulnerable(self, idx: np.ndarray) -> np.ndarray:

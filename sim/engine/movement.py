@@ -354,18 +354,29 @@ positions_now = kernels.when_large(kernels.MIN_ACTIVE, kernels.positions_now)(po
 
 
 def exposed_vectorised(
-    state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int
+    state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int, wet: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Citizens neither sheltered nor casualties (ascending), and the node of each (-1: along a road)."""
-    idx = np.nonzero((state != sheltered) & (state != casualty))[0]
+    """Citizens neither sheltered nor casualties (ascending), and the node of each (-1: along a road).
+
+    ``wet``: per road node, whether it is under water; those standing at a dry node are left out
+    (everyone along a road stays: their depth depends on where along it they are).
+    """
+    out = (state != sheltered) & (state != casualty)
+    if wet is not None:
+        out &= (arc >= 0) | wet[node]
+    idx = np.nonzero(out)[0]
     return idx, np.where(arc[idx] < 0, node[idx], -1)
 
 
 def _exposed_compiled(
-    state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int
+    state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int, wet: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     ints = kernels._ints
-    idx, at = kernels.loaded_module().exposed(state, ints(arc), ints(node), int(sheltered), int(casualty))
+    compiled = kernels.loaded_module()
+    if wet is None:
+        idx, at = compiled.exposed(state, ints(arc), ints(node), int(sheltered), int(casualty))
+    else:
+        idx, at = compiled.exposed_where_wet(state, ints(arc), ints(node), int(sheltered), int(casualty), wet)
     return idx, at
 
 

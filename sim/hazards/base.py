@@ -80,12 +80,14 @@ class World(Protocol):
     def shelter_xy(self) -> np.ndarray:
         """Metric positions of the shelters, in the order of ``shelter_ids``."""
 
-    def exposed_citizens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def exposed_citizens(self, wet: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Citizens outside shelters and alive, where they are now: ``(idx, node, xy)``.
 
         ``node`` is the road node each stands at (at home: their home's), -1 for those along a
         road; ``xy`` holds the metric positions of those along a road, in order. A hazard judges
-        each node once for everyone standing there.
+        each node once for everyone standing there. ``wet`` (a flag per road node): only those
+        standing at a wet node are listed, with everyone along a road (a dry node's people could
+        not be caught: the water's limits are all above zero).
         """
 
     def vulnerable(self, idx: np.ndarray) -> np.ndarray:

@@ -252,12 +252,15 @@ class WaterHazard(Hazard):
             wet = [sid for sid, x in zip(ids, d, strict=True) if x > cfg.walk_closed_depth_m]
             if wet:
                 world.close_shelters(wet, cause=self.label, damaged=True)
-        idx, node, along_xy = world.exposed_citizens()
+        # Everyone at a node stands where the node is: its depth is judged once for all of them.
+        # Nobody is caught in no water (every limit is above zero), so those at dry nodes, most
+        # of a city at home, are not listed at all.
+        node_depth = self._fixed_depth("nodes", world.city.node_xy, t, self._node_cells)
+        idx, node, along_xy = world.exposed_citizens(wet=node_depth > 0)
         if len(idx):
-            # Everyone at a node stands where the node is: its depth is judged once for all of them.
             at_node = node >= 0
             depth = np.empty(len(idx))
-            depth[at_node] = self._fixed_depth("nodes", world.city.node_xy, t, self._node_cells)[node[at_node]]
+            depth[at_node] = node_depth[node[at_node]]
             depth[~at_node] = self.depth_at(along_xy, t)
             caught = idx[self.caught(depth, world.vulnerable(idx))]
             if len(caught):

@@ -312,6 +312,20 @@ def test_those_a_hazard_can_reach_compiled_equal_the_vectorised_reference(n):
         assert 0 < len(want[0]) < n
         assert (want[1] == -1).any()
         assert (want[1] >= 0).any()
+    # With a flood's wet nodes: those at dry nodes are left out, everyone along a road stays.
+    wet = rng.random(60) < 0.3
+    want_wet = exposed_vectorised(state, arc, node, 2, 4, wet)
+    got_wet = _exposed_compiled(state, arc, node, 2, 4, wet)
+    for a, b in zip(got_wet, want_wet, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+    # Independently: the unfiltered list less those standing at a dry node, in the same order.
+    idx, at = want
+    keep = (at == -1) | wet[np.maximum(at, 0)]
+    np.testing.assert_array_equal(want_wet[0], idx[keep])
+    np.testing.assert_array_equal(want_wet[1], at[keep])
+    if n >= 5000:
+        assert 0 < len(want_wet[0]) < len(idx)
 
 
 @pytest.mark.parametrize("n", [0, 7, 5000])

@@ -252,6 +252,35 @@ def test_the_depth_judged_per_node_is_the_depth_at_everyone_exposed(scenario):
         assert checked > 0  # somebody stood in water
 
 
+@pytest.mark.parametrize("scenario", ["kotka_river_flood", "coastal_quake_tsunami"])
+def test_leaving_out_those_at_dry_nodes_catches_the_same_people(scenario, monkeypatch):
+    """Issue 20: the water lists only those at wet nodes (and on roads); judging everyone kills the same."""
+    from sim import api
+
+    def run() -> tuple[np.ndarray, np.ndarray, list[int]]:
+        model = EvacuationModel(api.load_scenario(api.sample_scenarios()[scenario], ["duration=2h"]))
+        listed: list[int] = []
+        real = model.exposed_citizens
+
+        def counted(wet=None):
+            out = real(wet)
+            listed.append(len(out[0]))
+            return out
+
+        model.exposed_citizens = counted
+        model.run()
+        return model.pop.state.copy(), model.casualty_cause.copy(), listed
+
+    state, cause, listed = run()
+    real = EvacuationModel.exposed_citizens
+    monkeypatch.setattr(EvacuationModel, "exposed_citizens", lambda self, wet=None: real(self))  # everyone
+    state_all, cause_all, listed_all = run()
+    np.testing.assert_array_equal(state, state_all)
+    np.testing.assert_array_equal(cause, cause_all)
+    assert (cause >= 0).sum() > 0  # the water caught somebody
+    assert sum(listed) < sum(listed_all)  # and fewer were looked at
+
+
 def test_depths_and_footprints_kept_per_level_are_those_made_afresh(layer_city, monkeypatch):
     """Issue 20: depths at roads and nodes, the footprint and each unchanged band's shape are kept."""
     import sim.hazards.water as water_module
