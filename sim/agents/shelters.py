@@ -83,10 +83,13 @@ class ShelterAgent(mesa.Agent):
             return CLOSED
         return FULL if self.occupancy >= self.capacity else OPEN
 
-    def admit(self, count: int) -> None:
-        """Let ``count`` people in; the caller never asks for more than ``room``."""
-        if count > self.room:
-            msg = f"shelter {self.shelter_id}: admitting {count} exceeds room {self.room}"
+    def admit(self, count: int) -> int:
+        """Let ``count`` people in and return the room left; the caller never asks for more than ``room``."""
+        room = self.room
+        if count > room:
+            msg = f"shelter {self.shelter_id}: admitting {count} exceeds room {room}"
             raise RuntimeError(msg)
         self.occupancy += count
-        self.peak_occupancy = max(self.peak_occupancy, self.occupancy)
+        if self.occupancy > self.peak_occupancy:
+            self.peak_occupancy = self.occupancy
+        return room - count  # open: capacity less occupancy; closed: 0 (and nobody let in)

@@ -6,7 +6,8 @@ one loop with every condition (whose branches on conditions close to random acro
 more than the arithmetic: 11 ms a million people for the counts, 10 ms for the picture, against
 about 3 and 5 ms so). The references are :func:`sim.engine.recorder.population_tallies_vectorised`,
 :func:`sim.engine.locating.people_in_picture_vectorised` and
-:func:`sim.engine.movement.due_to_leave_vectorised`; ``tests/engine/test_kernels.py`` holds these to them.
+:func:`sim.engine.movement.due_to_leave_vectorised` (with the leaving themselves,
+:func:`sim.engine.movement.leave_home_vectorised`); ``tests/engine/test_kernels.py`` holds these to them.
 """
 
 from __future__ import annotations
@@ -153,6 +154,26 @@ def due_to_leave(cand: Any, state: Any, depart_t: Any, at_home: int, trapped: in
             kept[n_kept] = i
             n_kept += 1
     return due[:n_due].copy(), earliest, kept[:n_kept].copy()
+
+
+@njit(cache=True)
+def leave_home(
+    idx: Any, state: Any, node: Any, home_node: Any, arc: Any, t_ready: Any, depart_t: Any, mode: Any,
+    evacuating: int, car: int,
+) -> Any:  # fmt: skip
+    """:func:`sim.engine.movement.leave_home_vectorised` person by person."""
+    drivers = np.empty(len(idx), dtype=np.int64)
+    n_drivers = 0
+    for k in range(len(idx)):
+        i = idx[k]
+        state[i] = evacuating
+        node[i] = home_node[i]
+        arc[i] = -1
+        t_ready[i] = depart_t[i]
+        if mode[i] == car:
+            drivers[n_drivers] = i
+            n_drivers += 1
+    return drivers[:n_drivers].copy()
 
 
 @njit(cache=True)

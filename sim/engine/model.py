@@ -358,10 +358,7 @@ class EvacuationModel(mesa.Model):
         return self.mover.positions(idx, t)
 
     def exposed_citizens(self, wet: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Citizens outside shelters and alive: indices, node (-1: along a road), positions along roads.
-
-        ``wet`` (per road node): only those at wet nodes, and everyone along a road.
-        """
+        """Citizens outside shelters and alive (``wet``: at wet nodes or along roads): index, node, xy on roads."""
         idx, node = exposed(self.pop.state, self.pop.arc, self.pop.node, SHELTERED, CASUALTY, wet)
         return idx, node, self.mover.positions(idx[node < 0], float(self.env.now))
 

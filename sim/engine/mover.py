@@ -25,6 +25,7 @@ from sim.engine.movement import (
     due_to_leave,
     group_starts,
     held_back,
+    leave_home,
     nodes_now,
     positions_now,
     queue_lengths,
@@ -152,15 +153,11 @@ class Mover:
     def depart(self, idx: np.ndarray) -> None:
         """Citizens ``idx`` leave home now, on foot or by car (drivers without a car route walk)."""
         p = self.m.pop
-        p.state[idx] = EVACUATING
+        drivers = leave_home(idx, p.state, p.node, p.home_node, p.arc, p.t_ready, p.depart_t, p.mode, EVACUATING, CAR)
         self.joining.append(idx)
-        p.node[idx] = p.home_node[idx]
-        p.arc[idx] = -1
-        p.t_ready[idx] = p.depart_t[idx]
         if self.storage is not None:
             self.storage.leave(idx)  # at home: they take no room on any road yet
         # Drivers without a drivable route to any shelter walk instead.
-        drivers = idx[p.mode[idx] == CAR]
         if len(drivers):
             no_car_route = ~np.isfinite(self.routes.field(CAR).dist[p.node[drivers]])
             p.mode[drivers[no_car_route]] = WALK
@@ -320,7 +317,7 @@ class Mover:
             return None
         if self.joining:  # both ascending: a stable sort merges them; one stranded and back is in both
             both = np.sort(np.concatenate([self.moving, *self.joining]), kind="stable")
-            self.moving = both[np.r_[True, both[1:] != both[:-1]]] if len(both) else both
+            self.moving = both[np.concatenate(([True], both[1:] != both[:-1]))] if len(both) else both
         self.joining = []
         return self.moving
 
@@ -482,9 +479,7 @@ class Mover:
         A shelter that fills records ``shelter_full`` at the last arrival, and the routes are redone.
         """
         sh = self.m.shelters[row]
-        sh.admit(count)
-        room = sh.room
-        self.rooms[row] = room
+        room = self.rooms[row] = sh.admit(count)
         if room == 0:
             self.m.recorder.log_event(last, "shelter_full", sh.shelter_id, f"capacity={sh.capacity}")
             self.fields_dirty = True

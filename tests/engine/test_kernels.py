@@ -293,6 +293,45 @@ def test_nobody_left_at_home_has_no_next_departure():
 
 
 @pytest.mark.parametrize("n", [0, 7, 5000])
+def test_leaving_home_compiled_equals_the_vectorised_reference(n):
+    """Those due leave from their home's node, ready at their departure; both return the drivers."""
+    rng = np.random.default_rng(n + 11)
+    pop = {
+        "state": rng.integers(0, 6, n).astype(np.int8),
+        "node": rng.integers(0, 50, n).astype(np.int64),
+        "arc": rng.integers(-1, 80, n).astype(np.int64),
+        "t_ready": rng.uniform(0, 100, n),
+    }
+    home_node = rng.integers(0, 50, n).astype(np.int64)
+    depart_t = np.round(rng.uniform(0, 30, n))
+    mode = rng.integers(0, 2, n).astype(np.int8)  # 0 walk, 1 car
+    idx = np.flatnonzero(rng.random(n) < 0.4)
+    ref = {k: v.copy() for k, v in pop.items()}
+    ker = {k: v.copy() for k, v in pop.items()}
+    want = movement.leave_home_vectorised(
+        idx, ref["state"], ref["node"], home_node, ref["arc"], ref["t_ready"], depart_t, mode, 1, 1
+    )
+    got = movement._leave_home_compiled(
+        idx, ker["state"], ker["node"], home_node, ker["arc"], ker["t_ready"], depart_t, mode, 1, 1
+    )
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == want.dtype
+    for k in pop:
+        np.testing.assert_array_equal(ker[k], ref[k])
+    # Against what leaving means, not against each other alone:
+    assert (ref["state"][idx] == 1).all()
+    assert (ref["arc"][idx] == -1).all()
+    np.testing.assert_array_equal(ref["node"][idx], home_node[idx])
+    np.testing.assert_array_equal(ref["t_ready"][idx], depart_t[idx])
+    np.testing.assert_array_equal(want, idx[mode[idx] == 1])
+    others = np.setdiff1d(np.arange(n), idx)
+    for k in pop:
+        np.testing.assert_array_equal(ref[k][others], pop[k][others])  # nobody else touched
+    if n >= 5000:
+        assert 0 < len(want) < len(idx)
+
+
+@pytest.mark.parametrize("n", [0, 7, 5000])
 def test_those_a_hazard_can_reach_compiled_equal_the_vectorised_reference(n):
     from sim.engine import _compiled
     from sim.engine.movement import _exposed_compiled, exposed_vectorised
