@@ -52,18 +52,21 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 
-# os.environ's own dict (CPython on POSIX: encoded keys and values), read directly: every kernel
-# call asks for the mode (hundreds of thousands a run), and ``os.environ.get`` encodes the key and
-# decodes the value each time (1.5 us against 0.05 us). Setting ``os.environ`` updates it too.
+# Every kernel call asks for the mode (hundreds of thousands a run): read from os.environ's own
+# dict (kept by setting os.environ too), the raw values decoded once (0.14 us a look, 0.44 before).
 _ENV: Any = getattr(os.environ, "_data", None)
 _ENV_KEY: Any = getattr(os.environ, "encodekey", lambda k: k)("SAFECITY_KERNELS")
+_DECODED: dict[Any, str] = {None: "auto"}
 
 
 def _mode() -> str:
     if _ENV is None:  # an os.environ without its dict
         return os.environ.get("SAFECITY_KERNELS", "auto")
     raw = _ENV.get(_ENV_KEY)
-    return "auto" if raw is None else str(os.environ.decodevalue(raw))
+    mode = _DECODED.get(raw)
+    if mode is None:
+        mode = _DECODED[raw] = str(os.environ.decodevalue(raw))
+    return mode
 
 
 def enabled() -> bool:

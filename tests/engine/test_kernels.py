@@ -111,6 +111,17 @@ def test_loaded_kernels_run_every_call_and_switched_off_none(monkeypatch):
     assert calls == [kernels.MIN_PEOPLE, 10]  # switched off: the reference only
 
 
+def test_the_mode_follows_the_environment_at_every_look(monkeypatch):
+    """The setting is read from os.environ's own dict: a change within the process takes at once."""
+    monkeypatch.delenv("SAFECITY_KERNELS", raising=False)
+    assert kernels._mode() == "auto"
+    for value in ("1", "0", "auto", "1"):
+        monkeypatch.setenv("SAFECITY_KERNELS", value)
+        assert kernels._mode() == value
+    monkeypatch.delenv("SAFECITY_KERNELS")
+    assert kernels._mode() == "auto"
+
+
 def test_by_default_the_kernels_load_after_a_second_of_large_calls(monkeypatch):
     """A small run never imports numba; a long one switches once its large calls add up."""
     monkeypatch.delenv("SAFECITY_KERNELS", raising=False)
