@@ -13,6 +13,8 @@ Each ``name_vectorised`` here is the reference of a compiled kernel (sim/engine/
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from sim.agents.citizens import CAR, EVACUATING, SHELTERED, WALK, Population
@@ -262,44 +264,23 @@ def due_to_leave_vectorised(
 due_to_leave = kernels.when_large(kernels.MIN_POPULATION, kernels.due_to_leave)(due_to_leave_vectorised)
 
 
-def leave_home_vectorised(
-    idx: np.ndarray,
-    state: np.ndarray,
-    node: np.ndarray,
-    home_node: np.ndarray,
-    arc: np.ndarray,
-    t_ready: np.ndarray,
-    depart_t: np.ndarray,
-    mode: np.ndarray,
-    evacuating: int,
-    car: int,
-) -> np.ndarray:
+def leave_home_vectorised(idx: np.ndarray, pop: Any, evacuating: int, car: int) -> np.ndarray:
     """Citizens ``idx`` leave home: on the move from their home's node, ready at their departure; the drivers of them.
 
-    ``state``, ``node``, ``arc`` and ``t_ready`` are changed in place (a departing step's handful
-    of people: one compiled call instead of seven numpy calls of a microsecond or two each).
+    ``pop`` (the population's arrays): ``state``, ``node``, ``arc`` and ``t_ready`` are changed in
+    place (a departing step's handful of people: one compiled call instead of seven numpy calls of
+    a microsecond or two each).
     """
-    state[idx] = evacuating
-    node[idx] = home_node[idx]
-    arc[idx] = -1
-    t_ready[idx] = depart_t[idx]
-    drivers: np.ndarray = idx[mode[idx] == car]
+    pop.state[idx] = evacuating
+    pop.node[idx] = pop.home_node[idx]
+    pop.arc[idx] = -1
+    pop.t_ready[idx] = pop.depart_t[idx]
+    drivers: np.ndarray = idx[pop.mode[idx] == car]
     return drivers
 
 
-def _leave_home_compiled(
-    idx: np.ndarray,
-    state: np.ndarray,
-    node: np.ndarray,
-    home_node: np.ndarray,
-    arc: np.ndarray,
-    t_ready: np.ndarray,
-    depart_t: np.ndarray,
-    mode: np.ndarray,
-    evacuating: int,
-    car: int,
-) -> np.ndarray:
-    people = (state, node, home_node, arc, t_ready, depart_t, mode)
+def _leave_home_compiled(idx: np.ndarray, pop: Any, evacuating: int, car: int) -> np.ndarray:
+    people = (pop.state, pop.node, pop.home_node, pop.arc, pop.t_ready, pop.depart_t, pop.mode)
     out: np.ndarray = kernels.loaded_module().leave_home(kernels._ints(idx), *people, int(evacuating), int(car))
     return out
 

@@ -153,7 +153,7 @@ class Mover:
     def depart(self, idx: np.ndarray) -> None:
         """Citizens ``idx`` leave home now, on foot or by car (drivers without a car route walk)."""
         p = self.m.pop
-        drivers = leave_home(idx, p.state, p.node, p.home_node, p.arc, p.t_ready, p.depart_t, p.mode, EVACUATING, CAR)
+        drivers = leave_home(idx, p, EVACUATING, CAR)
         self.joining.append(idx)
         if self.storage is not None:
             self.storage.leave(idx)  # at home: they take no room on any road yet

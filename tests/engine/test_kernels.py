@@ -306,38 +306,38 @@ def test_nobody_left_at_home_has_no_next_departure():
 @pytest.mark.parametrize("n", [0, 7, 5000])
 def test_leaving_home_compiled_equals_the_vectorised_reference(n):
     """Those due leave from their home's node, ready at their departure; both return the drivers."""
+    from types import SimpleNamespace
+
     rng = np.random.default_rng(n + 11)
-    pop = {
+    changed = {
         "state": rng.integers(0, 6, n).astype(np.int8),
         "node": rng.integers(0, 50, n).astype(np.int64),
         "arc": rng.integers(-1, 80, n).astype(np.int64),
         "t_ready": rng.uniform(0, 100, n),
     }
-    home_node = rng.integers(0, 50, n).astype(np.int64)
-    depart_t = np.round(rng.uniform(0, 30, n))
-    mode = rng.integers(0, 2, n).astype(np.int8)  # 0 walk, 1 car
+    kept = {
+        "home_node": rng.integers(0, 50, n).astype(np.int64),
+        "depart_t": np.round(rng.uniform(0, 30, n)),
+        "mode": rng.integers(0, 2, n).astype(np.int8),  # 0 walk, 1 car
+    }
     idx = np.flatnonzero(rng.random(n) < 0.4)
-    ref = {k: v.copy() for k, v in pop.items()}
-    ker = {k: v.copy() for k, v in pop.items()}
-    want = movement.leave_home_vectorised(
-        idx, ref["state"], ref["node"], home_node, ref["arc"], ref["t_ready"], depart_t, mode, 1, 1
-    )
-    got = movement._leave_home_compiled(
-        idx, ker["state"], ker["node"], home_node, ker["arc"], ker["t_ready"], depart_t, mode, 1, 1
-    )
+    ref = SimpleNamespace(**{k: v.copy() for k, v in changed.items()}, **kept)
+    ker = SimpleNamespace(**{k: v.copy() for k, v in changed.items()}, **kept)
+    want = movement.leave_home_vectorised(idx, ref, 1, 1)
+    got = movement._leave_home_compiled(idx, ker, 1, 1)
     np.testing.assert_array_equal(got, want)
     assert got.dtype == want.dtype
-    for k in pop:
-        np.testing.assert_array_equal(ker[k], ref[k])
+    for k in changed:
+        np.testing.assert_array_equal(getattr(ker, k), getattr(ref, k))
     # Against what leaving means, not against each other alone:
-    assert (ref["state"][idx] == 1).all()
-    assert (ref["arc"][idx] == -1).all()
-    np.testing.assert_array_equal(ref["node"][idx], home_node[idx])
-    np.testing.assert_array_equal(ref["t_ready"][idx], depart_t[idx])
-    np.testing.assert_array_equal(want, idx[mode[idx] == 1])
+    assert (ref.state[idx] == 1).all()
+    assert (ref.arc[idx] == -1).all()
+    np.testing.assert_array_equal(ref.node[idx], kept["home_node"][idx])
+    np.testing.assert_array_equal(ref.t_ready[idx], kept["depart_t"][idx])
+    np.testing.assert_array_equal(want, idx[kept["mode"][idx] == 1])
     others = np.setdiff1d(np.arange(n), idx)
-    for k in pop:
-        np.testing.assert_array_equal(ref[k][others], pop[k][others])  # nobody else touched
+    for k, before in changed.items():
+        np.testing.assert_array_equal(getattr(ref, k)[others], before[others])  # nobody else touched
     if n >= 5000:
         assert 0 < len(want) < len(idx)
 
