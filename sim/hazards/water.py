@@ -342,26 +342,28 @@ def polygonize(mask: np.ndarray, terrain: Terrain) -> Any:
         for g, v in features.shapes(window.astype(np.uint8), mask=window, transform=Affine.identity())
         if v == 1
     ]
-    parts = _polygons(traced)
     cell, x0, y0 = terrain.cell_m, terrain.x0, terrain.y0
 
-    def place(corners: np.ndarray) -> np.ndarray:
+    def place(corners: np.ndarray) -> np.ndarray:  # each corner on its own: placed before or after building, the same
         return np.column_stack([x0 + (corners[:, 0] + c0) * cell, y0 + (corners[:, 1] + r0) * cell])
 
-    merged = shapely.union_all(shapely.transform(parts, place))
+    merged = shapely.union_all(_polygons(traced, place))
     return shapely.simplify(merged, terrain.cell_m / 2.0)
 
 
-def _polygons(rings_per_polygon: list[list[list[tuple[float, float]]]]) -> np.ndarray:
+def _polygons(rings_per_polygon: list[list[list[tuple[float, float]]]], place: Any = None) -> np.ndarray:
     """Polygons of GeoJSON rings (shell, then holes), as ``shapely.geometry.shape`` makes them, all at once.
 
     A flood's band is one polygon with hundreds of holes; building ring by ring in Python cost
-    more than tracing them.
+    more than tracing them. ``place`` maps the corners (an array of x, y rows) first, as
+    ``shapely.transform`` of the polygons would, without taking their coordinates out again.
     """
     rings = [ring for polygon in rings_per_polygon for ring in polygon]
     per_polygon = np.fromiter((len(p) for p in rings_per_polygon), dtype=np.int64, count=len(rings_per_polygon))
     per_ring = np.fromiter((len(r) for r in rings), dtype=np.int64, count=len(rings))
     corners = np.array([xy for ring in rings for xy in ring], dtype=np.float64).reshape(-1, 2)
+    if place is not None:
+        corners = place(corners)
     linear = shapely.linearrings(corners, indices=np.repeat(np.arange(len(rings)), per_ring))
     out: np.ndarray = shapely.polygons(linear, indices=np.repeat(np.arange(len(rings_per_polygon)), per_polygon))
     return out
