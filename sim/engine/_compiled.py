@@ -21,7 +21,6 @@ from sim.engine._compiled_graph import (  # noqa: F401 (re-exported)
 )
 from sim.engine._compiled_record import (  # noqa: F401 (re-exported)
     due_to_leave,
-    exposed,
     exposed_where_wet,
     leave_home,
     people_in_picture,

@@ -177,25 +177,8 @@ def leave_home(
 
 
 @njit(cache=True)
-def exposed(state: Any, arc: Any, node: Any, sheltered: int, casualty: int) -> Any:
-    """:func:`sim.engine.movement.exposed_vectorised` in one pass over everyone."""
-    n = len(state)
-    idx = np.empty(n, dtype=np.int64)
-    c = 0
-    for i in range(n):  # (no branch: the states vary at random across people)
-        idx[c] = i
-        c += (state[i] != sheltered) & (state[i] != casualty)
-    idx = idx[:c].copy()
-    at = np.empty(c, dtype=np.int64)
-    for k in range(c):
-        i = idx[k]
-        at[k] = node[i] if arc[i] < 0 else -1
-    return idx, at
-
-
-@njit(cache=True)
 def exposed_where_wet(state: Any, arc: Any, node: Any, sheltered: int, casualty: int, wet: Any) -> Any:
-    """:func:`sim.engine.movement.exposed_vectorised` with ``wet``: those at dry nodes left out."""
+    """:func:`sim.engine.movement.exposed_vectorised` in one pass over everyone: those at dry nodes left out."""
     n = len(state)
     idx = np.empty(n, dtype=np.int64)
     at = np.empty(n, dtype=np.int64)

@@ -398,11 +398,10 @@ def _exposed_compiled(
     state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int, wet: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     ints = kernels._ints
+    if wet is None:  # every node counts as wet (nobody left out)
+        wet = np.ones(int(node.max(initial=-1)) + 1, dtype=bool)
     compiled = kernels.loaded_module()
-    if wet is None:
-        idx, at = compiled.exposed(state, ints(arc), ints(node), int(sheltered), int(casualty))
-    else:
-        idx, at = compiled.exposed_where_wet(state, ints(arc), ints(node), int(sheltered), int(casualty), wet)
+    idx, at = compiled.exposed_where_wet(state, ints(arc), ints(node), int(sheltered), int(casualty), wet)
     return idx, at
 
 
