@@ -25,6 +25,7 @@ from sim.engine._compiled_record import (  # noqa: F401 (re-exported)
     leave_home,
     people_in_picture,
     population_tallies,
+    settle,
 )
 from sim.engine._compiled_terrain import distance_on_grid, spill_levels  # noqa: F401 (re-exported)
 from sim.engine._kernel_cache import njit
@@ -406,21 +407,6 @@ def room_taken(active: Any, came_by: Any, used_m2: Any, n_keys: int) -> Any:
         if key >= 0:
             taken[key] += used_m2[i]
     return taken
-
-
-@njit(cache=True)
-def nodes_now(state: Any, shelter: Any, shelter_node: Any, node: Any, sheltered: int) -> Any:
-    """:func:`sim.engine.movement.nodes_now_vectorised` in one pass.
-
-    Both nodes are read and one is kept (no branch on the state, which varies at random across
-    people: twice as fast as branching).
-    """
-    n = len(state)
-    out = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        at_shelter = shelter_node[max(shelter[i], 0)]
-        out[i] = at_shelter if state[i] == sheltered else node[i]
-    return out
 
 
 @njit(cache=True)

@@ -7,7 +7,8 @@ more than the arithmetic: 11 ms a million people for the counts, 10 ms for the p
 about 3 and 5 ms so). The references are :func:`sim.engine.recorder.population_tallies_vectorised`,
 :func:`sim.engine.locating.people_in_picture_vectorised` and
 :func:`sim.engine.movement.due_to_leave_vectorised` (with the leaving themselves,
-:func:`sim.engine.movement.leave_home_vectorised`); ``tests/engine/test_kernels.py`` holds these to them.
+:func:`sim.engine.movement.leave_home_vectorised`); ``tests/engine/test_kernels.py`` holds these to them,
+and ``tests/engine/test_settled.py`` the look at the unsettled (:func:`sim.engine.settled.settle_vectorised`).
 """
 
 from __future__ import annotations
@@ -177,13 +178,14 @@ def leave_home(
 
 
 @njit(cache=True)
-def exposed_where_wet(state: Any, arc: Any, node: Any, sheltered: int, casualty: int, wet: Any) -> Any:
-    """:func:`sim.engine.movement.exposed_vectorised` in one pass over everyone: those at dry nodes left out."""
-    n = len(state)
+def exposed_where_wet(among: Any, state: Any, arc: Any, node: Any, sheltered: int, casualty: int, wet: Any) -> Any:
+    """:func:`sim.engine.movement.exposed_vectorised` in one pass over ``among``: those at dry nodes left out."""
+    n = len(among)
     idx = np.empty(n, dtype=np.int64)
     at = np.empty(n, dtype=np.int64)
     c = 0
-    for i in range(n):
+    for k in range(n):
+        i = among[k]
         if state[i] == sheltered or state[i] == casualty:
             continue
         if arc[i] >= 0:
@@ -195,3 +197,25 @@ def exposed_where_wet(state: Any, arc: Any, node: Any, sheltered: int, casualty:
             at[c] = node[i]
             c += 1
     return idx[:c].copy(), at[:c].copy()
+
+
+@njit(cache=True)
+def settle(
+    live: Any, state: Any, shelter: Any, shelter_node: Any, node: Any, node_district: Any,
+    sheltered: int, casualty: int, out_node: Any, settled: Any, live_counts: Any,
+) -> Any:  # fmt: skip
+    """:func:`sim.engine.settled.settle_vectorised` in one pass over ``live``."""
+    kept = np.empty(len(live), dtype=np.int64)
+    n_kept = 0
+    for k in range(len(live)):
+        i = live[k]
+        s = state[i]
+        here = shelter_node[max(shelter[i], 0)] if s == sheltered else node[i]
+        out_node[i] = here
+        if (s == sheltered) | (s == casualty):
+            settled[node_district[here], s] += 1
+        else:
+            live_counts[node_district[here], s] += 1
+            kept[n_kept] = i
+            n_kept += 1
+    return kept[:n_kept].copy()

@@ -277,14 +277,6 @@ def due_to_leave(
     return due, float(earliest), kept
 
 
-def nodes_now(
-    state: np.ndarray, shelter: np.ndarray, shelter_node: np.ndarray, node: np.ndarray, sheltered: int
-) -> np.ndarray:
-    """:func:`sim.engine.movement.nodes_now`, compiled."""
-    out: np.ndarray = _compiled.nodes_now(state, _ints(shelter), _ints(shelter_node), _ints(node), int(sheltered))
-    return out
-
-
 def district_state_counts(
     node: np.ndarray, node_district: np.ndarray, state: np.ndarray, n_districts: int, n_states: int
 ) -> np.ndarray:

@@ -359,7 +359,8 @@ class EvacuationModel(mesa.Model):
 
     def exposed_citizens(self, wet: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Citizens outside shelters and alive (``wet``: at wet nodes or along roads): index, node, xy on roads."""
-        idx, node = exposed(self.pop.state, self.pop.arc, self.pop.node, SHELTERED, CASUALTY, wet)
+        p = self.pop  # (only the unsettled can be: ``Settled.live``)
+        idx, node = exposed(p.state, p.arc, p.node, SHELTERED, CASUALTY, wet, self.mover.settled.live)
         return idx, node, self.mover.positions(idx[node < 0], float(self.env.now))
 
     def vulnerable(self, idx: np.ndarray) -> np.ndarray:

@@ -298,9 +298,6 @@ def nodes_now_vectorised(
     return np.where(state == sheltered, shelter_node[np.maximum(shelter, 0)], node)
 
 
-nodes_now = kernels.when_large(kernels.MIN_POPULATION, kernels.nodes_now)(nodes_now_vectorised)
-
-
 def held_back_vectorised(
     active: np.ndarray, state: np.ndarray, arc: np.ndarray, want_arc: np.ndarray, evacuating: int
 ) -> np.ndarray:
@@ -380,28 +377,44 @@ positions_now = kernels.when_large(kernels.MIN_ACTIVE, kernels.positions_now)(po
 
 
 def exposed_vectorised(
-    state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int, wet: np.ndarray | None = None
+    state: np.ndarray,
+    arc: np.ndarray,
+    node: np.ndarray,
+    sheltered: int,
+    casualty: int,
+    wet: np.ndarray | None = None,
+    among: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Citizens neither sheltered nor casualties (ascending), and the node of each (-1: along a road).
 
     ``wet``: per road node, whether it is under water; those standing at a dry node are left out
-    (everyone along a road stays: their depth depends on where along it they are).
+    (everyone along a road stays: their depth depends on where along it they are). ``among``:
+    ascending, everyone neither sheltered nor a casualty and maybe others (:class:`sim.engine.settled.Settled`'s
+    ``live``): only they are looked at (default: everyone).
     """
-    out = (state != sheltered) & (state != casualty)
+    idx = np.arange(len(state)) if among is None else among
+    out = (state[idx] != sheltered) & (state[idx] != casualty)
     if wet is not None:
-        out &= (arc >= 0) | wet[node]
-    idx = np.nonzero(out)[0]
+        out &= (arc[idx] >= 0) | wet[node[idx]]
+    idx = idx[out]
     return idx, np.where(arc[idx] < 0, node[idx], -1)
 
 
 def _exposed_compiled(
-    state: np.ndarray, arc: np.ndarray, node: np.ndarray, sheltered: int, casualty: int, wet: np.ndarray | None = None
+    state: np.ndarray,
+    arc: np.ndarray,
+    node: np.ndarray,
+    sheltered: int,
+    casualty: int,
+    wet: np.ndarray | None = None,
+    among: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     ints = kernels._ints
     if wet is None:  # every node counts as wet (nobody left out)
         wet = np.ones(int(node.max(initial=-1)) + 1, dtype=bool)
+    among = np.arange(len(state)) if among is None else ints(among)
     compiled = kernels.loaded_module()
-    idx, at = compiled.exposed_where_wet(state, ints(arc), ints(node), int(sheltered), int(casualty), wet)
+    idx, at = compiled.exposed_where_wet(among, state, ints(arc), ints(node), int(sheltered), int(casualty), wet)
     return idx, at
 
 

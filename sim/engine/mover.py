@@ -26,13 +26,13 @@ from sim.engine.movement import (
     group_starts,
     held_back,
     leave_home,
-    nodes_now,
     positions_now,
     queue_lengths,
     spread_over_arcs,
 )
 from sim.engine.roadflows import RoadFlows
 from sim.engine.routing import Field, arcs_into, compute_field, repair_field
+from sim.engine.settled import Settled
 from sim.engine.storage import Storage
 
 
@@ -139,6 +139,7 @@ class Mover:
         # Everyone at home or trapped there, and maybe some who have left since (ascending): the
         # departures' scan looks at them alone, and keeps those still there (nobody comes home).
         self.home = np.arange(model.pop.n, dtype=np.int64)
+        self.settled = Settled(model)  # everyone not yet sheltered or a casualty, and where everyone is
         # Everyone on the move, and maybe some who have stopped since (ascending; None before the first
         # look, a scan), and who set off or got a new route since: the only ways onto the move.
         self.moving: np.ndarray | None = None
@@ -585,9 +586,8 @@ class Mover:
         return [(~informed, self.routes), (informed, self.informed_routes)]
 
     def node_now(self) -> np.ndarray:
-        """Every citizen's node now: their shelter's once sheltered, else where they last were."""
-        p = self.m.pop
-        return nodes_now(p.state, p.shelter, self.m.book.node, p.node, SHELTERED)
+        """Every citizen's node now: their shelter's once sheltered, else where they last were (read only)."""
+        return self.settled.nodes()
 
     def positions(self, idx: np.ndarray, t: float) -> np.ndarray:
         """Metric positions of citizens ``idx`` at time ``t`` (interpolated along their arc)."""

@@ -20,7 +20,6 @@ from sim.agents.citizens import STATE_NAMES, Population
 from sim.agents.registry import Registry
 from sim.core.events import EVENT_COLUMNS, event_row
 from sim.engine import kernels
-from sim.engine.movement import district_state_counts
 from sim.network.state import BATTERY, OFF
 
 
@@ -137,18 +136,11 @@ class Recorder:
                 self.m.scenario.output.tracks.every
             )
 
-    def _where_now(self, now: dict[str, np.ndarray], *, counts: bool = False) -> dict[str, np.ndarray]:
-        """Everyone's node now (their shelter's once sheltered), kept in ``now`` for the same call.
-
-        With ``counts``, also the people per district and state there (``STATE_NAMES``).
-        """
-        p = self.m.pop
+    def _where_now(self, now: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Everyone's node now and the people per district and state there, found once per call (kept in ``now``)."""
         if "node" not in now:
             now["node"] = self.m.mover.node_now()
-        if counts and "counts" not in now:
-            district = self.m.city.nodes["district"].to_numpy()
-            n_d = len(self.m.city.districts)
-            now["counts"] = district_state_counts(now["node"], district, p.state, n_d, len(STATE_NAMES))
+            now["counts"] = self.m.mover.settled.counts()  # that look's
         return now
 
     def snapshot_row(self, t: float, now: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
@@ -186,13 +178,13 @@ class Recorder:
         for s in self.m.shelters:
             row[f"shelter:{s.shelter_id}"] = s.occupancy
         if self.m.locating.cfg.enabled:  # the command centre's picture, scored against the truth
-            now = self._where_now({} if now is None else now, counts=True)
+            now = self._where_now({} if now is None else now)
             row.update(self.m.locating.picture(t, now["node"], now["counts"]))
         return row
 
     def district_counts_now(self, t: float, now: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         """People per district and state now (where they are, not where they live)."""
-        counts = self._where_now({} if now is None else now, counts=True)["counts"]
+        counts = self._where_now({} if now is None else now)["counts"]
         d_idx, s_idx = np.nonzero(counts)
         names = self.m.city.districts["name"].to_numpy()
         return {
