@@ -51,6 +51,59 @@ def desk_starts_reference(
     return start
 
 
+class Passing:
+    """Times written once per citizen, counted as the clock passes them: no pass over everyone.
+
+    ``write`` takes each citizen's time once (a citizen queues, enters the registry and has their
+    relatives told once). ``passed(t)``, asked at non-decreasing ``t``, counts those at most ``t``
+    (NaN never), in all (``total``) and per group (``per_group``: a shelter row), and returns who
+    passed since the last ask. Only the times not yet passed are kept (the desks' queues ahead).
+    """
+
+    def __init__(self) -> None:
+        self.idx = np.zeros(0, dtype=np.int64)
+        self.t = np.zeros(0)
+        self.group = np.zeros(0, dtype=np.int64)
+        self._new: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.total = 0
+        self.per_group = np.zeros(0, dtype=np.int64)
+        self.asked = -np.inf
+
+    def write(self, idx: np.ndarray, times: np.ndarray, group: np.ndarray | None = None) -> None:
+        """Citizens ``idx`` have their time now (once each): ``times``, in ``group`` (default 0)."""
+        if len(idx):
+            group = np.zeros(len(idx), dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
+            self._new.append((np.asarray(idx, dtype=np.int64), np.asarray(times, dtype=float), group))
+
+    def passed(self, t: float) -> np.ndarray:
+        """Count the times at most ``t``; returns who passed since the last ask (ascending by when written)."""
+        if t < self.asked:
+            raise ValueError(f"asked at {t} after {self.asked}: times are counted in order")
+        self.asked = t
+        if self._new:
+            parts = [(self.idx, self.t, self.group), *self._new]
+            self.idx, self.t, self.group = (np.concatenate([p[k] for p in parts]) for k in range(3))
+            self._new = []
+        due = self.t <= t
+        who = self.idx[due]
+        if len(who):
+            counts = np.bincount(self.group[due])
+            if len(counts) > len(self.per_group):
+                self.per_group = np.append(self.per_group, np.zeros(len(counts) - len(self.per_group), dtype=np.int64))
+            self.per_group[: len(counts)] += counts
+            self.total += len(who)
+            keep = ~due
+            self.idx, self.t, self.group = self.idx[keep], self.t[keep], self.group[keep]
+        return who
+
+    def per(self, n_groups: int) -> np.ndarray:
+        """The counts per group ``0..n_groups - 1`` (a new array)."""
+        out = np.zeros(n_groups, dtype=np.int64)
+        m = min(n_groups, len(self.per_group))
+        out[:m] = self.per_group[:m]
+        return out
+
+
 class Registry:
     """Registration state of every citizen, vectorised; desks as one array of when each frees."""
 
@@ -83,6 +136,9 @@ class Registry:
         # Relatives not yet told, as runs sorted by when they are due (idx, due_t): a notify reads
         # the fronts of a few runs instead of everyone waiting (sizes halve from run to run).
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+        # Each time as written, for the timeseries' counts (registered per shelter, in the registry,
+        # relatives told) without a pass over everyone at every recorded time.
+        self.registered_at, self.entered_at, self.told_at = Passing(), Passing(), Passing()
 
     def add_shelter(self, capacity: int, desks_per_100: float) -> None:
         """Desks for one more shelter (at least one)."""
@@ -121,6 +177,8 @@ class Registry:
         self.paper[idx] = method == MANUAL
         online_entry = idx[method != MANUAL]
         self.entry_t[online_entry] = self.reg_t[online_entry]
+        self.registered_at.write(idx, self.reg_t[idx], shelter)
+        self.entered_at.write(online_entry, self.entry_t[online_entry])
         self._waiting.append(online_entry)
         self._paper.append(idx[method == MANUAL])
 
@@ -132,6 +190,7 @@ class Registry:
         due = pending[self.reg_t[pending] <= t]
         if len(due):
             self.entry_t[due] = t
+            self.entered_at.write(due, self.entry_t[due])
             self.paper[due] = False
             self._waiting.append(due)
         rest = pending[self.paper[pending]]
@@ -161,6 +220,7 @@ class Registry:
             k = int(np.searchsorted(due_t, t1, side="left"))  # due before t1 (NaN last, never due)
             if k:
                 self.notified_t[idx[:k]] = np.maximum(due_t[:k], t0)
+                self.told_at.write(idx[:k], self.notified_t[idx[:k]])
                 self._runs[r] = (idx[k:], due_t[k:])
                 told += k
         self._runs = [run for run in self._runs if len(run[0])]
@@ -191,4 +251,4 @@ class Registry:
         }
 
 
-__all__ = ["DIGITAL", "MANUAL", "METHOD_NAMES", "PHONE", "Registry"]
+__all__ = ["DIGITAL", "MANUAL", "METHOD_NAMES", "PHONE", "Passing", "Registry"]

@@ -24,8 +24,8 @@ from sim.engine._compiled_record import (  # noqa: F401 (re-exported)
     exposed_where_wet,
     leave_home,
     people_in_picture,
-    population_tallies,
     settle,
+    time_counts,
 )
 from sim.engine._compiled_terrain import distance_on_grid, spill_levels  # noqa: F401 (re-exported)
 from sim.engine._kernel_cache import njit

@@ -4,7 +4,7 @@ Each count is a whole number, so any order of summing gives it; the passes are s
 simple loops, one condition each, which the compiler turns into vector instructions, instead of
 one loop with every condition (whose branches on conditions close to random across people cost
 more than the arithmetic: 11 ms a million people for the counts, 10 ms for the picture, against
-about 3 and 5 ms so). The references are :func:`sim.engine.recorder.population_tallies_vectorised`,
+about 3 and 5 ms so). The references are :func:`sim.engine.recorder.time_counts_vectorised`,
 :func:`sim.engine.locating.people_in_picture_vectorised` and
 :func:`sim.engine.movement.due_to_leave_vectorised` (with the leaving themselves,
 :func:`sim.engine.movement.leave_home_vectorised`); ``tests/engine/test_kernels.py`` holds these to them,
@@ -30,47 +30,12 @@ def _count_at_most(values: Any, t: float) -> int:
 
 
 @njit(cache=True)
-def population_tallies(
-    t: float,
-    state: Any,
-    n_states: int,
-    ordered_t: Any,
-    warned_t: Any,
-    depart_t: Any,
-    shelter: Any,
-    n_shelters: int,
-    queued: Any,
-    reg_t: Any,
-    entry_t: Any,
-    notified_t: Any,
-) -> Any:
-    """:func:`sim.engine.recorder.population_tallies_vectorised`, in simple passes over everyone.
-
-    Counts by state and by shelter are kept in four partial counts taken in turn: neighbours
-    mostly share a state or a shelter, and one count bumped person after person waits on itself.
-    The registered are counted without a branch: everyone adds 0 or 1 (the registered are all
-    sheltered, so their shelter is a row; the others add 0 to row 0).
-    """
-    n = len(state)
-    states4 = np.zeros((4, n_states), dtype=np.int64)
-    for i in range(n):
-        states4[i & 3, state[i]] += 1
-    registered4 = np.zeros((4, max(n_shelters, 1)), dtype=np.int64)
-    for i in range(n):
-        registered4[i & 3, max(shelter[i], 0)] += queued[i] & (reg_t[i] <= t)
-    ordered = told = unaccounted = 0
-    for i in range(n):
-        is_ordered = np.isfinite(ordered_t[i])
-        is_told = notified_t[i] <= t
-        ordered += is_ordered
-        told += is_told
-        unaccounted += is_ordered & (not is_told)
-    states = states4[0] + states4[1] + states4[2] + states4[3]
-    registered = (registered4[0] + registered4[1] + registered4[2] + registered4[3])[:n_shelters]
-    warned = _count_at_most(warned_t, t)
-    departed = _count_at_most(depart_t, t)
-    in_registry = _count_at_most(entry_t, t)
-    return states, ordered, warned, departed, registered, in_registry, told, unaccounted
+def time_counts(t: float, ordered_t: Any, warned_t: Any, depart_t: Any) -> Any:
+    """:func:`sim.engine.recorder.time_counts_vectorised`: the ordered, the warned and the departed by ``t``."""
+    ordered = 0
+    for i in range(len(ordered_t)):
+        ordered += np.isfinite(ordered_t[i])
+    return ordered, _count_at_most(warned_t, t), _count_at_most(depart_t, t)
 
 
 @njit(cache=True)

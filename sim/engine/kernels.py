@@ -318,30 +318,6 @@ def positions_now(
     return out
 
 
-def population_tallies(
-    t: float, pop: Any, registry: Any, n_shelters: int
-) -> tuple[np.ndarray, int, int, int, np.ndarray, int, int, int]:
-    """:func:`sim.engine.recorder.population_tallies_vectorised`, compiled."""
-    from sim.agents.citizens import STATE_NAMES
-
-    out = _compiled.population_tallies(
-        float(t),
-        pop.state,
-        len(STATE_NAMES),
-        pop.ordered_t,
-        pop.warned_t,
-        pop.depart_t,
-        _ints(pop.shelter),
-        int(n_shelters),
-        registry.queued,
-        registry.reg_t,
-        registry.entry_t,
-        registry.notified_t,
-    )
-    states, ordered, warned, departed, registered, in_registry, told, unaccounted = out
-    return states, int(ordered), int(warned), int(departed), registered, int(in_registry), int(told), int(unaccounted)
-
-
 def distance_on_grid(water: Any, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
     """:func:`sim.city.terrain.distance_on_grid` (GEOS), compiled for a large grid: the same numbers.
 

@@ -54,14 +54,32 @@ def population_tallies_vectorised(
     )
 
 
-_tallies = kernels.when_large(kernels.MIN_POPULATION, kernels.population_tallies, size=lambda t, pop, *_: pop.n)(
-    population_tallies_vectorised
+def time_counts_vectorised(
+    t: float, ordered_t: np.ndarray, warned_t: np.ndarray, depart_t: np.ndarray
+) -> tuple[int, int, int]:
+    """How many are ordered out (ever), warned by ``t`` and departed by ``t``."""
+    return (
+        int(np.count_nonzero(np.isfinite(ordered_t))),
+        int(np.count_nonzero(warned_t <= t)),
+        int(np.count_nonzero(depart_t <= t)),
+    )
+
+
+def _time_counts_compiled(
+    t: float, ordered_t: np.ndarray, warned_t: np.ndarray, depart_t: np.ndarray
+) -> tuple[int, int, int]:
+    ordered, warned, departed = kernels.loaded_module().time_counts(float(t), ordered_t, warned_t, depart_t)
+    return int(ordered), int(warned), int(departed)
+
+
+time_counts = kernels.when_large(kernels.MIN_POPULATION, _time_counts_compiled, size=lambda t, o, *_: len(o))(
+    time_counts_vectorised
 )
 
 
 def population_tallies(t: float, pop: Population, registry: Registry, n_shelters: int) -> Tallies:
-    """The timeseries' counts over everyone at ``t`` (one compiled pass for a big population)."""
-    return Tallies(*_tallies(t, pop, registry, n_shelters))
+    """The timeseries' counts over everyone at ``t``, by full passes (what :meth:`Recorder.tallies` must give)."""
+    return Tallies(*population_tallies_vectorised(t, pop, registry, n_shelters))
 
 
 class Recorder:
@@ -83,6 +101,8 @@ class Recorder:
         self.track_home_xy = np.zeros((0, 2))
         self._track_last: np.ndarray | None = None  # the last sample's positions (metres)
         self._projected = 0  # the sampled frames whose positions are in lon/lat (the rest wait: _project)
+        self._told_ordered = 0  # relatives told of people ordered out (ordered_t is written once)
+        self._told_first = np.zeros(0, dtype=np.int64)  # relatives told before the person was ordered out
 
     def log_event(self, t: float, kind: str, subject: str, detail: str = "") -> None:
         """Record an event at ``t``."""
@@ -143,10 +163,39 @@ class Recorder:
             now["counts"] = self.m.mover.settled.counts()  # that look's
         return now
 
+    def tallies(self, t: float, now: dict[str, np.ndarray]) -> Tallies:
+        """The timeseries' counts at ``t`` (rows ask in time order), without a pass over everyone but one.
+
+        The states come from the look at the unsettled (``now``: see ``_where_now``), the registry's
+        counts from its times as written (:class:`sim.agents.registry.Passing`); one compiled pass
+        counts the ordered, warned and departed. ``SAFECITY_CHECK_SETTLED=1`` holds every count to
+        :func:`population_tallies`.
+        """
+        p, reg, n_shelters = self.m.pop, self.m.ops.registry, len(self.m.shelters)
+        states = self._where_now(now)["counts"].sum(axis=0)
+        ordered, warned, departed = time_counts(t, p.ordered_t, p.warned_t, p.depart_t)
+        reg.registered_at.passed(t)
+        reg.entered_at.passed(t)
+        told = np.concatenate([self._told_first, reg.told_at.passed(t)])
+        ordered_now = np.isfinite(p.ordered_t[told])
+        self._told_ordered += int(np.count_nonzero(ordered_now))
+        self._told_first = told[~ordered_now]
+        unaccounted = ordered - self._told_ordered
+        tally = Tallies(
+            states, ordered, warned, departed, reg.registered_at.per(n_shelters),
+            reg.entered_at.total, reg.told_at.total, unaccounted,
+        )  # fmt: skip
+        if self.m.mover.settled.check:
+            full = population_tallies(t, p, reg, n_shelters)
+            for name, got, want in zip(Tallies._fields, tally, full, strict=True):
+                if not np.array_equal(np.asarray(got), np.asarray(want)):
+                    raise AssertionError(f"settled: the count {name} at {t} s is {got}, a full pass says {want}")
+        return tally
+
     def snapshot_row(self, t: float, now: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
         """The timeseries row at ``t``: states, network, shelters, registry, sensors (``now``: see ``_where_now``)."""
-        p = self.m.pop
-        tally = population_tallies(t, p, self.m.ops.registry, len(self.m.shelters))
+        now = {} if now is None else now
+        tally = self.tallies(t, now)
         row: dict[str, Any] = {"t_s": float(t)}
         row.update({name: int(tally.states[i]) for i, name in enumerate(STATE_NAMES)})
         row["ordered"] = tally.ordered
@@ -178,7 +227,7 @@ class Recorder:
         for s in self.m.shelters:
             row[f"shelter:{s.shelter_id}"] = s.occupancy
         if self.m.locating.cfg.enabled:  # the command centre's picture, scored against the truth
-            now = self._where_now({} if now is None else now)
+            now = self._where_now(now)
             row.update(self.m.locating.picture(t, now["node"], now["counts"]))
         return row
 

@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 
 from sim.agents.citizens import CASUALTY, SHELTERED
-from sim.agents.registry import Registry
 from sim.engine import kernels, movement
 
 pytestmark = pytest.mark.skipif(not kernels.enabled(), reason="numba is not installed")
@@ -430,37 +429,17 @@ def test_where_everyone_is_compiled_equals_the_vectorised_reference(n):
 
 
 @pytest.mark.parametrize("n", [0, 9, 20_000])
-def test_a_records_tallies_compiled_equal_the_vectorised_reference(n):
-    from sim.engine.recorder import population_tallies_vectorised
+def test_a_records_time_counts_compiled_equal_the_vectorised_reference(n):
+    from sim.engine.recorder import _time_counts_compiled, time_counts_vectorised
 
+    assert kernels.enabled()
     rng = np.random.default_rng(n + 5)
-
-    def times(p_never: float) -> np.ndarray:
-        return random_times(rng, n, p_never)
-
-    queued = rng.random(n) < 0.4
-    pop = SimpleNamespace(
-        n=n,
-        state=rng.integers(0, 6, n).astype(np.int8),
-        ordered_t=times(0.3),
-        warned_t=times(0.3),
-        depart_t=times(0.4),
-        shelter=np.where(queued, rng.integers(0, 7, n), -1).astype(np.int64),
-    )
-    registry = Registry(n, service_s=(1.0, 1.0, 1.0), relatives_delay_s=np.zeros(n))
-    registry.queued = queued
-    registry.reg_t = np.where(queued, times(0.2), np.inf)
-    registry.entry_t = times(0.5)
-    registry.notified_t = times(0.6)
-    args = (50.0, pop, registry, 7)
-    expect = population_tallies_vectorised(*args)
-    got = kernels.population_tallies(*args)
-    assert len(got) == len(expect)
-    for x, y in zip(got, expect, strict=True):
-        np.testing.assert_array_equal(x, y)
-    if n >= 20_000:  # not trivial
-        assert 0 < expect[7] < expect[1] < n
-        assert expect[4].sum() > 0
+    arrays = [random_times(rng, n, p) for p in (0.3, 0.3, 0.4)]  # ordered, warned, departed (ties, NaN, never)
+    for t in (50.0, -np.inf, np.inf):
+        expect = time_counts_vectorised(t, *arrays)
+        assert _time_counts_compiled(t, *arrays) == expect
+    if n >= 20_000:  # not trivial: some counted, some not
+        assert all(0 < c < n for c in time_counts_vectorised(50.0, *arrays))
 
 
 @pytest.mark.parametrize("n", [0, 9, 20_000])

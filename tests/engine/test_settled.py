@@ -112,3 +112,47 @@ def test_everyones_node_now_is_read_only():
     node = model.mover.node_now()
     with pytest.raises(ValueError):
         node[0] = 1
+
+
+def test_times_counted_as_the_clock_passes_them_equal_full_counts():
+    """``Passing``: times written once each, asked in time order, counted as full passes count them."""
+    from sim.agents.registry import Passing
+
+    rng = np.random.default_rng(4)
+    n, n_groups = 3000, 5
+    times = np.full(n, np.inf)
+    group = rng.integers(0, n_groups, n)
+    passing = Passing()
+    order = rng.permutation(n)
+    seen: list[np.ndarray] = []
+    for k, t in enumerate(np.arange(0.0, 1000.0, 50.0)):
+        idx = order[k * 140 : (k + 1) * 140]  # written now: some past, some ahead, ties, a few NaN
+        values = np.round(t + rng.uniform(-60, 200, len(idx)))
+        values[rng.random(len(idx)) < 0.03] = np.nan
+        times[idx] = values
+        passing.write(idx, values, group[idx])
+        seen.append(passing.passed(t))
+        due = times <= t
+        assert passing.total == int(due.sum())
+        np.testing.assert_array_equal(passing.per(n_groups), np.bincount(group[due], minlength=n_groups))
+        np.testing.assert_array_equal(np.sort(np.concatenate(seen)), np.flatnonzero(due))  # each once
+    assert 0 < passing.total < n
+    assert len(passing.idx) < n  # only those still ahead are kept
+    passing.passed(950.0)  # the same time again: nothing new
+    with pytest.raises(ValueError, match="in order"):
+        passing.passed(10.0)
+
+
+def test_the_check_catches_a_registry_time_written_behind_its_back(monkeypatch):
+    """The check can fail: a registry entry written without its ``Passing`` makes the counts differ."""
+    from sim import api
+
+    monkeypatch.setenv("SAFECITY_CHECK_SETTLED", "1")
+    model = EvacuationModel(api.load_scenario(api.sample_scenarios()["kotka_shelter_operations"], ["duration=40min"]))
+    model.run()
+    reg = model.ops.registry
+    outside = np.flatnonzero(~np.isfinite(reg.entry_t))
+    assert len(outside)
+    reg.entry_t[outside[0]] = float(model.env.now)
+    with pytest.raises(AssertionError, match="in_registry"):
+        model.recorder.snapshot_row(float(model.env.now))
