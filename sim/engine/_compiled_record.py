@@ -168,6 +168,7 @@ def exposed_where_wet(among: Any, state: Any, arc: Any, node: Any, sheltered: in
 def settle(
     live: Any, state: Any, shelter: Any, shelter_node: Any, node: Any, node_district: Any,
     sheltered: int, casualty: int, out_node: Any, settled: Any, live_counts: Any,
+    has_phone: Any, phones_at: Any,
 ) -> Any:  # fmt: skip
     """:func:`sim.engine.settled.settle_vectorised` in one pass over ``live``."""
     kept = np.empty(len(live), dtype=np.int64)
@@ -179,6 +180,7 @@ def settle(
         out_node[i] = here
         if (s == sheltered) | (s == casualty):
             settled[node_district[here], s] += 1
+            phones_at[here] += has_phone[i]
         else:
             live_counts[node_district[here], s] += 1
             kept[n_kept] = i

@@ -195,9 +195,11 @@ class Locating:
 
     def _tower_round(self, t: float) -> None:
         self._layout()
-        p = self.m.pop
-        cell = self.node_tower[self.m.mover.node_now()[p.has_phone]]
-        counts = np.bincount(cell[cell >= 0], minlength=len(self.tower_rows))
+        settled = self.m.mover.settled
+        settled.look()  # people with a phone per node, then per cell (whole numbers: exact as floats)
+        phones, has = settled.phones_now(), self.node_tower >= 0
+        counts = np.bincount(self.node_tower[has], weights=phones[has], minlength=len(self.tower_rows))
+        counts = counts.astype(np.int64)
         working = self.m.network.operational()[self.tower_rows]
         for k, tid in enumerate(self.tower_ids):
             if not working[k]:
@@ -210,8 +212,9 @@ class Locating:
 
     def _camera_round(self, t: float) -> None:
         p = self.m.pop
-        moving = (p.state == EVACUATING) | (p.state == STRANDED)
-        at_node = np.bincount(p.node[moving], minlength=self.m.city.n_nodes)
+        live = self.m.mover.settled.live  # everyone on the move is among them
+        s = p.state[live]
+        at_node = np.bincount(p.node[live[(s == EVACUATING) | (s == STRANDED)]], minlength=self.m.city.n_nodes)
         counts = np.bincount(self.cam_of, weights=at_node[self.cam_nodes], minlength=len(self.camera_rows))
         working = self.m.network.operational()[self.camera_rows]
         for c, cid in enumerate(self.camera_ids):

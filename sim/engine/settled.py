@@ -42,11 +42,14 @@ def settle_vectorised(
     out_node: np.ndarray,
     settled: np.ndarray,
     live_counts: np.ndarray,
+    has_phone: np.ndarray,
+    phones_at: np.ndarray,
 ) -> np.ndarray:
     """One look at ``live``: their nodes now into ``out_node``; returns those still live (in order).
 
     Those now ``sheltered`` or ``casualty`` are added to ``settled`` (districts x states, by the
-    district of their node now), the others to ``live_counts``; both are updated in place.
+    district of their node now) and, if they ``has_phone``, to ``phones_at`` (per node); the others
+    to ``live_counts``. All three are updated in place.
     """
     s = state[live]
     here = np.where(s == sheltered, shelter_node[np.maximum(shelter[live], 0)], node[live])
@@ -55,15 +58,16 @@ def settle_vectorised(
     key = node_district[here].astype(np.int64) * settled.shape[1] + s
     settled += np.bincount(key[done], minlength=settled.size).reshape(settled.shape)
     live_counts += np.bincount(key[~done], minlength=live_counts.size).reshape(live_counts.shape)
+    phones_at += np.bincount(here[done & has_phone[live]], minlength=len(phones_at))
     return live[~done]
 
 
 def _settle_compiled(live: np.ndarray, state: np.ndarray, shelter: np.ndarray, *rest: Any) -> np.ndarray:
-    shelter_node, node, node_district, sheltered, casualty, out_node, settled, live_counts = rest
+    shelter_node, node, node_district, sheltered, casualty, out_node, settled, live_counts, has_phone, at = rest
     ints = kernels._ints
     out: np.ndarray = kernels.loaded_module().settle(
         live, state, ints(shelter), ints(shelter_node), ints(node), node_district,
-        int(sheltered), int(casualty), out_node, settled, live_counts,
+        int(sheltered), int(casualty), out_node, settled, live_counts, has_phone, at,
     )  # fmt: skip
     return out
 
@@ -83,6 +87,7 @@ class Settled:
         shape = (len(model.city.districts), len(STATE_NAMES))
         self.settled = np.zeros(shape, dtype=np.int64)  # the settled, by district of their node and state
         self.live_counts = np.zeros(shape, dtype=np.int64)  # the live at the last look, likewise
+        self.phones_at = np.zeros(model.city.n_nodes, dtype=np.int64)  # the settled with a phone, per node
         self.check = os.environ.get("SAFECITY_CHECK_SETTLED") == "1"
 
     def look(self) -> None:
@@ -91,7 +96,7 @@ class Settled:
         self.live_counts = np.zeros_like(self.settled)
         self.live = settle(
             self.live, p.state, p.shelter, self.m.book.node, p.node, self.node_district,
-            SHELTERED, CASUALTY, self.node, self.settled, self.live_counts,
+            SHELTERED, CASUALTY, self.node, self.settled, self.live_counts, p.has_phone, self.phones_at,
         )  # fmt: skip
         if self.check:
             self._check()
@@ -110,6 +115,12 @@ class Settled:
         """People per district (of their node) and state code at the last look (a new array)."""
         return self.settled + self.live_counts
 
+    def phones_now(self) -> np.ndarray:
+        """People with a phone per road node at the last look (a new array): the towers' counts."""
+        p = self.m.pop
+        with_phone = self.live[p.has_phone[self.live]]
+        return self.phones_at + np.bincount(self.node[with_phone], minlength=len(self.phones_at))
+
     def _check(self) -> None:
         p = self.m.pop
         full = nodes_now_vectorised(p.state, p.shelter, self.m.book.node, p.node, SHELTERED)
@@ -119,6 +130,9 @@ class Settled:
         want = district_state_counts_vectorised(full, self.node_district, p.state, *self.settled.shape)
         if not np.array_equal(self.counts(), want):
             raise AssertionError("settled: the counts by district and state differ from a full pass")
+        phones = np.bincount(full[p.has_phone], minlength=len(self.phones_at))
+        if not np.array_equal(self.phones_now(), phones):
+            raise AssertionError("settled: the people with a phone per node differ from a full pass")
         stale = np.setdiff1d(np.flatnonzero((p.state != SHELTERED) & (p.state != CASUALTY)), self.live)
         if len(stale):
             raise AssertionError(f"settled: {len(stale)} citizens left a settled state (first {stale[:5]})")

@@ -39,10 +39,12 @@ def test_looks_at_the_live_alone_equal_full_passes_compiled_or_not(n):
     shelter_node = rng.integers(0, N_NODES, N_SHELTERS).astype(np.int64)
     district = rng.integers(0, N_DISTRICTS, N_NODES).astype(np.int64)
     shape = (N_DISTRICTS, N_STATES)
+    has_phone = rng.random(n) < 0.7
     sides = {
         impl: (np.arange(n, dtype=np.int64), np.full(n, -7, dtype=np.int64), np.zeros(shape, dtype=np.int64))
         for impl in (settle_vectorised, _settle_compiled)
     }
+    phones_at = {impl: np.zeros(N_NODES, dtype=np.int64) for impl in sides}
     sizes = []
     for _ in range(5):
         full_node = nodes_now_vectorised(state, shelter, shelter_node, node, SHELTERED)
@@ -51,12 +53,15 @@ def test_looks_at_the_live_alone_equal_full_passes_compiled_or_not(n):
         for impl, (live, out_node, settled) in list(sides.items()):
             live_counts = np.zeros(shape, dtype=np.int64)
             args = (shelter_node, node, district, SHELTERED, CASUALTY, out_node, settled, live_counts)
-            live = impl(live, state, shelter, *args)
+            live = impl(live, state, shelter, *args, has_phone, phones_at[impl])
             sides[impl] = (live, out_node, settled)
             np.testing.assert_array_equal(live, unsettled)
             assert live.dtype == np.int64
             np.testing.assert_array_equal(out_node, full_node)
             np.testing.assert_array_equal(settled + live_counts, full_counts)
+            done = (state == SHELTERED) | (state == CASUALTY)
+            want_phones = np.bincount(full_node[done & has_phone], minlength=N_NODES)
+            np.testing.assert_array_equal(phones_at[impl], want_phones)
         sizes.append(len(unsettled))
         _evolve(rng, state, shelter, node, unsettled)
     if n >= 5000:
