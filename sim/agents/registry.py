@@ -125,6 +125,7 @@ class Registry:
         self.notified_t = np.full(n, NEVER)
         self.method = np.full(n, -1, dtype=np.int8)
         self.queued = np.zeros(n, dtype=bool)
+        self.shelter = np.full(n, -1, dtype=np.int64)  # the row of the shelter each queued at
         self.paper = np.zeros(n, dtype=bool)  # registered on paper, not yet in the registry
         self.relatives_delay_s = relatives_delay_s
         # When each desk frees, shelter by shelter: desks of shelter s are desk_free[desk_ptr[s]:desk_ptr[s + 1]].
@@ -136,8 +137,8 @@ class Registry:
         # Relatives not yet told, as runs sorted by when they are due (idx, due_t): a notify reads
         # the fronts of a few runs instead of everyone waiting (sizes halve from run to run).
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []
-        # Each time as written, for the timeseries' counts (registered per shelter, in the registry,
-        # relatives told) without a pass over everyone at every recorded time.
+        # Each time as written, for the timeseries' counts (registered per shelter, in the registry
+        # per shelter, relatives told) without a pass over everyone at every recorded time.
         self.registered_at, self.entered_at, self.told_at = Passing(), Passing(), Passing()
 
     def add_shelter(self, capacity: int, desks_per_100: float) -> None:
@@ -174,11 +175,12 @@ class Registry:
         self.reg_t[idx] = start + dur
         self.method[idx] = method
         self.queued[idx] = True
+        self.shelter[idx] = shelter
         self.paper[idx] = method == MANUAL
         online_entry = idx[method != MANUAL]
         self.entry_t[online_entry] = self.reg_t[online_entry]
         self.registered_at.write(idx, self.reg_t[idx], shelter)
-        self.entered_at.write(online_entry, self.entry_t[online_entry])
+        self.entered_at.write(online_entry, self.entry_t[online_entry], shelter[method != MANUAL])
         self._waiting.append(online_entry)
         self._paper.append(idx[method == MANUAL])
 
@@ -190,7 +192,7 @@ class Registry:
         due = pending[self.reg_t[pending] <= t]
         if len(due):
             self.entry_t[due] = t
-            self.entered_at.write(due, self.entry_t[due])
+            self.entered_at.write(due, self.entry_t[due], self.shelter[due])
             self.paper[due] = False
             self._waiting.append(due)
         rest = pending[self.paper[pending]]

@@ -23,7 +23,7 @@ from sim.engine._compiled_record import (  # noqa: F401 (re-exported)
     due_to_leave,
     exposed_where_wet,
     leave_home,
-    people_in_picture,
+    picture_among,
     settle,
     time_counts,
 )

@@ -5,7 +5,7 @@ simple loops, one condition each, which the compiler turns into vector instructi
 one loop with every condition (whose branches on conditions close to random across people cost
 more than the arithmetic: 11 ms a million people for the counts, 10 ms for the picture, against
 about 3 and 5 ms so). The references are :func:`sim.engine.recorder.time_counts_vectorised`,
-:func:`sim.engine.locating.people_in_picture_vectorised` and
+:func:`sim.engine.locating.picture_among_vectorised` and
 :func:`sim.engine.movement.due_to_leave_vectorised` (with the leaving themselves,
 :func:`sim.engine.movement.leave_home_vectorised`); ``tests/engine/test_kernels.py`` holds these to them,
 and ``tests/engine/test_settled.py`` the look at the unsettled (:func:`sim.engine.settled.settle_vectorised`).
@@ -39,62 +39,39 @@ def time_counts(t: float, ordered_t: Any, warned_t: Any, depart_t: Any) -> Any:
 
 
 @njit(cache=True)
-def people_in_picture(
-    t: float,
-    after: float,
-    ordered_t: Any,
-    entry_t: Any,
-    state: Any,
-    shelter: Any,
-    node: Any,
-    users: Any,
-    fresh: Any,
-    seen_in: Any,
-    n_shelters: int,
-    zone: Any,
-    sheltered: int,
-) -> Any:
-    """:func:`sim.engine.locating.people_in_picture_vectorised`, in simple passes over everyone.
+def picture_among(
+    t: float, after: float, ordered_t: Any, entry_t: Any, state: Any, node: Any, zone: Any,
+    users: Any, fresh: Any, seen_in: Any, outside: Any, sheltered: int,
+) -> Any:  # fmt: skip
+    """:func:`sim.engine.locating.picture_among_vectorised`: one pass over everyone, the rest over few.
 
-    The times are read once, into a byte per person (bit 0: ordered long enough ago; 1: ordered;
-    2: in the registry; 3: a fresh check-in; 4: it placed them in their shelter), which the later
-    passes read instead: the passes are limited by memory, and this halves what they read (6.5
-    against 4.5 ms a million people).
+    Everyone: on the unaccounted list or not (ordered long enough ago, not in the registry). The
+    app users: not if a check-in is fresh; known in a shelter. Those ``outside`` (everyone not in
+    a shelter, in any order, none twice): truly in danger, and the counts that pair it with the list.
     """
-    n = len(state)
+    n = len(ordered_t)
     cut = t - after
-    code = np.empty(n, dtype=np.uint8)
+    listed = np.empty(n, dtype=np.bool_)
     for i in range(n):
-        o = ordered_t[i]
-        code[i] = np.uint8(o <= cut) | (np.uint8(np.isfinite(o)) << 1) | (np.uint8(entry_t[i] <= t) << 2)
-    for k in range(len(users)):
-        code[users[k]] |= (np.uint8(fresh[k]) << 3) | (np.uint8(seen_in[k]) << 4)
-    # Known in a shelter by name: registered, or checked in there (everyone adds 0 or 1; those
-    # in no shelter add 0 to row 0), in four partial counts taken in turn.
-    named4 = np.zeros((4, max(n_shelters, 1)), dtype=np.int64)
-    for i in range(n):
-        sh = shelter[i]
-        known = ((code[i] & 0b10100) != 0) & (sh >= 0)
-        named4[i & 3, max(sh, 0)] += known
-    listed = np.empty(n, dtype=np.bool_)  # ordered long enough ago, not registered, not checked in
-    for i in range(n):
-        listed[i] = (code[i] & 0b01101) == 0b00001
-    danger = np.empty(n, dtype=np.bool_)  # ordered, not in a shelter, where the order was for
-    for i in range(n):
-        danger[i] = ((code[i] & 0b00010) != 0) & (state[i] != sheltered) & zone[node[i]]
-    n_listed = n_listed_danger = n_false = n_missed = 0
-    for i in range(n):
-        on_list = listed[i]
-        in_danger = danger[i]
-        n_listed += on_list
-        n_listed_danger += on_list & in_danger
-        n_false += on_list & (not in_danger)
-        n_missed += in_danger & (not on_list) & ((code[i] & 0b00001) != 0)
+        listed[i] = (ordered_t[i] <= cut) & (not (entry_t[i] <= t))
     known_users = np.empty(len(users), dtype=np.bool_)
     for k in range(len(users)):
-        known_users[k] = (entry_t[users[k]] <= t) | seen_in[k]
-    named = (named4[0] + named4[1] + named4[2] + named4[3])[:n_shelters]
-    return named, known_users, listed, danger, n_listed, n_listed_danger, n_false, n_missed
+        i = users[k]
+        known_users[k] = (entry_t[i] <= t) | seen_in[k]
+        if fresh[k]:
+            listed[i] = False
+    n_listed = 0
+    for i in range(n):
+        n_listed += listed[i]
+    danger = np.zeros(n, dtype=np.bool_)
+    n_listed_danger = n_missed = 0
+    for k in range(len(outside)):
+        i = outside[k]
+        d = np.isfinite(ordered_t[i]) & (state[i] != sheltered) & zone[node[i]]
+        danger[i] = d
+        n_listed_danger += listed[i] & d
+        n_missed += d & (not listed[i]) & (ordered_t[i] <= cut)
+    return known_users, listed, danger, n_listed, n_listed_danger, n_listed - n_listed_danger, n_missed
 
 
 @njit(cache=True)
@@ -172,7 +149,8 @@ def settle(
 ) -> Any:  # fmt: skip
     """:func:`sim.engine.settled.settle_vectorised` in one pass over ``live``."""
     kept = np.empty(len(live), dtype=np.int64)
-    n_kept = 0
+    fallen = np.empty(len(live), dtype=np.int64)
+    n_kept = n_fallen = 0
     for k in range(len(live)):
         i = live[k]
         s = state[i]
@@ -181,8 +159,11 @@ def settle(
         if (s == sheltered) | (s == casualty):
             settled[node_district[here], s] += 1
             phones_at[here] += has_phone[i]
+            if s == casualty:
+                fallen[n_fallen] = i
+                n_fallen += 1
         else:
             live_counts[node_district[here], s] += 1
             kept[n_kept] = i
             n_kept += 1
-    return kept[:n_kept].copy()
+    return kept[:n_kept].copy(), fallen[:n_fallen].copy()

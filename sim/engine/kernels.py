@@ -358,40 +358,6 @@ def spill_levels(height: np.ndarray, inside: np.ndarray, source: np.ndarray) -> 
     return run(height.size, MIN_CELLS, compiled, lambda: None, outright=True)
 
 
-def people_in_picture(
-    t: float,
-    after: float,
-    pop: Any,
-    entry_t: np.ndarray,
-    node: np.ndarray,
-    users: np.ndarray,
-    fresh: np.ndarray,
-    seen_in: np.ndarray,
-    n_shelters: int,
-    zone: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
-    """:func:`sim.engine.locating.people_in_picture_vectorised`, compiled."""
-    from sim.agents.citizens import SHELTERED
-
-    named, known, listed, danger, *counts = _compiled.people_in_picture(
-        float(t),
-        float(after),
-        pop.ordered_t,
-        entry_t,
-        pop.state,
-        _ints(pop.shelter),
-        _ints(node),
-        _ints(users),
-        np.ascontiguousarray(fresh, dtype=np.bool_),
-        np.ascontiguousarray(seen_in, dtype=np.bool_),
-        int(n_shelters),
-        np.ascontiguousarray(zone, dtype=np.bool_),
-        SHELTERED,
-    )
-    n_listed, n_listed_danger, n_false, n_missed = (int(c) for c in counts)
-    return named, known, listed, danger, n_listed, n_listed_danger, n_false, n_missed
-
-
 def desk_starts(
     free: np.ndarray, ptr: np.ndarray, shelter: np.ndarray, arrival_t: np.ndarray, dur: np.ndarray
 ) -> np.ndarray:

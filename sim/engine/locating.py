@@ -98,8 +98,54 @@ def people_in_picture_vectorised(
     )
 
 
-_people = kernels.when_large(kernels.MIN_POPULATION, kernels.people_in_picture, size=lambda t, after, pop, *_: pop.n)(
-    people_in_picture_vectorised
+def picture_among_vectorised(
+    t: float,
+    after: float,
+    pop: Any,
+    entry_t: np.ndarray,
+    node: np.ndarray,
+    users: np.ndarray,
+    fresh: np.ndarray,
+    seen_in: np.ndarray,
+    zone: np.ndarray,
+    outside: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
+    """:func:`people_in_picture_vectorised`'s answers but ``named``, danger looked for ``outside`` only.
+
+    ``outside``: everyone not in a shelter, in any order, none twice (the only ones who can be in
+    danger). The people known by name per shelter are the registry's (those in it, counted as
+    entered) and the app users placed in a shelter (:meth:`Locating._people` adds them).
+    """
+    registered = entry_t <= t
+    old_enough = pop.ordered_t <= t - after
+    listed = old_enough & ~registered
+    listed[users] &= ~fresh
+    o = outside
+    in_danger = np.isfinite(pop.ordered_t[o]) & (pop.state[o] != SHELTERED) & zone[node[o]]
+    danger = np.zeros(pop.n, dtype=bool)
+    danger[o] = in_danger
+    n_listed = int(np.count_nonzero(listed))
+    n_listed_danger = int(np.count_nonzero(listed[o] & in_danger))
+    n_missed = int(np.count_nonzero(in_danger & ~listed[o] & old_enough[o]))
+    known_users = registered[users] | seen_in
+    return known_users, listed, danger, n_listed, n_listed_danger, n_listed - n_listed_danger, n_missed
+
+
+def _picture_among_compiled(
+    t: float, after: float, pop: Any, entry_t: np.ndarray, node: np.ndarray, users: np.ndarray, *rest: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
+    fresh, seen_in, zone, outside = rest
+    ints, flags = kernels._ints, np.ascontiguousarray
+    known, listed, danger, *counts = kernels.loaded_module().picture_among(
+        float(t), float(after), pop.ordered_t, entry_t, pop.state, ints(node), flags(zone, dtype=np.bool_),
+        ints(users), flags(fresh, dtype=np.bool_), flags(seen_in, dtype=np.bool_), ints(outside), SHELTERED,
+    )  # fmt: skip
+    n_listed, n_listed_danger, n_false, n_missed = (int(c) for c in counts)
+    return known, listed, danger, n_listed, n_listed_danger, n_false, n_missed
+
+
+_among = kernels.when_large(kernels.MIN_POPULATION, _picture_among_compiled, size=lambda t, after, pop, *_: pop.n)(
+    picture_among_vectorised
 )
 
 
@@ -287,23 +333,31 @@ class Locating:
     def _people(self, t: float, node: np.ndarray, fresh: np.ndarray) -> People:
         """Everyone's part in the picture at ``t`` (``fresh``: per app user, a recent check-in).
 
-        One compiled pass for a big population.
+        ``node`` must be the last look's (:class:`sim.engine.settled.Settled`). One compiled pass
+        over everyone for the list; danger is looked for among those outside shelters only, and
+        the people known by name come from the registry's counts (:class:`sim.agents.registry.Passing`)
+        and the app users placed in a shelter. ``SAFECITY_CHECK_SETTLED=1`` holds every answer to
+        :func:`people_in_picture_vectorised`, the pass over everyone.
         """
-        p, users = self.m.pop, self.app_idx
+        p, users, reg, settled = self.m.pop, self.app_idx, self.m.ops.registry, self.m.mover.settled
         seen_in = fresh & (self.seen_state == SHELT) & (p.state[users] == SHELTERED)
-        out = _people(
-            t,
-            self.cfg.unaccounted_after,
-            p,
-            self.m.ops.registry.entry_t,
-            node,
-            users,
-            fresh,
-            seen_in,
-            len(self.m.shelters),
-            self.m.alerting.ordered_zone,
+        zone, n_shelters, after = self.m.alerting.ordered_zone, len(self.m.shelters), self.cfg.unaccounted_after
+        reference = (t, after, p, reg.entry_t, node, users, fresh, seen_in, n_shelters, zone)
+        if t < reg.entered_at.asked:  # (asked about the past: nothing in a run does)
+            return People(*people_in_picture_vectorised(*reference))
+        reg.entered_at.passed(t)
+        known, listed, danger, n_listed, n_listed_danger, n_false, n_missed = _among(
+            t, after, p, reg.entry_t, node, users, fresh, seen_in, zone, settled.outside()
         )
-        return People(*out)
+        placed = users[seen_in & ~(reg.entry_t[users] <= t)]  # known by the app alone (all in shelters)
+        named = reg.entered_at.per(n_shelters) + np.bincount(p.shelter[placed], minlength=n_shelters)
+        people = People(named, known, listed, danger, n_listed, n_listed_danger, n_false, n_missed)
+        if settled.check:
+            full = People(*people_in_picture_vectorised(*reference))
+            for name, got, want in zip(People._fields, people, full, strict=True):
+                if not np.array_equal(np.asarray(got), np.asarray(want)):
+                    raise AssertionError(f"settled: the picture's {name} at {t} s differs from a full pass")
+        return people
 
     def _estimate(
         self, t: float, node: np.ndarray, counts: np.ndarray | None

@@ -44,12 +44,13 @@ def settle_vectorised(
     live_counts: np.ndarray,
     has_phone: np.ndarray,
     phones_at: np.ndarray,
-) -> np.ndarray:
-    """One look at ``live``: their nodes now into ``out_node``; returns those still live (in order).
+) -> tuple[np.ndarray, np.ndarray]:
+    """One look at ``live``: their nodes now into ``out_node``; returns the still live and the newly fallen.
 
-    Those now ``sheltered`` or ``casualty`` are added to ``settled`` (districts x states, by the
-    district of their node now) and, if they ``has_phone``, to ``phones_at`` (per node); the others
-    to ``live_counts``. All three are updated in place.
+    Both are in order (the fallen: casualties). Those now ``sheltered`` or ``casualty`` are added
+    to ``settled`` (districts x states, by the district of their node now) and, if they
+    ``has_phone``, to ``phones_at`` (per node); the others to ``live_counts``. All three are
+    updated in place.
     """
     s = state[live]
     here = np.where(s == sheltered, shelter_node[np.maximum(shelter[live], 0)], node[live])
@@ -59,17 +60,19 @@ def settle_vectorised(
     settled += np.bincount(key[done], minlength=settled.size).reshape(settled.shape)
     live_counts += np.bincount(key[~done], minlength=live_counts.size).reshape(live_counts.shape)
     phones_at += np.bincount(here[done & has_phone[live]], minlength=len(phones_at))
-    return live[~done]
+    return live[~done], live[s == casualty]
 
 
-def _settle_compiled(live: np.ndarray, state: np.ndarray, shelter: np.ndarray, *rest: Any) -> np.ndarray:
+def _settle_compiled(
+    live: np.ndarray, state: np.ndarray, shelter: np.ndarray, *rest: Any
+) -> tuple[np.ndarray, np.ndarray]:
     shelter_node, node, node_district, sheltered, casualty, out_node, settled, live_counts, has_phone, at = rest
     ints = kernels._ints
-    out: np.ndarray = kernels.loaded_module().settle(
+    kept, fallen = kernels.loaded_module().settle(
         live, state, ints(shelter), ints(shelter_node), ints(node), node_district,
         int(sheltered), int(casualty), out_node, settled, live_counts, has_phone, at,
     )  # fmt: skip
-    return out
+    return kept, fallen
 
 
 settle = kernels.when_large(kernels.MIN_POPULATION, _settle_compiled)(settle_vectorised)
@@ -88,16 +91,19 @@ class Settled:
         self.settled = np.zeros(shape, dtype=np.int64)  # the settled, by district of their node and state
         self.live_counts = np.zeros(shape, dtype=np.int64)  # the live at the last look, likewise
         self.phones_at = np.zeros(model.city.n_nodes, dtype=np.int64)  # the settled with a phone, per node
+        self.fallen: list[np.ndarray] = []  # the casualties, as looks found them
         self.check = os.environ.get("SAFECITY_CHECK_SETTLED") == "1"
 
     def look(self) -> None:
         """Find where the live are now; those settled since the last look leave ``live``."""
         p = self.m.pop
         self.live_counts = np.zeros_like(self.settled)
-        self.live = settle(
+        self.live, fallen = settle(
             self.live, p.state, p.shelter, self.m.book.node, p.node, self.node_district,
             SHELTERED, CASUALTY, self.node, self.settled, self.live_counts, p.has_phone, self.phones_at,
         )  # fmt: skip
+        if len(fallen):
+            self.fallen.append(fallen)
         if self.check:
             self._check()
 
@@ -114,6 +120,10 @@ class Settled:
     def counts(self) -> np.ndarray:
         """People per district (of their node) and state code at the last look (a new array)."""
         return self.settled + self.live_counts
+
+    def outside(self) -> np.ndarray:
+        """Everyone not in a shelter at the last look (the live and the casualties; none twice, not in order)."""
+        return np.concatenate([self.live, *self.fallen])
 
     def phones_now(self) -> np.ndarray:
         """People with a phone per road node at the last look (a new array): the towers' counts."""
@@ -133,6 +143,8 @@ class Settled:
         phones = np.bincount(full[p.has_phone], minlength=len(self.phones_at))
         if not np.array_equal(self.phones_now(), phones):
             raise AssertionError("settled: the people with a phone per node differ from a full pass")
+        if not np.array_equal(np.sort(self.outside()), np.flatnonzero(p.state != SHELTERED)):
+            raise AssertionError("settled: those outside shelters differ from a full pass")
         stale = np.setdiff1d(np.flatnonzero((p.state != SHELTERED) & (p.state != CASUALTY)), self.live)
         if len(stale):
             raise AssertionError(f"settled: {len(stale)} citizens left a settled state (first {stale[:5]})")

@@ -53,10 +53,12 @@ def test_looks_at_the_live_alone_equal_full_passes_compiled_or_not(n):
         for impl, (live, out_node, settled) in list(sides.items()):
             live_counts = np.zeros(shape, dtype=np.int64)
             args = (shelter_node, node, district, SHELTERED, CASUALTY, out_node, settled, live_counts)
-            live = impl(live, state, shelter, *args, has_phone, phones_at[impl])
+            was_live = live
+            live, fallen = impl(live, state, shelter, *args, has_phone, phones_at[impl])
             sides[impl] = (live, out_node, settled)
             np.testing.assert_array_equal(live, unsettled)
-            assert live.dtype == np.int64
+            np.testing.assert_array_equal(fallen, was_live[state[was_live] == CASUALTY])
+            assert live.dtype == fallen.dtype == np.int64
             np.testing.assert_array_equal(out_node, full_node)
             np.testing.assert_array_equal(settled + live_counts, full_counts)
             done = (state == SHELTERED) | (state == CASUALTY)
