@@ -101,6 +101,7 @@ class Recorder:
         self.track_home_xy = np.zeros((0, 2))
         self._track_last: np.ndarray | None = None  # the last sample's positions (metres)
         self._projected = 0  # the sampled frames whose positions are in lon/lat (the rest wait: _project)
+        self._keys: tuple[list[str], Any] = ([], ([], [], []))  # shelter ids, their columns (_shelter_keys)
         self._told_ordered = 0  # relatives told of people ordered out (ordered_t is written once)
         self._told_first = np.zeros(0, dtype=np.int64)  # relatives told before the person was ordered out
 
@@ -219,17 +220,26 @@ class Recorder:
         row["in_registry"] = tally.in_registry
         row["relatives_notified"] = tally.relatives_notified
         row["unaccounted"] = tally.unaccounted
-        for i, s in enumerate(self.m.shelters):
-            row[f"registered:{s.shelter_id}"] = int(registered[i])
-            row[f"observed:{s.shelter_id}"] = int(self.m.ops.observed[i])
+        shelters = self.m.shelters
+        keys = self._shelter_keys()
+        for k_reg, k_obs, reg, obs in zip(*keys[:2], registered.tolist(), self.m.ops.observed.tolist(), strict=True):
+            row[k_reg] = reg
+            row[k_obs] = obs
         for sid, value in self.m.sensing.reading.items():
             row[f"sensor:{sid}"] = value
-        for s in self.m.shelters:
-            row[f"shelter:{s.shelter_id}"] = s.occupancy
+        row.update(zip(keys[2], [s.occupancy for s in shelters], strict=True))
         if self.m.locating.cfg.enabled:  # the command centre's picture, scored against the truth
             now = self._where_now(now)
             row.update(self.m.locating.picture(t, now["node"], now["counts"]))
         return row
+
+    def _shelter_keys(self) -> tuple[list[str], list[str], list[str]]:
+        """The timeseries' column names per shelter (registered, observed, occupancy), made once per shelter."""
+        ids = [s.shelter_id for s in self.m.shelters]
+        if self._keys[0] != ids:
+            kinds = ("registered", "observed", "shelter")
+            self._keys = (ids, tuple([f"{kind}:{sid}" for sid in ids] for kind in kinds))
+        return self._keys[1]
 
     def district_counts_now(self, t: float, now: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         """People per district and state now (where they are, not where they live)."""
