@@ -20,6 +20,7 @@ from sim.engine._compiled_graph import (  # noqa: F401 (re-exported)
     repair_subgraph,
 )
 from sim.engine._compiled_record import (  # noqa: F401 (re-exported)
+    app_part,
     due_to_leave,
     exposed_where_wet,
     leave_home,

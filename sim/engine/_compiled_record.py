@@ -5,7 +5,7 @@ simple loops, one condition each, which the compiler turns into vector instructi
 one loop with every condition (whose branches on conditions close to random across people cost
 more than the arithmetic: 11 ms a million people for the counts, 10 ms for the picture, against
 about 3 and 5 ms so). The references are :func:`sim.engine.recorder.time_counts_vectorised`,
-:func:`sim.engine.locating.picture_among_vectorised` and
+:func:`sim.engine.locating.picture_among_vectorised`, :func:`sim.engine.locating.app_part_vectorised` and
 :func:`sim.engine.movement.due_to_leave_vectorised` (with the leaving themselves,
 :func:`sim.engine.movement.leave_home_vectorised`); ``tests/engine/test_kernels.py`` holds these to them,
 and ``tests/engine/test_settled.py`` the look at the unsettled (:func:`sim.engine.settled.settle_vectorised`).
@@ -72,6 +72,44 @@ def picture_among(
         n_listed_danger += listed[i] & d
         n_missed += d & (not listed[i]) & (ordered_t[i] <= cut)
     return known_users, listed, danger, n_listed, n_listed_danger, n_listed - n_listed_danger, n_missed
+
+
+@njit(cache=True)
+def app_part(
+    t: float, after: float, users: Any, seen_t: Any, seen_state: Any, seen_node: Any, state: Any, entry_t: Any,
+    shelter: Any, node_district: Any, node_tower: Any, sizes: Any, codes: Any,
+) -> Any:  # fmt: skip
+    """:func:`sim.engine.locating.app_part_vectorised` in one pass over the app users."""
+    home, move, shelt, sheltered = codes[0], codes[1], codes[2], codes[3]
+    n_shelters, n_districts, n_nodes, n_cells = sizes[0], sizes[1], sizes[2], sizes[3]
+    n = len(users)
+    fresh = np.empty(n, dtype=np.bool_)
+    seen_in = np.empty(n, dtype=np.bool_)
+    placed = np.zeros(max(n_shelters, 1), dtype=np.int64)
+    home_d = np.zeros(n_districts, dtype=np.int64)
+    move_d = np.zeros(n_districts, dtype=np.int64)
+    move_at = np.zeros(n_nodes, dtype=np.int64)
+    app_cell = np.zeros(max(n_cells, 1), dtype=np.int64)
+    for k in range(n):
+        i = users[k]
+        f = (t - seen_t[k]) <= after
+        s = seen_state[k]
+        inside = f & (s == shelt) & (state[i] == sheltered)
+        registered = entry_t[i] <= t
+        fresh[k] = f
+        seen_in[k] = inside
+        if inside and not registered:
+            placed[shelter[i]] += 1
+        if f and not (registered or inside) and ((s == home) | (s == move)):
+            at = seen_node[k]
+            if s == home:
+                home_d[node_district[at]] += 1
+            else:
+                move_d[node_district[at]] += 1
+                move_at[at] += 1
+            if node_tower[at] >= 0:
+                app_cell[node_tower[at]] += 1
+    return fresh, seen_in, placed[:n_shelters].copy(), home_d, move_d, move_at, app_cell[:n_cells].copy()
 
 
 @njit(cache=True)

@@ -149,6 +149,60 @@ _among = kernels.when_large(kernels.MIN_POPULATION, _picture_among_compiled, siz
 )
 
 
+def app_part_vectorised(
+    t: float,
+    after: float,
+    users: np.ndarray,
+    seen: tuple[np.ndarray, np.ndarray, np.ndarray],
+    pop: Any,
+    entry_t: np.ndarray,
+    node_district: np.ndarray,
+    node_tower: np.ndarray,
+    sizes: tuple[int, int, int, int],
+) -> tuple[np.ndarray, ...]:
+    """The app users' part of the picture at ``t``: per user, then counted where the app saw them.
+
+    ``seen``: per user, the last check-in's time, picture state and node. Returns per user whether
+    the check-in is ``fresh`` (not older than ``after``) and whether it placed them in the shelter
+    they are in (``seen_in``); then, of the ``sizes`` (shelters, districts, nodes, cells): per
+    shelter those known by the app alone (not in the registry), and of the fresh not known in a
+    shelter, those seen at home per district, on the move per district and per node, and both
+    per cell (nodes without a cell left out).
+    """
+    seen_t, seen_state, seen_node = seen
+    n_shelters, n_d, n_nodes, n_cells = sizes
+    fresh = (t - seen_t) <= after
+    seen_in = fresh & (seen_state == SHELT) & (pop.state[users] == SHELTERED)
+    registered = entry_t[users] <= t
+    placed = np.bincount(pop.shelter[users[seen_in & ~registered]], minlength=n_shelters)
+    app = fresh & ~(registered | seen_in) & ((seen_state == HOME) | (seen_state == MOVE))
+    home_d = np.bincount(node_district[seen_node[app & (seen_state == HOME)]], minlength=n_d)
+    move_d = np.bincount(node_district[seen_node[app & (seen_state == MOVE)]], minlength=n_d)
+    move_at = np.bincount(seen_node[app & (seen_state == MOVE)], minlength=n_nodes)
+    cell = node_tower[seen_node[app]]
+    app_cell = np.bincount(cell[cell >= 0], minlength=n_cells)
+    return fresh, seen_in, placed, home_d, move_d, move_at, app_cell
+
+
+def _app_part_compiled(
+    t: float, after: float, users: np.ndarray, seen: tuple[np.ndarray, np.ndarray, np.ndarray], pop: Any, *rest: Any
+) -> tuple[np.ndarray, ...]:
+    entry_t, node_district, node_tower, sizes = rest
+    ints = kernels._ints
+    seen_t, seen_state, seen_node = seen
+    out: tuple[np.ndarray, ...] = kernels.loaded_module().app_part(
+        float(t), float(after), ints(users), seen_t, ints(seen_state), ints(seen_node), pop.state, entry_t,
+        ints(pop.shelter), ints(node_district), ints(node_tower), np.array(sizes, dtype=np.int64),
+        np.array([HOME, MOVE, SHELT, SHELTERED], dtype=np.int64),
+    )  # fmt: skip
+    return out
+
+
+_app_part = kernels.when_large(kernels.MIN_POPULATION, _app_part_compiled, size=lambda t, after, u, s, pop, *_: pop.n)(
+    app_part_vectorised
+)
+
+
 class Locating:
     """Location sources, their reports and the command centre's picture (see the module docstring)."""
 
@@ -330,8 +384,8 @@ class Locating:
         truth, est, used, people = self._estimate(t, node, counts)
         return truth, est, used, people.listed
 
-    def _people(self, t: float, node: np.ndarray, fresh: np.ndarray) -> People:
-        """Everyone's part in the picture at ``t`` (``fresh``: per app user, a recent check-in).
+    def _people(self, t: float, node: np.ndarray, fresh: np.ndarray, seen_in: np.ndarray, placed: np.ndarray) -> People:
+        """Everyone's part in the picture at ``t`` (``fresh``, ``seen_in``, ``placed``: :func:`app_part_vectorised`'s).
 
         ``node`` must be the last look's (:class:`sim.engine.settled.Settled`). One compiled pass
         over everyone for the list; danger is looked for among those outside shelters only, and
@@ -340,7 +394,6 @@ class Locating:
         :func:`people_in_picture_vectorised`, the pass over everyone.
         """
         p, users, reg, settled = self.m.pop, self.app_idx, self.m.ops.registry, self.m.mover.settled
-        seen_in = fresh & (self.seen_state == SHELT) & (p.state[users] == SHELTERED)
         zone, n_shelters, after = self.m.alerting.ordered_zone, len(self.m.shelters), self.cfg.unaccounted_after
         reference = (t, after, p, reg.entry_t, node, users, fresh, seen_in, n_shelters, zone)
         if t < reg.entered_at.asked:  # (asked about the past: nothing in a run does)
@@ -349,8 +402,7 @@ class Locating:
         known, listed, danger, n_listed, n_listed_danger, n_false, n_missed = _among(
             t, after, p, reg.entry_t, node, users, fresh, seen_in, zone, settled.outside()
         )
-        placed = users[seen_in & ~(reg.entry_t[users] <= t)]  # known by the app alone (all in shelters)
-        named = reg.entered_at.per(n_shelters) + np.bincount(p.shelter[placed], minlength=n_shelters)
+        named = reg.entered_at.per(n_shelters) + placed  # in the registry, or known by the app alone
         people = People(named, known, listed, danger, n_listed, n_listed_danger, n_false, n_missed)
         if settled.check:
             full = People(*people_in_picture_vectorised(*reference))
@@ -371,9 +423,16 @@ class Locating:
         est = np.zeros((n_d, n_s))
         used = np.zeros((n_d, n_s, len(SOURCES)), dtype=bool)
         # App check-ins: only app users are ever seen, so only their rows are read.
-        seen_state, seen_node = self.seen_state, self.seen_node
-        fresh = (t - self.seen_t) <= self.cfg.unaccounted_after
-        people = self._people(t, node, fresh)
+        seen = (self.seen_t, self.seen_state, self.seen_node)
+        sizes = (len(m.shelters), n_d, m.city.n_nodes, len(self.tower_rows))
+        app_args: tuple[Any, ...] = (t, self.cfg.unaccounted_after, self.app_idx, seen, p, m.ops.registry.entry_t)
+        app_args += (self.node_district, self.node_tower, sizes)
+        fresh, seen_in, placed, home_d, move_d, app_move_at, app_cell = _app_part(*app_args)
+        if m.mover.settled.check:
+            for got, want in zip(_app_part(*app_args), app_part_vectorised(*app_args), strict=True):
+                if not np.array_equal(got, want):
+                    raise AssertionError(f"settled: the app users' part of the picture at {t} s differs")
+        people = self._people(t, node, fresh, seen_in, placed)
         # Shelters: people known by name (registered, or checked in there), or the reported head count.
         named = people.named.astype(float)
         reported = m.ops.observed.astype(float)
@@ -383,13 +442,10 @@ class Locating:
         used[:, SHELT, 3] = np.bincount(sh_d, weights=named, minlength=n_d) > 0
         used[:, SHELT, 4] = np.bincount(sh_d, weights=reported, minlength=n_d) > 0
         # App check-ins of people not in a shelter's count.
-        app = fresh & ~people.known_users & ((seen_state == HOME) | (seen_state == MOVE))
-        for state in (HOME, MOVE):
-            who = app & (seen_state == state)
-            est[:, state] += np.bincount(self.node_district[seen_node[who]], minlength=n_d)
+        for state, seen_there in ((HOME, home_d), (MOVE, move_d)):
+            est[:, state] += seen_there
             used[:, state, 1] |= est[:, state] > 0
         # Cameras: people on the move in view, less those the app already placed there.
-        app_move_at = np.bincount(seen_node[app & (seen_state == MOVE)], minlength=m.city.n_nodes)
         in_view = np.bincount(self.cam_of, weights=app_move_at[self.cam_nodes], minlength=len(self.camera_rows))
         cam_extra = np.where(self.camera_ok, np.maximum(self.camera_count - in_view, 0.0), 0.0)
         cam_add = np.bincount(self.cam_district, weights=cam_extra, minlength=n_d)
@@ -401,8 +457,7 @@ class Locating:
             people_in_cell = self.tower_count / max(m.scenario.population.phone_share, 1e-9)
             sh_cell = self.node_tower[m.book.node]
             known = np.bincount(sh_cell[sh_cell >= 0], weights=in_shelter[sh_cell >= 0], minlength=n_k)
-            app_cell = self.node_tower[seen_node[app]]
-            known += np.bincount(app_cell[app_cell >= 0], minlength=n_k)
+            known += app_cell
             cam_cell = self.node_tower[self.cam_node]
             known += np.bincount(cam_cell[cam_cell >= 0], weights=cam_extra[cam_cell >= 0], minlength=n_k)
             rest = np.where(self.tower_ok, np.maximum(people_in_cell - known, 0.0), 0.0)

@@ -482,6 +482,41 @@ def test_the_pictures_passes_compiled_equal_the_pass_over_everyone(n):
         assert 0 < expect[1].sum() < len(users)
 
 
+@pytest.mark.parametrize("n", [0, 9, 20_000])
+def test_the_app_users_part_of_the_picture_compiled_equals_the_vectorised_reference(n):
+    from sim.engine.locating import _app_part_compiled, app_part_vectorised
+
+    assert kernels.enabled()
+    rng = np.random.default_rng(n + 17)
+    n_nodes, n_shelters, n_d, n_cells = 300, 7, 9, 11
+    in_shelter = rng.random(n) < 0.4
+    pop = SimpleNamespace(
+        n=n,
+        state=np.where(in_shelter, 2, rng.choice([0, 1, 3, 4, 5], n)).astype(np.int8),  # sheltered: in one
+        shelter=np.where(in_shelter, rng.integers(0, n_shelters, n), -1).astype(np.int64),
+    )
+    users = np.flatnonzero(rng.random(n) < 0.3)
+    seen_t = np.where(rng.random(len(users)) < 0.2, -np.inf, np.round(rng.uniform(0, 100, len(users))))
+    seen = (seen_t, rng.integers(0, 5, len(users)).astype(np.int64), rng.integers(0, n_nodes, len(users)))
+    node_tower = np.where(rng.random(n_nodes) < 0.2, -1, rng.integers(0, n_cells, n_nodes))
+    args = (60.0, 30.0, users, seen, pop, random_times(rng, n, 0.5), rng.integers(0, n_d, n_nodes), node_tower)
+    sizes = (n_shelters, n_d, n_nodes, n_cells)
+    expect = app_part_vectorised(*args, sizes)
+    got = _app_part_compiled(*args, sizes)
+    assert len(got) == len(expect) == 7
+    for x, y in zip(got, expect, strict=True):
+        np.testing.assert_array_equal(x, y)
+        assert x.dtype == y.dtype
+    if n >= 20_000:  # not trivial: fresh and stale, placed by the app, seen at home and on the move
+        fresh, seen_in, placed, home_d, move_d, move_at, app_cell = expect
+        assert 0 < fresh.sum() < len(users)
+        assert seen_in.sum() > 0
+        assert placed.sum() > 0
+        assert home_d.sum() > 0
+        assert move_d.sum() == move_at.sum() > 0
+        assert 0 < app_cell.sum() < home_d.sum() + move_d.sum()
+
+
 @pytest.mark.parametrize(("people", "most_desks"), [(0, 5), (1, 5), (150, 5), (5000, 5), (30000, 1000)])
 def test_the_desk_queue_compiled_equals_the_heap_reference(people, most_desks):
     from sim.agents.registry import desk_starts_reference
