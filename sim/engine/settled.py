@@ -12,10 +12,17 @@ sheltered nor a casualty, so it serves any pass that skips those, as the flood's
 water can reach), everyone's node now (the settled's written once, at the look that finds them
 settled) and the settled's counts by district and state. A look costs what the live cost.
 
-``SAFECITY_CHECK_SETTLED=1`` makes every look compare its answers with the full passes over
-everyone (:func:`sim.engine.movement.nodes_now_vectorised` and
-:func:`sim.engine.movement.district_state_counts_vectorised`) and raise on any difference; the
-tests run scenarios with it.
+The recorder's tallies (:meth:`sim.engine.recorder.Recorder.tallies`) and the command centre's
+picture (:meth:`sim.engine.locating.Locating._people`) build on the looks: the states by
+district, the settled with a phone per node (the towers' counts), those outside shelters (the
+live and the casualties: the only ones who can be in danger).
+
+``SAFECITY_CHECK_SETTLED=1`` makes every look, every row's tallies and every picture compare
+their answers with the full passes over everyone (:func:`sim.engine.movement.nodes_now_vectorised`,
+:func:`sim.engine.movement.district_state_counts_vectorised`,
+:func:`sim.engine.recorder.population_tallies`,
+:func:`sim.engine.locating.people_in_picture_vectorised`) and raise on any difference; the tests
+run scenarios with it (``tests/engine/test_settled.py``), and the whole suite passes with it.
 """
 
 from __future__ import annotations
@@ -123,6 +130,8 @@ class Settled:
 
     def outside(self) -> np.ndarray:
         """Everyone not in a shelter at the last look (the live and the casualties; none twice, not in order)."""
+        if len(self.fallen) > 1:
+            self.fallen = [np.concatenate(self.fallen)]
         return np.concatenate([self.live, *self.fallen])
 
     def phones_now(self) -> np.ndarray:
