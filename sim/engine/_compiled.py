@@ -411,15 +411,6 @@ def room_taken(active: Any, came_by: Any, used_m2: Any, n_keys: int) -> Any:
 
 
 @njit(cache=True)
-def district_state_counts(node: Any, node_district: Any, state: Any, n_districts: int, n_states: int) -> Any:
-    """:func:`sim.engine.movement.district_state_counts_vectorised` in one pass."""
-    counts = np.zeros((n_districts, n_states), dtype=np.int64)
-    for i in range(len(node)):
-        counts[node_district[node[i]], state[i]] += 1
-    return counts
-
-
-@njit(cache=True)
 def clip01(x: float) -> float:
     """``np.clip(x, 0.0, 1.0)``: NaN stays NaN."""
     if x != x:

@@ -277,16 +277,6 @@ def due_to_leave(
     return due, float(earliest), kept
 
 
-def district_state_counts(
-    node: np.ndarray, node_district: np.ndarray, state: np.ndarray, n_districts: int, n_states: int
-) -> np.ndarray:
-    """:func:`sim.engine.movement.district_state_counts`, compiled."""
-    out: np.ndarray = _compiled.district_state_counts(
-        _ints(node), _ints(node_district), state, int(n_districts), int(n_states)
-    )
-    return out
-
-
 def positions_now(
     idx: np.ndarray,
     t: float,

@@ -29,7 +29,6 @@ from scipy.spatial import cKDTree
 from sim.agents.citizens import AT_HOME, CASUALTY, EVACUATING, SHELTERED, STRANDED, TRAPPED
 from sim.core import fpmath
 from sim.engine import kernels
-from sim.engine.movement import district_state_counts
 
 PICTURE_STATES = ("at_home", "on_the_move", "sheltered", "casualties", "unknown")
 HOME, MOVE, SHELT, DEAD, UNKNOWN = range(5)
@@ -416,9 +415,9 @@ class Locating:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, People]:
         m, p, n_d = self.m, self.m.pop, self.n_d
         n_s = len(PICTURE_STATES)
-        # Ground truth: where everyone is now.
+        # Ground truth: where everyone is now (``node`` and the counts are always a look's).
         if counts is None:  # people per district and citizen state (the recorder's, when it has them)
-            counts = district_state_counts(node, self.node_district, p.state, n_d, len(_STATE_OF))
+            counts = m.mover.settled.counts()
         truth = counts @ _PICTURE_OF  # summed into picture states: exact integers
         est = np.zeros((n_d, n_s))
         used = np.zeros((n_d, n_s, len(SOURCES)), dtype=bool)

@@ -9,6 +9,8 @@ maximum; times are continuous, not step-rounded.
 
 Each ``name_vectorised`` here is the reference of a compiled kernel (sim/engine/kernels.py);
 ``name`` runs the one or the other (``kernels.when_large``), with the same results bit for bit.
+Two are the full passes the looks at the unsettled are held to instead (``nodes_now_vectorised``,
+``district_state_counts_vectorised``: :mod:`sim.engine.settled`).
 """
 
 from __future__ import annotations
@@ -339,11 +341,6 @@ def district_state_counts_vectorised(
     """People per district (of the node they are at) and state code: ``n_districts x n_states``."""
     key = node_district[node].astype(np.int64) * n_states + state
     return np.bincount(key, minlength=n_districts * n_states).reshape(n_districts, n_states)
-
-
-district_state_counts = kernels.when_large(kernels.MIN_POPULATION, kernels.district_state_counts)(
-    district_state_counts_vectorised
-)
 
 
 def positions_now_vectorised(
