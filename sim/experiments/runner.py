@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.agents.citizens import STATE_NAMES
+from sim.core.memory import spared_from_collection
 from sim.core.records import RunResult
 from sim.engine.model import EvacuationModel, ProgressCallback
 from sim.engine.spatial import catchment_table, district_table, road_table
@@ -283,9 +284,13 @@ def run_scenario(
     a ``baseline`` block with the deltas (docs/cyber.md).
     """
     started = time.perf_counter()
-    model = EvacuationModel(scenario, record_tables=not figures_only)
-    model.run(progress=progress)
-    result = collect_results(model, wall_time_s=time.perf_counter() - started, figures_only=figures_only)
+    # What exists (the libraries, the caller's) and the model once built outlive the run: the
+    # garbage collector's full collections walk only what the run makes (sim.core.memory).
+    with spared_from_collection() as spare_now:
+        model = EvacuationModel(scenario, record_tables=not figures_only)
+        spare_now()
+        model.run(progress=progress)
+        result = collect_results(model, wall_time_s=time.perf_counter() - started, figures_only=figures_only)
     if baseline:
         clean = EvacuationModel(scenario.model_copy(update={"cyber": []}), record_tables=False)
         clean.run()
