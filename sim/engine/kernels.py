@@ -7,9 +7,12 @@ so which one runs never changes a result.
 
 When the kernels run (:func:`run`): once the references have spent ``AFTER_S`` seconds on
 large calls (``MIN_PEOPLE``, ``MIN_ACTIVE`` or ``MIN_POPULATION``, by what the call spans) in
-this process. Importing numba and loading the cached kernels costs about 0.35 s and 100 MB,
+this process. Importing numba and loading the cached kernels costs 0.35 to 0.9 s and 100 MB,
 which a run repays only if its large calls add up: so a small or short run never imports numba,
-and a long one switches after its first second of them. A call that repays the loading by
+and a long one switches after its first second of them. Sooner when the run says how far it is
+(:func:`note_progress`, the mover at each step): once ``EARLY_S`` spent so early that the run,
+going on as it began, would spend ``PAYS_S`` (100,000 walkers on the peers' grid reach 0.25 s
+of large calls five per cent into their run, a second only an eighth of the way in). A call that repays the loading by
 itself (a derived terrain of ``MIN_CELLS`` cells: ``run(..., outright=True)``) loads them at
 once. Once loaded, the kernels serve every call, small ones too (a numba call costs
 microseconds where a reference's numpy calls on a few elements cost tens: 1.5 x faster at
@@ -43,10 +46,13 @@ MIN_DEVICES = 1000  # a route search over the communication network's devices
 MIN_PSEUDONYMS = 10_000  # keyed hashes in one call (a Python call each otherwise)
 MIN_CELLS = 200_000  # a derived terrain's grid: seconds by GEOS, so one such call repays the loading outright
 AFTER_S = 1.0  # seconds of large calls the references serve before the kernels are loaded
+EARLY_S = 0.25  # or this many, when the run's pace projects at least ``PAYS_S`` over the whole run
+PAYS_S = 2.0  # (the loading repaid more than twice over, by the references' pace alone)
 
 _compiled: Any = None  # the module of kernels, once loaded
 _tried = False
 _spent_s = 0.0  # time the references spent on large calls, before the kernels were loaded
+_progress = 0.0  # how far the running model is (0 to 1; 0: not said)
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -100,6 +106,20 @@ def loaded_module() -> Any:
     return _compiled
 
 
+def note_progress(done: float) -> None:
+    """How far the running model is (the share of its duration simulated): for :func:`run`'s projection."""
+    global _progress
+    _progress = done
+
+
+def _pays() -> bool:
+    """Whether the references' large calls so far say the loading pays (``AFTER_S``, or ``EARLY_S`` early)."""
+    if _spent_s >= AFTER_S:
+        return True
+    # Spent at this pace over the whole run (the pace falls once most are sheltered: hence twice over).
+    return _spent_s >= EARLY_S and _progress > 0.0 and _spent_s >= PAYS_S * _progress
+
+
 def run(
     size: int, at_least: int, compiled: Callable[[], T], reference: Callable[[], T], *, outright: bool = False
 ) -> T:
@@ -112,7 +132,7 @@ def run(
         return compiled()
     if size < at_least or _mode() == "0":
         return reference()
-    if (outright or _spent_s >= AFTER_S) and enabled():
+    if (outright or _pays()) and enabled():
         return compiled()
     started = time.perf_counter()
     out = reference()

@@ -278,6 +278,7 @@ class Mover:
     def advance(self, t0: float, t1: float) -> None:
         """One movement step from ``t0`` to ``t1``: word of mouth, departures, passes, admission."""
         p = self.m.pop
+        kernels.note_progress(t1 / self.m.duration)  # (whether the compiled kernels would pay yet)
         self.refresh_fields()
         if t0 + 1e-9 >= self.next_reroute:
             self.reroute(t0)

@@ -17,7 +17,10 @@ import pandas as pd
 import pytest
 
 from sim.agents.citizens import CASUALTY, SHELTERED
+from sim.api import sample_scenarios
 from sim.engine import kernels, movement
+from sim.engine.model import EvacuationModel
+from sim.scenario import load_scenario
 
 pytestmark = pytest.mark.skipif(not kernels.enabled(), reason="numba is not installed")
 
@@ -128,6 +131,7 @@ def test_by_default_the_kernels_load_after_a_second_of_large_calls(monkeypatch):
     monkeypatch.setattr(kernels, "_tried", False)
     monkeypatch.setattr(kernels, "_spent_s", 0.0)
     monkeypatch.setattr(kernels, "AFTER_S", 0.05)
+    monkeypatch.setattr(kernels, "_progress", 0.0)  # no run going on
     used = []
 
     def compiled():
@@ -152,6 +156,50 @@ def test_by_default_the_kernels_load_after_a_second_of_large_calls(monkeypatch):
     used.clear()
     kernels.run(10, kernels.MIN_PEOPLE, compiled, reference)
     assert used == ["kernel"]  # once loaded, small calls too
+
+
+@pytest.mark.parametrize(
+    ("progress", "loads_after"),
+    [
+        (0.01, 2),  # 0.04 s spent a hundredth of the way in: 4 s at that pace, the loading pays
+        (0.5, None),  # the same half-way: 0.08 s at that pace, less than PAYS_S (the references go on)
+        (0.0, None),  # no run said how far it is: only AFTER_S counts
+    ],
+)
+def test_a_run_that_spends_early_loads_the_kernels_sooner(monkeypatch, progress, loads_after):
+    """Large calls at a pace that would add up to ``PAYS_S`` over the run load the kernels at ``EARLY_S``."""
+    monkeypatch.delenv("SAFECITY_KERNELS", raising=False)
+    monkeypatch.setattr(kernels, "_compiled", None)  # as in a fresh process
+    monkeypatch.setattr(kernels, "_tried", False)
+    monkeypatch.setattr(kernels, "_spent_s", 0.0)
+    monkeypatch.setattr(kernels, "AFTER_S", 10.0)
+    monkeypatch.setattr(kernels, "EARLY_S", 0.04)
+    monkeypatch.setattr(kernels, "_progress", 0.0)
+    kernels.note_progress(progress)
+    used = []
+
+    def reference():
+        used.append("reference")
+        time.sleep(0.021)  # a large call's reference takes time
+
+    for _ in range(5):
+        kernels.run(kernels.MIN_ACTIVE, kernels.MIN_ACTIVE, lambda: used.append("kernel"), reference)
+    if loads_after is None:
+        assert used == ["reference"] * 5
+        assert kernels._compiled is None
+    else:
+        assert used == ["reference"] * loads_after + ["kernel"] * (5 - loads_after)
+        assert kernels._compiled is not None
+
+
+def test_the_mover_says_how_far_the_run_is(monkeypatch):
+    monkeypatch.setattr(kernels, "_progress", 0.0)
+    scn = load_scenario(sample_scenarios()["kotka_district_evacuation"], ["duration=20min"])
+    model = EvacuationModel(scn)
+    model.advance_to(600)
+    assert kernels._progress == pytest.approx(0.5)  # the step that ends at 10 of 20 minutes
+    model.run()
+    assert kernels._progress == 1.0
 
 
 def test_a_call_that_repays_the_loading_by_itself_loads_the_kernels_at_once(monkeypatch):
