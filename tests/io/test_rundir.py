@@ -256,3 +256,30 @@ def test_the_schema_written_is_the_whole_tables_whatever_its_first_group_holds(t
     assert pq.read_schema(path).equals(pa.Schema.from_pandas(df, preserve_index=False), check_metadata=True)
     assert pq.ParquetFile(path).num_row_groups == 5
     assert rundir._read_parquet(path)["v"].tolist() == df["v"].tolist()
+
+
+def test_tables_are_converted_on_the_writing_thread(tmp_path, monkeypatch):
+    """No thread pool per table: on two cores Arrow's cost more CPU and wall time than it saved (issue 20)."""
+    import concurrent.futures
+
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    from sim.io import rundir
+
+    pools: list[object] = []
+    real = concurrent.futures.ThreadPoolExecutor.__init__
+
+    def counted(self, *args, **kwargs):
+        pools.append(self)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures.ThreadPoolExecutor, "__init__", counted)
+    n = 20_000  # more than 100 rows per column: Arrow would convert the columns on a pool of its own
+    df = pd.DataFrame({"a": np.arange(n), "b": np.linspace(0.0, 1.0, n), "c": np.arange(n) % 7})
+    pa.Table.from_pandas(df, preserve_index=False)  # Arrow's default: the check sees its pool
+    assert len(pools) == 1
+    rundir._write_parquet(df, tmp_path / "t.parquet")
+    assert len(pools) == 1
+    pd.testing.assert_frame_equal(rundir._read_parquet(tmp_path / "t.parquet"), df)
