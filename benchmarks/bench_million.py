@@ -11,6 +11,8 @@ CPU seconds (user + system) and peak memory of the process. The checkouts run si
 process each at the same time (the machine's speed drifts by 10 % within minutes, as much as a
 change), ``--repeat`` times; then their run directories are compared file by file (the
 manifest's wall time aside). ``--set`` adds overrides (a smaller city for a quick check).
+``--scenario FILE`` runs that scenario instead, with only the ``--set`` overrides (the peers'
+grid of ``bench_peers --work``: a smaller run measured the same way, pair by pair).
 ``--alone`` runs the checkouts one after the other instead (the order turned each round), as a
 user runs the command; processes side by side share the memory's bandwidth and the cache. The
 machine's drift between two runs alone is larger than most changes: compare checkouts side by
@@ -56,16 +58,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="with --cli: rounds")
     parser.add_argument("--set", action="append", default=[], help="with --cli: another override (a smaller city)")
     parser.add_argument("--alone", action="store_true", help="with --cli: one process after the other")
+    parser.add_argument("--scenario", help="with --cli: this scenario file instead of the million (its path as given)")
     args = parser.parse_args()
     if args.cli:
         rounds = [
-            cli_side_by_side(args.cli[:: -1 if args.alone and k % 2 else 1], args.set, alone=args.alone)
+            cli_side_by_side(
+                args.cli[:: -1 if args.alone and k % 2 else 1], args.set, alone=args.alone, scenario=args.scenario
+            )
             for k in range(args.repeat)
         ]
         for k, res in enumerate(rounds, 1):
             for root, (cpu, peak_gb) in res["cpu"].items():
                 print(f"round {k}: {root}: {cpu:.2f} s CPU (user + system), peak {peak_gb:.2f} GB")
             print(f"round {k}: run directories differ in: {', '.join(res['differ']) or 'nothing'}")
+        print(summary(rounds))
         return
     sys.path.insert(0, args.root)
     from sim.engine.model import EvacuationModel
@@ -87,17 +93,18 @@ def main() -> None:
         print(f"{args.root}: outcome digest {digest(model)}")
 
 
-def cli_command(root: str, out: Path, extra: list[str]) -> list[str]:
+def cli_command(root: str, out: Path, extra: list[str], scenario: str | None = None) -> list[str]:
     """``python -m sim run`` of the million, run in the checkout ``root`` (its own scenario file).
 
     The scenario is named relative to ``root``: the same text in every checkout's run directory.
+    ``scenario``: that file instead, with ``extra`` alone.
     """
-    sets = [a for o in [*OVERRIDES, *extra] for a in ("--set", o)]
-    scenario = "scenarios/synthetic_large_city.yaml"
+    sets = [a for o in [*(OVERRIDES if scenario is None else []), *extra] for a in ("--set", o)]
+    scenario = scenario or "scenarios/synthetic_large_city.yaml"
     return [sys.executable, "-m", "sim", "run", scenario, *sets, "--out", str(out), "--force", "--quiet"]
 
 
-def cli_side_by_side(roots: list[str], extra: list[str], *, alone: bool = False) -> dict:
+def cli_side_by_side(roots: list[str], extra: list[str], *, alone: bool = False, scenario: str | None = None) -> dict:
     """Run every checkout's command at once (``alone``: one after the other); CPU seconds and peak GB per root.
 
     Also the files in which the run directories differ.
@@ -108,7 +115,7 @@ def cli_side_by_side(roots: list[str], extra: list[str], *, alone: bool = False)
         for k, root in enumerate(roots):
             env = {**os.environ, "PYTHONPATH": str(Path(root).resolve())}
             log = open(Path(tmp) / f"log{k}.txt", "w")  # noqa: SIM115 (closed below)
-            cmd = cli_command(root, Path(tmp) / f"run{k}", extra)
+            cmd = cli_command(root, Path(tmp) / f"run{k}", extra, scenario)
             procs[k] = (usage.start(cmd, Path(tmp) / f"usage{k}.json", cwd=root, env=env, stdout=log, stderr=log), log)
             if alone:
                 cpu[f"{k}:{root}"] = _reap(procs.pop(k), root, Path(tmp), k)
@@ -116,6 +123,35 @@ def cli_side_by_side(roots: list[str], extra: list[str], *, alone: bool = False)
             cpu[f"{k}:{roots[k]}"] = _reap(pair, roots[k], Path(tmp), k)
         return {"cpu": cpu, "differ": sorted(set().union(*(_differ(Path(tmp) / "run0", Path(tmp) / f"run{k}")
                                                          for k in range(1, len(roots)))))}  # fmt: skip
+
+
+def summary(rounds: list[dict]) -> str:
+    """Each checkout's median CPU seconds, and the median of its differences from the first's, round by round.
+
+    A checkout's own rounds run at one moment each; the difference within a round is the
+    measure (the machine's drift between rounds is as large as most changes).
+    """
+    import statistics
+
+    keys = list(rounds[0]["cpu"])  # "k:root" (``--alone`` turns the order from round to round)
+    by_root = len({key.split(":", 1)[1] for key in keys}) == len(keys)  # (a checkout twice: by place)
+
+    def name_of(key: str) -> str:
+        return key.split(":", 1)[1] if by_root else key
+
+    per: dict[str, list[float]] = {name_of(key): [] for key in keys}
+    for res in rounds:
+        for key, (cpu, _peak) in res["cpu"].items():
+            per[name_of(key)].append(cpu)
+    names = list(per)
+    lines = []
+    for name in names:
+        line = f"{name}: median {statistics.median(per[name]):.2f} s CPU over {len(rounds)} rounds"
+        if name != names[0]:
+            diffs = [a - b for a, b in zip(per[names[0]], per[name], strict=True)]
+            line += f"; the first minus it, round by round: median {statistics.median(diffs):+.2f} s"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _reap(pair: tuple[subprocess.Popen, Any], root: str, tmp: Path, k: int) -> tuple[float, float]:

@@ -124,3 +124,22 @@ def test_a_commands_peak_is_its_own_not_that_of_the_process_that_started_it(tmp_
     assert code == 3
     assert 200e6 < peak < 350e6
     assert held.sum() == 50_000_000
+
+
+def test_the_side_by_side_summary_pairs_each_round_by_checkout():
+    """Medians per checkout, and the median of the differences within rounds, whatever order a round ran in."""
+    from benchmarks.bench_million import cli_command, summary
+
+    rounds = [
+        {"cpu": {"0:/a": (10.0, 1.0), "1:/b": (9.0, 1.0)}},
+        {"cpu": {"0:/b": (8.0, 1.0), "1:/a": (9.5, 1.0)}},  # ``--alone`` turned the order
+        {"cpu": {"0:/a": (12.0, 1.0), "1:/b": (11.9, 1.0)}},
+    ]
+    assert summary(rounds).splitlines() == [
+        "/a: median 10.00 s CPU over 3 rounds",
+        "/b: median 9.00 s CPU over 3 rounds; the first minus it, round by round: median +1.00 s",
+    ]
+    same = [{"cpu": {"0:/a": (5.0, 1.0), "1:/a": (4.0, 1.0)}}]  # one checkout twice: by place
+    assert summary(same).splitlines()[1].endswith("median +1.00 s")
+    cmd = cli_command("/a", Path("out"), ["seed=5"], "/w/peers.yaml")
+    assert cmd[3:8] == ["run", "/w/peers.yaml", "--set", "seed=5", "--out"]  # that file, its overrides alone
