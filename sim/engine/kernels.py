@@ -12,14 +12,15 @@ which a run repays only if its large calls add up: so a small or short run never
 and a long one switches after its first second of them. Sooner when the run says how far it is
 (:func:`note_progress`, the mover at each step): once ``EARLY_S`` spent so early that the run,
 going on as it began, would spend ``PAYS_S`` (100,000 walkers on the peers' grid reach 0.25 s
-of large calls five per cent into their run, a second only an eighth of the way in). A call that repays the loading by
-itself (a derived terrain of ``MIN_CELLS`` cells: ``run(..., outright=True)``) loads them at
-once. Once loaded, the kernels serve every call, small ones too (a numba call costs
-microseconds where a reference's numpy calls on a few elements cost tens: 1.5 x faster at
-20,000 citizens). ``SAFECITY_KERNELS=1`` loads them at the first call (tests, benchmarks, a
-sweep's workers), ``0`` never. The first load on a machine compiles the kernels (about 40 s,
-once: they are cached in a directory keyed by all the kernel modules' sources, so a kernel never
-runs with an older version of one it calls compiled in; see :mod:`sim.engine._kernel_cache`).
+of large calls five per cent into their run, a second only an eighth of the way in). A call
+that repays the loading by itself (a derived terrain of ``MIN_CELLS`` cells:
+``run(..., outright=True)``) loads them at once. Once loaded, the kernels serve every call,
+small ones too (a numba call costs microseconds where a reference's numpy calls on a few
+elements cost tens: 1.5 x faster at 20,000 citizens). ``SAFECITY_KERNELS=1`` loads them at the
+first call (tests, benchmarks, a sweep's workers), ``0`` never. The first load on a machine
+compiles the kernels (about 40 s, once: they are cached in a directory keyed by all the kernel
+modules' sources, so a kernel never runs with an older version of one it calls compiled in; see
+:mod:`sim.engine._kernel_cache`).
 """
 
 from __future__ import annotations
