@@ -143,3 +143,86 @@ def test_the_side_by_side_summary_pairs_each_round_by_checkout():
     assert summary(same).splitlines()[1].endswith("median +1.00 s")
     cmd = cli_command("/a", Path("out"), ["seed=5"], "/w/peers.yaml")
     assert cmd[3:8] == ["run", "/w/peers.yaml", "--set", "seed=5", "--out"]  # that file, its overrides alone
+
+
+def test_issue_20s_table_judges_each_figure_by_its_median_and_by_every_run():
+    """``bench_issue20``: "at most" and "at least" hold at the threshold itself; without one, a figure is recorded."""
+    from benchmarks.bench_issue20 import Figure, table
+
+    cpu = Figure("1", "CPU", "s", runs=[44.0, 46.0, 45.0], at_most=45.0)
+    ratio = Figure("3", "Mesa over ours", "x", runs=[149.0, 151.0, 160.0, 148.0], at_least=150.0)
+    slow = Figure("5", "start-up", "s", runs=[0.6, 0.7], at_most=0.5)
+    plain = Figure("2", "per citizen", "kB", runs=[4.5])
+    empty = Figure("5", "SUMO", "x", at_least=4.0)
+    rows = table([cpu, ratio, slow, plain, empty]).splitlines()
+    assert rows[0].startswith("| must | figure | threshold | median |")
+    assert rows[2] == "| 1 | CPU | <= 45 s | 45.00 | 44.00 to 46.00 | 3 | met | 2 of 3 |"
+    assert rows[3] == "| 3 | Mesa over ours | >= 150 x | 150.00 | 148.00 to 160.00 | 4 | met | 2 of 4 |"
+    assert rows[4] == "| 5 | start-up | <= 0.5 s | 0.65 | 0.60 to 0.70 | 2 | not met | 0 of 2 |"
+    assert rows[5] == "| 2 | per citizen | (recorded) | 4.50 | 4.50 to 4.50 | 1 | - | - |"
+    assert rows[6] == "| 5 | SUMO | >= 4 x | - | - | 0 | - | - |"
+
+
+def test_issue_20s_command_measures_the_million_command_line_at_a_toy_size(tmp_path):
+    """``bench_issue20 --quick --musts 1``: the real command twice, its build, its directory, the same bytes twice."""
+    from benchmarks.bench_issue20 import measure
+
+    figures = {f.name: f for f in measure([1], 2, quick=True, work=tmp_path)}
+    cpu = figures["the million: CPU s of `python -m sim run`"]
+    assert len(cpu.runs) == 2
+    assert all(0.5 < c < 60 for c in cpu.runs)  # the child's own: imports, a toy city, writing
+    assert all(0.05 < p < 1.5 for p in figures["the million: peak memory"].runs)  # GiB
+    built = figures["the million: city and model built, CPU s"].runs
+    assert all(0 < b < c for b, c in zip(built, cpu.runs, strict=True))
+    first = tmp_path / "million-0"
+    assert (first / "summary.json").is_file()
+    assert json.loads((first / "summary.json").read_text())["population"] > 1000  # the toy city, not the million
+    assert figures["the million's run directory"].runs[0] == pytest.approx(
+        sum(p.stat().st_size for p in first.rglob("*") if p.is_file()) / 1e6
+    )
+    assert figures["run directories byte for byte the first's (1 = yes)"].runs == [1.0]  # the second run's
+
+
+def test_issue_20s_mesa_figures_are_the_rounds_with_every_call_compiled(monkeypatch):
+    """Must 3 is measured as ``bench_engine`` is run (``SAFECITY_KERNELS=1``), and the setting is given back."""
+    import os
+
+    from benchmarks import bench_engine, bench_issue20
+
+    seen = []
+
+    def rounds(n, hours, repeat, rounds):
+        seen.append((n, hours, repeat, rounds, os.environ.get("SAFECITY_KERNELS")))
+        return {"ratios": [100.0 + hours, 90.0 + hours][:rounds]}
+
+    monkeypatch.setattr(bench_engine, "compare_with_per_agent", rounds)
+    monkeypatch.setenv("SAFECITY_KERNELS", "auto")
+    first, three = bench_issue20.must_3(2, 20_000, 5)
+    assert seen == [(20_000, 1.0, 5, 2, "1"), (20_000, 3.0, 5, 2, "1")]
+    assert os.environ["SAFECITY_KERNELS"] == "auto"
+    assert (first.runs, first.at_least, three.runs, three.at_least) == ([101.0, 91.0], 100.0, [103.0, 93.0], 150.0)
+    monkeypatch.delenv("SAFECITY_KERNELS")
+    bench_issue20.must_3(1, 20_000, 5)
+    assert "SAFECITY_KERNELS" not in os.environ
+
+
+def test_issue_20s_command_measures_mesa_the_peers_and_the_start_up_at_toy_sizes(tmp_path):
+    """``bench_issue20 --quick --musts 3 5``: Mesa's rounds, the peers pair by pair, the start-up's imports."""
+    from benchmarks.bench_issue20 import measure, sumo_installed
+
+    figures = measure([3, 5], 2, quick=True, work=tmp_path)
+    names = [f.name for f in figures]
+    assert names[:2] == [
+        "per-agent Mesa's time over ours, 500 citizens, the first hour",
+        "per-agent Mesa's time over ours, 500 citizens, 3 h",
+    ]
+    assert "jupedsim-network's CPU over ours, 300 agents" in names
+    assert ("sumo-meso's CPU over ours, 300 agents" in names) == sumo_installed()
+    assert names[-1] == "start-up: CPU s before the city"
+    for f in figures:
+        assert len(f.runs) == 2, f.name
+        assert all(v > 0 for v in f.runs), f.name
+    start = figures[-1]
+    assert all(0.1 < s < 10 for s in start.runs)  # the engine's libraries are imported, not a bare interpreter's
+    run = json.loads((tmp_path / "agents-300" / "run-ours-walk" / "summary.json").read_text())
+    assert run["evacuation"]["sheltered"] == 300  # ours did the whole job each time
