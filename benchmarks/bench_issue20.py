@@ -3,7 +3,7 @@
 ``python -m benchmarks.bench_issue20 [--runs 5] [--musts 1 3 5] [--five-million]`` prints one
 Markdown table: per figure the threshold, the median of the runs, their range, and two verdicts,
 by the median and by every run. The machine this project is measured on is shared: the same
-code's million-citizen command has taken 34 to 55 CPU s within a day (docs/performance.md), so a
+code's million-citizen command took 34 to 50 CPU s within one day (docs/performance.md), so a
 single run says more about the moment than about the code. N runs at one moment, and the same
 command at other moments, say what a threshold would see.
 
