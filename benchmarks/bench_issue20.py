@@ -10,11 +10,11 @@ command at other moments, say what a threshold would see.
 What each figure is (the issue's words, measured as the other benchmarks measure them):
 
 - must 1: ``python -m sim run`` of the million (``bench_million.OVERRIDES``), one process after
-  the other: CPU seconds (user + system) and peak resident memory of the process
-  (``benchmarks.usage``); the city's and model's build, CPU seconds in a process of its own; the
-  run directory's size (must 4's 100 MB) and whether the N run directories are byte for byte the
-  same (must 6, the manifest's wall time aside).
-- must 2 (``--five-million``, about 4 minutes a run): 5,000,000 citizens on 1,500 km², as
+  the other (``bench_million.cli_side_by_side``, alone): CPU seconds (user + system) and peak
+  resident memory of the process (``benchmarks.usage``); the city's and model's build, CPU
+  seconds in a process of its own; the run directory's size (must 4's 100 MB) and whether the N
+  run directories are byte for byte the same (must 6, the manifest's wall time aside).
+- must 2 (``--musts 2`` or ``--five-million``, about 4 minutes a run): 5,000,000 citizens on 1,500 km², as
   ``bench_memory`` runs them.
 - must 3: ``bench_engine.compare_with_per_agent`` at 20,000 citizens, the first hour and 3 h, with
   every call compiled (``SAFECITY_KERNELS=1``, as that benchmark is run: a process loads the
@@ -39,8 +39,6 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from benchmarks import usage
 
 ROOT = Path(__file__).resolve().parents[1]
 GIB = 1024**3
@@ -105,54 +103,26 @@ def table(figures: Sequence[Figure]) -> str:
     return "\n".join([head, rule, *(f.row() for f in figures)])
 
 
-# ---------------------------------------------------------------------------- one command
-
-
-def run_command(cmd: list[str], work: Path, name: str) -> tuple[float, float]:
-    """Run ``cmd`` in ROOT (this checkout on the path): its CPU seconds and peak resident bytes.
-
-    Raises SystemExit with the end of its log if it fails.
-    """
-    log_path = work / f"{name}.log"
-    with log_path.open("w") as log:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = usage.start(cmd, work / f"{name}.usage.json", cwd=ROOT, env=env, stdout=log, stderr=log)
-        code, cpu, peak = usage.finish(proc, work / f"{name}.usage.json")
-    if code != 0:
-        raise SystemExit(f"{' '.join(cmd[:4])} failed ({code}): {log_path.read_text(errors='replace')[-2000:]}")
-    return cpu, float(peak)
-
-
-def dir_bytes(path: Path) -> int:
-    """Bytes of every file under ``path``."""
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
 # ---------------------------------------------------------------------------- the musts
 
 
 def must_1(runs: int, work: Path, sets: list[str]) -> list[Figure]:
     """The million through the command line, ``runs`` times one after the other; its build; outputs; identity."""
-    from benchmarks.bench_million import _differ, cli_command
+    from benchmarks.bench_million import cli_side_by_side
 
     cpu = Figure("1", "the million: CPU s of `python -m sim run`", "s", at_most=45.0)
     peak = Figure("1", "the million: peak memory", "GiB", at_most=1.5)
     build = Figure("1", "the million: city and model built, CPU s", "s", at_most=8.0)
     size = Figure("4", "the million's run directory", "MB", at_most=100.0)
-    same = Figure("6", "run directories byte for byte the first's (1 = yes)", "", at_least=1.0)
-    first: Path | None = None
-    for k in range(runs):
-        out = work / f"million-{k}"
-        c, p = run_command(cli_command(str(ROOT), out, sets), work, f"million-{k}")
+    same = Figure("6", "run directories byte for byte the same (1 = yes)", "", at_least=1.0)
+    res = cli_side_by_side([str(ROOT)] * runs, sets, alone=True, keep=work)
+    for key, (c, peak_gb) in res["cpu"].items():
         cpu.runs.append(c)
-        peak.runs.append(p / GIB)
-        size.runs.append(dir_bytes(out) / 1e6)
-        if first is None:
-            first = out
-        else:
-            same.runs.append(0.0 if _differ(first, out) else 1.0)
-            shutil.rmtree(out)
-        build.runs.append(build_seconds(sets, work, k))
+        peak.runs.append(peak_gb * 1e9 / GIB)
+        size.runs.append(res["bytes"][key] / 1e6)
+    if runs > 1:  # one figure: whether every run's directory is the first's
+        same.runs.append(0.0 if res["differ"] else 1.0)
+    build.runs = [build_seconds(sets, work, k) for k in range(runs)]
     return [cpu, peak, build, size, same]
 
 
@@ -239,17 +209,16 @@ def must_5(runs: int, sizes: Sequence[int], grid_n: int, work: Path) -> list[Fig
                 fig.runs.append(cpu["peer"] / cpu["ours"])
             out.append(fig)
     start = Figure("5", "start-up: CPU s before the city", "s", at_most=0.5)
-    for k in range(runs):
-        start.runs.append(run_command([sys.executable, "-c", STARTUP_IMPORTS], work, f"startup-{k}")[0])
+    start.runs = [bp.measure([sys.executable, "-c", STARTUP_IMPORTS], work)[0] for _ in range(runs)]
     out.append(start)
     return out
 
 
 def sumo_installed() -> bool:
-    """Whether SUMO's wheel (``requirements-peers.txt``) is installed here."""
-    import importlib.util
+    """Whether SUMO is here as bench_peers finds it: its wheel (``requirements-peers.txt``) or on the PATH."""
+    from benchmarks import bench_peers as bp
 
-    return importlib.util.find_spec("sumo") is not None
+    return shutil.which(bp._sumo_binary("sumo")) is not None
 
 
 # ---------------------------------------------------------------------------- command line
@@ -268,11 +237,10 @@ def measure(
     runs: int,
     *,
     quick: bool = False,
-    five_million: bool = False,
     work: Path | None = None,
     progress: Callable[[str], None] = lambda _line: None,
 ) -> list[Figure]:
-    """Every figure of ``musts`` (2 only with ``five_million``), ``runs`` times; ``quick``: toy sizes."""
+    """Every figure of ``musts``, ``runs`` times; ``quick``: toy sizes."""
     from benchmarks import bench_memory
     from benchmarks.bench_million import OVERRIDES
 
@@ -282,7 +250,7 @@ def measure(
         if 1 in musts or 4 in musts or 6 in musts:
             progress("must 1: the million through the command line")
             figures += must_1(runs, folder, [*OVERRIDES, *QUICK_SETS] if quick else list(OVERRIDES))
-        if 2 in musts and five_million:
+        if 2 in musts:
             progress("must 2: five million citizens")
             size = (3000, 3.0) if quick else (5_000_000, 1500.0)
             figures += must_2(runs, bench_memory.overrides(*size, "10min" if quick else "6h"))
@@ -300,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=5, help="runs of each figure (default 5)")
     parser.add_argument("--musts", type=int, nargs="+", default=[1, 3, 5], help="which musts (default 1 3 5)")
-    parser.add_argument("--five-million", action="store_true", help="must 2 too (about 4 minutes a run)")
+    parser.add_argument("--five-million", action="store_true", help="must 2 too (about 4 minutes a run): --musts 2")
     parser.add_argument("--quick", action="store_true", help="toy sizes: the command works, nothing measured")
     parser.add_argument("--work", help="keep the runs here")
     args = parser.parse_args(argv)
@@ -311,9 +279,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         work.mkdir(parents=True, exist_ok=True)
     musts = sorted(set(args.musts) | ({2} if args.five_million else set()))
     figures = measure(
-        musts, args.runs, quick=args.quick, five_million=args.five_million, work=work,
-        progress=lambda line: print(line, file=sys.stderr, flush=True),
-    )  # fmt: skip
+        musts, args.runs, quick=args.quick, work=work, progress=lambda line: print(line, file=sys.stderr, flush=True)
+    )
     print(table(figures))
 
 

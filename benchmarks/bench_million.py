@@ -22,6 +22,7 @@ side, where both see the same moment.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import os
@@ -104,12 +105,15 @@ def cli_command(root: str, out: Path, extra: list[str], scenario: str | None = N
     return [sys.executable, "-m", "sim", "run", scenario, *sets, "--out", str(out), "--force", "--quiet"]
 
 
-def cli_side_by_side(roots: list[str], extra: list[str], *, alone: bool = False, scenario: str | None = None) -> dict:
+def cli_side_by_side(
+    roots: list[str], extra: list[str], *, alone: bool = False, scenario: str | None = None, keep: Path | None = None
+) -> dict:
     """Run every checkout's command at once (``alone``: one after the other); CPU seconds and peak GB per root.
 
-    Also the files in which the run directories differ.
+    Also each run directory's bytes (``bytes``, by the same keys) and the files in which the run
+    directories differ from the first's. ``keep``: the runs (``run0``, ...) and logs go there.
     """
-    with tempfile.TemporaryDirectory(prefix="bench_million_") as tmp:
+    with contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory(prefix="bench_million_") as tmp:
         procs = {}
         cpu = {}
         for k, root in enumerate(roots):
@@ -121,8 +125,10 @@ def cli_side_by_side(roots: list[str], extra: list[str], *, alone: bool = False,
                 cpu[f"{k}:{root}"] = _reap(procs.pop(k), root, Path(tmp), k)
         for k, pair in procs.items():
             cpu[f"{k}:{roots[k]}"] = _reap(pair, roots[k], Path(tmp), k)
-        return {"cpu": cpu, "differ": sorted(set().union(*(_differ(Path(tmp) / "run0", Path(tmp) / f"run{k}")
-                                                         for k in range(1, len(roots)))))}  # fmt: skip
+        sizes = {f"{k}:{root}": _bytes(Path(tmp) / f"run{k}") for k, root in enumerate(roots)}
+        return {"cpu": cpu, "bytes": sizes,
+                "differ": sorted(set().union(*(_differ(Path(tmp) / "run0", Path(tmp) / f"run{k}")
+                                               for k in range(1, len(roots)))))}  # fmt: skip
 
 
 def summary(rounds: list[dict]) -> str:
@@ -163,6 +169,11 @@ def _reap(pair: tuple[subprocess.Popen, Any], root: str, tmp: Path, k: int) -> t
         text = (tmp / f"log{k}.txt").read_text(errors="replace")[-2000:]
         raise SystemExit(f"{root}: python -m sim run failed ({code}): {text}")
     return cpu, peak / 1e9
+
+
+def _bytes(path: Path) -> int:
+    """Bytes of every file of a run directory."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def _differ(a: Path, b: Path) -> set[str]:

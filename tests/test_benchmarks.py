@@ -52,6 +52,9 @@ def test_the_million_benchmark_times_the_whole_command_side_by_side_and_compares
         assert cpu > 0.5  # imports and a city at least: the child's own time, not this process's
         assert peak_gb > 0.05
     assert res["differ"] == []  # the same code twice: the same directory, the wall time aside
+    sizes = list(res["bytes"].values())
+    assert len(sizes) == 2
+    assert sizes[0] == sizes[1] > 100_000  # the same bytes, a whole run directory each
     assert bench_million.cli_command(root, Path("x"), ["seed=5"])[-6:-4] == ["--set", "seed=5"]  # the last word
 
 
@@ -174,13 +177,13 @@ def test_issue_20s_command_measures_the_million_command_line_at_a_toy_size(tmp_p
     assert all(0.05 < p < 1.5 for p in figures["the million: peak memory"].runs)  # GiB
     built = figures["the million: city and model built, CPU s"].runs
     assert all(0 < b < c for b, c in zip(built, cpu.runs, strict=True))
-    first = tmp_path / "million-0"
+    first = tmp_path / "run0"
     assert (first / "summary.json").is_file()
     assert json.loads((first / "summary.json").read_text())["population"] > 1000  # the toy city, not the million
     assert figures["the million's run directory"].runs[0] == pytest.approx(
         sum(p.stat().st_size for p in first.rglob("*") if p.is_file()) / 1e6
     )
-    assert figures["run directories byte for byte the first's (1 = yes)"].runs == [1.0]  # the second run's
+    assert figures["run directories byte for byte the same (1 = yes)"].runs == [1.0]  # the second run's as the first's
 
 
 def test_issue_20s_mesa_figures_are_the_rounds_with_every_call_compiled(monkeypatch):
