@@ -179,7 +179,15 @@ def test_issue_20s_command_measures_the_million_command_line_at_a_toy_size(tmp_p
     assert all(0.05 < p < 1.5 for p in figures["the million: peak memory"].runs)  # GiB
     built = figures["the million: city and model built, CPU s"].runs
     assert all(0 < b < c for b, c in zip(built, cpu.runs, strict=True))
-    first = tmp_path / "run0"
+    ref, over = (
+        figures["the machine's reference workload right before, CPU s"],
+        figures["the million's CPU over the reference's"],
+    )
+    assert all(0.2 < r < 20 for r in ref.runs)  # the whole fixed workload, in a process of its own
+    assert over.runs == pytest.approx([c / r for c, r in zip(cpu.runs, ref.runs, strict=True)])
+    assert over.row().endswith("| - | - |")  # recorded, not judged
+    first = tmp_path / "round0" / "run0"
+    assert (tmp_path / "round1" / "run0" / "summary.json").is_file()  # each run kept in its round
     assert (first / "summary.json").is_file()
     assert json.loads((first / "summary.json").read_text())["population"] > 1000  # the toy city, not the million
     assert figures["the million's run directory"].runs[0] == pytest.approx(
@@ -231,3 +239,11 @@ def test_issue_20s_command_measures_mesa_the_peers_and_the_start_up_at_toy_sizes
     assert all(0.1 < s < 10 for s in start.runs)  # the engine's libraries are imported, not a bare interpreter's
     run = json.loads((tmp_path / "agents-300" / "run-ours-walk" / "summary.json").read_text())
     assert run["evacuation"]["sheltered"] == 300  # ours did the whole job each time
+
+
+def test_the_machines_reference_workload_is_fixed_and_does_its_work():
+    """``benchmarks.reference``: the same checksum every time, and a different one for a different amount of work."""
+    from benchmarks.reference import workload
+
+    assert workload(0.01) == workload(0.01)
+    assert workload(0.01) != workload(0.02)
