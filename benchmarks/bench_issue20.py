@@ -104,6 +104,18 @@ def table(figures: Sequence[Figure]) -> str:
     return "\n".join([head, rule, *(f.row() for f in figures)])
 
 
+def runs_table(figures: Sequence[Figure]) -> str:
+    """The runs of figures measured together, run by run (one column each): which runs went with which."""
+    head = "| run | " + " | ".join(f.name for f in figures) + " |"
+    rule = "|---|" + "---|" * len(figures)
+    n = max((len(f.runs) for f in figures), default=0)
+    rows = [
+        f"| {k + 1} | " + " | ".join(_num(f.runs[k]) if k < len(f.runs) else "-" for f in figures) + " |"
+        for k in range(n)
+    ]
+    return "\n".join([head, rule, *rows])
+
+
 # ---------------------------------------------------------------------------- the musts
 
 
@@ -254,6 +266,9 @@ def sumo_installed() -> bool:
 # ---------------------------------------------------------------------------- command line
 
 
+# Printed run by run beside each other too: whether the slow runs were those beside busy neighbours.
+RUN_BY_RUN = ("the million: CPU s of `python -m sim run`", "the machine's steal time during the run, s")
+
 QUICK_SETS = [
     "city.synthetic.population=2000",
     "city.synthetic.area_km2=3",
@@ -312,6 +327,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         musts, args.runs, quick=args.quick, work=work, progress=lambda line: print(line, file=sys.stderr, flush=True)
     )
     print(table(figures))
+    together = [f for f in figures if f.name in RUN_BY_RUN]
+    if together:
+        print()
+        print(runs_table(together))
 
 
 if __name__ == "__main__":

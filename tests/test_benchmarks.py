@@ -247,3 +247,34 @@ def test_steal_time_is_read_from_the_cpu_line_in_seconds(tmp_path):
     assert steal_seconds(tmp_path / "none") is None
     stat.write_text("cpu  1 2 3\n")  # an older kernel's line without steal
     assert steal_seconds(stat) is None
+
+
+def test_figures_measured_together_are_shown_run_by_run():
+    """``runs_table``: one row per run, one column per figure, a dash where a figure has fewer runs."""
+    from benchmarks.bench_issue20 import Figure, runs_table
+
+    cpu = Figure("1", "CPU", "s", runs=[41.0, 47.5], at_most=45.0)
+    steal = Figure("1", "steal", "s", runs=[0.02])
+    assert runs_table([cpu, steal]).splitlines() == [
+        "| run | CPU | steal |",
+        "|---|---|---|",
+        "| 1 | 41.00 | 0.02 |",
+        "| 2 | 47.50 | - |",
+    ]
+
+
+def test_the_command_prints_the_millions_runs_beside_the_steal_time(monkeypatch, capsys):
+    """``main`` prints the table, then must 1's CPU and steal run by run (from what ``measure`` returned)."""
+    from benchmarks import bench_issue20
+    from benchmarks.bench_issue20 import RUN_BY_RUN, Figure
+
+    cpu = Figure("1", RUN_BY_RUN[0], "s", runs=[41.0, 47.5], at_most=45.0)
+    steal = Figure("1", RUN_BY_RUN[1], "s", runs=[0.02, 0.4])
+    peak = Figure("1", "the million: peak memory", "GiB", runs=[1.27, 1.28], at_most=1.5)
+    monkeypatch.setattr(bench_issue20, "measure", lambda *a, **k: [cpu, peak, steal])
+    bench_issue20.main(["--musts", "1", "--runs", "2"])
+    out = capsys.readouterr().out.splitlines()
+    assert out[2].startswith("| 1 | the million: CPU s")
+    assert out[2].endswith("| 44.25 | 41.00 to 47.50 | 2 | met | 1 of 2 |")  # by the median met, one run not
+    assert out[5:] == ["", f"| run | {RUN_BY_RUN[0]} | {RUN_BY_RUN[1]} |", "|---|---|---|",
+                       "| 1 | 41.00 | 0.02 |", "| 2 | 47.50 | 0.40 |"]  # fmt: skip
