@@ -63,6 +63,7 @@ class Figure:
     runs: list[float] = field(default_factory=list)
     at_most: float | None = None
     at_least: float | None = None
+    group: str = ""  # figures of one group are also printed run by run, side by side
 
     def passes(self, value: float) -> bool:
         """Whether one value meets the threshold."""
@@ -123,14 +124,15 @@ def must_1(runs: int, work: Path, sets: list[str]) -> list[Figure]:
     """The million through the command line, ``runs`` times one after the other; its build; outputs; identity.
 
     With each run, the time the machine's hypervisor gave both its cores to others meanwhile
-    (steal, :func:`steal_seconds`): runs beside busy neighbours are slower (recorded, not judged).
+    (steal, :func:`benchmarks.usage.steal_seconds`): runs beside busy neighbours are slower (recorded, not judged).
     """
     from benchmarks.bench_million import _differ, cli_side_by_side
+    from benchmarks.usage import steal_seconds
 
-    cpu = Figure("1", "the million: CPU s of `python -m sim run`", "s", at_most=45.0)
+    cpu = Figure("1", "the million: CPU s of `python -m sim run`", "s", at_most=45.0, group="the million")
     peak = Figure("1", "the million: peak memory", "GiB", at_most=1.5)
     build = Figure("1", "the million: city and model built, CPU s", "s", at_most=8.0)
-    stolen = Figure("1", "the machine's steal time during the run, s", "s")
+    stolen = Figure("1", "the machine's steal time during the run, s", "s", group="the million")
     size = Figure("4", "the million's run directory", "MB", at_most=100.0)
     same = Figure("6", "run directories byte for byte the same (1 = yes)", "", at_least=1.0)
     differ: set[str] = set()
@@ -150,22 +152,6 @@ def must_1(runs: int, work: Path, sets: list[str]) -> list[Figure]:
         same.runs.append(0.0 if differ else 1.0)
     build.runs = [build_seconds(sets, work, k) for k in range(runs)]
     return [cpu, peak, build, stolen, size, same]
-
-
-def steal_seconds(stat: Path = Path("/proc/stat")) -> float | None:
-    """Seconds the hypervisor has run others on this machine's cores since boot (all cores); None off Linux.
-
-    The eighth number of ``/proc/stat``'s ``cpu`` line, in ticks (``SC_CLK_TCK``). Steal is not
-    counted in a process's own CPU seconds, but a neighbour busy enough to take a core is busy
-    enough to share the caches and memory. Ten million runs in a row (the twenty-second session,
-    docs/performance.md): those with 0.04 s of steal or less took 36.9 to 42.5 CPU s (median
-    38.9), those with 0.12 to 0.55 s took 42.9 to 47.2 s (median 43.9); rank correlation 0.80.
-    """
-    try:
-        fields = stat.read_text().split("\n", 1)[0].split()
-        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def build_seconds(sets: list[str], work: Path, k: int) -> float:
@@ -213,7 +199,9 @@ def must_3(runs: int, citizens: int, repeat: int) -> list[Figure]:
         for hours, least, label in ((1.0, 100.0, "the first hour"), (3.0, 150.0, "3 h")):
             name = f"per-agent Mesa's time over ours, {citizens:,} citizens, {label}"
             res = compare_with_per_agent(citizens, hours, repeat=repeat, rounds=runs)
-            out.append(Figure("3", name, "x", runs=list(res["ratios"]), at_least=least))
+            out.append(Figure("3", name, "x", runs=list(res["ratios"]), at_least=least, group=label))
+            steal = f"the machine's steal time during Mesa's run, {label}, s"
+            out.append(Figure("3", steal, "s", runs=list(res["mesa_steal_s"]), group=label))
     finally:
         if before is None:
             os.environ.pop("SAFECITY_KERNELS", None)
@@ -265,9 +253,6 @@ def sumo_installed() -> bool:
 
 # ---------------------------------------------------------------------------- command line
 
-
-# Printed run by run beside each other too: whether the slow runs were those beside busy neighbours.
-RUN_BY_RUN = ("the million: CPU s of `python -m sim run`", "the machine's steal time during the run, s")
 
 QUICK_SETS = [
     "city.synthetic.population=2000",
@@ -327,10 +312,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         musts, args.runs, quick=args.quick, work=work, progress=lambda line: print(line, file=sys.stderr, flush=True)
     )
     print(table(figures))
-    together = [f for f in figures if f.name in RUN_BY_RUN]
-    if together:
+    for group in dict.fromkeys(f.group for f in figures if f.group):  # run by run: slow runs beside busy neighbours?
         print()
-        print(runs_table(together))
+        print(runs_table([f for f in figures if f.group == group]))
 
 
 if __name__ == "__main__":
