@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.bench_engine import compare_with_per_agent
+from benchmarks.usage import steal_seconds
 
 
 def test_the_per_agent_baseline_runs_the_same_rule_on_a_small_city():
@@ -26,7 +27,7 @@ def test_the_per_agent_baseline_runs_the_same_rule_on_a_small_city():
     assert 0 < res["mesa_min_s"] <= res["mesa_s"] <= res["mesa_max_s"]  # of two
     assert 0 < res["ratio_min"] <= res["ratio"] <= res["ratio_max"]  # each round's: Mesa over ours beside it
     assert res["ours_first_s"] > 0  # the untimed first run, reported beside the timed one
-    assert len(res["mesa_steal_s"]) == 2  # the machine's steal during each of Mesa's runs (Linux)
+    assert len(res["mesa_steal_s"]) == (2 if steal_seconds() is not None else 0)  # the steal in each Mesa run
     assert all(0 <= s <= 2 * res["mesa_max_s"] + 0.02 for s in res["mesa_steal_s"])  # two cores, 10 ms ticks
     assert res["mesa_s"] > 0
 
@@ -183,7 +184,7 @@ def test_issue_20s_command_measures_the_million_command_line_at_a_toy_size(tmp_p
     built = figures["the million: city and model built, CPU s"].runs
     assert all(0 < b < c for b, c in zip(built, cpu.runs, strict=True))
     stolen = figures["the machine's steal time during the run, s"]
-    assert len(stolen.runs) == 2  # Linux: read from /proc/stat around each run
+    assert len(stolen.runs) == (2 if steal_seconds() is not None else 0)  # from /proc/stat around each run
     assert all(0 <= s < 2 * c for s, c in zip(stolen.runs, cpu.runs, strict=True))  # two cores at most
     assert stolen.row().endswith("| - | - |")  # recorded, not judged
     first = tmp_path / "round0" / "run0"
@@ -245,8 +246,6 @@ def test_issue_20s_command_measures_mesa_the_peers_and_the_start_up_at_toy_sizes
 
 def test_steal_time_is_read_from_the_cpu_line_in_seconds(tmp_path):
     """The eighth number of ``/proc/stat``'s first line, ticks to seconds; None where there is no such file."""
-    from benchmarks.usage import steal_seconds
-
     stat = tmp_path / "stat"
     stat.write_text("cpu  5916715 8722 614489 4234064 39696 0 8234 92600 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n")
     assert steal_seconds(stat) == pytest.approx(92600 / os.sysconf("SC_CLK_TCK"))
