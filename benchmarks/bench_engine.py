@@ -15,7 +15,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from benchmarks.usage import steal_seconds
+from benchmarks.usage import steal_into
 from sim.agents.citizens import EVACUATING, SHELTERED, WALK
 from sim.engine import kernels
 from sim.engine.model import EvacuationModel
@@ -176,15 +176,13 @@ def compare_with_per_agent(n: int, hours: float, repeat: int = 5, rounds: int = 
         fresh = EvacuationModel(scn)
         fresh.advance_to(scn.step)
         baseline = PerAgentModel(fresh)
-        stolen = steal_seconds()
-        t0 = time.perf_counter()
-        t = 0.0
-        while t < scn.duration:
-            baseline.advance(t, t + scn.step)
-            t += scn.step
-        mesa_times.append(time.perf_counter() - t0)
-        if stolen is not None and (now := steal_seconds()) is not None:
-            mesa_steal.append(now - stolen)
+        with steal_into(mesa_steal):
+            t0 = time.perf_counter()
+            t = 0.0
+            while t < scn.duration:
+                baseline.advance(t, t + scn.step)
+                t += scn.step
+            mesa_times.append(time.perf_counter() - t0)
         sheltered_mesa = sum(a.sheltered for a in baseline.agents)
         times += mine
         ratios.append(mesa_times[-1] / float(np.median(mine)))

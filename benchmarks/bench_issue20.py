@@ -127,7 +127,7 @@ def must_1(runs: int, work: Path, sets: list[str]) -> list[Figure]:
     (steal, :func:`benchmarks.usage.steal_seconds`): runs beside busy neighbours are slower (recorded, not judged).
     """
     from benchmarks.bench_million import _differ, cli_side_by_side
-    from benchmarks.usage import steal_seconds
+    from benchmarks.usage import steal_into
 
     cpu = Figure("1", "the million: CPU s of `python -m sim run`", "s", at_most=45.0, group="the million")
     peak = Figure("1", "the million: peak memory", "GiB", at_most=1.5)
@@ -137,17 +137,14 @@ def must_1(runs: int, work: Path, sets: list[str]) -> list[Figure]:
     same = Figure("6", "run directories byte for byte the same (1 = yes)", "", at_least=1.0)
     differ: set[str] = set()
     for k in range(runs):
-        (work / f"round{k}").mkdir(parents=True, exist_ok=True)
-        before = steal_seconds()
-        res = cli_side_by_side([str(ROOT)], sets, alone=True, keep=work / f"round{k}")
-        after = steal_seconds()
+        with steal_into(stolen.runs):
+            res = cli_side_by_side([str(ROOT)], sets, keep=work / f"round{k}")
         ((c, peak_gb),) = res["cpu"].values()
         cpu.runs.append(c)
         peak.runs.append(peak_gb * 1e9 / GIB)
         size.runs.append(sum(res["bytes"].values()) / 1e6)
-        if before is not None and after is not None:
-            stolen.runs.append(after - before)
-        differ |= _differ(work / "round0" / "run0", work / f"round{k}" / "run0")
+        if k:
+            differ |= _differ(work / "round0" / "run0", work / f"round{k}" / "run0")
     if runs > 1:  # one figure: whether every run's directory is the first's
         same.runs.append(0.0 if differ else 1.0)
     build.runs = [build_seconds(sets, work, k) for k in range(runs)]

@@ -111,8 +111,10 @@ def cli_side_by_side(
     """Run every checkout's command at once (``alone``: one after the other); CPU seconds and peak GB per root.
 
     Also each run directory's bytes (``bytes``, by the same keys) and the files in which the run
-    directories differ from the first's. ``keep``: the runs (``run0``, ...) and logs go there.
+    directories differ from the first's. ``keep``: the runs (``run0``, ...) and logs go there (made if need be).
     """
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
     with contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory(prefix="bench_million_") as tmp:
         procs = {}
         cpu = {}

@@ -12,10 +12,12 @@ neighbours were busy meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +56,13 @@ def steal_seconds(stat: Path = Path("/proc/stat")) -> float | None:
         return int(fields[8]) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
+
+
+@contextlib.contextmanager
+def steal_into(out: list[float]) -> Iterator[None]:
+    """Append to ``out`` the steal time (:func:`steal_seconds`) while the block ran; nothing where there is none."""
+    before = steal_seconds()
+    yield
+    after = steal_seconds()
+    if before is not None and after is not None:
+        out.append(after - before)

@@ -254,6 +254,17 @@ def test_steal_time_is_read_from_the_cpu_line_in_seconds(tmp_path):
     assert steal_seconds(stat) is None
 
 
+def test_steal_during_a_block_is_appended_once_where_the_machine_reports_it():
+    """``steal_into``: one figure per block, never negative; none where there is no steal to read."""
+    from benchmarks.usage import steal_into
+
+    out: list[float] = [0.5]
+    with steal_into(out):
+        sum(range(100_000))
+    assert len(out) == (2 if steal_seconds() is not None else 1)
+    assert all(s >= 0 for s in out)
+
+
 def test_figures_measured_together_are_shown_run_by_run():
     """``runs_table``: one row per run, one column per figure, a dash where a figure has fewer runs."""
     from benchmarks.bench_issue20 import Figure, runs_table
